@@ -1,0 +1,54 @@
+# The suite's commands. `make run` to look around, `make test` to run every test.
+# Processes read their configuration from the environment (see README.md); with no service URLs
+# set they run embedded (SQLite, in-process cache, eager Celery, events kept in the outbox).
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help run test services-up services-down services-status migrate demo web grpc worker beat \
+	lint typecheck format bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+run: ## the suite with demo data on http://127.0.0.1:8000 (embedded unless service URLs are set)
+	@scripts/bootstrap --runtime
+	@DEBUG=$${DEBUG:-1} $(MANAGE) migrate --no-input
+	@DEBUG=$${DEBUG:-1} $(MANAGE) load_demo_data
+	@echo "Admin:    http://$(HOST):$(PORT)/admin/"
+	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
+	@DEBUG=$${DEBUG:-1} $(MANAGE) runserver $(HOST):$(PORT)
+
+test: ## start Postgres, Redis and Kafka, then lint, type-check and run every test
+	@scripts/test
+
+services-up: ## install and start PostgreSQL, Redis and Kafka on loopback
+	@scripts/services up
+services-down: ## stop the services that services-up started
+	@scripts/services down
+services-status: ## one line per service
+	@scripts/services status
+
+migrate: ## apply migrations
+	$(MANAGE) migrate --no-input
+demo: ## load the demo data
+	$(MANAGE) load_demo_data
+
+web: ## the web process under gunicorn
+	$(MANAGE) collectstatic --no-input -v 0
+	.venv/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_WORKERS:-2} --access-logfile -
+grpc: ## the gRPC server
+	$(MANAGE) run_grpc
+worker: ## a Celery worker
+	.venv/bin/celery -A config worker --loglevel INFO
+beat: ## the Celery beat scheduler (run exactly one)
+	.venv/bin/celery -A config beat --loglevel INFO
+
+lint: ## ruff
+	.venv/bin/ruff check .
+typecheck: ## mypy
+	DEBUG=1 .venv/bin/mypy .
+format: ## ruff format + autofix
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

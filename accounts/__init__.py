@@ -1,0 +1,1 @@
+"""Customers and staff, addresses, sign-in and staff roles."""

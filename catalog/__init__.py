@@ -1,0 +1,1 @@
+"""Categories, products, variants and their attributes."""

@@ -1,0 +1,78 @@
+"""Probes for Kubernetes: liveness (`/healthz`) and readiness (`/readyz`)."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from config.cache import redis_client, uses_redis
+from events.kafka import check_broker, kafka_configured
+
+KAFKA_PROBE_TIMEOUT_SECONDS = 2.0
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up and serving requests; touches no dependency on purpose, so a database
+    outage does not make Kubernetes restart every web pod."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"vendor": connection.vendor}
+
+
+def _check_cache() -> dict[str, Any]:
+    if uses_redis():
+        redis_client().ping()
+        return {"backend": "redis"}
+    cache.set("readyz", "1", 5)
+    if cache.get("readyz") != "1":
+        raise RuntimeError("the cache did not return what was just stored")
+    return {"backend": "local-memory"}
+
+
+def _check_kafka() -> dict[str, Any]:
+    if not kafka_configured():
+        return {"skipped": "KAFKA_BOOTSTRAP_SERVERS not set; events stay in the outbox"}
+    return check_broker(timeout_seconds=KAFKA_PROBE_TIMEOUT_SECONDS)
+
+
+CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
+    "database": _check_database,
+    "redis": _check_cache,
+    "kafka": _check_kafka,
+}
+
+
+def run_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
+    results: dict[str, dict[str, Any]] = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            detail = {"ok": True, **check()}
+        except Exception as exc:  # a probe reports every failure, whatever raised it
+            detail = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        detail["ms"] = round((time.perf_counter() - started) * 1000, 1)
+        results[name] = detail
+    return all(item["ok"] for item in results.values()), results
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to take traffic: the database, Redis and Kafka each answer. A 503 names which one
+    failed, so an operator reading the probe sees the cause at once."""
+    ready, checks = run_checks()
+    failed = [name for name, detail in checks.items() if not detail["ok"]]
+    body = {"status": "ready" if ready else "unavailable", "failed": failed, "checks": checks}
+    return JsonResponse(body, status=200 if ready else 503)

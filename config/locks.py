@@ -1,0 +1,68 @@
+"""A named lock held across processes, kept in Redis.
+
+Use it for work that must not run twice at once across workers (a report build, a sweep), never
+as a substitute for database constraints or conditional updates on money and stock.
+"""
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from redis.exceptions import LockNotOwnedError
+
+from config.cache import redis_client, uses_redis
+
+logger = logging.getLogger(__name__)
+
+_local_locks: dict[str, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+
+
+class LockNotAcquired(Exception):
+    """Another holder has the lock and it did not come free within the wait."""
+
+    code = "lock_not_acquired"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The lock {name!r} is held by someone else")
+        self.name = name
+
+
+@contextmanager
+def distributed_lock(name: str, *, ttl: float = 60.0, wait: float = 0.0) -> Iterator[None]:
+    """Hold the lock `name` for the duration of the block.
+
+    `ttl` bounds how long a crashed holder can keep others out; `wait` is how long to wait for a
+    busy lock before raising LockNotAcquired (0: do not wait). Releasing uses the holder's token,
+    so a holder whose lock expired can never release a lock that someone else took since.
+    """
+    if not uses_redis():
+        # The embedded run is one process, so a process-local lock is the same guarantee.
+        with _local_locks_guard:
+            local = _local_locks.setdefault(name, threading.Lock())
+        acquired = local.acquire(timeout=wait) if wait > 0 else local.acquire(blocking=False)
+        if not acquired:
+            raise LockNotAcquired(name)
+        try:
+            yield
+        finally:
+            local.release()
+        return
+
+    lock = redis_client().lock(
+        f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:lock:{name}",
+        timeout=ttl,
+        blocking_timeout=wait if wait > 0 else None,
+        thread_local=False,
+    )
+    if not lock.acquire(blocking=wait > 0):
+        raise LockNotAcquired(name)
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except LockNotOwnedError:
+            logger.warning("lock %s expired before its holder finished (ttl=%ss)", name, ttl)

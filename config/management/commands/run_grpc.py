@@ -1,0 +1,30 @@
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from config.grpc_server import build_server
+
+
+class Command(BaseCommand):
+    help = "Serve the gRPC endpoints of the domain apps (and the standard health service)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--bind", help="host:port (default: settings.GRPC_BIND)")
+        parser.add_argument("--grace", type=float, default=10.0, help="seconds to finish calls on stop")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        server, port = build_server(options["bind"])
+        server.start()
+        self.stdout.write(f"gRPC server listening on port {port}")
+        stopping = threading.Event()
+
+        def stop(signum: int, frame: Any) -> None:
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        stopping.wait()
+        self.stdout.write("gRPC server stopping")
+        server.stop(options["grace"]).wait()

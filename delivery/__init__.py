@@ -1,0 +1,1 @@
+"""Zones, delivery slots, holds, shipments and tracking."""

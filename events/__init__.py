@@ -1,0 +1,1 @@
+"""Domain events: the outbox, the relay to Kafka and idempotent consumers."""

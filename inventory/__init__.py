@@ -1,0 +1,1 @@
+"""Warehouses, stock, the movement ledger and reservations."""

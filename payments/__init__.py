@@ -1,0 +1,1 @@
+"""Payments, their transactions, gateways and webhooks."""

@@ -1,0 +1,1 @@
+"""Sales, customer and inventory analytics for the back office."""
