@@ -114,7 +114,7 @@ def ensure_topics(topics: list[str] | None = None) -> list[str]:
 def check_broker(timeout_seconds: float = 3.0) -> dict[str, Any]:
     """Ask the cluster for its metadata; raise if no broker answers within the timeout."""
     timeout_ms = int(timeout_seconds * 1000)
-    admin = build_admin(request_timeout_ms=timeout_ms, api_version_auto_timeout_ms=timeout_ms)
+    admin = build_admin(request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms)
     try:
         cluster: dict[str, Any] = admin.describe_cluster()
         return {"cluster_id": cluster.get("cluster_id"), "brokers": len(cluster.get("brokers", []))}

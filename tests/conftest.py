@@ -6,19 +6,10 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def test_database_url() -> str:
-    """The URL of the database the tests use (pytest-django's test database), for child
-    processes that must see the same rows."""
-    s = connection.settings_dict
-    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+from tests.support import REPO, child_database_url
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +25,7 @@ def celery_worker_process(django_db_setup: None, tmp_path_factory: pytest.TempPa
     app.control.purge()  # nothing left over from an earlier run may reach this worker
     node = f"test-{uuid.uuid4().hex[:8]}@%h"
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    env = {**os.environ, "DATABASE_URL": test_database_url()}
+    env = {**os.environ, "DATABASE_URL": child_database_url()}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",

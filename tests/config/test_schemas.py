@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, migrations, models, transaction
+from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
 from accounts.models import User
@@ -26,13 +27,14 @@ def index_schemas(index: str) -> list[str]:
 def constraint_exists(table: str, name: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT 1 FROM information_schema.table_constraints WHERE table_name = %s AND constraint_name = %s",
+            "SELECT 1 FROM information_schema.table_constraints"
+            " WHERE table_name = %s AND constraint_name = %s",
             [table, name],
         )
         return cursor.fetchone() is not None
 
 
-def migrate(app_label: str, state: ProjectState, *operations: migrations.operations.base.Operation) -> ProjectState:
+def migrate(app_label: str, state: ProjectState, *operations: Operation) -> ProjectState:
     migration = migrations.Migration("probe", app_label)
     migration.operations = list(operations)
     with connection.schema_editor(atomic=True) as editor:
