@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from config.cache import redis_client, uses_redis
 from events.kafka import check_broker, kafka_configured
+from events.selectors import outbox_backlog
 
 KAFKA_PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -54,6 +55,15 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
+def _outbox_details() -> dict[str, Any]:
+    """How far the relay is behind. Informational: a backlog does not make a web pod unready,
+    since restarting web pods cannot publish events; alerting on lag belongs to monitoring."""
+    try:
+        return dict(outbox_backlog())
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
 def run_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
     results: dict[str, dict[str, Any]] = {}
     for name, check in CHECKS.items():
@@ -74,5 +84,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
     failed, so an operator reading the probe sees the cause at once."""
     ready, checks = run_checks()
     failed = [name for name, detail in checks.items() if not detail["ok"]]
-    body = {"status": "ready" if ready else "unavailable", "failed": failed, "checks": checks}
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "failed": failed,
+        "checks": checks,
+        "outbox": _outbox_details() if checks["database"]["ok"] else None,
+    }
     return JsonResponse(body, status=200 if ready else 503)

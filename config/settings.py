@@ -174,8 +174,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Without brokers the events stay in the outbox table until a relay with brokers runs.
 KAFKA_BOOTSTRAP_SERVERS = env_list("KAFKA_BOOTSTRAP_SERVERS")
 KAFKA_CLIENT_ID = env_str("KAFKA_CLIENT_ID", "commerce")
+# Prepended to every topic name: lets several environments (or test runs) share one cluster.
+KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX")
 KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 3)
 KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 1)
+
+# --- Domain events -------------------------------------------------------------------------------
+EVENTS_RELAY_BATCH_SIZE = env_int("EVENTS_RELAY_BATCH_SIZE", 500)
+EVENTS_RELAY_MAX_BACKOFF_SECONDS = env_int("EVENTS_RELAY_MAX_BACKOFF_SECONDS", 30)
+EVENTS_OUTBOX_RETENTION_DAYS = env_int("EVENTS_OUTBOX_RETENTION_DAYS", 7)
+EVENTS_CONSUMER_MAX_ATTEMPTS = env_int("EVENTS_CONSUMER_MAX_ATTEMPTS", 5)
+CELERY_BEAT_SCHEDULE = {
+    "events-purge-published-outbox": {
+        "task": "events.purge_published_outbox",
+        "schedule": 60 * 60,
+    },
+}
 
 # --- gRPC ---------------------------------------------------------------------------------------
 GRPC_BIND = env_str("GRPC_BIND", "127.0.0.1:50051")

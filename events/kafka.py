@@ -17,6 +17,8 @@ TOPIC_BY_FAMILY = {
     "inventory": "commerce.inventory",
     "user": "commerce.users",
 }
+# Where consumers put what they cannot process, with the reason in headers.
+DEAD_LETTER_TOPIC = "commerce.dead-letter"
 
 _producer: KafkaProducer | None = None
 _producer_guard = threading.Lock()
@@ -31,6 +33,19 @@ class KafkaNotConfigured(RuntimeError):
 
 def kafka_configured() -> bool:
     return bool(settings.KAFKA_BOOTSTRAP_SERVERS)
+
+
+def topic_for_family(family: str) -> str:
+    return f"{settings.KAFKA_TOPIC_PREFIX}{TOPIC_BY_FAMILY[family]}"
+
+
+def dead_letter_topic() -> str:
+    return f"{settings.KAFKA_TOPIC_PREFIX}{DEAD_LETTER_TOPIC}"
+
+
+def all_topics() -> list[str]:
+    """Every topic the suite publishes to, with the configured prefix."""
+    return [topic_for_family(family) for family in TOPIC_BY_FAMILY] + [dead_letter_topic()]
 
 
 def _bootstrap_servers() -> list[str]:
@@ -85,7 +100,7 @@ def ensure_topics(topics: list[str] | None = None) -> list[str]:
 
     Safe to run any number of times and from several processes at once.
     """
-    wanted = topics or list(TOPIC_BY_FAMILY.values())
+    wanted = topics or all_topics()
     admin = build_admin()
     try:
         missing = [name for name in wanted if name not in set(admin.list_topics())]

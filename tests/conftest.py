@@ -6,10 +6,51 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from tests.support import REPO, child_database_url
+
+
+@contextmanager
+def fresh_kafka_topics() -> Iterator[str]:
+    """Give the block its own Kafka topics (a unique prefix), removed afterwards, so no message from
+    another test, an earlier run or a development stack on the same broker reaches it."""
+    from django.conf import settings
+
+    from events.kafka import build_admin, ensure_topics
+
+    prefix = f"test-{uuid.uuid4().hex[:8]}."
+    previous = settings.KAFKA_TOPIC_PREFIX
+    settings.KAFKA_TOPIC_PREFIX = prefix
+    os.environ["KAFKA_TOPIC_PREFIX"] = prefix  # for the processes the tests start
+    try:
+        ensure_topics()
+        yield prefix
+    finally:
+        settings.KAFKA_TOPIC_PREFIX = previous
+        os.environ["KAFKA_TOPIC_PREFIX"] = previous
+        admin = build_admin()
+        try:
+            stale = [name for name in admin.list_topics() if name.startswith(prefix)]
+            if stale:
+                admin.delete_topics(stale)
+        finally:
+            admin.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kafka_topics_of_this_run() -> Iterator[str]:
+    with fresh_kafka_topics() as prefix:
+        yield prefix
+
+
+@pytest.fixture
+def kafka_topics() -> Iterator[str]:
+    """Topics of this test alone: for tests that read whole topics or consume as a group."""
+    with fresh_kafka_topics() as prefix:
+        yield prefix
 
 
 @pytest.fixture(scope="session")

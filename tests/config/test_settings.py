@@ -12,7 +12,7 @@ def run_django(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedPro
         DJANGO_SETTINGS_MODULE="config.settings", DATA_DIR=str(tmp_path), **env
     )
     return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings as s; {code}"],  # noqa: E501
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings as s; {code}"],
         cwd=REPO, env=clean, capture_output=True, text=True, timeout=60,
     )
 

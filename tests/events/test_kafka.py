@@ -8,26 +8,27 @@ import uuid
 from django.conf import settings
 from kafka import KafkaConsumer
 
-from events.kafka import TOPIC_BY_FAMILY, build_admin, build_producer, ensure_topics
+from events.kafka import all_topics, build_admin, build_producer, ensure_topics
 from tests.support import REPO
 
 
 def test_the_event_family_topics_are_created_once() -> None:
+    assert all(name.startswith(settings.KAFKA_TOPIC_PREFIX) for name in all_topics())
     ensure_topics()
     assert ensure_topics() == []  # a second run finds them all and creates nothing
     admin = build_admin()
     try:
         existing = set(admin.list_topics())
-        described = {t["name"]: t for t in admin.describe_topics(list(TOPIC_BY_FAMILY.values()))}
+        described = {t["name"]: t for t in admin.describe_topics(all_topics())}
     finally:
         admin.close()
-    assert set(TOPIC_BY_FAMILY.values()) <= existing
-    for topic in TOPIC_BY_FAMILY.values():
+    assert set(all_topics()) <= existing
+    for topic in all_topics():
         assert len(described[topic]["partitions"]) == settings.KAFKA_TOPIC_PARTITIONS
 
 
 def test_a_message_round_trips_through_the_broker_with_key_and_headers() -> None:
-    topic = f"test.roundtrip.{uuid.uuid4().hex[:8]}"
+    topic = f"{settings.KAFKA_TOPIC_PREFIX}roundtrip.{uuid.uuid4().hex[:8]}"
     assert ensure_topics([topic]) == [topic]
     producer = build_producer()
     try:

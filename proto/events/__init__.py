@@ -1,0 +1,1 @@
+"""Domain event contracts, by version."""

@@ -1,0 +1,1 @@
+"""Version 1 of the domain event payloads (package commerce.events.v1)."""

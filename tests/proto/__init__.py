@@ -1,0 +1,1 @@
+"""Tests of the protobuf contracts, their generated code and the event registry."""
