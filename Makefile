@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test services-up services-down services-status migrate demo web grpc worker beat \
+.PHONY: help run test services-up services-down services-status migrate demo web grpc worker beat relay consume \
 	lint typecheck format bench
 
 help: ## list the targets
@@ -45,6 +45,10 @@ worker: ## a Celery worker
 	.venv/bin/celery -A config worker --loglevel INFO
 beat: ## the Celery beat scheduler (run exactly one)
 	.venv/bin/celery -A config beat --loglevel INFO
+relay: ## the outbox relay to Kafka
+	$(MANAGE) relay_events
+consume: ## a consumer group: make consume GROUP=reports.sales
+	$(MANAGE) consume_events --group $(GROUP)
 
 lint: ## ruff
 	.venv/bin/ruff check .

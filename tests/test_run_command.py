@@ -14,12 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
+from tests.browser import browser_page
 from tests.support import REPO, environment_without_services, free_port
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -63,22 +60,17 @@ def test_a_newcomer_signs_in_to_the_admin_and_opens_the_api_docs(
 ) -> None:
     base, output = embedded_suite
     email, password = re.search(r"Admin login: (\S+) / (\S+)", output).groups()  # type: ignore[union-attr]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{base}/admin/")
-            assert "/admin/login/" in page.url  # not signed in yet
-            page.fill("input[name=username]", email)
-            page.fill("input[name=password]", password)
-            page.click("input[type=submit]")
-            page.wait_for_selector("text=Run the shop")
-            assert page.locator("#site-name").inner_text() == "Commerce back office"
-            page.screenshot(path=str(tmp_path / "admin.png"))
+    with browser_page() as page:
+        page.goto(f"{base}/admin/")
+        assert "/admin/login/" in page.url  # not signed in yet
+        page.fill("input[name=username]", email)
+        page.fill("input[name=password]", password)
+        page.click("input[type=submit]")
+        page.wait_for_selector("text=Run the shop")
+        assert page.locator("#site-name").inner_text() == "Commerce back office"
+        page.screenshot(path=str(tmp_path / "admin.png"))
 
-            page.goto(f"{base}/api/docs/")
-            page.wait_for_selector(".swagger-ui .info .title", timeout=20000)
-            assert "Commerce suite API" in page.locator(".swagger-ui .info .title").inner_text()
-            page.screenshot(path=str(tmp_path / "docs.png"))
-        finally:
-            browser.close()
+        page.goto(f"{base}/api/docs/")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=20000)
+        assert "Commerce suite API" in page.locator(".swagger-ui .info .title").inner_text()
+        page.screenshot(path=str(tmp_path / "docs.png"))
