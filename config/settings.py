@@ -189,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.purge_published_outbox",
         "schedule": 60 * 60,
     },
+    "suite-purge-expired-idempotency-keys": {
+        "task": "suite.purge_expired_idempotency_keys",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- gRPC ---------------------------------------------------------------------------------------
@@ -213,6 +217,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+# Responses to requests with an Idempotency-Key are replayed for this long (API.md: at least 24 h).
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 48)
+# A request holding a key longer than this is presumed dead and the key can be taken over.
+IDEMPOTENCY_LOCK_SECONDS = env_int("IDEMPOTENCY_LOCK_SECONDS", 60)
 
 # --- Security -----------------------------------------------------------------------------------
 # Secure by default; a plain-HTTP setup (the embedded run, tests) turns these off explicitly.

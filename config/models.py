@@ -1,0 +1,36 @@
+"""Records that belong to the HTTP layer of the suite as a whole, not to one domain."""
+
+from django.conf import settings
+from django.db import models
+
+
+class IdempotencyState(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a request carrying an Idempotency-Key, replayed for repeats.
+
+    A key belongs to one client (user, or anonymous) and one endpoint (method and path).
+    """
+
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=300, help_text="client and endpoint the key belongs to")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    request_fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=IdempotencyState.choices, default=IdempotencyState.IN_PROGRESS)
+    locked_until = models.DateTimeField(help_text="a request in progress past this is presumed dead")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once_per_scope")]
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} ({self.state})"
