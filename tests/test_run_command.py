@@ -36,7 +36,7 @@ def embedded_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
             if process.poll() is not None:
                 raise RuntimeError(f"make run exited:\n{log_path.read_text()}")
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
