@@ -1,7 +1,10 @@
-"""The user model: one table for customers and staff, signing in with an email address."""
+"""Users (one table for customers and staff, signing in with an email address), their delivery
+addresses and the access tokens their apps hold."""
 
+from datetime import datetime
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -36,6 +39,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the back office.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    phone = models.CharField(max_length=20, blank=True, help_text="International format, e.g. +4915112345678.")
+    # Optimistic locking of profile edits (see accounts.services.update_profile).
+    version = models.PositiveIntegerField(default=1)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -57,3 +63,97 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class CustomerManager(UserManager):
+    use_in_migrations = False
+
+    def get_queryset(self) -> "models.QuerySet[User]":
+        return super().get_queryset().filter(is_staff=False)
+
+
+class StaffManager(UserManager):
+    use_in_migrations = False
+
+    def get_queryset(self) -> "models.QuerySet[User]":
+        return super().get_queryset().filter(is_staff=True)
+
+
+class Customer(User):
+    """Customers, as the back office sees them: the support role may edit these, never staff."""
+
+    objects: ClassVar[CustomerManager] = CustomerManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "customer"
+
+
+class StaffMember(User):
+    """Staff accounts (they can sign in to the back office); their roles are groups."""
+
+    objects: ClassVar[StaffManager] = StaffManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "staff member"
+
+
+class Address(models.Model):
+    """A delivery address of a customer. Postal code and country are checked by the service
+    (accounts.postal) and stored normalised, so delivery zones can match them exactly."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(max_length=50, blank=True, help_text="e.g. Home, Office.")
+    recipient_name = models.CharField(max_length=150)
+    phone = models.CharField(max_length=20, blank=True)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=12)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. DE.")
+    delivery_instructions = models.CharField(max_length=500, blank=True)
+    is_default = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "addresses"
+        ordering = ["-is_default", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="address_one_default_per_user"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "id"], name="address_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_name}, {self.line1}, {self.postal_code} {self.city}, {self.country}"
+
+
+class AccessToken(models.Model):
+    """A bearer token of one device. Only its SHA-256 is stored: a leaked table signs nobody in.
+
+    Expires after a stretch without use and at the latest at a fixed age; revoked by signing out
+    (or by a password change, for all other devices)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False,
+                              help_text="The token's first characters, to tell it apart.")
+    name = models.CharField(max_length=100, blank=True, help_text="The device or app that holds it.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="access_token_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or 'unnamed device'})"
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now

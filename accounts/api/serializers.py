@@ -1,0 +1,88 @@
+"""Shapes of the accounts API. Input serializers refuse undeclared fields (`is_staff`, `user`...)."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.models import Address, User
+from config.api.serializers import StrictFieldsMixin
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ("id", "email", "first_name", "last_name", "phone", "date_joined", "version")
+        read_only_fields = fields
+
+
+class RegisterSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False,
+                                     style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                        help_text="Shown in the list of signed-in devices, e.g. `Pixel 8`.")
+
+
+class LoginSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False,
+                                     style={"input_type": "password"})
+    device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`. Shown once.")
+    expires_at = serializers.DateTimeField(help_text="Moves forward while the token is used.")
+    user = UserSerializer()
+
+
+class LogoutSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    everywhere = serializers.BooleanField(required=False, default=False,
+                                          help_text="Sign out every device, not only this one.")
+
+
+class ProfileUpdateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254, required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    current_password = serializers.CharField(max_length=128, required=False, write_only=True, trim_whitespace=False,
+                                             help_text="Needed to change the email address.")
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
+                                       help_text="The `version` you read; a stale one is refused with 409.")
+
+
+class PasswordChangeSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class AddressSerializer(serializers.ModelSerializer[Address]):
+    class Meta:
+        model = Address
+        fields = ("id", "label", "recipient_name", "phone", "line1", "line2", "city", "region", "postal_code",
+                  "country", "delivery_instructions", "is_default", "version", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class AddressWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """Creating needs the address lines; changing (PATCH) takes any subset plus `version`."""
+
+    label = serializers.CharField(  # type: ignore[assignment]  # DRF moves declared fields off the class
+        max_length=50, required=False, allow_blank=True
+    )
+    recipient_name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=16)
+    country = serializers.CharField(max_length=2, min_length=2, help_text="ISO 3166-1 alpha-2, e.g. `DE`.")
+    delivery_instructions = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    is_default = serializers.BooleanField(required=False)
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
+                                       help_text="On PATCH: the `version` you read; a stale one gets 409.")

@@ -1,0 +1,364 @@
+"""Writes of the accounts app: registration, sign-in and tokens, profiles, passwords, addresses.
+
+Every function is one transaction; the user.* events are sent inside it, so an event exists if and
+only if its change committed. Failures are domain errors (config/errors.py) with stable codes.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import validators
+from accounts.models import AccessToken, Address, User
+from accounts.selectors import hash_token
+from accounts.signals import user_registered, user_updated
+from config.errors import Conflict, InvalidInput, NotFound, RateLimited, StaleVersion, Unauthenticated
+from proto.events.v1.users_pb2 import UserRegistered, UserUpdated
+
+TOKEN_PREFIX = "cmt_"  # noqa: S105  (not a secret: lets secret scanners recognise a leaked token
+# A token's use is recorded at most this often, so reads do not turn into a write per request.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+PROFILE_FIELDS = ("email", "first_name", "last_name", "phone")
+ADDRESS_FIELDS = ("label", "recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country",
+                  "delivery_instructions", "is_default")
+
+
+class EmailTaken(InvalidInput):
+    code = "email_taken"
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+    default_message = "The email address or password is wrong."
+
+
+class TooManyLoginAttempts(RateLimited):
+    code = "too_many_login_attempts"
+    default_message = "Too many failed sign-ins for this account; try again later."
+
+
+class TooManyAddresses(Conflict):
+    code = "too_many_addresses"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """The token itself exists only here, once: only its hash is stored."""
+
+    key: str
+    token: AccessToken
+
+
+def normalize_email(email: str) -> str:
+    return User.objects.normalize_email(email.strip()).lower()
+
+
+def _check_password(password: str, user: User, field: str = "password") -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise InvalidInput(fields={field: list(exc.messages)}) from None
+
+
+def _clean_phone(value: str, field: str = "phone") -> str:
+    try:
+        return validators.normalize_phone(value)
+    except ValueError as exc:
+        raise InvalidInput(fields={field: [str(exc)]}) from None
+
+
+# --- registration and tokens ---------------------------------------------------------------------
+
+
+def register_customer(
+    *, email: str, password: str, first_name: str = "", last_name: str = "", phone: str = ""
+) -> User:
+    email = normalize_email(email)
+    user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(), phone=_clean_phone(phone))
+    _check_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise EmailTaken(fields={"email": ["An account with this email address exists already."]})
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # registered at the same moment by a concurrent request
+            raise EmailTaken(fields={"email": ["An account with this email address exists already."]}) from None
+        payload = UserRegistered(user_id=str(user.pk), email=user.email, first_name=user.first_name,
+                                 last_name=user.last_name)
+        payload.registered_at.FromDatetime(user.date_joined)
+        user_registered.send_event(sender=User, aggregate_id=str(user.pk), payload=payload)
+    return user
+
+
+def issue_token(user: User, *, name: str = "") -> IssuedToken:
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = AccessToken.objects.create(
+        user=user, key_hash=hash_token(key), prefix=key[: len(TOKEN_PREFIX) + 6], name=name[:100],
+        created_at=now, last_used_at=now, expires_at=_expiry(created_at=now, used_at=now),
+    )
+    return IssuedToken(key=key, token=token)
+
+
+def _expiry(*, created_at: datetime, used_at: datetime) -> datetime:
+    idle = used_at + timedelta(days=settings.ACCOUNTS_TOKEN_IDLE_DAYS)
+    return min(idle, created_at + timedelta(days=settings.ACCOUNTS_TOKEN_MAX_AGE_DAYS))
+
+
+def _failures_key(email: str) -> str:
+    # Hashed: the cache never holds the address of someone who merely mistyped it.
+    return "login-failures:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def sign_in(*, email: str, password: str, device_name: str = "") -> IssuedToken:
+    """A new token for the account, or InvalidCredentials. After ACCOUNTS_LOGIN_MAX_FAILURES
+    failures in ACCOUNTS_LOGIN_LOCK_SECONDS the account refuses password sign-ins (even a right
+    one) until that time has passed, whichever IP the guesses come from."""
+    email = normalize_email(email)
+    key = _failures_key(email)
+    failures = cache.get(key, 0)
+    if failures >= settings.ACCOUNTS_LOGIN_MAX_FAILURES:
+        ttl = cache.ttl(key) if hasattr(cache, "ttl") else None
+        raise TooManyLoginAttempts(retry_after=ttl or settings.ACCOUNTS_LOGIN_LOCK_SECONDS)
+    user = authenticate(email=email, password=password)
+    if not isinstance(user, User):
+        _count_failure(key)
+        raise InvalidCredentials()
+    cache.delete(key)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        return issue_token(user, name=device_name)
+
+
+def _count_failure(key: str) -> None:
+    # The window starts at the first failure (add); later ones count into it (incr), and a window
+    # that expired between the two calls simply starts again.
+    if cache.add(key, 1, settings.ACCOUNTS_LOGIN_LOCK_SECONDS):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.add(key, 1, settings.ACCOUNTS_LOGIN_LOCK_SECONDS)
+
+
+def touch_token(token: AccessToken, now: datetime) -> None:
+    """Record that the token was used and slide its idle expiry (at most every few minutes)."""
+    if token.last_used_at and now - token.last_used_at < TOKEN_TOUCH_INTERVAL:
+        return
+    expires_at = _expiry(created_at=token.created_at, used_at=now)
+    AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(last_used_at=now, expires_at=expires_at)
+    token.last_used_at, token.expires_at = now, expires_at
+
+
+def revoke_token(token_id: int) -> None:
+    AccessToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def revoke_tokens_of(user_id: int, *, keep_token_id: int | None = None) -> int:
+    """Sign the user out everywhere (but on the device holding `keep_token_id`)."""
+    tokens = AccessToken.objects.filter(user_id=user_id, revoked_at__isnull=True)
+    if keep_token_id is not None:
+        tokens = tokens.exclude(pk=keep_token_id)
+    return tokens.update(revoked_at=timezone.now())
+
+
+# --- profile and password ------------------------------------------------------------------------
+
+
+def _locked_user(user_id: int, expected_version: int | None) -> User:
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise NotFound()
+    if expected_version is not None and user.version != expected_version:
+        raise StaleVersion(current_version=user.version)
+    return user
+
+
+def _announce_update(user: User, changed: list[str]) -> None:
+    payload = UserUpdated(user_id=str(user.pk), changed_fields=changed, email=user.email,
+                          first_name=user.first_name, last_name=user.last_name)
+    payload.updated_at.FromDatetime(timezone.now())
+    user_updated.send_event(sender=User, aggregate_id=str(user.pk), payload=payload)
+
+
+def update_profile(
+    user_id: int, changes: dict[str, Any], *, expected_version: int | None = None, current_password: str | None = None
+) -> User:
+    """Change the customer's own profile. A new email address needs the current password: it is
+    what signs the account in, so a borrowed unlocked phone must not be able to take it over."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise InvalidInput(fields={name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    with transaction.atomic():
+        user = _locked_user(user_id, expected_version)
+        new_email = "email" in changes and normalize_email(changes["email"]) != user.email
+        if new_email and not (current_password and user.check_password(current_password)):
+            raise InvalidInput(fields={"current_password": ["Enter your current password to change the email."]},
+                               code="password_required")
+        return _apply_profile_changes(user, changes)
+
+
+def update_user_by_staff(user_id: int, changes: dict[str, Any], *, expected_version: int | None = None) -> User:
+    """Support staff editing a customer (profile fields and whether the account may sign in)."""
+    unknown = set(changes) - {*PROFILE_FIELDS, "is_active"}
+    if unknown:
+        raise InvalidInput(fields={name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    with transaction.atomic():
+        user = _locked_user(user_id, expected_version)
+        if user.is_staff:
+            raise NotFound()  # staff accounts are not edited through the customer path
+        return _apply_profile_changes(user, changes)
+
+
+def _apply_profile_changes(user: User, changes: dict[str, Any]) -> User:
+    values = dict(changes)
+    if "email" in values:
+        values["email"] = normalize_email(values["email"])
+        if User.objects.filter(email__iexact=values["email"]).exclude(pk=user.pk).exists():
+            raise EmailTaken(fields={"email": ["An account with this email address exists already."]})
+    if "phone" in values:
+        values["phone"] = _clean_phone(values["phone"])
+    for name in ("first_name", "last_name"):
+        if name in values:
+            values[name] = values[name].strip()
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    if not changed:
+        return user
+    for name in changed:
+        setattr(user, name, values[name])
+    user.version += 1
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[*changed, "version"])
+    except IntegrityError:
+        raise EmailTaken(fields={"email": ["An account with this email address exists already."]}) from None
+    if "is_active" in changed and not user.is_active:
+        revoke_tokens_of(user.pk)
+    _announce_update(user, changed)
+    return user
+
+
+def change_password(user_id: int, *, current_password: str, new_password: str, keep_token_id: int | None) -> None:
+    """Set a new password and sign out every other device."""
+    with transaction.atomic():
+        user = _locked_user(user_id, None)
+        if not user.check_password(current_password):
+            raise InvalidInput(fields={"current_password": ["This is not your current password."]},
+                               code="wrong_password")
+        _check_password(new_password, user, "new_password")
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_tokens_of(user.pk, keep_token_id=keep_token_id)
+
+
+def create_staff_member(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """A back-office account; its roles are given as groups afterwards. No user.registered event:
+    that event is about customers."""
+    email = normalize_email(email)
+    user = User(email=email, first_name=first_name, last_name=last_name, is_staff=True)
+    _check_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise EmailTaken(fields={"email": ["An account with this email address exists already."]})
+        user.save()
+    return user
+
+
+# --- addresses -----------------------------------------------------------------------------------
+
+
+def _clean_address(values: dict[str, Any], current: Address | None = None) -> dict[str, Any]:
+    cleaned = {name: value.strip() if isinstance(value, str) else value for name, value in values.items()}
+    errors: dict[str, list[str]] = {}
+    country = cleaned.get("country", current.country if current else "")
+    try:
+        country = validators.normalize_country(country)
+        if "country" in cleaned:
+            cleaned["country"] = country
+    except ValueError as exc:
+        errors["country"] = [str(exc)]
+    if not errors and ("postal_code" in cleaned or "country" in cleaned):
+        postal_code = cleaned.get("postal_code", current.postal_code if current else "")
+        try:
+            cleaned["postal_code"] = validators.normalize_postal_code(postal_code, country)
+        except ValueError as exc:
+            errors["postal_code"] = [str(exc)]
+    if "phone" in cleaned:
+        try:
+            cleaned["phone"] = validators.normalize_phone(cleaned["phone"])
+        except ValueError as exc:
+            errors["phone"] = [str(exc)]
+    if errors:
+        raise InvalidInput(fields=errors)
+    return cleaned
+
+
+def _clear_default(user_id: int, *, except_id: int | None = None) -> None:
+    others = Address.objects.filter(user_id=user_id, is_default=True)
+    if except_id is not None:
+        others = others.exclude(pk=except_id)
+    others.update(is_default=False)
+
+
+def create_address(user_id: int, values: dict[str, Any]) -> Address:
+    unknown = set(values) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise InvalidInput(fields={name: ["This field is not allowed."] for name in sorted(unknown)})
+    cleaned = _clean_address(values)
+    with transaction.atomic():
+        # Locking the user serialises concurrent creations, so the cap and the default hold.
+        User.objects.select_for_update().filter(pk=user_id).first()
+        existing = Address.objects.filter(user_id=user_id).count()
+        if existing >= settings.ACCOUNTS_MAX_ADDRESSES:
+            raise TooManyAddresses(f"You can keep at most {settings.ACCOUNTS_MAX_ADDRESSES} addresses.")
+        if existing == 0:
+            cleaned["is_default"] = True  # the first address is where orders go unless said otherwise
+        if cleaned.get("is_default"):
+            _clear_default(user_id)
+        return Address.objects.create(user_id=user_id, **cleaned)
+
+
+def update_address(
+    user_id: int, address_id: int, changes: dict[str, Any], *, expected_version: int | None = None
+) -> Address:
+    unknown = set(changes) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise InvalidInput(fields={name: ["This field is not allowed."] for name in sorted(unknown)})
+    with transaction.atomic():
+        address = Address.objects.select_for_update().filter(pk=address_id, user_id=user_id).first()
+        if address is None:
+            raise NotFound()  # someone else's address does not exist, as far as this caller knows
+        if expected_version is not None and address.version != expected_version:
+            raise StaleVersion(current_version=address.version)
+        cleaned = _clean_address(changes, current=address)
+        changed = [name for name, value in cleaned.items() if getattr(address, name) != value]
+        if not changed:
+            return address
+        if cleaned.get("is_default"):
+            _clear_default(user_id, except_id=address.pk)
+        for name in changed:
+            setattr(address, name, cleaned[name])
+        address.version += 1
+        address.updated_at = timezone.now()
+        address.save(update_fields=[*changed, "version", "updated_at"])
+        return address
+
+
+def delete_address(user_id: int, address_id: int) -> None:
+    with transaction.atomic():
+        deleted, _ = Address.objects.filter(pk=address_id, user_id=user_id).delete()
+        if not deleted:
+            raise NotFound()

@@ -1,0 +1,182 @@
+"""The catalog API: browsing for anyone (cached, see catalog.cache) and a staff endpoint for
+variant changes (optimistic locking)."""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpResponse, QueryDict
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.api.serializers import (
+    CategoryQuerySerializer,
+    CategorySerializer,
+    ProductDetailSerializer,
+    ProductListSerializer,
+    ProductQuerySerializer,
+    StaffVariantSerializer,
+    StaffVariantUpdateSerializer,
+)
+from catalog.cache import cached_body
+from catalog.models import Variant
+from config.api.pagination import PageNumberPagination
+from config.api.permissions import ModelPermissions
+
+CACHE_HEADER = "X-Cache"
+FILTERS = frozenset(ProductQuerySerializer().fields)
+
+
+def _json(build: Callable[[], Any]) -> Callable[[], bytes]:
+    return lambda: JSONRenderer().render(build())
+
+
+def _cached_response(name: str, parts: list[str], build: Callable[[], Any]) -> HttpResponse:
+    body, hit = cached_body(name, parts, _json(build))
+    return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT" if hit else "MISS"})
+
+
+class ProductListView(APIView):
+    permission_classes = [AllowAny]
+    pagination_class = PageNumberPagination
+
+    @extend_schema(tags=["catalog"], parameters=[ProductQuerySerializer], responses=ProductListSerializer(many=True),
+                   summary="Browse and search products (cached; X-Cache says HIT or MISS)")
+    def get(self, request: Request) -> HttpResponse:
+        raw = tuple(sorted((name, tuple(request.query_params.getlist(name))) for name in FILTERS
+                           if name in request.query_params))
+        params = dict(_validated_filters(raw)) if raw else {}
+        paginator = self.pagination_class()
+        page, page_size = paginator.get_page_number(request, None), paginator.get_page_size(request)
+        canonical = self._canonical(params)
+        paginator.set_canonical_query(canonical)
+
+        def build() -> Any:
+            category = None
+            if params.get("category"):  # resolved here, so a cache hit needs no query at all
+                category = selectors.category_by_key(params["category"])
+                if category is None:
+                    raise ValidationError({"category": ["There is no such category."]})
+            filters = selectors.ProductFilters(
+                q=params.get("q", "").strip(), category=category, brands=tuple(params.get("brand", ())),
+                price_min=params.get("price_min"), price_max=params.get("price_max"),
+                attributes=tuple(params.get("attr", ())), sort=params.get("sort", ""),
+            )
+            products = selectors.with_listing_relations(selectors.search_products(filters))
+            rows = paginator.paginate_queryset(products, request, view=self)
+            return paginator.get_paginated_response(ProductListSerializer(rows, many=True).data).data
+
+        # Keyed by the validated filters, not the raw query: junk parameters cannot bust the cache.
+        parts = [request.build_absolute_uri(request.path), *(f"{k}={v}" for k, v in canonical.items()),
+                 f"page={page}", f"page_size={page_size}"]
+        return _cached_response("products", parts, build)
+
+    @staticmethod
+    def _canonical(params: dict[str, Any]) -> dict[str, Any]:
+        """The filters in one spelling: the cache key and the next/previous links."""
+        canonical: dict[str, Any] = {}
+        if params.get("q", "").strip():
+            canonical["q"] = params["q"].strip()
+        if params.get("category"):
+            canonical["category"] = params["category"]
+        if params.get("brand"):
+            canonical["brand"] = ",".join(sorted(set(params["brand"])))
+        if params.get("price_min") is not None:
+            canonical["price_min"] = f"{params['price_min']:.2f}"
+        if params.get("price_max") is not None:
+            canonical["price_max"] = f"{params['price_max']:.2f}"
+        if params.get("attr"):
+            canonical["attr"] = sorted({f"{key}:{_attr_text(value)}" for key, value in params["attr"]})
+        if params.get("sort"):
+            canonical["sort"] = params["sort"]
+        return canonical
+
+
+@functools.lru_cache(maxsize=2048)
+def _validated_filters(raw: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, Any], ...]:
+    """The listing's filters, validated. Remembered per spelling: building and running a DRF
+    serializer costs more than serving a cached page, and validation reads no data (invalid
+    input raises, and is not remembered)."""
+    query = ProductQuerySerializer(data=QueryDict(urlencode([(k, v) for k, values in raw for v in values])))
+    query.is_valid(raise_exception=True)
+    return tuple((name, tuple(value) if isinstance(value, list) else value)
+                 for name, value in query.validated_data.items())
+
+
+def _attr_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+class ProductDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=["catalog"], responses=ProductDetailSerializer, summary="One product with its variants")
+    def get(self, request: Request, product_id: int) -> HttpResponse:
+        def build() -> Any:
+            product = selectors.product_for_detail(product_id)
+            if product is None:
+                raise NotFound()
+            return ProductDetailSerializer(product).data
+
+        return _cached_response("product", [str(product_id)], build)
+
+
+class CategoryListView(APIView):
+    permission_classes = [AllowAny]
+    pagination_class = PageNumberPagination
+
+    @extend_schema(tags=["catalog"], parameters=[CategoryQuerySerializer], responses=CategorySerializer(many=True),
+                   summary="The active categories, top level first (build the tree with `parent`)")
+    def get(self, request: Request) -> HttpResponse:
+        params: dict[str, Any] = {}
+        if "parent" in request.query_params:
+            query = CategoryQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            params = dict(query.validated_data)
+        paginator = self.pagination_class()
+        page, page_size = paginator.get_page_number(request, None), paginator.get_page_size(request)
+        canonical = {"parent": request.query_params["parent"]} if "parent" in params else {}
+        paginator.set_canonical_query(canonical)
+
+        def build() -> Any:
+            categories = selectors.visible_categories()
+            if "parent" in params:
+                categories = categories.filter(parent_id=params["parent"])
+            rows = paginator.paginate_queryset(categories, request, view=self)
+            return paginator.get_paginated_response(CategorySerializer(rows, many=True).data).data
+
+        parts = [request.build_absolute_uri(request.path), *(f"{k}={v}" for k, v in canonical.items()),
+                 f"page={page}", f"page_size={page_size}"]
+        return _cached_response("categories", parts, build)
+
+
+class StaffVariantView(APIView):
+    """For the back office and integrations (ERP price feeds): needs the catalog permissions."""
+
+    permission_classes = [IsAuthenticated, ModelPermissions]
+    queryset = Variant.objects.all()
+
+    @extend_schema(tags=["staff"], responses=StaffVariantSerializer, summary="A variant, with its version")
+    def get(self, request: Request, variant_id: int) -> Response:
+        variant = selectors.variant_by_id(variant_id)
+        if variant is None:
+            raise NotFound()
+        return Response(StaffVariantSerializer(variant).data)
+
+    @extend_schema(tags=["staff"], request=StaffVariantUpdateSerializer, responses=StaffVariantSerializer,
+                   parameters=[OpenApiParameter("variant_id", int, OpenApiParameter.PATH)],
+                   summary="Change a variant (e.g. its price); a stale `version` is refused with 409")
+    def patch(self, request: Request, variant_id: int) -> Response:
+        serializer = StaffVariantUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        version = changes.pop("version")
+        variant = services.update_variant(variant_id, changes, expected_version=version)
+        return Response(StaffVariantSerializer(variant).data)

@@ -1,0 +1,90 @@
+"""The catalog's response cache: listing and detail bodies in Redis for a few minutes, dropped
+the moment a catalog change commits.
+
+Entries are tagged with a catalog *generation* kept in the cache. Every catalog write bumps it with
+`transaction.on_commit` (so only a committed change invalidates, and it does so before the write
+returns); an entry built under an older generation is never served again, and is replaced by the
+next request or ages out on its TTL. No key scanning, no per-object bookkeeping, one round trip
+to Redis per request. A missing generation (evicted, Redis flushed) restarts from the clock, never from a
+number an earlier generation used. A cache that does not answer is bypassed, not an error.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "catalog:generation"
+
+
+def _fresh_generation() -> int:
+    return time.time_ns() // 1000
+
+
+def current_generation() -> int | None:
+    """The generation to read and write entries under; None when the cache is unreachable."""
+    try:
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
+            generation = cache.get(GENERATION_KEY)
+        return int(generation) if generation is not None else None
+    except Exception:
+        logger.warning("catalog cache unavailable; serving from the database", exc_info=True)
+        return None
+
+
+def bump_generation() -> None:
+    try:
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:  # missing: start from the clock, above any number used before
+            cache.set(GENERATION_KEY, _fresh_generation(), timeout=None)
+    except Exception:
+        # The change is committed; entries of the old generation can live until their TTL.
+        logger.exception("could not invalidate the catalog cache; cached pages may lag by up to %ss",
+                         settings.CATALOG_CACHE_SECONDS)
+
+
+def invalidate_on_commit() -> None:
+    """Call inside the transaction of every catalog write."""
+    transaction.on_commit(bump_generation)
+
+
+def cached_body(name: str, parts: list[str], build: Callable[[], bytes]) -> tuple[bytes, bool]:
+    """The cached body for (name, parts) if it was built under the current generation, else
+    `build()`, stored; returns (body, hit). CATALOG_CACHE_SECONDS=0 turns the cache off.
+
+    An entry carries the generation it was built under and the generation is read with it in one
+    MGET, so a hit costs one round trip to Redis. An entry of an older generation is a miss, and
+    is replaced."""
+    if settings.CATALOG_CACHE_SECONDS <= 0:
+        return build(), False
+    key = f"catalog:{name}:{hashlib.sha256(chr(31).join(parts).encode()).hexdigest()[:32]}"
+    try:
+        found = cache.get_many([GENERATION_KEY, key])
+    except Exception:
+        logger.warning("catalog cache unavailable; serving from the database", exc_info=True)
+        return build(), False
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        generation = current_generation()
+        if generation is None:
+            return build(), False
+    entry = found.get(key)
+    if isinstance(entry, tuple) and entry[0] == generation:
+        return bytes(entry[1]), True
+    body = build()
+    try:
+        # Tagged with the generation read *before* the database was: if a change committed in
+        # between, the tag is already old and the entry is never served.
+        cache.set(key, (generation, body), timeout=settings.CATALOG_CACHE_SECONDS)
+    except Exception:
+        logger.warning("catalog cache write failed", exc_info=True)
+    return body, False

@@ -1,0 +1,173 @@
+"""Reads of the catalog: what customers may see, search, filters and sorting.
+
+Full-text search runs on PostgreSQL (the stored, GIN-indexed search vector, ranked, with prefix
+matching for search-as-you-type and a trigram fallback for typos); the embedded SQLite run matches
+with LIKE instead. That vendor switch is the only difference between the two.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity, TrigramWordSimilarity
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+
+from catalog.models import Category, Product, ProductImage, Variant
+
+# Attribute keys a filter may name; the same rule the services apply when attributes are written.
+ATTRIBUTE_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
+TRIGRAM_THRESHOLD = 0.3
+SORTS = ("relevance", "name", "-name", "price", "-price", "newest")
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    q: str = ""
+    category: Category | None = None
+    brands: tuple[str, ...] = ()
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    attributes: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    sort: str = ""
+
+
+def active_variants() -> QuerySet[Variant]:
+    return Variant.objects.filter(is_active=True).order_by("position", "id")
+
+
+def visible_products() -> QuerySet[Product]:
+    """Products a customer may see: active, in an active category, with something to sell."""
+    return Product.objects.filter(is_active=True, category__is_active=True).filter(
+        Exists(Variant.objects.filter(product=OuterRef("pk"), is_active=True))
+    )
+
+
+def with_listing_relations(products: QuerySet[Product]) -> QuerySet[Product]:
+    """Everything a listing or detail shows, in a fixed number of queries whatever the page size."""
+    return products.select_related("brand", "category").prefetch_related(
+        Prefetch("variants", queryset=active_variants(), to_attr="active_variants"),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+    )
+
+
+def category_by_key(key: str) -> Category | None:
+    """A category by id or slug."""
+    lookup = Q(pk=int(key)) if key.isdigit() and len(key) < 19 else Q(slug=key)
+    return Category.objects.filter(lookup).first()
+
+
+def category_ancestors(category: Category) -> list[Category]:
+    ids = [int(part) for part in category.path.strip("/").split("/") if part]
+    by_id = Category.objects.in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def visible_categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).order_by("depth", "position", "name")
+
+
+def parse_attribute_filter(raw: str) -> tuple[str, Any]:
+    """"origin:ES" -> ("origin", "ES"); "organic:true" -> ("organic", True); ValueError if bad."""
+    key, sep, text = raw.partition(":")
+    if not sep or not ATTRIBUTE_KEY.fullmatch(key) or not text:
+        raise ValueError("Use key:value with a lower-case key, e.g. origin:ES or organic:true.")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text
+    if not isinstance(value, bool | int | float | str) or (isinstance(value, float) and value != value):
+        value = text
+    return key, value
+
+
+def _attribute_q(key: str, value: Any) -> Q:
+    if connection.vendor == "postgresql":
+        # jsonb containment uses the GIN index; also matches the value inside a list attribute.
+        candidates = [{key: value}, {key: [value]}]
+        if not isinstance(value, str):
+            candidates += [{key: str(value).lower() if isinstance(value, bool) else str(value)}]
+        query = Q()
+        for candidate in candidates:
+            query |= Q(attributes__contains=candidate)
+        return query
+    return Q(**{f"attributes__{key}": value})
+
+
+def _prefix_query(q: str) -> SearchQuery | None:
+    """Every word as a prefix ("bana" finds bananas): letters and digits only, so the raw
+    tsquery syntax can never be broken by what a customer types."""
+    words = re.findall(r"[^\W_]+", q)[:8]
+    if not words:
+        return None
+    raw = " & ".join(f"{word[:40]}:*" for word in words)
+    return SearchQuery(raw, search_type="raw", config=settings.CATALOG_SEARCH_CONFIG)
+
+
+def _search_postgres(products: QuerySet[Product], q: str) -> QuerySet[Product]:
+    query = SearchQuery(q, search_type="websearch", config=settings.CATALOG_SEARCH_CONFIG)
+    prefix = _prefix_query(q)
+    if prefix is not None:
+        query = query | prefix
+    matched = products.filter(search_vector=query)
+    if matched.exists() or len(q) < 3:
+        # Equal ranks (both names contain the word) go to the name closest to what was typed:
+        # "Bananas" before "Banana bread" for "banana".
+        return matched.annotate(rank=SearchRank(F("search_vector"), query), closeness=TrigramSimilarity("name", q))
+    # Nothing matched word-wise: likely a typo ("bananna"); rank names by trigram similarity.
+    return products.annotate(rank=TrigramWordSimilarity(q, "name"), closeness=TrigramSimilarity("name", q)).filter(
+        rank__gte=TRIGRAM_THRESHOLD
+    )
+
+
+def _search_sqlite(products: QuerySet[Product], q: str) -> QuerySet[Product]:
+    query = Q(name__icontains=q) | Q(brand__name__icontains=q) | Q(description__icontains=q)
+    return products.filter(query).annotate(rank=Value(1.0), closeness=Value(1.0))
+
+
+def search_products(filters: ProductFilters) -> QuerySet[Product]:
+    """The visible products matching the filters, in the requested order (ties by id, so pages
+    never repeat or skip a product)."""
+    products = visible_products()
+    if filters.category is not None:
+        products = products.filter(category__path__startswith=filters.category.path)
+    if filters.brands:
+        products = products.filter(brand__slug__in=filters.brands)
+    if filters.price_min is not None or filters.price_max is not None:
+        in_range = Variant.objects.filter(product=OuterRef("pk"), is_active=True)
+        if filters.price_min is not None:
+            in_range = in_range.filter(price__gte=filters.price_min)
+        if filters.price_max is not None:
+            in_range = in_range.filter(price__lte=filters.price_max)
+        products = products.filter(Exists(in_range))
+    for key, value in filters.attributes:
+        products = products.filter(_attribute_q(key, value))
+    if filters.q:
+        search = _search_postgres if connection.vendor == "postgresql" else _search_sqlite
+        products = search(products, filters.q)
+
+    sort = filters.sort or ("relevance" if filters.q else "name")
+    if sort in ("price", "-price"):
+        cheapest = active_variants().filter(product=OuterRef("pk")).order_by("price").values("price")[:1]
+        products = products.annotate(price_from=Subquery(cheapest))
+    order = {
+        "relevance": ["-rank", "-closeness", "name"] if filters.q else ["name"],
+        "name": ["name"],
+        "-name": ["-name"],
+        "price": ["price_from", "name"],
+        "-price": ["-price_from", "name"],
+        "newest": ["-created_at"],
+    }[sort]
+    return products.order_by(*order, "id")
+
+
+def variant_by_id(variant_id: int) -> Variant | None:
+    """Any variant, active or not (for staff)."""
+    return Variant.objects.filter(pk=variant_id).first()
+
+
+def product_for_detail(product_id: int) -> Product | None:
+    return with_listing_relations(visible_products().filter(pk=product_id)).first()

@@ -1,0 +1,55 @@
+"""Writes of the catalog. Every function is one transaction, checks the catalog's rules, keeps the
+search vectors current, and invalidates the cached catalog pages when it commits."""
+
+from catalog.services._common import clean_attributes, clean_currency, gtin_is_valid, refresh_search_vectors
+from catalog.services.categories import (
+    BrandInUse,
+    CategoryNotEmpty,
+    create_brand,
+    create_category,
+    delete_brand,
+    delete_category,
+    set_categories_active,
+    update_brand,
+    update_category,
+)
+from catalog.services.products import (
+    add_image,
+    create_product,
+    create_variant,
+    delete_image,
+    delete_product,
+    delete_variant,
+    set_products_active,
+    set_variants_active,
+    update_image,
+    update_product,
+    update_variant,
+)
+
+__all__ = [
+    "BrandInUse",
+    "CategoryNotEmpty",
+    "add_image",
+    "clean_attributes",
+    "clean_currency",
+    "create_brand",
+    "create_category",
+    "create_product",
+    "create_variant",
+    "delete_brand",
+    "delete_category",
+    "delete_image",
+    "delete_product",
+    "delete_variant",
+    "gtin_is_valid",
+    "refresh_search_vectors",
+    "set_categories_active",
+    "set_products_active",
+    "set_variants_active",
+    "update_brand",
+    "update_category",
+    "update_image",
+    "update_product",
+    "update_variant",
+]

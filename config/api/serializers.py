@@ -1,0 +1,38 @@
+"""Serializer building blocks shared by the apps' APIs."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+
+NOT_ALLOWED = "This field is not allowed."
+
+
+class StrictFieldsMixin:
+    """Refuse fields the serializer does not declare, instead of silently dropping them.
+
+    A client sending `is_staff`, `user` or a price where none is accepted gets a 400 naming the
+    field, so a mistake (or a probe) never passes as a success. Declared read-only fields are still
+    ignored, so clients may send back what they read.
+    """
+
+    fields: Any
+    initial_data: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({key: [NOT_ALLOWED] for key in unknown})
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The body of every error response (for the OpenAPI schema)."""
+
+    code = serializers.CharField(help_text="Stable snake_case code to branch on, e.g. `stale_version`.")
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    fields = serializers.DictField(  # type: ignore[assignment]  # DRF moves declared fields off the class
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per request field (dotted paths for nested ones); empty when none applies.",
+    )

@@ -1,0 +1,156 @@
+"""Rate limits kept in Redis: per IP for anonymous callers, per user for signed-in ones, and
+tighter scopes for sign-in and registration.
+
+A sliding window approximated from two fixed windows (the count of the previous window weighted by
+how much of it still overlaps, plus the current one), checked and counted in one atomic Lua call:
+one round trip per request, memory of two integers per caller, and refused requests do not count.
+DRF's own SimpleRateThrottle keeps a list of timestamps per caller and rewrites it on every
+request, which grows with the rate and races between workers.
+
+Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] ("120/min"), read per request so a
+settings override applies at once. A 429 carries Retry-After.
+"""
+
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from django.core.cache import cache
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+from config.cache import redis_client, uses_redis
+
+if TYPE_CHECKING:  # DRF imports the API settings' classes while rest_framework.views loads
+    from rest_framework.views import APIView
+
+PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+           "d": 86400, "day": 86400}
+
+# KEYS: current window, previous window. ARGV: weight of the previous window, limit, key ttl.
+_SLIDING_WINDOW = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+if previous * tonumber(ARGV[1]) + current + 1 > tonumber(ARGV[2]) then
+  return {0, current, previous}
+end
+current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return {1, current, previous}
+"""
+_script: Any = None
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """"120/min" -> (120, 60)."""
+    count, _, period = rate.partition("/")
+    return int(count), PERIODS[period.strip().lower()]
+
+
+Counted = tuple[bool, int, int]  # allowed, count of the current window, count of the previous one
+
+
+def _count_in_redis(current_key: str, previous_key: str, weight: float, limit: int, window: int) -> Counted:
+    global _script
+    if _script is None:
+        _script = redis_client().register_script(_SLIDING_WINDOW)
+    allowed, current, previous = _script(keys=[current_key, previous_key], args=[f"{weight:.6f}", limit, window * 2])
+    return bool(allowed), int(current), int(previous)
+
+
+def _count_in_process(current_key: str, previous_key: str, weight: float, limit: int, window: int) -> Counted:
+    # The embedded run's in-process cache: one process, so read-then-add is good enough.
+    current = int(cache.get(current_key, 0))
+    previous = int(cache.get(previous_key, 0))
+    if previous * weight + current + 1 > limit:
+        return False, current, previous
+    cache.set(current_key, current + 1, window * 2)
+    return True, current + 1, previous
+
+
+class SlidingWindowThrottle(BaseThrottle):
+    scope: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._wait: float | None = None
+
+    def get_rate(self) -> tuple[int, int] | None:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return parse_rate(str(rate)) if rate else None
+
+    def identity(self, request: Request) -> str | None:
+        """Who is counted; None exempts the request from this throttle."""
+        raise NotImplementedError
+
+    def allow_request(self, request: Request, view: "APIView") -> bool:
+        rate = self.get_rate()
+        ident = self.identity(request)
+        if rate is None or ident is None:
+            return True
+        limit, window = rate
+        now = time.time()
+        slot = int(now // window)
+        elapsed = now - slot * window
+        weight = 1.0 - elapsed / window
+        base = f"throttle:{self.scope}:{ident}"
+        if uses_redis():
+            keys = (cache.make_key(f"{base}:{slot}"), cache.make_key(f"{base}:{slot - 1}"))
+            allowed, current, previous = _count_in_redis(*keys, weight, limit, window)
+        else:
+            allowed, current, previous = _count_in_process(f"{base}:{slot}", f"{base}:{slot - 1}", weight, limit,
+                                                           window)
+        if not allowed:
+            self._wait = self._time_until_allowed(limit, window, elapsed, current, previous)
+        return allowed
+
+    @staticmethod
+    def _time_until_allowed(limit: int, window: int, elapsed: float, current: int, previous: int) -> float:
+        if current + 1 > limit:
+            # Not before the next window; there the current count becomes the previous one.
+            rest = window - elapsed
+            return rest + max(0.0, window * (1 - (limit - 1) / current))
+        # The previous window's weight must decay: previous * (1 - (elapsed + t) / window) + current + 1 <= limit.
+        return max(0.0, window * (1 - (limit - current - 1) / previous) - elapsed) if previous else 1.0
+
+    def wait(self) -> float | None:
+        return None if self._wait is None else float(max(1, math.ceil(self._wait)))
+
+
+def with_default_throttles(*extra: type[BaseThrottle]) -> list[type[BaseThrottle]]:
+    """The API-wide throttles plus a view's own scopes."""
+    return [*cast(Sequence[type[BaseThrottle]], api_settings.DEFAULT_THROTTLE_CLASSES), *extra]
+
+
+class AnonIpThrottle(SlidingWindowThrottle):
+    """Anonymous requests, per client IP (honouring NUM_PROXIES for X-Forwarded-For)."""
+
+    scope = "anon"
+
+    def identity(self, request: Request) -> str | None:
+        return None if request.user and request.user.is_authenticated else self.get_ident(request)
+
+
+class UserThrottle(SlidingWindowThrottle):
+    """Signed-in requests, per user, whichever device or IP they come from."""
+
+    scope = "user"
+
+    def identity(self, request: Request) -> str | None:
+        return str(request.user.pk) if request.user and request.user.is_authenticated else None
+
+
+class ScopedIpThrottle(SlidingWindowThrottle):
+    """Every request to the views that use it, per IP, whoever is signed in."""
+
+    def identity(self, request: Request) -> str | None:
+        return self.get_ident(request)
+
+
+class LoginThrottle(ScopedIpThrottle):
+    scope = "login"
+
+
+class RegisterThrottle(ScopedIpThrottle):
+    scope = "register"

@@ -1,0 +1,161 @@
+"""The listing and detail responses are cached in Redis and dropped the moment a catalog change
+commits: the next response after a price change shows the new price.
+
+These tests commit for real (`transaction=True`), because invalidation happens on commit."""
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from catalog import services
+from catalog.cache import GENERATION_KEY, current_generation
+from tests.api.support import api
+from tests.catalog import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PRODUCTS = "/api/v1/catalog/products/"
+
+
+def prices(response: Any) -> dict[str, str]:
+    assert response.status_code == 200, response.content[:300]
+    return {item["name"]: item["variants"][0]["price"] for item in response.json()["results"]}
+
+
+def test_repeated_requests_are_served_from_the_cache_without_touching_the_database() -> None:
+    fruit = factories.category()
+    factories.product("Apples", fruit, price="2.00")
+    client = api()
+
+    outcomes = []
+    for _ in range(10):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(PRODUCTS, {"category": fruit.pk})
+        outcomes.append((response["X-Cache"], len(queries)))
+
+    assert outcomes[0][0] == "MISS" and outcomes[0][1] > 1
+    assert outcomes[1:] == [("HIT", 0)] * 9  # not even the category filter is looked up
+    hits = sum(1 for outcome, _ in outcomes if outcome == "HIT")
+    assert hits / len(outcomes) == 0.9
+
+    detail = f"{PRODUCTS}{fruit.products.get().pk}/"
+    assert client.get(detail)["X-Cache"] == "MISS"
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(detail)["X-Cache"] == "HIT"
+    assert len(queries) == 0
+    assert client.get(PRODUCTS).content == client.get(PRODUCTS).content  # a hit is byte for byte the same
+
+
+def test_a_price_change_is_in_the_very_next_listing_and_detail() -> None:
+    fruit = factories.category()
+    apples = factories.product("Apples", fruit, price="2.00")
+    variant = apples.variants.get()
+    client = api()
+    assert prices(client.get(PRODUCTS)) == {"Apples": "2.00"}
+    assert client.get(PRODUCTS)["X-Cache"] == "HIT"
+    assert client.get(f"{PRODUCTS}{apples.pk}/").json()["variants"][0]["price"] == "2.00"
+
+    services.update_variant(variant.pk, {"price": Decimal("1.49")}, expected_version=variant.version)
+
+    response = client.get(PRODUCTS)
+    assert response["X-Cache"] == "MISS"
+    assert prices(response) == {"Apples": "1.49"}
+    assert client.get(f"{PRODUCTS}{apples.pk}/").json()["variants"][0]["price"] == "1.49"
+
+
+@pytest.mark.parametrize("change", ["product", "variant", "category", "brand", "deactivate", "image"])
+def test_every_kind_of_catalog_change_invalidates(change: str) -> None:
+    fruit = factories.category("Fruit")
+    label = factories.brand("Sunny")
+    apples = factories.product("Apples", fruit, brand=label)
+    client = api()
+    before = client.get(f"{PRODUCTS}{apples.pk}/").json()
+    assert client.get(f"{PRODUCTS}{apples.pk}/")["X-Cache"] == "HIT"
+
+    if change == "product":
+        services.update_product(apples.pk, {"name": "Red apples"})
+    elif change == "variant":
+        services.update_variant(apples.variants.get().pk, {"name": "1 kg bag"})
+    elif change == "category":
+        services.update_category(fruit.pk, {"name": "Fresh fruit"})
+    elif change == "brand":
+        services.update_brand(label.pk, {"name": "Sunny Farms"})
+    elif change == "deactivate":
+        services.set_products_active([apples.pk], False)
+    else:
+        services.add_image(apples.pk, {"url": "https://img.example.com/apples.jpg"})
+
+    response = client.get(f"{PRODUCTS}{apples.pk}/")
+    if change == "deactivate":
+        assert response.status_code == 404
+        assert client.get(PRODUCTS).json()["count"] == 0
+        return
+    assert response["X-Cache"] == "MISS"
+    assert response.json() != before
+
+
+def test_a_rolled_back_change_leaves_the_cache_alone() -> None:
+    apples = factories.product("Apples", price="2.00")
+    variant = apples.variants.get()
+    client = api()
+    client.get(PRODUCTS)
+    generation = current_generation()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.update_variant(variant.pk, {"price": Decimal("9.99")})
+        raise RuntimeError("the surrounding work fails")
+
+    assert current_generation() == generation
+    assert client.get(PRODUCTS)["X-Cache"] == "HIT"
+    assert prices(client.get(PRODUCTS)) == {"Apples": "2.00"}
+
+
+def test_a_lost_generation_restarts_above_every_earlier_one() -> None:
+    factories.product("Apples")
+    first = current_generation()
+    assert first is not None
+    cache.delete(GENERATION_KEY)  # evicted, or Redis restarted without persistence
+    second = current_generation()
+    assert second is not None and second > first
+    assert api().get(PRODUCTS)["X-Cache"] == "MISS"
+
+
+def test_no_reader_sees_an_old_price_once_the_change_returned() -> None:
+    """Readers hammer the listing from other threads while the price changes 15 times; every
+    response that starts after a change returned shows that change (or a later one)."""
+    apples = factories.product("Apples", price="1.00")
+    variant_id = apples.variants.get().pk
+    committed = [Decimal("1.00")]  # the price whose change has returned, as readers start
+    stale: list[tuple[str, str]] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        client = api()
+        try:
+            while not stop.is_set():
+                floor = committed[-1]
+                price = Decimal(prices(client.get(PRODUCTS))["Apples"])
+                if price < floor:
+                    stale.append((str(floor), str(price)))
+        finally:
+            connection.close()
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for step in range(1, 16):
+            new_price = Decimal("1.00") + Decimal(step)
+            services.update_variant(variant_id, {"price": new_price})
+            committed.append(new_price)
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    assert stale == []
+    assert prices(api().get(PRODUCTS)) == {"Apples": "16.00"}
