@@ -1,0 +1,121 @@
+"""Stock import rows per second against a raw PostgreSQL `COPY` of the same file, and the
+import's peak memory.
+
+Run on demand against the real services (not part of the tests):
+
+    make services-up && eval "$(scripts/services env)" && .venv/bin/python bench/inventory_import.py
+
+1. Builds W warehouses and S variants (W x S = --rows) and writes a CSV of one `set` row per pair.
+2. COPY: streams the file into an unindexed scratch table through psycopg (the floor: parsing and
+   writing rows, nothing checked).
+3. Import: `manage.py import_stock FILE --no-progress` in a child process, so the wall time is
+   the command's and its peak resident memory (ru_maxrss) is the import's alone. It checks every
+   row, then applies them in chunks in one transaction: per row a stock item (created here), a
+   ledger movement and an inventory.adjusted outbox event.
+Prints rows/s for both, the ratio (import / COPY) and the peak memory; --rows 100000 and
+--rows 1000000 show whether memory grows with the file. Runs in its own database (see
+inventory_common.py), dropped afterwards unless --keep.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import inventory_common  # first: sets Django up on the bench database
+from django.db import connection
+
+from catalog.models import Category, Product, Variant
+from events.models import OutboxEvent
+from inventory.models import StockItem, StockMovement
+from inventory.services import find_ledger_drift, save_warehouse
+
+REPO = Path(__file__).resolve().parent.parent
+BATCH = 10_000
+
+
+def build_catalog(warehouses: int, skus: int) -> list[str]:
+    codes = [f"store-{n:02d}" for n in range(warehouses)]
+    for code in codes:
+        save_warehouse(code=code, name=f"Store {code}")
+    category = Category.objects.create(name="Bench", slug="bench", path="/")
+    for start in range(0, skus, BATCH):
+        products = Product.objects.bulk_create([Product(name=f"Item {n}", slug=f"item-{n}", category=category)
+                                                for n in range(start, min(start + BATCH, skus))])
+        Variant.objects.bulk_create([Variant(product=p, sku=f"SKU-{start + i:07d}", name="1 pc",
+                                             price=Decimal("1.00"), currency="EUR") for i, p in enumerate(products)])
+    return codes
+
+
+def write_file(path: Path, codes: list[str], skus: int) -> None:
+    with path.open("w") as out:
+        out.write("warehouse,sku,quantity,mode\n")
+        for code in codes:
+            out.writelines(f"{code},SKU-{n:07d},{n % 97 + 1},set\n" for n in range(skus))
+
+
+def bench_copy(path: Path) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_copy (warehouse text, sku text, quantity numeric, mode text)")
+    connection.ensure_connection()
+    started = time.perf_counter()
+    with connection.connection.cursor() as cursor, path.open("rb") as source, \
+            cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+        while block := source.read(1 << 20):
+            copy.write(block)
+    seconds = time.perf_counter() - started  # autocommit: the COPY committed as it ended
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_copy")
+    return seconds
+
+
+def bench_import(path: Path) -> tuple[float, int, str]:
+    env = {**os.environ, "DATABASE_URL": inventory_common.BENCH_URL, "LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "manage.py", "import_stock", str(path), "--no-progress"], cwd=REPO,
+                          env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(f"the import failed:\n{done.stdout}\n{done.stderr}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, peak_kb, done.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the file")
+    parser.add_argument("--warehouses", type=int, default=10)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    args = parser.parse_args()
+    skus = args.rows // args.warehouses
+    rows = skus * args.warehouses
+    try:
+        inventory_common.migrate()
+        print(inventory_common.machine())
+        codes = build_catalog(args.warehouses, skus)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "stock.csv"
+            write_file(path, codes, skus)
+            size = path.stat().st_size
+            copy_seconds = bench_copy(path)
+            import_seconds, peak_kb, output = bench_import(path)
+        assert StockItem.objects.count() == rows and StockMovement.objects.count() == rows
+        assert OutboxEvent.objects.filter(event_type="inventory.adjusted").count() == rows
+        assert not find_ledger_drift()
+        print(output)
+        print(f"{rows:,} rows ({size / 1e6:.0f} MB CSV): import_stock {rows / import_seconds:,.0f} rows/s "
+              f"({import_seconds:.0f} s), raw COPY {rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s), "
+              f"ratio {copy_seconds / import_seconds:.4f} (1:{import_seconds / copy_seconds:,.0f}); "
+              f"import peak memory {peak_kb / 1024:.0f} MB RSS")
+    finally:
+        if not args.keep:
+            inventory_common.drop_bench_database()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The public availability figures, cached in the default cache for a few seconds.
+
+Every stock change drops the keys of the items it touched when its transaction commits, so the
+cache only ever serves a figure until the next change. What it cannot see is a reservation expiring
+(nothing commits then): the figure is then too low for at most INVENTORY_AVAILABILITY_CACHE_SECONDS,
+which never oversells, since reserving always checks the row itself. A cache that does not answer
+is bypassed, not an error.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from config.cache import uses_redis
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "inventory:availability"
+ALL_WAREHOUSES = "*"
+
+
+def key(variant_id: int, warehouse_code: str | None) -> str:
+    return f"{PREFIX}:{variant_id}:{warehouse_code or ALL_WAREHOUSES}"
+
+
+def cached(variant_id: int, warehouse_code: str | None, build: Callable[[], Any]) -> tuple[Any, bool]:
+    """The cached value, or build() stored for INVENTORY_AVAILABILITY_CACHE_SECONDS; (value, hit)."""
+    name = key(variant_id, warehouse_code)
+    try:
+        value = cache.get(name)
+    except Exception:  # a cache outage must not take the shop's availability down
+        logger.warning("inventory: availability cache unreadable", exc_info=True)
+        return build(), False
+    if value is not None:
+        return value, True
+    value = build()
+    try:
+        cache.set(name, value, settings.INVENTORY_AVAILABILITY_CACHE_SECONDS)
+    except Exception:
+        logger.warning("inventory: availability cache unwritable", exc_info=True)
+    return value, False
+
+
+def _delete(names: list[str]) -> None:
+    try:
+        cache.delete_many(names)
+    except Exception:
+        logger.warning("inventory: availability cache keys not dropped; they expire on their own", exc_info=True)
+
+
+def invalidate_on_commit(items: Iterable[tuple[int, str]]) -> None:
+    """Drop the figures of these (variant id, warehouse code) pairs once the change commits."""
+    names = sorted({name for variant_id, code in items for name in (key(variant_id, code), key(variant_id, None))})
+    if names:
+        transaction.on_commit(lambda: _delete(names))
+
+
+def invalidate_everything() -> None:
+    """After a bulk change (a stock import): drop every availability figure."""
+    if uses_redis():
+        try:
+            cache.delete_pattern(f"{PREFIX}:*")  # type: ignore[attr-defined]  # django-redis
+        except Exception:
+            logger.warning("inventory: availability cache not cleared; figures expire on their own", exc_info=True)

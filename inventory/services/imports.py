@@ -1,0 +1,272 @@
+"""Stock imports: a CSV or JSON Lines file of (warehouse, SKU, quantity, mode) rows, where mode
+`set` makes the row's quantity the on-hand (a count) and `add` adds it (a delivery).
+
+Pass 1 reads the whole file and checks every row (syntax, warehouse, SKU, quantity for the
+variant's unit, a count not below what is reserved) without writing. Only a file without bad rows
+is applied, unless a partial import is asked for, which then skips exactly the bad rows and
+reports each. Pass 2 reads the file again and applies it chunk by chunk inside ONE transaction,
+re-checking each chunk under the locks, so an import is applied entirely or not at all. Rows apply
+in file order (a later row for the same item sees the earlier one). Every change writes a ledger
+movement and sends `inventory.adjusted`.
+
+A file is applied once: its fingerprint (sha256 of the content and the default mode) is recorded
+in an ImportBatch in the same transaction, so importing it again changes nothing, even when two
+imports of it race (the unique fingerprint decides).
+"""
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from config.errors import InvalidInput
+from inventory import cache
+from inventory.models import ImportBatch, MovementReason, StockItem
+from inventory.services import levels
+from inventory.services.import_rows import (
+    MODES,
+    ItemState,
+    RowError,
+    ValidRow,
+    chunked,
+    file_format,
+    read_rows,
+    too_large,
+    validate_chunk,
+    warehouses_by_code,
+)
+from inventory.services.levels import ItemRef
+
+logger = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, amount: int) -> None: ...
+
+    def done(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, phase: str, total: int) -> None:
+        pass
+
+    def advance(self, amount: int) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+
+@dataclass
+class ImportReport:
+    file_name: str
+    status: str = "pending"  # applied | dry_run | rejected | already_imported | empty
+    rows_total: int = 0
+    rows_bad: int = 0
+    rows_changed: int = 0
+    rows_unchanged: int = 0
+    rows_skipped: int = 0
+    batch_id: int | None = None
+    previous_import: ImportBatch | None = field(default=None, repr=False)
+
+
+class _Rejected(Exception):
+    """A chunk failed its re-check in pass 2: roll the whole import back."""
+
+
+class _DryRunDone(Exception):
+    """Roll back a dry run that applied everything to see what it would do."""
+
+
+def fingerprint(path: Path, default_mode: str | None) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    digest.update(f"\0default-mode={default_mode or ''}".encode())
+    return digest.hexdigest()
+
+
+def import_stock(path: Path, *, fmt: str | None = None, default_mode: str | None = None, partial: bool = False,
+                 dry_run: bool = False, actor_id: int | None = None, chunk_rows: int | None = None,
+                 on_error: Callable[[RowError], None] = lambda error: None,
+                 progress: Progress | None = None) -> ImportReport:
+    """Check, then apply the file (see the module's docstring); bad rows go to `on_error` with
+    their line numbers as they are found. The report's status says what happened."""
+    if default_mode is not None and default_mode not in MODES:
+        raise InvalidInput(fields={"mode": ["set or add"]})
+    fmt = file_format(path, fmt)
+    chunk_rows = chunk_rows or settings.INVENTORY_IMPORT_CHUNK_ROWS
+    progress = progress or NoProgress()
+    report = ImportReport(file_name=path.name)
+    digest = fingerprint(path, default_mode)
+    previous = ImportBatch.objects.filter(fingerprint=digest).first()
+    if previous is not None:
+        report.status, report.previous_import, report.batch_id = "already_imported", previous, previous.pk
+        return report
+
+    warehouses = warehouses_by_code()
+    used_warehouses = _check_file(path, fmt, default_mode, warehouses, chunk_rows, report,
+                                  None if partial else on_error, progress)
+    if report.rows_bad and not partial:
+        report.status = "rejected"
+        return report
+    if report.rows_total == report.rows_bad:
+        report.status = "empty"
+        report.rows_skipped = report.rows_bad
+        if partial:  # say exactly what is skipped, although nothing is left to apply
+            _check_file(path, fmt, default_mode, warehouses, chunk_rows, ImportReport(path.name), on_error, progress)
+        return report
+
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    batch = ImportBatch.objects.create(fingerprint=digest, file_name=path.name[:255], partial=partial,
+                                                       actor_id=actor_id)
+            except IntegrityError:
+                report.status = "already_imported"
+                report.previous_import = ImportBatch.objects.filter(fingerprint=digest).first()
+                return report
+            _lock_stock_of(used_warehouses)
+            _apply_file(path, fmt, default_mode, warehouses, chunk_rows, batch, partial, actor_id, report, on_error,
+                        progress)
+            batch.rows_total, batch.rows_changed = report.rows_total, report.rows_changed
+            batch.rows_unchanged, batch.rows_skipped = report.rows_unchanged, report.rows_skipped
+            batch.save(update_fields=["rows_total", "rows_changed", "rows_unchanged", "rows_skipped"])
+            report.batch_id = batch.pk
+            if dry_run:
+                raise _DryRunDone()
+            transaction.on_commit(cache.invalidate_everything)
+    except _Rejected:
+        report.status, report.batch_id = "rejected", None
+        return report
+    except _DryRunDone:
+        report.status, report.batch_id = "dry_run", None
+        return report
+    report.status = "applied"
+    logger.info("inventory: import %s applied from %s: %d rows, %d changed, %d unchanged, %d skipped", report.batch_id,
+                path.name, report.rows_total, report.rows_changed, report.rows_unchanged, report.rows_skipped)
+    return report
+
+
+def _check_file(path: Path, fmt: str, default_mode: str | None, warehouses: dict[str, tuple[int, str]],
+                chunk_rows: int, report: ImportReport, on_error: Callable[[RowError], None] | None,
+                progress: Progress) -> set[int]:
+    """Pass 1: count and check every row; returns the warehouses the good rows touch."""
+    used: set[int] = set()
+    progress.start("checking", path.stat().st_size)
+    for readable, unreadable in chunked(read_rows(path, fmt, default_mode, progress.advance), chunk_rows):
+        valid, errors = validate_chunk(readable, warehouses)
+        report.rows_total += len(readable) + len(unreadable)
+        report.rows_bad += len(errors) + len(unreadable)
+        used.update(row.warehouse_id for row in valid)
+        if on_error is not None:
+            for error in sorted(errors + unreadable, key=lambda e: e.line):
+                on_error(error)
+    progress.done()
+    return used
+
+
+def _lock_stock_of(warehouse_ids: set[int]) -> None:
+    """Lock the stock items of the file's warehouses for the import, in id order: the order every
+    other writer locks them in, so an import and reservations queue instead of deadlocking.
+    (SQLite, the embedded run, has one writer at a time anyway.)"""
+    if connection.vendor != "postgresql" or not warehouse_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM (SELECT id FROM inventory_stockitem WHERE warehouse_id = ANY(%s) "
+                       "ORDER BY id FOR UPDATE) AS locked", [sorted(warehouse_ids)])
+
+
+def _apply_file(path: Path, fmt: str, default_mode: str | None, warehouses: dict[str, tuple[int, str]],
+                chunk_rows: int, batch: ImportBatch, partial: bool, actor_id: int | None, report: ImportReport,
+                on_error: Callable[[RowError], None], progress: Progress) -> None:
+    """Pass 2, inside the import's transaction: re-read, re-check and apply chunk by chunk."""
+    report.rows_total = report.rows_bad = 0
+    progress.start("applying", path.stat().st_size)
+    for readable, unreadable in chunked(read_rows(path, fmt, default_mode, progress.advance), chunk_rows):
+        valid, errors = validate_chunk(readable, warehouses)
+        report.rows_total += len(readable) + len(unreadable)
+        changed, unchanged, late_errors = _apply_chunk(valid, batch, actor_id)
+        errors = sorted(errors + unreadable + late_errors, key=lambda e: e.line)
+        for error in errors:
+            on_error(error)
+        if errors and not partial:
+            report.rows_bad = len(errors)
+            raise _Rejected()
+        report.rows_skipped += len(errors)
+        report.rows_changed += changed
+        report.rows_unchanged += unchanged
+    progress.done()
+
+
+def _stock_items(rows: list[ValidRow]) -> dict[tuple[int, int], ItemState]:
+    """The rows' stock items; the missing ones are created empty (in the import's transaction)."""
+    items = {(row.warehouse_id, row.variant_id): row.item for row in rows if row.item is not None}
+    missing = {(row.warehouse_id, row.variant_id) for row in rows if row.item is None} - set(items)
+    if missing:
+        StockItem.objects.bulk_create([StockItem(warehouse_id=w, variant_id=v) for w, v in sorted(missing)],
+                                      ignore_conflicts=True)
+        for pk, w, v, on_hand, reserved, threshold in StockItem.objects.filter(
+                warehouse_id__in={w for w, _ in missing}, variant_id__in={v for _, v in missing}).values_list(
+                "pk", "warehouse_id", "variant_id", "on_hand", "reserved", "low_stock_threshold"):
+            if (w, v) in missing:
+                items[(w, v)] = ItemState(pk, levels.as_decimal(on_hand), levels.as_decimal(reserved),
+                                          levels.as_decimal(threshold))
+    return items
+
+
+def _apply_chunk(rows: list[ValidRow], batch: ImportBatch, actor_id: int | None) -> tuple[int, int, list[RowError]]:
+    """Apply the chunk's rows in file order; returns (changed, unchanged, rows refused now)."""
+    items = _stock_items(rows)
+    on_hand: dict[int, Decimal] = {}
+    changes: list[tuple[ValidRow, ItemState, Decimal, Decimal]] = []
+    refused: list[RowError] = []
+    unchanged = 0
+    for row in rows:
+        item = items[(row.warehouse_id, row.variant_id)]
+        before = on_hand.get(item.id, item.on_hand)
+        after = row.quantity if row.mode == "set" else before + row.quantity
+        if too_large(after):
+            refused.append(RowError(row.line, f"on-hand would become {after}, above the largest quantity stored"))
+            continue
+        on_hand[item.id] = after
+        if after == before:
+            unchanged += 1
+        else:
+            changes.append((row, item, after - before, after))
+    if not changes:
+        return 0, unchanged, refused
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # Deltas, not values: rows of the same item within a chunk compose, as in file order.
+        cursor.executemany(
+            "UPDATE inventory_stockitem SET on_hand = on_hand + CAST(%s AS NUMERIC), version = version + 1, "
+            "updated_at = %s WHERE id = %s",
+            [(delta, now, item.id) for _, item, delta, _ in changes])
+    movements = []
+    for row, item, delta, after in changes:
+        ref = ItemRef(id=item.id, warehouse_id=row.warehouse_id, warehouse_code=row.warehouse_code,
+                      variant_id=row.variant_id, sku=row.sku, unit=row.unit)
+        reference = f"import:{batch.pk} line {row.line}"
+        movements.append(levels.movement(ref, on_hand=delta, reason=MovementReason.ADJUSTMENT, reference=reference,
+                                         note=f"{row.mode} {row.quantity} from {batch.file_name}", actor_id=actor_id,
+                                         now=now))
+        levels.announce_adjusted(ref, delta=delta, on_hand_after=after, reason=MovementReason.ADJUSTMENT,
+                                 reference=reference, actor_id=actor_id)
+        if delta < 0:
+            # The import holds the item's lock, so `reserved` is what the chunk read.
+            levels.check_low_stock(ref, available_before=after - delta - item.reserved,
+                                   available_after=after - item.reserved, threshold=item.threshold)
+    levels.record(movements)
+    return len(changes), unchanged, refused

@@ -1,0 +1,360 @@
+"""Reservations: stock promised to a cart or an order, all lines or none, until it expires.
+
+Reserving is one conditional UPDATE per stock item (`reserved + q` where `on_hand - reserved >= q`),
+taken in ascending stock item id order inside one transaction; a row count of 0 rolls the whole
+reservation back. Every path that ends a reservation first flips its state with a conditional
+UPDATE of the reservation row (so exactly one path ends it) and only then gives its lines back, in
+the same item order: the lock order is always reservation row, then stock items by id, so two
+baskets {A, B} and {B, A}, a sweep and a commit can never deadlock.
+
+Expired reservations stop counting at once: reserving and reading availability release the expired
+reservations of the items they touch first, and the beat task sweeps the rest.
+"""
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.models import Variant
+from config.errors import InvalidInput
+from events.contracts import quantity
+from inventory.errors import (
+    OutOfStock,
+    ReservationBusy,
+    ReservationExpired,
+    ReservationNotActive,
+    ReservationNotFound,
+    Shortage,
+    VariantNotFound,
+    VariantNotSellable,
+)
+from inventory.models import MovementReason, Reservation, ReservationLine, ReservationState, StockItem
+from inventory.services import levels
+from inventory.services.levels import ItemRef
+from inventory.services.stock import active_warehouse
+from inventory.signals import inventory_released, inventory_reserved
+from proto.events.v1 import inventory_pb2
+
+logger = logging.getLogger(__name__)
+
+ReservationRef = Reservation | int
+
+
+def _pk(reservation: ReservationRef) -> int:
+    return reservation if isinstance(reservation, int) else reservation.pk
+
+
+def _clean_ttl(ttl: timedelta | None) -> timedelta:
+    ttl = ttl if ttl is not None else timedelta(minutes=settings.INVENTORY_RESERVATION_TTL_MINUTES)
+    longest = timedelta(hours=settings.INVENTORY_RESERVATION_MAX_TTL_HOURS)
+    if not timedelta(0) < ttl <= longest:
+        raise InvalidInput(fields={"ttl": [f"Must be more than 0 and at most {longest}."]})
+    return ttl
+
+
+def _clean_owner(owner_type: str, owner_id: str) -> tuple[str, str]:
+    owner_type, owner_id = str(owner_type).strip(), str(owner_id).strip()
+    problems = {}
+    if not owner_type or len(owner_type) > 20:
+        problems["owner_type"] = ["1 to 20 characters, e.g. cart or order."]
+    if not owner_id or len(owner_id) > 64:
+        problems["owner_id"] = ["1 to 64 characters."]
+    if problems:
+        raise InvalidInput(fields=problems)
+    return owner_type, owner_id
+
+
+def _wanted(lines: Sequence[tuple[int, object]]) -> tuple[dict[int, Decimal], dict[int, Variant]]:
+    """The requested quantity per variant (repeated variants add up), checked against the variant."""
+    if not lines:
+        raise InvalidInput("A reservation needs at least one line.", fields={"lines": ["At least one line."]})
+    variants = Variant.objects.in_bulk([variant_id for variant_id, _ in lines])
+    wanted: dict[int, Decimal] = {}
+    for index, (variant_id, amount) in enumerate(lines):
+        variant = variants.get(variant_id)
+        if variant is None:
+            raise VariantNotFound(f"There is no variant {variant_id}.", fields={f"lines.{index}": ["No such variant."]})
+        if not variant.is_active:
+            raise VariantNotSellable(f"{variant.sku} is not sold at the moment.",
+                                     fields={f"lines.{index}": ["Not sold at the moment."]})
+        qty = levels.clean_quantity(amount, unit=variant.unit, step=variant.step, field=f"lines.{index}")
+        wanted[variant_id] = wanted.get(variant_id, levels.ZERO) + qty
+    return wanted, variants
+
+
+def reserve_stock(*, owner_type: str, owner_id: str, lines: Sequence[tuple[int, object]], warehouse_code: str,
+                  ttl: timedelta | None = None) -> Reservation:
+    """Reserve every line for the owner in the warehouse until now + ttl, or nothing (OutOfStock
+    names each short SKU and what is available). An active reservation of the same owner is
+    replaced in the same transaction: if the new one fails, the old one stays."""
+    owner_type, owner_id = _clean_owner(owner_type, owner_id)
+    ttl = _clean_ttl(ttl)
+    warehouse = active_warehouse(warehouse_code)
+    wanted, variants = _wanted(lines)
+    items = {item.variant_id: ItemRef.of(item) for item in StockItem.objects.filter(
+        warehouse=warehouse, variant_id__in=wanted).select_related("warehouse", "variant")}
+    unknown = [Shortage(v, variants[v].sku, q, levels.ZERO) for v, q in wanted.items() if v not in items]
+    if unknown:
+        raise OutOfStock(unknown)
+    _check_enough(owner_type, owner_id, wanted, items)
+    for _attempt in range(3):
+        try:
+            return _reserve(owner_type, owner_id, warehouse.pk, wanted, items, ttl)
+        except IntegrityError as exc:
+            if not _owner_race(exc):
+                raise
+            # A concurrent request created the owner's reservation first: replace that one.
+        except _Short:
+            _check_enough(owner_type, owner_id, wanted, items)
+            # Freed in between: try again.
+    raise ReservationBusy()
+
+
+def _check_enough(owner_type: str, owner_id: str, wanted: dict[int, Decimal], items: dict[int, ItemRef]) -> None:
+    """Refuse what the current levels cannot serve, without a transaction: under a rush on a sold
+    out item most requests end here instead of queueing on its row (the UPDATE still decides).
+    Expired reservations only matter when stock is short, so that is when they are released
+    first, and they stop counting at once."""
+    if not _shortages(wanted, items, {}):
+        return
+    release_expired_reservations(item_ids=[item.id for item in items.values()])
+    short = _shortages(wanted, items, _held_by_owner(owner_type, owner_id))
+    if short:
+        raise OutOfStock(short)
+
+
+def _owner_race(exc: IntegrityError) -> bool:
+    text = str(exc)
+    return "inventory_one_active_reservation_per_owner" in text or "inventory_reservation.owner_type" in text
+
+
+class _Short(Exception):
+    """A conditional UPDATE found too little available; the transaction rolled back."""
+
+
+def _held_by_owner(owner_type: str, owner_id: str) -> dict[int, Decimal]:
+    held: dict[int, Decimal] = {}
+    for item_id, qty in ReservationLine.objects.filter(
+            reservation__owner_type=owner_type, reservation__owner_id=owner_id,
+            reservation__state=ReservationState.ACTIVE).values_list("stock_item_id", "quantity"):
+        held[item_id] = held.get(item_id, levels.ZERO) + levels.as_decimal(qty)
+    return held
+
+
+def _shortages(wanted: dict[int, Decimal], items: dict[int, ItemRef], held: dict[int, Decimal]) -> list[Shortage]:
+    """The lines the current levels cannot serve (what the owner holds already counts for it)."""
+    now = levels.current_levels(item.id for item in items.values())
+    short = []
+    for variant_id, qty in wanted.items():
+        item = items[variant_id]
+        available = (now[item.id].available if item.id in now else levels.ZERO) + held.get(item.id, levels.ZERO)
+        if available < qty:
+            short.append(Shortage(variant_id, item.sku, qty, max(available, levels.ZERO)))
+    return short
+
+
+def _reserve(owner_type: str, owner_id: str, warehouse_id: int, wanted: dict[int, Decimal],
+             items: dict[int, ItemRef], ttl: timedelta) -> Reservation:
+    now = timezone.now()
+    with transaction.atomic():
+        # The owner's current reservation row first (the lock order), then the new one.
+        old = Reservation.objects.select_for_update().filter(
+            owner_type=owner_type, owner_id=owner_id, state=ReservationState.ACTIVE).first()
+        old_lines = list(old.lines.all()) if old is not None else []
+        refs = {item.id: item for item in items.values()}
+        refs |= levels.item_refs(line.stock_item_id for line in old_lines if line.stock_item_id not in refs)
+        movements = []
+        if old is not None:
+            expired = old.expires_at <= now
+            _end_state(old, now, ReservationState.EXPIRED if expired else ReservationState.RELEASED,
+                       "expired" if expired else "replaced")
+            movements = [levels.movement(refs[line.stock_item_id], reserved=-line.quantity,
+                                         reason=MovementReason.RELEASE,
+                                         reference=f"reservation:{old.pk} {old.end_reason}", now=now)
+                         for line in old_lines]
+        # A concurrent first reservation of the same owner fails this INSERT (the partial unique
+        # index); the IntegrityError rolls everything back and reserve_stock tries again.
+        reservation = Reservation.objects.create(owner_type=owner_type, owner_id=owner_id, warehouse_id=warehouse_id,
+                                                 expires_at=now + ttl, created_at=now)
+        new_lines = [ReservationLine(reservation=reservation, stock_item_id=items[v].id, quantity=q)
+                     for v, q in sorted(wanted.items(), key=lambda pair: items[pair[0]].id)]
+        ReservationLine.objects.bulk_create(new_lines)
+        # Ledger and events before the UPDATEs: the contended rows stay locked only from their
+        # UPDATE to the commit.
+        movements += [levels.movement(refs[line.stock_item_id], reserved=line.quantity,
+                                      reason=MovementReason.RESERVATION, reference=f"reservation:{reservation.pk}",
+                                      now=now) for line in new_lines]
+        levels.record(movements)
+        if old is not None:
+            _announce_released(old, old_lines, refs)
+        _announce_reserved(reservation, new_lines, refs)
+
+        deltas: dict[int, Decimal] = {line.stock_item_id: line.quantity for line in new_lines}
+        for line in old_lines:
+            deltas[line.stock_item_id] = deltas.get(line.stock_item_id, levels.ZERO) - line.quantity
+        for item_id in sorted(deltas):  # the one lock order: stock item id
+            delta = deltas[item_id]
+            if delta > 0:
+                after = levels.move(item_id, reserved=delta, require_available=delta, now=now)
+                if after is None:
+                    raise _Short()
+                levels.check_low_stock(refs[item_id], available_before=after.available + delta,
+                                       available_after=after.available, threshold=after.threshold)
+            elif delta < 0:
+                levels.move(item_id, reserved=delta, now=now)
+        levels.changed(refs.values())
+    logger.info("inventory: reserved %s for %s:%s, %d line(s) until %s", reservation.pk, owner_type, owner_id,
+                len(new_lines), reservation.expires_at.isoformat())
+    return reservation
+
+
+def _end_state(reservation: Reservation, now: datetime, state: str, reason: str) -> None:
+    reservation.state, reservation.end_reason, reservation.ended_at = state, reason, now
+    reservation.save(update_fields=["state", "end_reason", "ended_at"])
+
+
+def _lines_payload(lines: Iterable[ReservationLine], refs: dict[int, ItemRef]) -> list[inventory_pb2.ReservedLine]:
+    return [inventory_pb2.ReservedLine(variant_id=str(refs[line.stock_item_id].variant_id),
+                                       sku=refs[line.stock_item_id].sku,
+                                       quantity=quantity(line.quantity, refs[line.stock_item_id].unit))
+            for line in lines]
+
+
+def _announce_reserved(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
+    payload = inventory_pb2.InventoryReserved(
+        reservation_id=str(reservation.pk), owner_type=reservation.owner_type, owner_id=reservation.owner_id,
+        warehouse_code=refs[lines[0].stock_item_id].warehouse_code, lines=_lines_payload(lines, refs))
+    payload.expires_at.FromDatetime(reservation.expires_at)
+    inventory_reserved.send_event(sender=Reservation, aggregate_id=str(reservation.pk), payload=payload)
+
+
+def _announce_released(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
+    inventory_released.send_event(sender=Reservation, aggregate_id=str(reservation.pk),
+                                  payload=inventory_pb2.InventoryReleased(
+                                      reservation_id=str(reservation.pk), owner_type=reservation.owner_type,
+                                      owner_id=reservation.owner_id, reason=reservation.end_reason,
+                                      lines=_lines_payload(lines, refs)))
+
+
+def _end(reservation_id: int, *, state: str, reason: str, now: datetime, only_if_expired: bool = False) -> bool:
+    """End an active reservation and give its lines back; False when it was not active (any more).
+    The conditional UPDATE of its state decides which of several concurrent enders does it."""
+    with transaction.atomic():
+        rows = Reservation.objects.filter(pk=reservation_id, state=ReservationState.ACTIVE)
+        if only_if_expired:
+            rows = rows.filter(expires_at__lte=now)
+        if not rows.update(state=state, end_reason=reason[:40], ended_at=now):
+            return False
+        reservation = Reservation.objects.get(pk=reservation_id)
+        lines = list(reservation.lines.order_by("stock_item_id"))
+        refs = levels.item_refs(line.stock_item_id for line in lines)
+        for line in lines:
+            levels.move(line.stock_item_id, reserved=-line.quantity, now=now)
+        levels.record(levels.movement(refs[line.stock_item_id], reserved=-line.quantity, reason=MovementReason.RELEASE,
+                                      reference=f"reservation:{reservation_id} {reason}"[:200], now=now)
+                      for line in lines)
+        _announce_released(reservation, lines, refs)
+        levels.changed(refs.values())
+    logger.info("inventory: reservation %s %s (%s)", reservation_id, state, reason)
+    return True
+
+
+def release_expired_reservations(*, item_ids: Sequence[int] | None = None, limit: int | None = None) -> int:
+    """Release active reservations past their expiry (of these items only, when given), one short
+    transaction each; returns how many this call released."""
+    now = timezone.now()
+    rows = Reservation.objects.filter(state=ReservationState.ACTIVE, expires_at__lte=now)
+    if item_ids is not None:
+        rows = rows.filter(lines__stock_item_id__in=list(item_ids))
+    expired = list(rows.order_by("expires_at", "pk").values_list("pk", flat=True).distinct()[:limit])
+    return sum(_end(pk, state=ReservationState.EXPIRED, reason="expired", now=now, only_if_expired=True)
+               for pk in expired)
+
+
+def _explain(reservation_id: int, now: datetime) -> Reservation:
+    """The reservation that an active-and-unexpired condition did not match: expire it if it just
+    ran out and raise why it cannot be used."""
+    reservation = Reservation.objects.filter(pk=reservation_id).first()
+    if reservation is None:
+        raise ReservationNotFound(f"There is no reservation {reservation_id}.")
+    if reservation.state == ReservationState.ACTIVE and reservation.expires_at <= now:
+        _end(reservation_id, state=ReservationState.EXPIRED, reason="expired", now=now, only_if_expired=True)
+        reservation.refresh_from_db()
+    if reservation.state == ReservationState.EXPIRED:
+        raise ReservationExpired(f"Reservation {reservation_id} expired at {reservation.expires_at:%H:%M:%S} UTC; "
+                                 "reserve the stock again.")
+    return reservation
+
+
+def release_reservation(reservation: ReservationRef, *, reason: str = "cancelled") -> Reservation:
+    """Give the reserved stock back. Releasing a reservation that already ended changes nothing;
+    a committed one cannot be released (its goods left: record a return instead)."""
+    reservation_id = _pk(reservation)
+    now = timezone.now()
+    if not _end(reservation_id, state=ReservationState.RELEASED, reason=reason or "released", now=now):
+        found = Reservation.objects.filter(pk=reservation_id).first()
+        if found is None:
+            raise ReservationNotFound(f"There is no reservation {reservation_id}.")
+        if found.state == ReservationState.COMMITTED:
+            raise ReservationNotActive(f"Reservation {reservation_id} was committed; its goods have left. "
+                                       "Record a return instead.")
+    return Reservation.objects.get(pk=reservation_id)
+
+
+def commit_reservation(reservation: ReservationRef, *, reference: str = "", actor_id: int | None = None) -> Reservation:
+    """The goods leave (picked and handed over): on-hand and reserved both drop by each line.
+    Committing again returns the committed reservation; an expired one is refused."""
+    reservation_id = _pk(reservation)
+    now = timezone.now()
+    with transaction.atomic():
+        committed = Reservation.objects.filter(pk=reservation_id, state=ReservationState.ACTIVE,
+                                               expires_at__gt=now).update(state=ReservationState.COMMITTED,
+                                                                          end_reason="committed", ended_at=now)
+        if committed:
+            lines = list(ReservationLine.objects.filter(reservation_id=reservation_id).order_by("stock_item_id"))
+            refs = levels.item_refs(line.stock_item_id for line in lines)
+            label = f"reservation:{reservation_id}" + (f" {reference}" if reference else "")
+            for line in lines:
+                # Available stays the same (both counters drop), so no low-stock crossing here.
+                after = levels.move(line.stock_item_id, on_hand=-line.quantity, reserved=-line.quantity, now=now)
+                assert after is not None  # the line's PROTECT foreign key keeps the row
+                levels.announce_adjusted(refs[line.stock_item_id], delta=-line.quantity, on_hand_after=after.on_hand,
+                                         reason=MovementReason.SALE, reference=label, actor_id=actor_id)
+            levels.record(levels.movement(refs[line.stock_item_id], on_hand=-line.quantity, reserved=-line.quantity,
+                                          reason=MovementReason.SALE, reference=label, actor_id=actor_id, now=now)
+                          for line in lines)
+            levels.changed(refs.values())
+    if committed:
+        logger.info("inventory: reservation %s committed (%s)", reservation_id, reference or "-")
+        return Reservation.objects.get(pk=reservation_id)
+    found = _explain(reservation_id, now)
+    if found.state == ReservationState.COMMITTED:
+        return found
+    raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; reserve the stock again.")
+
+
+def rebind_reservation(reservation: ReservationRef, *, owner_type: str, owner_id: str,
+                       ttl: timedelta | None = None) -> Reservation:
+    """Hand an active reservation to a new owner (a cart's to its order) with a new expiry; also
+    how an owner extends its own reservation. Stock does not move, so no event is sent."""
+    reservation_id = _pk(reservation)
+    owner_type, owner_id = _clean_owner(owner_type, owner_id)
+    ttl = _clean_ttl(ttl)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            rebound = Reservation.objects.filter(pk=reservation_id, state=ReservationState.ACTIVE,
+                                                 expires_at__gt=now).update(owner_type=owner_type, owner_id=owner_id,
+                                                                            expires_at=now + ttl)
+    except IntegrityError:
+        raise ReservationBusy(f"{owner_type}:{owner_id} already has an active reservation; release it first.",
+                              code="owner_has_reservation") from None
+    if rebound:
+        return Reservation.objects.get(pk=reservation_id)
+    found = _explain(reservation_id, now)
+    raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; it cannot be handed over.")

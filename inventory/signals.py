@@ -1,0 +1,13 @@
+"""The domain events inventory sends (payloads in proto/events/v1/inventory.proto), always inside
+the transaction of the stock change they describe.
+
+Kafka key (aggregate id): the reservation for reserved/released, the stock item for
+adjusted/low_stock, so each reservation's and each item's events stay in order.
+"""
+
+from events.bridge import DomainSignal
+
+inventory_reserved = DomainSignal("inventory.reserved", aggregate_type="reservation")
+inventory_released = DomainSignal("inventory.released", aggregate_type="reservation")
+inventory_adjusted = DomainSignal("inventory.adjusted", aggregate_type="stock_item")
+inventory_low_stock = DomainSignal("inventory.low_stock", aggregate_type="stock_item")

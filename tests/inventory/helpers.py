@@ -1,0 +1,56 @@
+"""Building blocks for the inventory tests: catalog variants, stocked items, and the checks every
+test ends with (the ledger adds up, nothing is negative)."""
+
+import itertools
+from decimal import Decimal
+
+from django.db import connection
+
+from catalog.models import Category, Product, Variant
+from events.contracts import unpack_envelope
+from events.models import OutboxEvent
+from inventory.models import StockItem, Warehouse
+from inventory.services import find_ledger_drift, receive_stock, save_warehouse
+
+_numbers = itertools.count(1)
+
+
+def make_variant(sku: str | None = None, *, unit: str = "piece", step: str = "1", active: bool = True) -> Variant:
+    n = next(_numbers)
+    category, _ = Category.objects.get_or_create(slug="inventory-tests", defaults={"name": "Inventory tests",
+                                                                                   "path": "/"})
+    product = Product.objects.create(name=f"Product {n}", slug=f"inventory-product-{n}-{sku or n}".lower(),
+                                     category=category)
+    return Variant.objects.create(product=product, sku=sku or f"SKU-{n}", name=f"variant {n}", price=Decimal("1.99"),
+                                  currency="EUR", unit=unit, step=Decimal(step), is_active=active)
+
+
+def make_warehouse(code: str = "berlin-1", name: str = "Berlin Mitte") -> Warehouse:
+    existing = Warehouse.objects.filter(code=code).first()
+    return existing or save_warehouse(code=code, name=name)
+
+
+def stocked(variant: Variant, quantity: str, warehouse: str = "berlin-1") -> StockItem:
+    """The variant's stock item in the warehouse after receiving `quantity` through the service."""
+    make_warehouse(warehouse)
+    item, _ = receive_stock(warehouse_code=warehouse, variant=variant, quantity=Decimal(quantity), reference="test")
+    return StockItem.objects.get(pk=item.id)
+
+
+def levels(item: StockItem) -> tuple[Decimal, Decimal]:
+    item.refresh_from_db()
+    return item.on_hand, item.reserved
+
+
+def assert_ledger_matches() -> None:
+    assert find_ledger_drift() == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM inventory_stockitem WHERE on_hand < 0 OR reserved < 0 "
+                       "OR reserved > on_hand")
+        assert cursor.fetchone()[0] == 0
+
+
+def events_of(event_type: str) -> list:  # type: ignore[type-arg]
+    """The payloads of the outbox events of this type, oldest first."""
+    return [unpack_envelope(bytes(row.payload))[1]
+            for row in OutboxEvent.objects.filter(event_type=event_type).order_by("id")]

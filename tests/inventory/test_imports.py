@@ -1,0 +1,231 @@
+"""`manage.py import_stock`: every row checked first, all or nothing (or an exact partial import),
+once per file, dry runs, and large files in bounded memory."""
+
+import time
+import tracemalloc
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from catalog.models import Category, Product, Variant
+from events.models import OutboxEvent
+from inventory.models import ImportBatch, MovementReason, StockItem, StockMovement, Warehouse
+from inventory.services import import_stock, reserve_stock
+from tests.inventory.helpers import assert_ledger_matches, events_of, make_variant, make_warehouse, stocked
+
+pytestmark = pytest.mark.django_db
+
+
+def run(path: Path, *options: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("import_stock", str(path), *options, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def on_hand(sku: str, warehouse: str = "berlin-1") -> Decimal | None:
+    return StockItem.objects.filter(variant__sku=sku, warehouse__code=warehouse).values_list(
+        "on_hand", flat=True).first()
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    make_warehouse("berlin-1")
+    make_warehouse("berlin-2", "Berlin Nord")
+    stocked(make_variant("MILK"), "10")
+    make_variant("EGGS")
+    make_variant("BANANA", unit="kg", step="0.1")
+    return tmp_path
+
+
+def test_a_csv_file_sets_and_adds_with_ledger_and_events(shop: Path) -> None:
+    path = shop / "count.csv"
+    path.write_text("warehouse,sku,quantity,mode\n"
+                    "berlin-1,MILK,7,set\n"
+                    "berlin-1,EGGS,12,add\n"
+                    "berlin-2,BANANA,18.375,add\n"
+                    "berlin-1,EGGS,3,add\n"  # rows apply in file order
+                    "berlin-1,MILK,7,set\n")  # unchanged by then
+    User.objects.create_user("clerk@example.com", "a-long-password-123")
+    out, err = run(path, "--user", "clerk@example.com")
+    assert "Imported count.csv as import" in out and "5 row(s): 4 changed, 1 unchanged, 0 skipped" in out
+    assert "checking" in err and "applying" in err and "100%" in err  # the progress bar
+    assert (on_hand("MILK"), on_hand("EGGS"), on_hand("BANANA", "berlin-2")) == (
+        Decimal(7), Decimal(15), Decimal("18.375"))
+    batch = ImportBatch.objects.get()
+    assert (batch.rows_total, batch.rows_changed, batch.rows_unchanged) == (5, 4, 1)
+    imported = StockMovement.objects.filter(reference__startswith=f"import:{batch.pk}")
+    assert sorted(imported.values_list("reference", flat=True)) == [
+        f"import:{batch.pk} line {n}" for n in (2, 3, 4, 5)]
+    assert {(m.reason, m.actor.email) for m in imported} == {(MovementReason.ADJUSTMENT, "clerk@example.com")}
+    assert len([e for e in events_of("inventory.adjusted") if e.reference.startswith("import:")]) == 4
+    assert_ledger_matches()
+
+
+def test_a_file_with_bad_rows_applies_nothing_and_says_which_rows_and_why(shop: Path) -> None:
+    path = shop / "bad.csv"
+    path.write_text("warehouse,sku,quantity,mode\n"
+                    "berlin-1,MILK,1,add\n"
+                    "berlin-1,NOPE,1,add\n"
+                    "paris-1,EGGS,1,add\n"
+                    "berlin-1,EGGS,1.5,add\n"
+                    "berlin-1,EGGS,-2,set\n"
+                    "berlin-1,BANANA,1.2345,add\n"
+                    "berlin-1,EGGS,x,add\n"
+                    "berlin-1,EGGS,1,replace\n"
+                    "berlin-1,EGGS,1\n"
+                    "berlin-1,EGGS,4,add\n")
+    before = OutboxEvent.objects.count(), StockMovement.objects.count()
+    err = StringIO()
+    with pytest.raises(CommandError, match=r"8 bad row.* of 10 .*nothing applied"):
+        call_command("import_stock", str(path), "--no-progress", stderr=err)
+    assert err.getvalue().splitlines() == [
+        "line 3: bad row: SKU 'NOPE' does not exist",
+        "line 4: bad row: warehouse 'paris-1' does not exist",
+        "line 5: bad row: quantity 1.5: items sold by the piece are counted in whole numbers",
+        "line 6: bad row: quantity -2: must not be negative",
+        "line 7: bad row: quantity 1.2345: at most three decimals (grams, millilitres)",
+        "line 8: bad row: quantity x: not a number (use a dot for decimals)",
+        "line 9: bad row: mode must be set or add, not 'replace'",
+        "line 10: bad row: expected 4 fields, found 3",
+    ]
+    assert (on_hand("MILK"), on_hand("EGGS")) == (Decimal(10), None)
+    assert (OutboxEvent.objects.count(), StockMovement.objects.count()) == before
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_partial_import_applies_the_good_rows_and_reports_exactly_the_skipped_ones(shop: Path) -> None:
+    path = shop / "partial.csv"
+    path.write_text("warehouse,sku,quantity,mode\n"
+                    "berlin-1,MILK,1,add\n"
+                    "berlin-1,NOPE,1,add\n"
+                    "berlin-1,EGGS,4,add\n"
+                    "berlin-1,EGGS,one,add\n")
+    out, err = run(path, "--partial", "--no-progress")
+    assert err.splitlines() == ["line 3: skipped: SKU 'NOPE' does not exist",
+                                "line 5: skipped: quantity one: not a number (use a dot for decimals)"]
+    assert "4 row(s): 2 changed, 0 unchanged, 2 skipped" in out
+    assert (on_hand("MILK"), on_hand("EGGS")) == (Decimal(11), Decimal(4))
+    assert ImportBatch.objects.get().rows_skipped == 2
+    assert_ledger_matches()
+
+
+def test_the_same_file_twice_adds_once(shop: Path) -> None:
+    path = shop / "delivery.csv"
+    path.write_text("warehouse,sku,quantity\nberlin-1,MILK,5\nberlin-1,EGGS,6\n")
+    run(path, "--mode", "add")
+    out, _ = run(path, "--mode", "add")
+    assert "delivery.csv was already imported (import" in out and "nothing applied" in out
+    (shop / "copy.csv").write_bytes(path.read_bytes())  # another name, the same content
+    out, _ = run(shop / "copy.csv", "--mode", "add")
+    assert "already imported" in out
+    assert (on_hand("MILK"), on_hand("EGGS")) == (Decimal(15), Decimal(6))
+    assert ImportBatch.objects.count() == 1
+    with pytest.raises(CommandError, match="bad row"):  # rows without a mode need --mode
+        run(shop / "copy.csv")
+    assert_ledger_matches()
+
+
+def test_a_dry_run_shows_the_outcome_and_changes_nothing(shop: Path) -> None:
+    path = shop / "count.jsonl"
+    path.write_text('{"warehouse": "berlin-1", "sku": "MILK", "quantity": 2, "mode": "set"}\n'
+                    '\n'
+                    '{"warehouse": "berlin-1", "sku": "BANANA", "quantity": 2.5, "mode": "add"}\n'
+                    '{"warehouse": "berlin-1", "sku": "EGGS", "quantity": "3", "mode": "add"}\n')
+    events = OutboxEvent.objects.count()
+    out, _ = run(path, "--dry-run")
+    assert "Dry run of count.jsonl, nothing applied: 3 row(s): 3 changed" in out
+    assert on_hand("MILK") == Decimal(10) and on_hand("BANANA") is None
+    assert OutboxEvent.objects.count() == events and not ImportBatch.objects.exists()
+    out, _ = run(path)
+    assert "3 changed" in out
+    assert (on_hand("MILK"), on_hand("BANANA"), on_hand("EGGS")) == (Decimal(2), Decimal("2.5"), Decimal(3))
+
+
+def test_json_lines_rows_are_checked_like_csv_rows(shop: Path) -> None:
+    path = shop / "bad.jsonl"
+    path.write_text('{"warehouse": "berlin-1", "sku": "MILK", "quantity": 1, "mode": "add"}\n'
+                    '{"warehouse": "berlin-1", "sku": "MILK", "quantity": 1, "mode": "add"\n'
+                    '["berlin-1", "MILK", 1]\n'
+                    '{"warehouse": "berlin-1", "sku": "MILK", "qty": 1, "mode": "add"}\n'
+                    '{"warehouse": "berlin-1", "sku": "MILK", "quantity": true, "mode": "add"}\n')
+    err = StringIO()
+    with pytest.raises(CommandError, match="4 bad row"):
+        call_command("import_stock", str(path), "--no-progress", stderr=err)
+    assert [line.split(":")[0] for line in err.getvalue().splitlines()] == ["line 2", "line 3", "line 4", "line 5"]
+    assert "unknown key(s) qty; missing key(s) quantity" in err.getvalue()
+    assert on_hand("MILK") == Decimal(10)
+
+
+def test_a_count_below_what_is_reserved_is_a_bad_row(shop: Path) -> None:
+    milk = Variant.objects.get(sku="MILK")
+    reserve_stock(owner_type="cart", owner_id="c-1", lines=[(milk.pk, 6)], warehouse_code="berlin-1")
+    path = shop / "count.csv"
+    path.write_text("warehouse,sku,quantity,mode\nberlin-1,MILK,5,set\n")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_stock", str(path), "--no-progress", stderr=err)
+    assert "line 2: bad row: cannot set on-hand to 5.000: 6.000 is reserved" in err.getvalue()
+
+
+def test_a_file_without_the_right_header_is_refused_whole(shop: Path) -> None:
+    path = shop / "wrong.csv"
+    path.write_text("store,sku,qty\nberlin-1,MILK,1\n")
+    with pytest.raises(CommandError, match="the header must name the columns"):
+        run(path)
+    with pytest.raises(CommandError, match="Cannot tell the format"):
+        (shop / "stock.txt").write_text("x")
+        run(shop / "stock.txt")
+
+
+def bulk_catalog(count: int, warehouses: int) -> list[Warehouse]:
+    stores = [make_warehouse(f"store-{n}", f"Store {n}") for n in range(warehouses)]
+    category = Category.objects.create(name="Bulk", slug="bulk", path="/")
+    products = Product.objects.bulk_create([Product(name=f"Bulk {n}", slug=f"bulk-{n}", category=category)
+                                            for n in range(count)])
+    Variant.objects.bulk_create([Variant(product=p, sku=f"BULK-{n:05d}", name="1 pc", price=Decimal("1.00"),
+                                         currency="EUR") for n, p in enumerate(products)])
+    return stores
+
+
+def write_file(path: Path, stores: list[Warehouse], skus: int, mode: str = "set") -> Path:
+    with path.open("w") as out:
+        out.write("warehouse,sku,quantity,mode\n")
+        for store in stores:
+            for n in range(skus):
+                out.write(f"{store.code},BULK-{n:05d},{n % 50 + 1},{mode}\n")
+    return path
+
+
+def test_50k_rows_are_imported_in_one_transaction(tmp_path: Path) -> None:
+    stores = bulk_catalog(5000, 10)
+    path = write_file(tmp_path / "big.csv", stores, 5000)
+    started = time.monotonic()
+    report = import_stock(path)
+    seconds = time.monotonic() - started
+    assert (report.status, report.rows_total, report.rows_changed) == ("applied", 50_000, 50_000)
+    assert StockItem.objects.filter(warehouse__in=stores).count() == 50_000
+    assert StockItem.objects.get(warehouse=stores[3], variant__sku="BULK-00049").on_hand == Decimal(50)
+    assert OutboxEvent.objects.filter(event_type="inventory.adjusted").count() == 50_000
+    assert StockMovement.objects.count() == 50_000
+    assert seconds < 300, f"{seconds:.0f} s"  # a guard against quadratic work, not a benchmark
+    assert_ledger_matches()
+
+
+def test_memory_is_bounded_by_the_chunk_not_the_file(tmp_path: Path) -> None:
+    stores = bulk_catalog(2500, 2)
+
+    def peak_of(path: Path) -> int:
+        tracemalloc.start()
+        report = import_stock(path, chunk_rows=250)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert report.status == "applied"
+        return peak
+
+    small = peak_of(write_file(tmp_path / "small.csv", stores[:1], 1000))
+    large = peak_of(write_file(tmp_path / "large.csv", stores, 2500, mode="add"))  # 5 times the rows
+    assert large < small * 1.5, f"peak {small / 1e6:.1f} MB for 1,000 rows, {large / 1e6:.1f} MB for 5,000"
