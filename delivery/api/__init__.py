@@ -1,0 +1,1 @@
+"""The REST API of delivery: slots, holds and tracking for customers; dispatch for staff."""
