@@ -38,7 +38,8 @@ demo: ## load the demo data
 
 web: ## the web process under gunicorn
 	$(MANAGE) collectstatic --no-input -v 0
-	.venv/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_WORKERS:-2} --access-logfile -
+	.venv/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_WORKERS:-2} --access-logfile - \
+		--access-logformat '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
 grpc: ## the gRPC server
 	$(MANAGE) run_grpc
 worker: ## a Celery worker

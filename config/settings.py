@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.api.request_id.RequestIdMiddleware",  # first: every response and log line gets the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -195,17 +196,83 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Delivery -----------------------------------------------------------------------------------
+DELIVERY_DEFAULT_COUNTRY = env_str("DELIVERY_DEFAULT_COUNTRY", "DE")  # when a slots query names none
+DELIVERY_HOLD_TTL_MINUTES = env_int("DELIVERY_HOLD_TTL_MINUTES", 15)
+DELIVERY_HOLD_EXTENSION_MINUTES = env_int("DELIVERY_HOLD_EXTENSION_MINUTES", 10)  # granted once per hold
+DELIVERY_SLOTS_DAYS_AHEAD = env_int("DELIVERY_SLOTS_DAYS_AHEAD", 7)  # dated slots kept ahead, and shown
+CELERY_BEAT_SCHEDULE["delivery-generate-slots"] = {"task": "delivery.generate_slots", "schedule": 60 * 60}
+CELERY_BEAT_SCHEDULE["delivery-release-expired-holds"] = {"task": "delivery.release_expired_holds", "schedule": 60}
+
+# --- Payments -----------------------------------------------------------------------------------
+# Gateways by name: a payments.gateways.base.Gateway subclass and its options (README.md,
+# Payments, tells how to add a provider). `test_card` is a sandbox provider: enabled by default
+# only under DEBUG, elsewhere only when PAYMENTS_ENABLED_GATEWAYS names it (a staging shop).
+PAYMENTS_GATEWAYS = {
+    "test_card": {
+        "CLASS": "payments.gateways.test_card.TestCardGateway",
+        # Secrets that sign its webhooks, the current one first (rotation); a default only under DEBUG.
+        "WEBHOOK_SECRETS": env_list("PAYMENTS_TEST_CARD_WEBHOOK_SECRETS",
+                                    "whsec_test_card_for_development_only" if DEBUG else ""),
+        "WEBHOOK_URL": env_str("PAYMENTS_TEST_CARD_WEBHOOK_URL"),  # unset: the sandbox delivers in-process
+        "AUTHENTICATION_SECONDS": env_int("PAYMENTS_TEST_CARD_AUTHENTICATION_SECONDS", 5),  # its 3-D Secure
+    },
+    "cash_on_delivery": {"CLASS": "payments.gateways.cash_on_delivery.CashOnDeliveryGateway"},
+}
+_enabled_gateways = env_list("PAYMENTS_ENABLED_GATEWAYS",
+                             ",".join(PAYMENTS_GATEWAYS) if DEBUG else "cash_on_delivery")
+PAYMENTS_GATEWAYS = {name: options for name, options in PAYMENTS_GATEWAYS.items() if name in _enabled_gateways}
+PAYMENTS_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENTS_WEBHOOK_TOLERANCE_SECONDS", 5 * 60)
+PAYMENTS_EXPIRY_MARGIN_MINUTES = env_int("PAYMENTS_EXPIRY_MARGIN_MINUTES", 60)  # void before the provider lapses it
+PAYMENTS_REDRIVE_AFTER_MINUTES = env_int("PAYMENTS_REDRIVE_AFTER_MINUTES", 10)
+CELERY_BEAT_SCHEDULE["payments-expire-authorizations"] = {"task": "payments.expire_authorizations",
+                                                          "schedule": 15 * 60}
+CELERY_BEAT_SCHEDULE["payments-redrive"] = {"task": "payments.redrive", "schedule": 5 * 60}
+
+# --- Inventory ----------------------------------------------------------------------------------
+INVENTORY_RESERVATION_TTL_MINUTES = env_int("INVENTORY_RESERVATION_TTL_MINUTES", 15)  # a cart's, by default
+INVENTORY_RESERVATION_MAX_TTL_HOURS = env_int("INVENTORY_RESERVATION_MAX_TTL_HOURS", 14 * 24)  # orders for later slots
+INVENTORY_AVAILABILITY_CACHE_SECONDS = env_int("INVENTORY_AVAILABILITY_CACHE_SECONDS", 5)  # dropped on each change
+INVENTORY_IMPORT_CHUNK_ROWS = env_int("INVENTORY_IMPORT_CHUNK_ROWS", 5000)  # rows checked and applied at a time
+CELERY_BEAT_SCHEDULE["inventory-release-expired-reservations"] = {
+    "task": "inventory.release_expired_reservations", "schedule": 60}
+CELERY_BEAT_SCHEDULE["inventory-check-stock-ledger"] = {"task": "inventory.check_stock_ledger", "schedule": 60 * 60}
+
 # --- gRPC ---------------------------------------------------------------------------------------
 GRPC_BIND = env_str("GRPC_BIND", "127.0.0.1:50051")
 GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 10)
 
 # --- HTTP API -----------------------------------------------------------------------------------
+# Customers' apps and integrations send `Authorization: Bearer <token>` (accounts.authentication);
+# the session (with DRF's CSRF check) only serves staff trying the API from the docs page while
+# signed in to the admin. JSON in, JSON out; one error body (config/api/exceptions.py).
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "config.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.throttling.AnonIpThrottle",
+        "config.api.throttling.UserThrottle",
+    ],
+    # Sliding windows in Redis (config/api/throttling.py); "count/period", period s|min|hour|day.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_RATE_ANON", "300/min"),  # per IP: many customers can share a carrier NAT
+        "user": env_str("API_RATE_USER", "600/min"),  # per signed-in user, all devices together
+        "login": env_str("API_RATE_LOGIN", "20/min"),  # sign-in and password checks, per IP
+        "register": env_str("API_RATE_REGISTER", "10/hour"),  # new accounts, per IP
+    },
+    # Proxies in front of the app that append to X-Forwarded-For; the client IP is taken that many
+    # hops from the right. Unset: REMOTE_ADDR, which a client cannot forge.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0) or None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Commerce suite API",
@@ -215,8 +282,35 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,  # request and response shapes differ (read-only fields)
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    # Choice sets whose field name other apps use too ("status"): named, not hashed.
+    "ENUM_NAME_OVERRIDES": {"ShipmentStatusEnum": "delivery.models.ShipmentStatus",
+                            "PaymentStateEnum": "payments.models.PaymentState"},
 }
+# Browser front ends on other origins may call the API (never the admin); tokens travel in the
+# Authorization header, not cookies, so no credentials mode.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_ALLOWED_ORIGIN_REGEXES = env_list("CORS_ALLOWED_ORIGIN_REGEXES")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["retry-after", "x-cache", "x-request-id"]
+CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 600)
+
+# --- Accounts -----------------------------------------------------------------------------------
+ACCOUNTS_TOKEN_IDLE_DAYS = env_int("ACCOUNTS_TOKEN_IDLE_DAYS", 30)  # unused this long: signed out
+ACCOUNTS_TOKEN_MAX_AGE_DAYS = env_int("ACCOUNTS_TOKEN_MAX_AGE_DAYS", 180)  # signed out at the latest
+ACCOUNTS_LOGIN_MAX_FAILURES = env_int("ACCOUNTS_LOGIN_MAX_FAILURES", 5)  # per account, any IP
+ACCOUNTS_LOGIN_LOCK_SECONDS = env_int("ACCOUNTS_LOGIN_LOCK_SECONDS", 15 * 60)
+ACCOUNTS_MAX_ADDRESSES = env_int("ACCOUNTS_MAX_ADDRESSES", 20)
+ADDRESS_COUNTRIES = env_list("ADDRESS_COUNTRIES")  # ISO codes delivered to; empty: every supported one
+
+# --- Catalog ------------------------------------------------------------------------------------
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 5 * 60)  # dropped at once on any catalog change
+CATALOG_CURRENCIES = env_list("CATALOG_CURRENCIES", "EUR")  # the first is the shop's default
+CATALOG_SEARCH_CONFIG = env_str("CATALOG_SEARCH_CONFIG", "english")  # a PostgreSQL text search config
 # Responses to requests with an Idempotency-Key are replayed for this long (API.md: at least 24 h).
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 48)
 # A request holding a key longer than this is presumed dead and the key can be taken over.
@@ -256,9 +350,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    # The request id (config/api/request_id.py) goes on every line that reaches the handler.
+    "filters": {"request_id": {"()": "config.api.request_id.RequestIdFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "kafka": {"level": "WARNING"},

@@ -8,7 +8,13 @@ admin.site.site_header = "Commerce back office"
 admin.site.site_title = "Commerce back office"
 admin.site.index_title = "Run the shop"
 
-api_v1: list = []  # each domain app adds its `api/urls.py` here as it lands
+api_v1: list = [  # each domain app adds its `api/urls.py` here as it lands
+    path("", include("accounts.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("inventory.api.urls")),
+    path("", include("delivery.api.urls")),
+    path("", include("payments.api.urls")),
+]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -19,3 +25,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
+
+# Errors of paths no DRF view serves answer in the API's error body under /api/ (HTML elsewhere).
+handler400 = "config.api.exceptions.bad_request"
+handler403 = "config.api.exceptions.permission_denied"
+handler404 = "config.api.exceptions.page_not_found"
+handler500 = "config.api.exceptions.server_error"
