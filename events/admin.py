@@ -9,23 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from google.protobuf.json_format import MessageToJson
 
+from config.admin_readonly import ReadOnlyAdmin
 from events import services
 from events.contracts import InvalidEventPayload, UnknownEventType, unpack_envelope
 from events.models import DeadLetter, OutboxEvent, ProcessedEvent
 from events.selectors import outbox_backlog
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """Event records are facts: staff read them; only the services write them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class StateFilter(admin.SimpleListFilter):

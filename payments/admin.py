@@ -16,21 +16,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from accounts.models import User
+from config.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 from config.errors import DomainError
-from events.admin import ReadOnlyAdmin
 from payments import services
 from payments.models import Payment, PaymentState, PaymentTransaction, TestCardCharge, TestCardOperation, WebhookEvent
-
-
-class ReadOnlyInline(admin.TabularInline[Any, Any]):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TransactionInline(ReadOnlyInline):

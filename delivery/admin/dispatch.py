@@ -10,6 +10,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from config.admin_readonly import ReadOnlyAdmin
 from delivery.admin.slots import WindowFilter
 from delivery.errors import DeliveryError
 from delivery.models import (
@@ -23,19 +24,6 @@ from delivery.models import (
 )
 from delivery.services import shipments
 from delivery.services.shipments import Actor
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """Records the services write; staff read them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ShipmentActionForm(ActionForm):

@@ -7,23 +7,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from config.admin_readonly import ReadOnlyAdmin
 from config.errors import DomainError
 from inventory import services
 from inventory.models import ImportBatch, Reservation, ReservationLine, ReservationState, StockMovement, Warehouse
 from inventory.services.stock import CODE
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """Records of what happened: staff read them; only the services write them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class WarehouseForm(forms.ModelForm[Warehouse]):
