@@ -21,10 +21,11 @@ class InvalidPostalCode(DeliveryError):
     code = "invalid_postal_code"
 
 
-class AddressLookupUnavailable(DeliveryError):
-    """`?address=` needs the accounts addresses wired in (a follow-up); postal codes work now."""
+class AddressNotFound(DeliveryError):
+    """Not one of the caller's addresses (someone else's answers the same: never say which)."""
 
-    code = "address_lookup_unavailable"
+    code = "address_not_found"
+    http_status = 404
 
 
 class PostalCodeNotServed(DeliveryError):

@@ -33,7 +33,7 @@ class StrictSerializer(serializers.Serializer[Any]):
 class SlotQuerySerializer(serializers.Serializer[Any]):
     postal_code = serializers.CharField(required=False, max_length=20)
     country = serializers.CharField(required=False, max_length=2, help_text="ISO code; default per settings")
-    address = serializers.IntegerField(required=False, help_text="one of your addresses (not available yet)")
+    address = serializers.IntegerField(required=False, help_text="one of your addresses (signed in)")
     date = serializers.DateField(required=False, help_text="only the slots of this day (zone's local date)")
     days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DAYS)
     subtotal = money_field(required=False, min_value=0, help_text="the cart's subtotal, for free delivery")

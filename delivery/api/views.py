@@ -7,12 +7,14 @@ from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from accounts.selectors import address_of
 from config.idempotency import idempotent
 from delivery import selectors
 from delivery.api.errors import DeliveryAPIView
@@ -25,7 +27,7 @@ from delivery.api.serializers import (
     SlotQuerySerializer,
     TrackingSerializer,
 )
-from delivery.errors import AddressLookupUnavailable
+from delivery.errors import AddressNotFound
 from delivery.models import ShipmentHistory
 from delivery.services import holds
 
@@ -38,6 +40,16 @@ def customer_id(request: Request) -> int:
     user_id = request.user.pk
     assert user_id is not None
     return int(user_id)
+
+
+def _location_of_address(request: Request, address_id: int) -> tuple[str, str]:
+    """Country and postal code of one of the signed-in customer's addresses."""
+    if not request.user.is_authenticated:
+        raise NotAuthenticated("Sign in to look slots up by one of your addresses, or pass postal_code.")
+    address = address_of(request.user, address_id)
+    if address is None:
+        raise AddressNotFound("No such address among yours.", fields={"address": ["Not one of your addresses."]})
+    return address.country, address.postal_code
 
 
 class Pages(PageNumberPagination):
@@ -68,11 +80,11 @@ class SlotListView(DeliveryAPIView):
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params: dict[str, Any] = query.validated_data
-        if "postal_code" not in params:
-            raise AddressLookupUnavailable(
-                "Looking slots up by address is not available yet; pass postal_code and country.",
-                fields={"address": ["Not supported yet; use postal_code."]})
-        resolution = selectors.resolve_zone(params["country"], params["postal_code"])
+        if "postal_code" in params:
+            country, postal_code = params["country"], params["postal_code"]
+        else:
+            country, postal_code = _location_of_address(request, params["address"])
+        resolution = selectors.resolve_zone(country, postal_code)
         now = timezone.now()
         slots = selectors.upcoming_slots(resolution.zone, now=now, days=params["days"], day=params.get("date"))
         # Exact remaining capacity: expired holds give their places back before we count.

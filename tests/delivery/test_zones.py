@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, transaction
 
+from accounts.services import create_address
 from delivery.errors import InvalidPostalCode, PostalCodeNotServed
 from delivery.models import DeliverySlot, PostalCodeMatch, ZonePostalCode
 from delivery.selectors import resolve_zone
@@ -111,8 +112,19 @@ def test_slot_queries_that_cannot_be_answered_say_why() -> None:
     assert bad.status_code == 400 and bad.json()["code"] in {"invalid", "invalid_postal_code"}
 
     by_address = client.get("/api/v1/delivery/slots/", {"address": "1"})
-    assert by_address.status_code == 400 and by_address.json()["code"] == "address_lookup_unavailable"
-    assert "address" in by_address.json()["fields"]
+    assert by_address.status_code == 401  # addresses are the signed-in customer's
+
+
+def test_slots_for_one_of_the_customers_addresses_and_never_someone_elses() -> None:
+    make_zone("mitte", exact=("10115",))
+    owner, other = make_customer("owner@example.com"), make_customer("other@example.com")
+    home = create_address(owner.pk, {"recipient_name": "Ann", "line1": "Invalidenstr. 1", "city": "Berlin",
+                                  "postal_code": "10115", "country": "DE"})
+    mine = client_for(owner).get("/api/v1/delivery/slots/", {"address": home.pk})
+    assert mine.status_code == 200, mine.json()
+    assert mine.json()["resolution"]["zone"]["code"] == "mitte"
+    theirs = client_for(other).get("/api/v1/delivery/slots/", {"address": home.pk})
+    assert theirs.status_code == 404 and theirs.json()["code"] == "address_not_found"
 
 
 def test_the_slot_list_of_one_day_and_its_pages() -> None:
