@@ -1,47 +1,39 @@
-"""The failures of the delivery domain, each with a stable code and the HTTP status that fits it.
+"""The failures of the delivery domain, each with a stable code.
 
-The API renders them as `{"code", "message", "fields"}` (delivery/api/errors.py). When the suite's
-domain error base lands in config/errors.py, DeliveryError should subclass it.
+Each is a kind of `config.errors.DomainError` (invalid input, not found, conflict), so the API-wide
+handler gives it its status and the error body, and the admin and consumers can catch it alike.
 """
 
-from typing import ClassVar
+from config.errors import Conflict, DomainError, InvalidInput, NotFound
+from config.errors import StaleVersion as StaleVersionBase
 
 
-class DeliveryError(Exception):
-    code: ClassVar[str] = "delivery_error"
-    http_status: ClassVar[int] = 400
+class DeliveryError(DomainError):
+    """Any refusal of the delivery domain."""
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
+    code = "delivery_error"
 
 
-class InvalidPostalCode(DeliveryError):
+class InvalidPostalCode(DeliveryError, InvalidInput):
     code = "invalid_postal_code"
 
 
-class AddressNotFound(DeliveryError):
+class AddressNotFound(DeliveryError, NotFound):
     """Not one of the caller's addresses (someone else's answers the same: never say which)."""
 
     code = "address_not_found"
-    http_status = 404
 
 
-class PostalCodeNotServed(DeliveryError):
+class PostalCodeNotServed(DeliveryError, NotFound):
     code = "postal_code_not_served"
-    http_status = 404
 
 
-class SlotNotFound(DeliveryError):
+class SlotNotFound(DeliveryError, NotFound):
     code = "slot_not_found"
-    http_status = 404
 
 
-class SlotUnavailable(DeliveryError):
+class SlotUnavailable(DeliveryError, Conflict):
     """The slot takes no new place now; the subclass says why."""
-
-    http_status = 409
 
 
 class SlotFull(SlotUnavailable):
@@ -56,72 +48,64 @@ class SlotPastCutoff(SlotUnavailable):
     code = "slot_past_cutoff"
 
 
-class StaleVersion(DeliveryError):
+class StaleVersion(DeliveryError, StaleVersionBase):
     code = "stale_version"
-    http_status = 409
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None,
+                 current_version: int | None = None) -> None:
+        DomainError.__init__(self, message, fields=fields)
+        self.current_version = current_version
 
 
-class CapacityBelowReserved(DeliveryError):
+class CapacityBelowReserved(DeliveryError, Conflict):
     code = "capacity_below_reserved"
-    http_status = 409
 
 
-class HoldNotFound(DeliveryError):
+class HoldNotFound(DeliveryError, NotFound):
     code = "hold_not_found"
-    http_status = 404
 
 
-class HoldAlreadyActive(DeliveryError):
+class HoldAlreadyActive(DeliveryError, Conflict):
     code = "hold_already_active"
-    http_status = 409
 
 
-class HoldExpired(DeliveryError):
+class HoldExpired(DeliveryError, Conflict):
     code = "hold_expired"
-    http_status = 409
 
 
-class HoldAlreadyExtended(DeliveryError):
+class HoldAlreadyExtended(DeliveryError, Conflict):
     code = "hold_already_extended"
-    http_status = 409
 
 
-class HoldNotActive(DeliveryError):
+class HoldNotActive(DeliveryError, Conflict):
     code = "hold_not_active"
-    http_status = 409
 
 
-class ShipmentNotFound(DeliveryError):
+class ShipmentNotFound(DeliveryError, NotFound):
     code = "shipment_not_found"
-    http_status = 404
 
 
-class IllegalTransition(DeliveryError):
+class IllegalTransition(DeliveryError, Conflict):
     code = "illegal_transition"
-    http_status = 409
 
 
-class CourierRequired(DeliveryError):
+class CourierRequired(DeliveryError, Conflict):
     code = "courier_required"
-    http_status = 409
 
 
-class CourierNotFound(DeliveryError):
+class CourierNotFound(DeliveryError, InvalidInput):
     code = "courier_not_found"
-    http_status = 400
 
 
-class CourierUnavailable(DeliveryError):
+class CourierUnavailable(DeliveryError, Conflict):
     code = "courier_unavailable"
-    http_status = 409
 
 
-class NoCourierAvailable(DeliveryError):
+class NoCourierAvailable(DeliveryError, Conflict):
     code = "no_courier_available"
-    http_status = 409
 
 
-class InvalidOrderEvent(DeliveryError):
+class InvalidOrderEvent(DeliveryError, InvalidInput):
     """An order event that delivery cannot act on (e.g. an unknown slot id): it is dead-lettered."""
 
     code = "invalid_order_event"

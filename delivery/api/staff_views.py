@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.idempotency import idempotent
 from delivery import selectors
-from delivery.api.errors import DeliveryAPIView
 from delivery.api.permissions import DispatcherPermission
 from delivery.api.serializers import (
     AssignSerializer,
@@ -36,7 +36,7 @@ def _day_bounds(day: Any) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-class StaffSlotListView(DeliveryAPIView):
+class StaffSlotListView(APIView):
     pagination_class: type[BasePagination] = LIST_PAGINATION
     permission_classes = [DispatcherPermission]
     permission_model = "deliveryslot"
@@ -61,7 +61,7 @@ class StaffSlotListView(DeliveryAPIView):
         return paginator.get_paginated_response(StaffSlotSerializer(page, many=True).data)
 
 
-class StaffSlotDetailView(DeliveryAPIView):
+class StaffSlotDetailView(APIView):
     permission_classes = [DispatcherPermission]
     permission_model = "deliveryslot"
     serializer_class = StaffSlotSerializer  # what the schema shows for its GET
@@ -94,7 +94,7 @@ def _shipments() -> QuerySet[Shipment]:
     return Shipment.objects.select_related("slot__zone", "zone", "courier").prefetch_related(history)
 
 
-class StaffShipmentListView(DeliveryAPIView):
+class StaffShipmentListView(APIView):
     pagination_class: type[BasePagination] = LIST_PAGINATION
     permission_classes = [DispatcherPermission]
     permission_model = "shipment"
@@ -128,7 +128,7 @@ def _shipment_response(shipment_id: int) -> Response:
     return Response(StaffShipmentSerializer(shipment).data)
 
 
-class StaffShipmentDetailView(DeliveryAPIView):
+class StaffShipmentDetailView(APIView):
     permission_classes = [DispatcherPermission]
     permission_model = "shipment"
     serializer_class = StaffShipmentSerializer  # what the schema shows for its GET
@@ -138,7 +138,7 @@ class StaffShipmentDetailView(DeliveryAPIView):
         return _shipment_response(shipment_id)
 
 
-class StaffShipmentTransitionView(DeliveryAPIView):
+class StaffShipmentTransitionView(APIView):
     permission_classes = [DispatcherPermission]
     permission_model = "shipment"
 
@@ -155,7 +155,7 @@ class StaffShipmentTransitionView(DeliveryAPIView):
         return _shipment_response(shipment_id)
 
 
-class StaffShipmentAssignView(DeliveryAPIView):
+class StaffShipmentAssignView(APIView):
     permission_classes = [DispatcherPermission]
     permission_model = "shipment"
 

@@ -13,11 +13,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from accounts.selectors import address_of
 from config.idempotency import idempotent
 from delivery import selectors
-from delivery.api.errors import DeliveryAPIView
 from delivery.api.serializers import (
     HoldCreateSerializer,
     HoldSerializer,
@@ -68,7 +68,7 @@ PAGE_PARAMETERS = [
 ]
 
 
-class SlotListView(DeliveryAPIView):
+class SlotListView(APIView):
     permission_classes = [AllowAny]
     pagination_class: type[BasePagination] = LIST_PAGINATION
     serializer_class = SlotAvailabilitySerializer  # what the schema shows for its GET
@@ -104,7 +104,7 @@ def _hold_response(hold: Any, status_code: int = status.HTTP_200_OK) -> Response
     return Response(HoldSerializer(hold).data, status=status_code, headers=headers)
 
 
-class HoldCreateView(DeliveryAPIView):
+class HoldCreateView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=HoldCreateSerializer, responses={201: HoldSerializer, **CONFLICTS},
@@ -117,7 +117,7 @@ class HoldCreateView(DeliveryAPIView):
         return _hold_response(hold, status.HTTP_201_CREATED)
 
 
-class HoldDetailView(DeliveryAPIView):
+class HoldDetailView(APIView):
     permission_classes = [IsAuthenticated]
     serializer_class = HoldSerializer  # what the schema shows for its GET
 
@@ -131,7 +131,7 @@ class HoldDetailView(DeliveryAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class HoldExtendView(DeliveryAPIView):
+class HoldExtendView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={200: HoldSerializer, **CONFLICTS},
@@ -140,7 +140,7 @@ class HoldExtendView(DeliveryAPIView):
         return _hold_response(holds.extend_hold(hold_id, customer_id=customer_id(request)))
 
 
-class ShipmentTrackingView(DeliveryAPIView):
+class ShipmentTrackingView(APIView):
     permission_classes = [IsAuthenticated]
     serializer_class = TrackingSerializer  # what the schema shows for its GET
 
