@@ -26,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.exceptions import error_body
 from config.models import IdempotencyRecord, IdempotencyState
 
 HEADER = "Idempotency-Key"
@@ -36,7 +37,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Response])
 
 
 def error(status: int, code: str, message: str) -> Response:
-    return Response({"code": code, "message": message, "fields": {}}, status=status)
+    return Response(error_body(code, message), status=status)
 
 
 def request_fingerprint(request: Request) -> str:

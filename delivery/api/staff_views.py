@@ -7,11 +7,11 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.pagination import PageNumberPagination
 from config.idempotency import idempotent
 from delivery import selectors
 from delivery.api.permissions import DispatcherPermission
@@ -24,7 +24,6 @@ from delivery.api.serializers import (
     StaffSlotUpdateSerializer,
     TransitionSerializer,
 )
-from delivery.api.views import LIST_PAGINATION
 from delivery.errors import ShipmentNotFound, SlotNotFound
 from delivery.models import DeliverySlot, Shipment, ShipmentHistory
 from delivery.services import shipments, slots
@@ -37,7 +36,7 @@ def _day_bounds(day: Any) -> tuple[datetime, datetime]:
 
 
 class StaffSlotListView(APIView):
-    pagination_class: type[BasePagination] = LIST_PAGINATION
+    pagination_class = PageNumberPagination
     permission_classes = [DispatcherPermission]
     permission_model = "deliveryslot"
     serializer_class = StaffSlotSerializer  # what the schema shows for its GET
@@ -95,7 +94,7 @@ def _shipments() -> QuerySet[Shipment]:
 
 
 class StaffShipmentListView(APIView):
-    pagination_class: type[BasePagination] = LIST_PAGINATION
+    pagination_class = PageNumberPagination
     permission_classes = [DispatcherPermission]
     permission_model = "shipment"
     serializer_class = StaffShipmentSerializer  # what the schema shows for its GET

@@ -1,6 +1,6 @@
 """Customer endpoints: slots for an address (anyone), holds (the customer's own), tracking."""
 
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -8,14 +8,13 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.selectors import address_of
+from config.api.pagination import PageNumberPagination
 from config.idempotency import idempotent
 from delivery import selectors
 from delivery.api.serializers import (
@@ -52,16 +51,6 @@ def _location_of_address(request: Request, address_id: int) -> tuple[str, str]:
     return address.country, address.postal_code
 
 
-class Pages(PageNumberPagination):
-    """The API's page limits, for when no project-wide pagination is configured."""
-
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-
-# Lists page like every other list of the API (`page`, `page_size` capped).
-LIST_PAGINATION = cast(type[BasePagination], api_settings.DEFAULT_PAGINATION_CLASS or Pages)
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="Page number, from 1."),
     OpenApiParameter("page_size", int, description="Results per page (capped)."),
@@ -70,7 +59,7 @@ PAGE_PARAMETERS = [
 
 class SlotListView(APIView):
     permission_classes = [AllowAny]
-    pagination_class: type[BasePagination] = LIST_PAGINATION
+    pagination_class = PageNumberPagination
     serializer_class = SlotAvailabilitySerializer  # what the schema shows for its GET
 
     @extend_schema(parameters=[SlotQuerySerializer, *PAGE_PARAMETERS], responses={200: SlotPageSerializer},
