@@ -3,10 +3,10 @@ adapters. Every function is transactional; stock counters move only by condition
 stock item id order (see levels.py), each with its ledger movement and event."""
 
 from inventory.services.availability import Availability, WarehouseStock, availability, stock_by_warehouse
+from inventory.services.commits import commit_reservation
 from inventory.services.imports import ImportReport, import_stock
 from inventory.services.ledger import Drift, find_ledger_drift
 from inventory.services.reservations import (
-    commit_reservation,
     rebind_reservation,
     release_expired_reservations,
     release_reservation,

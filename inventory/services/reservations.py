@@ -5,7 +5,7 @@ taken in ascending stock item id order inside one transaction; a row count of 0 
 reservation back. Every path that ends a reservation first flips its state with a conditional
 UPDATE of the reservation row (so exactly one path ends it) and only then gives its lines back, in
 the same item order: the lock order is always reservation row, then stock items by id, so two
-baskets {A, B} and {B, A}, a sweep and a commit can never deadlock.
+baskets {A, B} and {B, A}, a sweep and a commit (commits.py) can never deadlock.
 
 Expired reservations stop counting at once: reserving and reading availability release the expired
 reservations of the items they touch first, and the beat task sweeps the rest.
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 ReservationRef = Reservation | int
 
 
-def _pk(reservation: ReservationRef) -> int:
+def reservation_id_of(reservation: ReservationRef) -> int:
     return reservation if isinstance(reservation, int) else reservation.pk
 
 
@@ -276,7 +276,7 @@ def release_expired_reservations(*, item_ids: Sequence[int] | None = None, limit
                for pk in expired)
 
 
-def _explain(reservation_id: int, now: datetime) -> Reservation:
+def explain_unusable(reservation_id: int, now: datetime) -> Reservation:
     """The reservation that an active-and-unexpired condition did not match: expire it if it just
     ran out and raise why it cannot be used."""
     reservation = Reservation.objects.filter(pk=reservation_id).first()
@@ -294,7 +294,7 @@ def _explain(reservation_id: int, now: datetime) -> Reservation:
 def release_reservation(reservation: ReservationRef, *, reason: str = "cancelled") -> Reservation:
     """Give the reserved stock back. Releasing a reservation that already ended changes nothing;
     a committed one cannot be released (its goods left: record a return instead)."""
-    reservation_id = _pk(reservation)
+    reservation_id = reservation_id_of(reservation)
     now = timezone.now()
     if not _end(reservation_id, state=ReservationState.RELEASED, reason=reason or "released", now=now):
         found = Reservation.objects.filter(pk=reservation_id).first()
@@ -306,43 +306,11 @@ def release_reservation(reservation: ReservationRef, *, reason: str = "cancelled
     return Reservation.objects.get(pk=reservation_id)
 
 
-def commit_reservation(reservation: ReservationRef, *, reference: str = "", actor_id: int | None = None) -> Reservation:
-    """The goods leave (picked and handed over): on-hand and reserved both drop by each line.
-    Committing again returns the committed reservation; an expired one is refused."""
-    reservation_id = _pk(reservation)
-    now = timezone.now()
-    with transaction.atomic():
-        committed = Reservation.objects.filter(pk=reservation_id, state=ReservationState.ACTIVE,
-                                               expires_at__gt=now).update(state=ReservationState.COMMITTED,
-                                                                          end_reason="committed", ended_at=now)
-        if committed:
-            lines = list(ReservationLine.objects.filter(reservation_id=reservation_id).order_by("stock_item_id"))
-            refs = levels.item_refs(line.stock_item_id for line in lines)
-            label = f"reservation:{reservation_id}" + (f" {reference}" if reference else "")
-            for line in lines:
-                # Available stays the same (both counters drop), so no low-stock crossing here.
-                after = levels.move(line.stock_item_id, on_hand=-line.quantity, reserved=-line.quantity, now=now)
-                assert after is not None  # the line's PROTECT foreign key keeps the row
-                levels.announce_adjusted(refs[line.stock_item_id], delta=-line.quantity, on_hand_after=after.on_hand,
-                                         reason=MovementReason.SALE, reference=label, actor_id=actor_id)
-            levels.record(levels.movement(refs[line.stock_item_id], on_hand=-line.quantity, reserved=-line.quantity,
-                                          reason=MovementReason.SALE, reference=label, actor_id=actor_id, now=now)
-                          for line in lines)
-            levels.changed(refs.values())
-    if committed:
-        logger.info("inventory: reservation %s committed (%s)", reservation_id, reference or "-")
-        return Reservation.objects.get(pk=reservation_id)
-    found = _explain(reservation_id, now)
-    if found.state == ReservationState.COMMITTED:
-        return found
-    raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; reserve the stock again.")
-
-
 def rebind_reservation(reservation: ReservationRef, *, owner_type: str, owner_id: str,
                        ttl: timedelta | None = None) -> Reservation:
     """Hand an active reservation to a new owner (a cart's to its order) with a new expiry; also
     how an owner extends its own reservation. Stock does not move, so no event is sent."""
-    reservation_id = _pk(reservation)
+    reservation_id = reservation_id_of(reservation)
     owner_type, owner_id = _clean_owner(owner_type, owner_id)
     ttl = _clean_ttl(ttl)
     now = timezone.now()
@@ -356,5 +324,5 @@ def rebind_reservation(reservation: ReservationRef, *, owner_type: str, owner_id
                               code="owner_has_reservation") from None
     if rebound:
         return Reservation.objects.get(pk=reservation_id)
-    found = _explain(reservation_id, now)
+    found = explain_unusable(reservation_id, now)
     raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; it cannot be handed over.")
