@@ -1,6 +1,6 @@
 # The suite's commands. `make run` to look around, `make test` to run every test.
 # Processes read their configuration from the environment (see README.md); with no service URLs
-# set they run embedded (SQLite, in-process cache, eager Celery, events kept in the outbox).
+# set they run embedded (SQLite, in-process cache, eager Celery, events delivered in-process).
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py

@@ -9,19 +9,22 @@ and its services send them inside the transaction of the change:
     user_registered.send_event(sender=User, aggregate_id=str(user.pk), payload=UserRegistered(...))
 
 The receiver below writes the outbox row in that same transaction, so the event exists if and
-only if the change committed. The events app never imports the apps above it: each DomainSignal
-connects the receiver itself.
+only if the change committed. Without Kafka (EVENTS_IN_PROCESS_DISPATCH) it also has the row
+delivered to the consumers in-process once the transaction commits (events/dispatch.py). The
+events app never imports the apps above it: each DomainSignal connects the receiver itself.
 """
 
 import uuid
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from google.protobuf.message import Message
 
 from events.contracts import pack_envelope, payload_class
+from events.dispatch import dispatch_after_commit
 from events.models import OutboxEvent
 
 # The relay LISTENs on this channel; Postgres delivers the NOTIFY only when the transaction commits.
@@ -82,4 +85,6 @@ def record_in_outbox(
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")  # Postgres folds repeats within a transaction
+    if settings.EVENTS_IN_PROCESS_DISPATCH:
+        dispatch_after_commit()  # no Kafka (the embedded mode): the consumers get it after the commit
     return event

@@ -9,27 +9,21 @@ is not the message's fault: the consumer rewinds, backs off and tries again with
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, connection
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
+from events.applying import HandlerGaveUp, InfrastructureFailure, apply_with_retries
 from events.consumer import ConsumedEvent, EventConsumer
 from events.contracts import InvalidEventPayload, UnknownEventType, unpack_envelope
 from events.kafka import build_producer, dead_letter_topic, kafka_configured
-from events.services import apply_event, record_dead_letter
+from events.services import record_dead_letter
 
 logger = logging.getLogger(__name__)
-
-INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
-
-
-class InfrastructureFailure(Exception):
-    """The database or Kafka is unavailable; the message is not at fault and will be retried."""
 
 
 @dataclass
@@ -136,25 +130,17 @@ class ConsumerRunner:
             self.stats.skipped += 1  # another group's business
             return
         event = ConsumedEvent(envelope, payload)
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                applied = apply_event(self.consumer, event)
-            except INFRASTRUCTURE_ERRORS as exc:
-                raise InfrastructureFailure(f"database unavailable: {exc}") from exc
-            except Exception as exc:
-                if attempt == self.max_attempts:
-                    self._dead_letter(record, "handler_failed", f"{type(exc).__name__}: {exc}", attempt,
-                                      event_id=envelope.event_id, event_type=envelope.event_type)
-                    return
-                logger.info("consumer %s: %s failed (attempt %d): %s", self.consumer.group,
-                            envelope.event_type, attempt, exc)
-                time.sleep(self.retry_backoff * attempt)
-                continue
-            if applied:
-                self.stats.applied += 1
-            else:
-                self.stats.duplicates += 1
+        try:
+            applied = apply_with_retries(self.consumer, event, max_attempts=self.max_attempts,
+                                         retry_backoff=self.retry_backoff)
+        except HandlerGaveUp as exc:
+            self._dead_letter(record, exc.code, exc.error, exc.attempts,
+                              event_id=envelope.event_id, event_type=envelope.event_type)
             return
+        if applied:
+            self.stats.applied += 1
+        else:
+            self.stats.duplicates += 1
 
     def _dead_letter(self, record: ConsumerRecord, code: str, error: str, attempts: int, *,
                      event_id: str = "", event_type: str = "") -> None:

@@ -3,8 +3,12 @@ import signal
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
+from events.applying import InfrastructureFailure
+from events.dispatch import dispatch_pending
 from events.kafka import kafka_configured
 from events.relay import OutboxRelay
 
@@ -12,7 +16,8 @@ from events.relay import OutboxRelay
 class Command(BaseCommand):
     help = (
         "Publish committed outbox events to Kafka. Long-running; one relay is active per database "
-        "(others wait as standbys). Stops cleanly on SIGTERM."
+        "(others wait as standbys). Stops cleanly on SIGTERM. Without Kafka (EVENTS_IN_PROCESS_DISPATCH) it "
+        "delivers the events still pending to the consumers in-process, once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,7 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not kafka_configured():
-            raise CommandError("KAFKA_BOOTSTRAP_SERVERS is not set: there is nowhere to relay to")
+            if not settings.EVENTS_IN_PROCESS_DISPATCH:
+                raise CommandError("KAFKA_BOOTSTRAP_SERVERS is not set: there is nowhere to relay to")
+            self._dispatch_in_process()
+            return
         logging.getLogger("events").setLevel(logging.INFO)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -32,4 +40,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"relay: stopped after publishing {stats.published} events in {stats.batches} batches "
             f"({stats.failures} failed attempts)"
+        )
+
+    def _dispatch_in_process(self) -> None:
+        # The embedded mode delivers after each commit; this catches up on what a failure left pending.
+        try:
+            stats = dispatch_pending()
+        except (InfrastructureFailure, DatabaseError) as exc:
+            raise CommandError(f"events stay pending: {exc}") from exc
+        self.stdout.write(
+            f"relay: no Kafka; delivered {stats.delivered} pending events in-process ({stats.applied} applied, "
+            f"{stats.duplicates} duplicates, {stats.dead_lettered} dead-lettered)"
         )
