@@ -16,13 +16,18 @@ ZONES = [
 ]
 COURIERS = [("Anna (cargo bike)", "berlin-mitte"), ("Ben (van)", "berlin-mitte"), ("Cem (van)", "berlin-centre")]
 EVENING_PREMIUM = Decimal("1.00")  # 18:00-21:00 is the busiest time
+DEMO_WAREHOUSE = "demo-store"  # inventory's demo dark store picks both zones' orders
 
 
 def load() -> list[str]:
     for code, name, fee, free_over, minimum, postal_codes in ZONES:
         zone, _ = Zone.objects.get_or_create(code=code, defaults={
             "name": name, "time_zone": "Europe/Berlin", "currency": "EUR", "delivery_fee": Decimal(fee),
-            "free_delivery_threshold": Decimal(free_over), "minimum_order": Decimal(minimum)})
+            "free_delivery_threshold": Decimal(free_over), "minimum_order": Decimal(minimum),
+            "warehouse_code": DEMO_WAREHOUSE})
+        if not zone.warehouse_code:  # loaded before zones had a warehouse
+            zone.warehouse_code = DEMO_WAREHOUSE
+            zone.save(update_fields=["warehouse_code"])
         for match, value in postal_codes:
             ZonePostalCode.objects.get_or_create(country="DE", match=match, value=value, defaults={"zone": zone})
         for weekday in range(7):

@@ -31,6 +31,11 @@ class Zone(models.Model):
         max_digits=10, decimal_places=2, null=True, blank=True,
         help_text="orders with a subtotal at or above this pay no delivery fee (empty: never free)")
     minimum_order = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    # A code, not a foreign key: inventory is a sibling app (no imports across), and orders checks
+    # that the warehouse exists when it reserves stock there.
+    warehouse_code = models.SlugField(max_length=40, blank=True,
+                                      help_text="code of the warehouse (dark store) that picks this zone's orders; "
+                                                "empty: the zone takes no orders")
     is_active = models.BooleanField(default=True, help_text="inactive zones resolve no address")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

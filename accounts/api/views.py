@@ -22,6 +22,7 @@ from accounts.api.serializers import (
     UserSerializer,
 )
 from accounts.models import AccessToken, User
+from accounts.signals import customer_signed_in
 from config.api.pagination import PageNumberPagination
 from config.api.throttling import LoginThrottle, RegisterThrottle, with_default_throttles
 from config.errors import NotFound
@@ -50,7 +51,9 @@ class RegisterView(APIView):
         data = serializer.validated_data
         device_name = data.pop("device_name")
         user = services.register_customer(**data)
-        return Response(_token_body(services.issue_token(user, name=device_name)), status=status.HTTP_201_CREATED)
+        issued = services.issue_token(user, name=device_name)
+        customer_signed_in.send(sender=User, user=user, request=request)
+        return Response(_token_body(issued), status=status.HTTP_201_CREATED)
 
 
 class LoginView(APIView):
@@ -64,6 +67,7 @@ class LoginView(APIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         issued = services.sign_in(**serializer.validated_data)
+        customer_signed_in.send(sender=User, user=issued.token.user, request=request)
         return Response(_token_body(issued))
 
 

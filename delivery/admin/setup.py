@@ -50,7 +50,7 @@ class SlotTemplateInline(admin.TabularInline[SlotTemplate, Zone]):
 @admin.register(Zone)
 class ZoneAdmin(admin.ModelAdmin[Zone]):
     list_display = ("name", "code", "currency", "delivery_fee", "free_delivery_threshold", "minimum_order",
-                    "postal_codes_list", "is_active")
+                    "warehouse_code", "postal_codes_list", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "code", "postal_codes__value")
     prepopulated_fields = {"code": ("name",)}

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OrderCreated(_message.Message):
-    __slots__ = ("order_id", "number", "customer_id", "subtotal", "delivery_fee", "total", "lines", "delivery_slot_id", "placed_at", "warehouse_code")
+    __slots__ = ("order_id", "number", "customer_id", "subtotal", "delivery_fee", "total", "lines", "delivery_slot_id", "placed_at", "warehouse_code", "shipping_address", "delivery_window_start", "delivery_window_end")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,9 @@ class OrderCreated(_message.Message):
     DELIVERY_SLOT_ID_FIELD_NUMBER: _ClassVar[int]
     PLACED_AT_FIELD_NUMBER: _ClassVar[int]
     WAREHOUSE_CODE_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_WINDOW_START_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_WINDOW_END_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     number: str
     customer_id: str
@@ -32,7 +35,32 @@ class OrderCreated(_message.Message):
     delivery_slot_id: str
     placed_at: _timestamp_pb2.Timestamp
     warehouse_code: str
-    def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., customer_id: _Optional[str] = ..., subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., delivery_fee: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., delivery_slot_id: _Optional[str] = ..., placed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., warehouse_code: _Optional[str] = ...) -> None: ...
+    shipping_address: ShippingAddress
+    delivery_window_start: _timestamp_pb2.Timestamp
+    delivery_window_end: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., customer_id: _Optional[str] = ..., subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., delivery_fee: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., delivery_slot_id: _Optional[str] = ..., placed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., warehouse_code: _Optional[str] = ..., shipping_address: _Optional[_Union[ShippingAddress, _Mapping]] = ..., delivery_window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ShippingAddress(_message.Message):
+    __slots__ = ("recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country", "delivery_instructions")
+    RECIPIENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    LINE1_FIELD_NUMBER: _ClassVar[int]
+    LINE2_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    recipient_name: str
+    phone: str
+    line1: str
+    line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    delivery_instructions: str
+    def __init__(self, recipient_name: _Optional[str] = ..., phone: _Optional[str] = ..., line1: _Optional[str] = ..., line2: _Optional[str] = ..., city: _Optional[str] = ..., region: _Optional[str] = ..., postal_code: _Optional[str] = ..., country: _Optional[str] = ..., delivery_instructions: _Optional[str] = ...) -> None: ...
 
 class OrderLine(_message.Message):
     __slots__ = ("line_id", "variant_id", "sku", "name", "quantity", "unit_price", "line_total")
