@@ -13,8 +13,8 @@ from events.contracts import decimal_from_quantity
 from inventory.errors import InvalidQuantity, OutOfStock, ReservationExpired, VariantNotFound
 from inventory.models import MovementReason, Reservation, ReservationState, StockItem, StockMovement
 from inventory.services import availability, commit_reservation, reserve_stock, set_low_stock_threshold
+from tests.concurrency import run_together
 from tests.inventory.helpers import assert_ledger_matches, events_of, levels, make_variant, stocked
-from tests.inventory.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 

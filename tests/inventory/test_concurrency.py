@@ -1,14 +1,12 @@
 """Stock cannot be oversold, whatever many clients do at the same moment: real threads, each with
 its own PostgreSQL connection, released together by a barrier."""
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError
 
 from config.errors import StaleVersion
 from inventory.errors import OutOfStock
@@ -21,52 +19,13 @@ from inventory.services import (
     release_reservation,
     reserve_stock,
 )
+from tests.concurrency import run_together
 from tests.inventory.helpers import assert_ledger_matches, levels, make_variant, stocked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLIENTS = 200
 ROUNDS = 5
-SPARE_CONNECTIONS = 40  # left for other test runs sharing the server
-
-
-def connection_budget(wanted: int) -> int:
-    """How many of the clients may hold a connection at once: all of them when the server has
-    room, else what it has (other test runs share it). Never fewer than 50."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('max_connections')::int - (SELECT count(*) FROM pg_stat_activity)")
-        free = int(cursor.fetchone()[0])
-    budget = min(wanted, free - SPARE_CONNECTIONS)
-    assert budget >= min(wanted, 50), f"only {free} free connections on the server"
-    return budget
-
-
-def run_together(count: int, client: Callable[[int], Any]) -> list[Any]:
-    """Start `count` threads at the same moment; each returns its client's result or exception."""
-    barrier = threading.Barrier(count)
-    gate = threading.BoundedSemaphore(connection_budget(count))
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=60)
-            with gate:
-                try:
-                    results[index] = client(index)
-                finally:
-                    connections.close_all()  # this thread's own connection
-        except BaseException as exc:  # reported by the test
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a client hung (deadlock?)"
-    return results
-
-
 def outcome(result: Any) -> str:
     if isinstance(result, Reservation):
         return "reserved"
