@@ -1,9 +1,9 @@
 """Settings for every process of the suite, driven by environment variables.
 
 With no service URLs set the suite runs embedded (SQLite, an in-process cache, eager Celery and
-events kept in the outbox) so a newcomer can look around; `DATABASE_URL`, `REDIS_URL` and
-`KAFKA_BOOTSTRAP_SERVERS` switch each part to the real service. Production is the default posture:
-DEBUG is off unless asked for, and the secure-transport settings follow from that.
+events delivered to the consumers in-process) so a newcomer can look around; `DATABASE_URL`,
+`REDIS_URL` and `KAFKA_BOOTSTRAP_SERVERS` switch each part to the real service. Production is the
+default posture: DEBUG is off unless asked for, and the secure-transport settings follow from that.
 """
 
 from pathlib import Path
@@ -172,7 +172,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Kafka --------------------------------------------------------------------------------------
-# Without brokers the events stay in the outbox table until a relay with brokers runs.
+# Without brokers the events are delivered in-process (EVENTS_IN_PROCESS_DISPATCH, below).
 KAFKA_BOOTSTRAP_SERVERS = env_list("KAFKA_BOOTSTRAP_SERVERS")
 KAFKA_CLIENT_ID = env_str("KAFKA_CLIENT_ID", "commerce")
 # Prepended to every topic name: lets several environments (or test runs) share one cluster.
@@ -185,6 +185,13 @@ EVENTS_RELAY_BATCH_SIZE = env_int("EVENTS_RELAY_BATCH_SIZE", 500)
 EVENTS_RELAY_MAX_BACKOFF_SECONDS = env_int("EVENTS_RELAY_MAX_BACKOFF_SECONDS", 30)
 EVENTS_OUTBOX_RETENTION_DAYS = env_int("EVENTS_OUTBOX_RETENTION_DAYS", 7)
 EVENTS_CONSUMER_MAX_ATTEMPTS = env_int("EVENTS_CONSUMER_MAX_ATTEMPTS", 5)
+# Without Kafka no relay or consumer group would ever apply the events, so the embedded mode hands
+# them to the apps' consumers in the same process right after each commit (events/dispatch.py).
+# Never together with Kafka: it marks the rows published, so the relay would skip them.
+EVENTS_IN_PROCESS_DISPATCH = env_bool("EVENTS_IN_PROCESS_DISPATCH", not KAFKA_BOOTSTRAP_SERVERS)
+if EVENTS_IN_PROCESS_DISPATCH and KAFKA_BOOTSTRAP_SERVERS:
+    raise ImproperlyConfigured("EVENTS_IN_PROCESS_DISPATCH is for running without Kafka; with "
+                               "KAFKA_BOOTSTRAP_SERVERS set the relay and the consumer groups deliver the events")
 CELERY_BEAT_SCHEDULE = {
     "events-purge-published-outbox": {
         "task": "events.purge_published_outbox",
@@ -238,6 +245,15 @@ CELERY_BEAT_SCHEDULE["inventory-release-expired-reservations"] = {
     "task": "inventory.release_expired_reservations", "schedule": 60}
 CELERY_BEAT_SCHEDULE["inventory-check-stock-ledger"] = {"task": "inventory.check_stock_ledger", "schedule": 60 * 60}
 
+# --- Orders -------------------------------------------------------------------------------------
+ORDERS_PAYMENT_TIMEOUT_MINUTES = env_int("ORDERS_PAYMENT_TIMEOUT_MINUTES", 30)  # unpaid orders are cancelled then
+ORDERS_MAX_CART_LINES = env_int("ORDERS_MAX_CART_LINES", 100)
+# The most of one item in one order when no purchase limit names it (pieces, or kg / l).
+ORDERS_DEFAULT_ITEM_LIMIT = env_int("ORDERS_DEFAULT_ITEM_LIMIT", 50)
+# Weighed items may be picked this much heavier than ordered; the authorization covers it.
+ORDERS_WEIGHED_MARGIN_PERCENT = env_int("ORDERS_WEIGHED_MARGIN_PERCENT", 10)
+CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {"task": "orders.cancel_unpaid_orders", "schedule": 60}
+
 # --- gRPC ---------------------------------------------------------------------------------------
 GRPC_BIND = env_str("GRPC_BIND", "127.0.0.1:50051")
 GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 10)
@@ -287,7 +303,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
     # Choice sets whose field name other apps use too ("status"): named, not hashed.
     "ENUM_NAME_OVERRIDES": {"ShipmentStatusEnum": "delivery.models.ShipmentStatus",
-                            "PaymentStateEnum": "payments.models.PaymentState"},
+                            "PaymentStateEnum": "payments.models.PaymentState",
+                            "OrderStatusEnum": "orders.models.OrderStatus",
+                            "OrderActorEnum": "orders.models.ActorKind"},
 }
 # Browser front ends on other origins may call the API (never the admin); tokens travel in the
 # Authorization header, not cookies, so no credentials mode.
@@ -295,7 +313,7 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_ALLOWED_ORIGIN_REGEXES = env_list("CORS_ALLOWED_ORIGIN_REGEXES")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_CREDENTIALS = False
-CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "x-request-id"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "x-cart-token", "x-request-id"]
 CORS_EXPOSE_HEADERS = ["retry-after", "x-cache", "x-request-id"]
 CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 600)
 

@@ -1,0 +1,240 @@
+"""Shapes of the orders API: carts, checkout summaries and orders (customer and staff), and the
+inputs each write accepts (strict: an unknown field is a 400 naming it)."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from catalog.api.serializers import MONEY
+from config.api.serializers import StrictFieldsMixin
+from delivery.api.serializers import TrackingSerializer
+from orders.models import ActorKind, Order, OrderHistory, OrderLine, OrderStatus, Substitution
+from orders.services.cart import PricedCart, PricedLine
+from orders.services.checkout import Checkout
+from orders.services.lifecycle import CANCELLABLE_BY
+
+QUANTITY: dict[str, Any] = {"max_digits": 12, "decimal_places": 3, "coerce_to_string": True,
+                            "normalize_output": True}
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _quantity(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value.normalize():f}"
+
+
+# --- Cart and checkout ---------------------------------------------------------------------------
+
+class CartLineSerializer(serializers.Serializer[PricedLine]):
+    id = serializers.IntegerField(source="line.pk")
+    variant = serializers.IntegerField(source="line.variant_id")
+    sku = serializers.CharField(source="line.variant.sku")
+    name = serializers.CharField()
+    unit = serializers.CharField(source="line.variant.unit")
+    quantity = serializers.DecimalField(source="line.quantity", **QUANTITY)
+    unit_price = serializers.DecimalField(**MONEY, help_text="the catalog's price now, per unit")
+    line_total = serializers.DecimalField(source="total", **MONEY)
+    price_changed_from = serializers.DecimalField(**MONEY, allow_null=True,
+                                                  help_text="the price you last saw, when it changed since")
+    substitution = serializers.ChoiceField(source="line.substitution", choices=Substitution.choices)
+    substitute_variant = serializers.IntegerField(source="line.substitute_variant_id", allow_null=True)
+    problems = serializers.ListField(child=serializers.CharField(), help_text="why the line cannot be ordered as is")
+
+
+class CartSerializer(serializers.Serializer[PricedCart]):
+    token = serializers.UUIDField(source="cart.token", help_text="send as X-Cart-Token while signed out")
+    version = serializers.IntegerField(source="cart.version")
+    currency = serializers.CharField(source="summary.currency")
+    lines = CartLineSerializer(many=True)
+    subtotal = serializers.DecimalField(source="summary.subtotal", **MONEY)
+    can_check_out = serializers.SerializerMethodField()
+
+    def get_can_check_out(self, obj: PricedCart) -> bool:
+        return bool(obj.lines) and not obj.summary.problems
+
+
+class CartLineInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    variant = serializers.IntegerField(min_value=1)
+    quantity = serializers.CharField(max_length=20, help_text="decimal string; weighed items in kg or l")
+    substitution = serializers.ChoiceField(choices=Substitution.choices, required=False,
+                                           help_text="similar for a new line; an existing line keeps its own")
+    substitute_variant = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+
+class CartLineUpdateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    quantity = serializers.CharField(max_length=20, required=False)
+    substitution = serializers.ChoiceField(choices=Substitution.choices, required=False)
+    substitute_variant = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+
+class CheckoutInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    address = serializers.IntegerField(min_value=1, help_text="one of your addresses")
+    slot = serializers.IntegerField(min_value=1, help_text="a slot of the address's zone (delivery/slots/)")
+
+
+class PlaceOrderInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    payment_gateway = serializers.CharField(max_length=32)
+    payment_method = serializers.CharField(max_length=255, help_text="the gateway's token for the card or wallet")
+    expected_total = serializers.DecimalField(**MONEY, required=False,
+                                              help_text="the total you agreed to; refused with 409 if it changed")
+
+
+class CheckoutSerializer(serializers.Serializer[Checkout]):
+    ready = serializers.BooleanField(help_text="placeable now")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="the held slot and stock last until then")
+    address = serializers.IntegerField(source="address.pk", allow_null=True, default=None)
+    zone = serializers.CharField(source="zone.code", allow_null=True, default=None)
+    slot = serializers.SerializerMethodField()
+    currency = serializers.CharField(source="priced.summary.currency")
+    lines = CartLineSerializer(source="priced.lines", many=True)
+    subtotal = serializers.DecimalField(source="priced.summary.subtotal", **MONEY)
+    delivery_fee = serializers.DecimalField(source="priced.summary.delivery_fee", **MONEY)
+    total = serializers.DecimalField(source="priced.summary.total", **MONEY)
+    authorized_amount = serializers.DecimalField(
+        source="priced.summary.authorized_amount", **MONEY,
+        help_text="held on your card: the total plus a margin for weighed items; you pay what is picked")
+    minimum_order = serializers.DecimalField(source="zone.minimum_order", **MONEY, allow_null=True, default=None)
+
+    def get_slot(self, obj: Checkout) -> dict[str, Any] | None:
+        if obj.slot is None:
+            return None
+        return {"id": obj.slot.pk, "starts_at": obj.slot.starts_at, "ends_at": obj.slot.ends_at,
+                "cutoff_at": obj.slot.cutoff_at, "hold": obj.hold.pk if obj.hold else None}
+
+
+# --- Orders --------------------------------------------------------------------------------------
+
+def line_change(line: OrderLine) -> str | None:
+    """What the customer should notice about a picked line."""
+    if line.picked_quantity is None:
+        return None
+    if line.picked_variant_id is not None:
+        return "substituted"
+    if line.picked_quantity == 0:
+        return "not_available"
+    if line.picked_quantity < line.quantity:
+        return "short" if line.unit == "piece" else "lighter"
+    if line.picked_quantity > line.quantity:
+        return "heavier"
+    return None
+
+
+class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
+    variant = serializers.IntegerField(source="variant_id")
+    unit_price = serializers.DecimalField(**MONEY)
+    quantity = serializers.DecimalField(**QUANTITY)
+    line_total = serializers.DecimalField(**MONEY)
+    substitute_variant = serializers.IntegerField(source="substitute_variant_id", allow_null=True)
+    picked_quantity = serializers.DecimalField(**QUANTITY, allow_null=True)
+    picked_variant = serializers.IntegerField(source="picked_variant_id", allow_null=True)
+    picked_unit_price = serializers.DecimalField(**MONEY, allow_null=True)
+    final_line_total = serializers.DecimalField(**MONEY, allow_null=True)
+    change = serializers.SerializerMethodField(help_text="substituted, not_available, short, lighter or heavier")
+
+    class Meta:
+        model = OrderLine
+        fields = ("id", "variant", "sku", "name", "unit", "unit_price", "quantity", "line_total", "substitution",
+                  "substitute_variant", "picked_quantity", "picked_variant", "picked_sku", "picked_name",
+                  "picked_unit_price", "final_line_total", "change")
+
+    def get_change(self, obj: OrderLine) -> str | None:
+        return line_change(obj)
+
+
+class OrderHistorySerializer(serializers.ModelSerializer[OrderHistory]):
+    class Meta:
+        model = OrderHistory
+        fields = ("at", "from_status", "to_status", "actor_kind", "note")
+
+
+class OrderSummarySerializer(serializers.ModelSerializer[Order]):
+    number = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    total = serializers.DecimalField(**MONEY)
+    final_total = serializers.DecimalField(**MONEY, allow_null=True)
+
+    class Meta:
+        model = Order
+        fields: tuple[str, ...] = ("id", "number", "status", "status_display", "currency", "total", "final_total",
+                                   "placed_at", "slot_starts_at", "slot_ends_at")
+
+
+class OrderSerializer(OrderSummarySerializer):
+    subtotal = serializers.DecimalField(**MONEY)
+    delivery_fee = serializers.DecimalField(**MONEY)
+    authorized_amount = serializers.DecimalField(**MONEY)
+    final_subtotal = serializers.DecimalField(**MONEY, allow_null=True)
+    refunded_amount = serializers.DecimalField(**MONEY)
+    lines = OrderLineSerializer(many=True)
+    history = OrderHistorySerializer(many=True)
+    can_cancel = serializers.SerializerMethodField(help_text="whether you can still cancel it yourself")
+    tracking = serializers.SerializerMethodField()
+
+    class Meta(OrderSummarySerializer.Meta):
+        fields = (*OrderSummarySerializer.Meta.fields, "subtotal", "delivery_fee", "authorized_amount",
+                  "final_subtotal", "refunded_amount", "shipping_address", "cutoff_at", "confirmed_at", "packed_at",
+                  "delivered_at", "cancelled_at", "cancelled_by", "cancel_reason", "can_cancel", "lines", "history",
+                  "tracking")
+
+    def get_can_cancel(self, obj: Order) -> bool:
+        return obj.status in CANCELLABLE_BY[ActorKind.CUSTOMER] and timezone.now() < obj.cutoff_at
+
+    def get_tracking(self, obj: Order) -> dict[str, Any] | None:
+        shipment = self.context.get("shipment")
+        return dict(TrackingSerializer(shipment).data) if shipment is not None else None
+
+
+class CancelInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+
+class StaffOrderSerializer(OrderSerializer):
+    customer = serializers.EmailField(source="customer.email")
+    payment = serializers.IntegerField(source="payment_id", allow_null=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = (*OrderSerializer.Meta.fields, "customer", "warehouse_code", "zone", "slot", "payment",
+                  "payment_gateway", "version")
+
+
+class StaffOrderListSerializer(OrderSummarySerializer):
+    customer = serializers.EmailField(source="customer.email")
+
+    class Meta(OrderSummarySerializer.Meta):
+        fields = (*OrderSummarySerializer.Meta.fields, "customer", "warehouse_code", "slot")
+
+
+class StaffOrderQuerySerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+    warehouse = serializers.CharField(max_length=40, required=False)
+    slot = serializers.IntegerField(min_value=1, required=False)
+    customer = serializers.IntegerField(min_value=1, required=False)
+    placed_after = serializers.DateTimeField(required=False)
+    placed_before = serializers.DateTimeField(required=False)
+    number = serializers.CharField(max_length=20, required=False)
+
+
+class PickingListQuerySerializer(serializers.Serializer[Any]):
+    warehouse = serializers.CharField(max_length=40)
+    slot = serializers.IntegerField(min_value=1, required=False)
+
+
+class PickInputLineSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    line = serializers.IntegerField(min_value=1)
+    picked_quantity = serializers.CharField(max_length=20, help_text="0 when none was found")
+    substitute_variant = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+
+class PickInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    lines = PickInputLineSerializer(many=True, allow_empty=False)
+
+
+class RefundInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    amount = serializers.DecimalField(**MONEY, required=False, help_text="leave out to refund everything left")
+    reason = serializers.CharField(max_length=255)

@@ -1,0 +1,264 @@
+"""The cart: one open cart per customer (or per anonymous visitor's token), lines of variants with
+decimal quantities, prices always the catalog's current ones, and the reasons a line cannot be
+ordered as it is. Every change locks the cart row, bumps its version and drops a checkout's stock
+reservation (it no longer matches the lines; the held slot stays)."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import Unit, Variant
+from inventory.services import availability, release_reservation
+from orders.errors import CartLineNotFound, CartTooLarge, InvalidQuantity, VariantNotFound
+from orders.models import Cart, CartLine, CartState, PurchaseLimit, Substitution
+from orders.services.pricing import Summary, add_line, display_name
+
+logger = logging.getLogger(__name__)
+
+MAX_QUANTITY = Decimal("99999")
+
+
+@dataclass
+class PricedLine:
+    line: CartLine
+    unit_price: Decimal
+    total: Decimal
+    price_changed_from: Decimal | None
+    problems: list[str]
+
+    @property
+    def name(self) -> str:
+        return display_name(self.line.variant)
+
+
+@dataclass
+class PricedCart:
+    cart: Cart
+    lines: list[PricedLine]
+    summary: Summary
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def open_cart_of(customer: User | None = None, token: uuid.UUID | None = None, *, create: bool = True,
+                 lock: bool = False) -> Cart | None:
+    """The customer's open cart, or the anonymous cart with this token (created when missing and
+    `create`); `lock` takes its row lock (the caller is in a transaction)."""
+    carts = Cart.objects.select_for_update(of=("self",)) if lock else Cart.objects.all()
+    if customer is not None:
+        cart = carts.filter(customer=customer, state=CartState.OPEN).first()
+        if cart is None and create:
+            try:
+                with transaction.atomic():
+                    cart = Cart.objects.create(customer=customer)
+            except IntegrityError:  # a concurrent first request created it
+                cart = carts.get(customer=customer, state=CartState.OPEN)
+        return cart
+    cart = carts.filter(token=token, customer__isnull=True, state=CartState.OPEN).first() if token else None
+    if cart is None and create:
+        cart = Cart.objects.create()
+    return cart
+
+
+def item_limit(variant: Variant) -> Decimal:
+    limit: PurchaseLimit | None = getattr(variant, "purchase_limit", None)
+    return limit.max_quantity if limit is not None else Decimal(settings.ORDERS_DEFAULT_ITEM_LIMIT)
+
+
+def line_problems(variant: Variant, quantity: Decimal, available: Decimal | None) -> list[str]:
+    """Why this line cannot be ordered as it is (empty: it can)."""
+    if not (variant.is_active and variant.product.is_active):
+        return ["This item is no longer sold; remove it."]
+    problems = []
+    limit = item_limit(variant)
+    if quantity > limit:
+        problems.append(f"At most {limit.normalize():f} {variant.unit} of this item per order.")
+    if available is not None and available < quantity:
+        problems.append(f"Only {max(available, Decimal(0)).normalize():f} {variant.unit} available."
+                        if available > 0 else "Out of stock.")
+    return problems
+
+
+def price_cart(cart: Cart, *, warehouse_code: str | None = None, check_stock: bool = True) -> PricedCart:
+    """The cart at current catalog prices, with each line's problems. Stock is checked in the
+    checkout's warehouse when there is one (across warehouses before), unless the checkout's
+    reservation holds it already."""
+    lines = list(cart.lines.select_related("variant__product", "variant__purchase_limit", "substitute_variant"))
+    stock = availability([line.variant_id for line in lines], warehouse_code) if check_stock and lines else {}
+    summary = Summary(currency=lines[0].variant.currency if lines else "EUR")
+    priced = []
+    for line in lines:
+        variant = line.variant
+        found = stock.get(line.variant_id)
+        available = (found.available if found else Decimal(0)) if check_stock else None
+        problems = line_problems(variant, line.quantity, available)
+        if variant.currency != summary.currency:
+            problems.append(f"Priced in {variant.currency}, the cart in {summary.currency}.")
+        total = add_line(summary, variant.price, line.quantity, variant.unit)
+        changed = line.price_seen if line.price_seen != variant.price else None
+        priced.append(PricedLine(line, variant.price, total, changed, problems))
+        if problems:
+            summary.problems[str(line.pk)] = problems
+    return PricedCart(cart, priced, summary)
+
+
+def acknowledge_prices(priced: PricedCart) -> None:
+    """The customer has now seen the current prices: the next view reports only later changes."""
+    for item in priced.lines:
+        if item.price_changed_from is not None:
+            CartLine.objects.filter(pk=item.line.pk).update(price_seen=item.unit_price)
+
+
+# --- Changing ---------------------------------------------------------------------------------
+
+
+def clean_quantity(value: object, variant: Variant, field: str = "quantity") -> Decimal:
+    """A positive decimal in the variant's steps (pieces whole, weights to the gram)."""
+    try:
+        quantity = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        quantity = Decimal("NaN")
+    unit = "pieces" if variant.unit == Unit.PIECE else variant.unit
+    if not quantity.is_finite() or quantity <= 0 or quantity > MAX_QUANTITY:
+        raise InvalidQuantity(fields={field: ["Must be a number more than 0."]})
+    if quantity != quantity.quantize(Decimal("0.001")) or quantity % variant.step != 0:
+        raise InvalidQuantity(fields={field: [f"Order {variant.sku} in steps of {variant.step.normalize():f} {unit}."]})
+    return quantity
+
+
+def _variant(variant_id: int, field: str = "variant") -> Variant:
+    variant = (Variant.objects.select_related("product", "purchase_limit")
+               .filter(pk=variant_id, is_active=True, product__is_active=True).first())
+    if variant is None:
+        raise VariantNotFound(fields={field: ["No item on sale has this id."]})
+    return variant
+
+
+def _substitute(substitution: str, substitute_id: int | None, variant: Variant) -> Variant | None:
+    if substitution != Substitution.CHOSEN:
+        if substitute_id is not None:
+            raise InvalidQuantity(fields={"substitute_variant": ["Only with substitution \"chosen\"."]})
+        return None
+    if substitute_id is None:
+        raise InvalidQuantity(fields={"substitute_variant": ["Choose the substitute item."]})
+    substitute = _variant(substitute_id, "substitute_variant")
+    if substitute.pk == variant.pk or substitute.currency != variant.currency:
+        raise InvalidQuantity(fields={"substitute_variant": ["Choose another item, priced in the same currency."]})
+    return substitute
+
+
+def _check_limit(variant: Variant, quantity: Decimal) -> None:
+    limit = item_limit(variant)
+    if quantity > limit:
+        raise InvalidQuantity(fields={"quantity": [f"At most {limit.normalize():f} of {variant.sku} per order."]},
+                              code="above_item_limit")
+
+
+def _changed(cart: Cart) -> None:
+    """After any change of lines: new version, and the checkout's reservation no longer fits."""
+    if cart.reservation_id is not None:
+        release_reservation(cart.reservation_id, reason="cart changed")
+        cart.reservation = None
+    cart.version += 1
+    cart.updated_at = timezone.now()
+    cart.save(update_fields=["version", "updated_at", "reservation"])
+
+
+def add_to_cart(cart: Cart, *, variant_id: int, quantity: object, substitution: str | None = None,
+                substitute_variant_id: int | None = None) -> CartLine:
+    """Add the item, or more of it when it is in the cart already (keeping the line's
+    substitution preference unless one is given)."""
+    variant = _variant(variant_id)
+    added = clean_quantity(quantity, variant)
+    substitute = _substitute(substitution or Substitution.SIMILAR, substitute_variant_id, variant)
+    with transaction.atomic():
+        cart = Cart.objects.select_for_update().get(pk=cart.pk)
+        line = cart.lines.filter(variant=variant).first()
+        if line is None:
+            if cart.lines.count() >= settings.ORDERS_MAX_CART_LINES:
+                raise CartTooLarge(f"A cart holds at most {settings.ORDERS_MAX_CART_LINES} different items.")
+            _check_limit(variant, added)
+            line = CartLine.objects.create(cart=cart, variant=variant, quantity=added,
+                                           substitution=substitution or Substitution.SIMILAR,
+                                           substitute_variant=substitute, price_seen=variant.price)
+        else:
+            _check_limit(variant, line.quantity + added)
+            line.quantity += added
+            if substitution is not None:
+                line.substitution, line.substitute_variant = substitution, substitute
+            line.save(update_fields=["quantity", "substitution", "substitute_variant"])
+        _changed(cart)
+    return line
+
+
+def _locked_line(cart: Cart, line_id: int) -> tuple[Cart, CartLine]:
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    line = cart.lines.select_related("variant__product", "variant__purchase_limit").filter(pk=line_id).first()
+    if line is None:
+        raise CartLineNotFound("Your cart has no such line.")
+    return cart, line
+
+
+def update_cart_line(cart: Cart, line_id: int, *, quantity: object = None, substitution: str | None = None,
+                     substitute_variant_id: int | None = None) -> CartLine:
+    with transaction.atomic():
+        cart, line = _locked_line(cart, line_id)
+        if quantity is not None:
+            line.quantity = clean_quantity(quantity, line.variant)
+            _check_limit(line.variant, line.quantity)
+        if substitution is not None:
+            line.substitute_variant = _substitute(substitution, substitute_variant_id, line.variant)
+            line.substitution = substitution
+        line.save(update_fields=["quantity", "substitution", "substitute_variant"])
+        _changed(cart)
+    return line
+
+
+def remove_cart_line(cart: Cart, line_id: int) -> None:
+    with transaction.atomic():
+        cart, line = _locked_line(cart, line_id)
+        line.delete()
+        _changed(cart)
+
+
+def clear_cart(cart: Cart) -> None:
+    with transaction.atomic():
+        cart = Cart.objects.select_for_update().get(pk=cart.pk)
+        cart.lines.all().delete()
+        _changed(cart)
+
+
+def merge_carts(token: uuid.UUID, customer: User) -> Cart | None:
+    """At sign-in: the anonymous cart's lines join the customer's cart (quantities add up, capped
+    at the item's limit) and the anonymous cart is closed. None when there was nothing to merge."""
+    with transaction.atomic():
+        anonymous = open_cart_of(token=token, create=False, lock=True)
+        if anonymous is None:
+            return None
+        target = open_cart_of(customer, lock=True)
+        assert target is not None
+        mine = {line.variant_id: line for line in target.lines.all()}
+        for line in anonymous.lines.select_related("variant__purchase_limit"):
+            limit = item_limit(line.variant)
+            existing = mine.get(line.variant_id)
+            if existing is None:
+                if len(mine) >= settings.ORDERS_MAX_CART_LINES:
+                    continue
+                line.pk, line.cart, line.quantity = None, target, min(line.quantity, limit)
+                line.save()
+                mine[line.variant_id] = line
+            else:
+                CartLine.objects.filter(pk=existing.pk).update(quantity=min(existing.quantity + line.quantity, limit))
+        Cart.objects.filter(pk=anonymous.pk).update(state=CartState.MERGED, updated_at=timezone.now(),
+                                                    version=F("version") + 1)
+        _changed(target)
+    logger.info("orders: cart %s merged into cart %s of customer %s", anonymous.pk, target.pk, customer.pk)
+    return target

@@ -1,0 +1,127 @@
+"""Placing an order: the checked-out cart becomes an order in one transaction.
+
+The order and its lines are snapshots (name, SKU, price as charged), the held place is booked for
+the order, the cart's reservation is handed to the order, and the payment authorization is queued
+for the payment worker (on commit). Any refusal on the way rolls all of it back: no half-placed
+orders. The order waits in pending payment until payments says authorized or failed.
+"""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Address, User
+from delivery.models import DeliverySlot
+from delivery.selectors import delivery_fee
+from delivery.services import holds
+from events.contracts import money, quantity
+from inventory.services import rebind_reservation
+from orders.errors import CartEmpty, CheckoutRequired, PriceChanged
+from orders.models import ActorKind, Cart, CartState, Order, OrderHistory, OrderLine, OrderStatus
+from orders.services.cart import PricedCart, price_cart
+from orders.services.checkout import validate_for_order
+from orders.signals import order_created
+from payments.gateways import get_gateway
+from payments.services import start_payment
+from proto.events.v1 import orders_pb2
+
+logger = logging.getLogger(__name__)
+
+ADDRESS_FIELDS = ("recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country",
+                  "delivery_instructions")
+
+
+def address_snapshot(address: Address) -> dict[str, str]:
+    return {name: getattr(address, name) for name in ADDRESS_FIELDS}
+
+
+def _reservation_ttl(slot: DeliverySlot) -> timedelta:
+    """The order's stock stays reserved until a day after its window (picking happens before it),
+    within what inventory allows."""
+    longest = timedelta(hours=settings.INVENTORY_RESERVATION_MAX_TTL_HOURS)
+    return min(max(slot.ends_at - timezone.now(), timedelta(0)) + timedelta(days=1), longest)
+
+
+def _checked_out_cart(customer: User) -> Cart:
+    cart = (Cart.objects.select_for_update(of=("self",)).select_related("address", "zone", "slot_hold__slot")
+            .filter(customer=customer, state=CartState.OPEN).first())
+    if cart is None:
+        raise CartEmpty()
+    if (cart.reservation_id is None or cart.slot_hold is None or cart.zone is None or cart.address is None
+            or cart.checkout_version != cart.version):
+        raise CheckoutRequired()
+    return cart
+
+
+def _create_order(customer: User, cart: Cart, priced: PricedCart, gateway: str) -> tuple[Order, list[OrderLine]]:
+    assert cart.zone is not None and cart.address is not None and cart.slot_hold is not None
+    slot, summary = cart.slot_hold.slot, priced.summary
+    order = Order.objects.create(
+        customer=customer, currency=summary.currency, subtotal=summary.subtotal, delivery_fee=summary.delivery_fee,
+        total=summary.total, authorized_amount=summary.authorized_amount,
+        shipping_address=address_snapshot(cart.address), zone=cart.zone, slot=slot, slot_starts_at=slot.starts_at,
+        slot_ends_at=slot.ends_at, cutoff_at=slot.cutoff_at, warehouse_code=cart.zone.warehouse_code,
+        reservation_id=cart.reservation_id, payment_gateway=gateway)
+    lines = OrderLine.objects.bulk_create([
+        OrderLine(order=order, variant=item.line.variant, sku=item.line.variant.sku, name=item.name,
+                  unit=item.line.variant.unit, unit_price=item.unit_price, quantity=item.line.quantity,
+                  line_total=item.total, substitution=item.line.substitution,
+                  substitute_variant=item.line.substitute_variant)
+        for item in priced.lines])
+    return order, lines
+
+
+def _announce_created(order: Order, lines: list[OrderLine]) -> None:
+    address = orders_pb2.ShippingAddress(**order.shipping_address)
+    payload = orders_pb2.OrderCreated(
+        order_id=order.ref, number=order.number, customer_id=str(order.customer_id),
+        subtotal=money(order.subtotal, order.currency), delivery_fee=money(order.delivery_fee, order.currency),
+        total=money(order.total, order.currency), delivery_slot_id=str(order.slot_id),
+        warehouse_code=order.warehouse_code, shipping_address=address,
+        lines=[orders_pb2.OrderLine(line_id=str(line.pk), variant_id=str(line.variant_id), sku=line.sku,
+                                    name=line.name, quantity=quantity(line.quantity, line.unit),
+                                    unit_price=money(line.unit_price, order.currency),
+                                    line_total=money(line.line_total, order.currency)) for line in lines])
+    payload.placed_at.FromDatetime(order.placed_at)
+    payload.delivery_window_start.FromDatetime(order.slot_starts_at)
+    payload.delivery_window_end.FromDatetime(order.slot_ends_at)
+    order_created.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
+
+
+def place_order(customer: User, *, payment_gateway: str, payment_method: str,
+                expected_total: Decimal | None = None) -> Order:
+    """Place the customer's checked-out cart. `expected_total` is the total the customer agreed to
+    (the checkout's summary): a different one now is refused with the new figures."""
+    get_gateway(payment_gateway).describe_payment_method(payment_method)  # refuse a bad card before any write
+    with transaction.atomic():
+        cart = _checked_out_cart(customer)
+        assert cart.zone is not None and cart.slot_hold is not None
+        slot = cart.slot_hold.slot
+        priced = price_cart(cart, warehouse_code=cart.zone.warehouse_code, check_stock=False)
+        priced.summary.delivery_fee = delivery_fee(cart.zone, slot, priced.summary.subtotal)
+        validate_for_order(priced, cart.zone)
+        summary = priced.summary
+        if expected_total is not None and expected_total != summary.total:
+            raise PriceChanged(f"The total is now {summary.total} {summary.currency}, not {expected_total}; "
+                               "review the cart and place the order again.",
+                               fields={"expected_total": [f"Now {summary.total}."]})
+        order, lines = _create_order(customer, cart, priced, payment_gateway)
+        holds.book_hold(cart.slot_hold.pk, order.ref, customer_id=customer.pk)
+        rebind_reservation(cart.reservation_id or 0, owner_type="order", owner_id=order.ref,
+                           ttl=_reservation_ttl(slot))
+        order.payment = start_payment(
+            order_ref=order.ref, customer=customer, amount=summary.authorized_amount, currency=summary.currency,
+            gateway=payment_gateway, payment_method=payment_method, idempotency_key=f"order:{order.pk}:authorize",
+            actor=customer)
+        order.save(update_fields=["payment"])
+        OrderHistory.objects.create(order=order, to_status=OrderStatus.PENDING_PAYMENT, actor_kind=ActorKind.CUSTOMER,
+                                    actor=customer, note="placed", at=order.placed_at)
+        _announce_created(order, lines)
+        Cart.objects.filter(pk=cart.pk).update(state=CartState.ORDERED, order=order, updated_at=timezone.now())
+    logger.info("orders: order %s placed by customer %s: %s lines, %s %s (authorizing %s)", order.number,
+                customer.pk, summary.lines, summary.total, summary.currency, summary.authorized_amount)
+    return order
