@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
-from delivery.models import Shipment
+from delivery.models import Shipment, ShipmentHistory
 from orders.errors import OrderNotFound
 from orders.models import Order, OrderHistory, OrderLine, OrderStatus
 
@@ -39,7 +39,8 @@ def order_of(order_id: int, *, customer: User | None = None) -> Order:
 
 def shipment_of(order: Order) -> Shipment | None:
     """Delivery's shipment of the order (tracking), once the order is confirmed."""
-    return (Shipment.objects.select_related("courier").prefetch_related("history")
+    steps = Prefetch("history", ShipmentHistory.objects.order_by("at", "id"))
+    return (Shipment.objects.select_related("slot__zone", "courier").prefetch_related(steps)
             .filter(order_ref=order.ref).first())
 
 

@@ -153,3 +153,23 @@ def test_adding_more_of_an_item_keeps_its_substitution_preference(shop: Shop) ->
                 format="json")
     cart = client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "2"}, format="json").json()
     assert [(line["quantity"], line["substitution"]) for line in cart["lines"]] == [("3", "none")]
+
+
+def test_reading_the_cart_takes_the_same_few_queries_for_any_number_of_lines(shop: Shop) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orders.helpers import make_variant
+
+    def queries_for(lines: int) -> int:
+        client = signed_in(make_customer(f"reader{lines}@example.com"))
+        for n in range(lines):
+            variant = make_variant(f"Reader {lines}-{n}", "1.00")
+            client.post("/api/v1/cart/lines/", {"variant": variant.pk, "quantity": "1"}, format="json")
+        client.get("/api/v1/cart/")  # the first read acknowledges the prices seen
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/cart/").status_code == 200
+        return len(queries)
+
+    few, many = queries_for(2), queries_for(12)
+    assert few == many and many <= 8, (few, many)

@@ -141,3 +141,36 @@ def test_finance_refunds_part_of_a_delivered_order_and_the_status_follows_the_mo
     assert refreshed(order).status == OrderStatus.REFUNDED
     error_of(finance.post(f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "more"}, format="json",
                           HTTP_IDEMPOTENCY_KEY="r-4"), 409, "refund_refused")
+
+
+def test_order_pages_take_the_same_few_queries_however_many_orders_and_lines(shop: Shop) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orders.helpers import make_customer
+
+    customer, address = make_customer()
+
+    def order_with(lines: int) -> Order:
+        from orders.services import checkout
+        from tests.orders.helpers import fill_cart, make_variant
+
+        fill_cart(customer, *[(make_variant(f"Item {lines}-{n}", "3.00"), "2") for n in range(lines)])
+        checkout.start_checkout(customer, address_id=address.pk, slot_id=shop.slot.pk)
+        return place(customer)
+
+    client = client_for(customer)
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    small = order_with(1)
+    list_one, detail_small = count("/api/v1/orders/"), count(f"/api/v1/orders/{small.pk}/")
+    large = order_with(12)
+    for _ in range(3):
+        order_with(2)
+    list_many, detail_large = count("/api/v1/orders/"), count(f"/api/v1/orders/{large.pk}/")
+    assert list_one == list_many <= 4, (list_one, list_many)
+    assert detail_small == detail_large <= 8, (detail_small, detail_large)
