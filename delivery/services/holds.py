@@ -57,7 +57,10 @@ def _give_back(slot_id: int, places: int, now: datetime) -> None:
 
 
 def _lock_slot(slot_id: int) -> None:
-    list(DeliverySlot.objects.select_for_update().filter(pk=slot_id).values_list("pk", flat=True))
+    # Only the slot's row: the model's default ordering joins its zone, and a plain FOR UPDATE
+    # would lock the zone too, serialising every booking in the zone until its order commits.
+    list(DeliverySlot.objects.select_for_update(of=("self",)).order_by().filter(pk=slot_id)
+         .values_list("pk", flat=True))
 
 
 def release_expired_holds(slot_id: int, now: datetime | None = None) -> int:
@@ -133,7 +136,7 @@ def _locked_hold(hold_id: int, customer_id: int | None) -> SlotHold:
     if slot_id is None:
         raise HoldNotFound(f"There is no hold {hold_id}.")
     _lock_slot(slot_id)
-    hold = SlotHold.objects.select_for_update().select_related("slot").get(pk=hold_id)
+    hold = SlotHold.objects.select_for_update(of=("self",)).select_related("slot").get(pk=hold_id)
     if customer_id is not None and hold.customer_id != customer_id:
         raise HoldNotFound(f"There is no hold {hold_id}.")  # someone else's hold: say nothing about it
     return hold

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from delivery.errors import DeliveryError
 from delivery.models import DeliverySlot, HoldState, SlotHold
@@ -70,3 +70,42 @@ def test_one_customer_racing_for_many_slots_gets_one_hold() -> None:
 
     assert outcomes == Counter({"ok": 1, "hold_already_active": 9}), outcomes
     assert sum(DeliverySlot.objects.filter(zone=zone).values_list("reserved", flat=True)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_booking_a_place_locks_its_slot_not_the_whole_zone() -> None:
+    """A booking holds its slot's row until its order commits; other slots of the zone (and the
+    zone itself, which orders and carts point at) must stay free meanwhile."""
+    from django.db import connections
+
+    from delivery.services.holds import book_hold, hold_slot
+    from tests.delivery.factories import make_customer as a_customer
+    from tests.delivery.factories import make_slot as a_slot
+    from tests.delivery.factories import make_zone as a_zone
+
+    zone = a_zone("lock-zone")
+    first, second = a_slot(zone, capacity=2), a_slot(zone, capacity=2)
+    hold = hold_slot(slot_id=first.pk, customer_id=a_customer().pk)
+    other = hold_slot(slot_id=second.pk, customer_id=a_customer().pk)
+    booked, release = threading.Event(), threading.Event()
+
+    def booking_in_a_long_transaction() -> None:
+        try:
+            with transaction.atomic():
+                book_hold(hold.pk, "order-1")
+                booked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=booking_in_a_long_transaction)
+    thread.start()
+    try:
+        assert booked.wait(timeout=30)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            cursor.execute("SELECT id FROM delivery_zone WHERE id = %s FOR UPDATE", [zone.pk])
+        book_hold(other.pk, "order-2")  # another slot of the zone books meanwhile
+    finally:
+        release.set()
+        thread.join(timeout=30)
