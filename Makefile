@@ -57,3 +57,10 @@ typecheck: ## mypy
 	DEBUG=1 .venv/bin/mypy .
 format: ## ruff format + autofix
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+bench: ## run one benchmark against the local services, e.g. make bench NAME=orders_placement
+	@test -n "$(NAME)" || { echo "NAME= one of:"; ls bench/*.py | xargs -n1 basename | sed 's/\.py$$//' \
+		| grep -v -e _common -e _baseline -e pg_activity -e trivial; exit 2; }
+	@scripts/services up
+	@eval "$$(scripts/services env)" && DEBUG=0 SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-0123456789abcdef-not-for-use} \
+		CACHE_KEY_PREFIX=bench CELERY_BROKER_URL=$${REDIS_URL%/*}/8 CELERY_RESULT_BACKEND=$${REDIS_URL%/*}/8 \
+		$(PY) bench/$(NAME).py $(ARGS)

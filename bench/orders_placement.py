@@ -1,0 +1,511 @@
+"""Orders placed per second with many concurrent customers (5-line carts), against a pgbench-style SQL
+transaction of an order's shape on the same database in the same run; with p50/p99 latency.
+
+Run on demand against the real services (not part of the tests):
+
+    make services-up && eval "$(scripts/services env)"
+    .venv/bin/python bench/orders_placement.py [--clients 8] [--orders 1000] [--seconds 15]   # the defaults
+
+Set up first (not timed), in a scratch database `<name>_bench_orders` next to DATABASE_URL's
+(created, migrated, dropped afterwards unless --keep): a warehouse with plenty of stock of 20
+variants (every fourth sold by weight), a zone serving DE 10115 picked from that warehouse, --slots
+delivery slots with room for everyone, and customers with an address and a 5-line cart; --orders
+of them checked out through `start_checkout` (stock reserved, a place in a slot held).
+
+Measured:
+1. One client alone: place_order's latency and where its time goes (statements by kind, COMMIT,
+   the on-commit callbacks, the rest: Python and Redis).
+2. `place_order(customer, payment_gateway="cash_on_delivery", payment_method="cash")` from C client
+   processes (no shared GIL) released together, each taking the next checked-out customer until all
+   are placed or --seconds pass: orders/s, p50, p99.
+3. The full customer path, `start_checkout` then `place_order`, the same way for --orders other
+   customers (carts filled, not checked out).
+4. The baseline: the same C processes run through psycopg, for --baseline-seconds, a raw SQL
+   transaction of an order's shape on tables of its own (schema `bench`) in the same database:
+   BEGIN; SELECT the slot row FOR UPDATE; INSERT the order and its 5 lines; 5 conditional stock
+   UPDATEs in id order; INSERT an outbox row; COMMIT. Then the same plus the NOTIFY that every
+   outbox write sends. ratio = orders/s / baseline tx/s.
+During runs 2 and 3 a thread samples pg_stat_activity every 20 ms: which statements the busy
+backends run or wait in (and on which lock), or whether their transaction waits for the client.
+
+Excluded, and said so in the output: the payment worker (the authorization tasks are queued to a
+Redis database nobody consumes: CELERY_BROKER_URL, by default REDIS_URL's server, database 8; they
+are counted and purged), the outbox relay and the event consumers (EVENTS_IN_PROCESS_DISPATCH=0: the
+events stay in the outbox), HTTP (the services are called directly). DEBUG is forced off (it would
+record every query) and logging is at WARNING. Prints a table and appends it to
+bench/results/orders_placement-<date>.txt.
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+SOURCE_URL = os.environ.get("DATABASE_URL", "")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if not SOURCE_URL.startswith("postgres") or not REDIS_URL.startswith("redis"):
+    sys.exit('run with DATABASE_URL (PostgreSQL) and REDIS_URL set: eval "$(scripts/services env)"')
+_parts = urlsplit(SOURCE_URL)
+BENCH_DB = f"{_parts.path.lstrip('/')}_bench_orders"
+BENCH_URL = urlunsplit(_parts._replace(path=f"/{BENCH_DB}"))
+MAINTENANCE_URL = urlunsplit(_parts._replace(path="/postgres"))
+BROKER_URL = os.environ.get("CELERY_BROKER_URL") or urlunsplit(urlsplit(REDIS_URL)._replace(path="/8"))
+if urlsplit(BROKER_URL).path.strip("/") in ("", urlsplit(REDIS_URL).path.strip("/") or "0"):
+    sys.exit(f"CELERY_BROKER_URL ({BROKER_URL}) must be a Redis database of its own, not REDIS_URL's: "
+             "the authorization tasks must reach no worker")
+os.environ.update({
+    "DATABASE_URL": BENCH_URL, "CELERY_BROKER_URL": BROKER_URL, "DEBUG": "0", "EVENTS_IN_PROCESS_DISPATCH": "0",
+    "DATABASE_CONN_MAX_AGE": "0",
+})
+os.environ.setdefault("SECRET_KEY", "bench-orders-" + "k" * 50)
+os.environ.setdefault("CACHE_KEY_PREFIX", "bench-orders")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+import argparse  # noqa: E402
+import multiprocessing  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from typing import Any  # noqa: E402
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from orders_baseline import Basket, create_baseline_tables, sql_order  # noqa: E402  (bench/ is on sys.path)
+from pg_activity import (  # noqa: E402
+    COMMIT,
+    ON_COMMIT,
+    SLOT_LOCKED,
+    SPANS,
+    TRANSACTION_OPEN,
+    report_waits,
+    sampling_waits,
+    timing_statements,
+)
+from redis import Redis  # noqa: E402
+
+from accounts.models import Address, User  # noqa: E402
+from catalog.models import Category, Product, Variant  # noqa: E402
+from config.celery import app as celery_app  # noqa: E402
+from delivery.models import DeliverySlot, PostalCodeMatch, Zone, ZonePostalCode  # noqa: E402
+from events.models import OutboxEvent  # noqa: E402
+from inventory.services import receive_stock, save_warehouse  # noqa: E402
+from orders.models import Cart, CartLine, Order  # noqa: E402
+from orders.services.checkout import start_checkout  # noqa: E402
+from orders.services.placement import place_order  # noqa: E402
+from payments.models import Payment  # noqa: E402
+
+WAREHOUSE = "bench-store"
+VARIANTS = 20
+LINES = 5
+PLENTY = Decimal(1_000_000)
+GATEWAY, PAYMENT_METHOD = "cash_on_delivery", "cash"  # cash_on_delivery takes "cash" or nothing
+SOLO_ORDERS = 40
+
+
+@dataclass
+class Shopper:
+    user: User
+    address_id: int
+    slot_id: int
+
+
+# Filled by the parent before it forks the clients (each process gets a copy).
+WORK: dict[str, list[Shopper]] = {}
+BASKETS: list[Basket] = []  # the baseline's, one per customer
+PAYLOAD = b""  # the baseline's outbox payload: as long as a real order.created envelope
+
+
+def basket_of(number: int) -> list[int]:
+    """The variants (indexes) in customer `number`'s cart: 5 of the 20, the same in every run."""
+    return sorted(random.Random(number).sample(range(VARIANTS), LINES))
+
+
+def quantity_of(variant: Variant) -> Decimal:
+    return Decimal("1.5") if variant.unit == "kg" else Decimal(2)
+
+
+# --- Scratch database and shop ----------------------------------------------------------------
+
+
+def admin_sql(statement: str) -> None:
+    with psycopg.connect(MAINTENANCE_URL, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def create_database() -> None:
+    admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def drop_database() -> None:
+    connections.close_all()
+    admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def make_shop(slot_count: int, capacity: int) -> tuple[list[Variant], list[DeliverySlot]]:
+    save_warehouse(code=WAREHOUSE, name="Bench store")
+    category = Category.objects.create(slug="bench", name="Bench", path="/")
+    variants = []
+    for n in range(VARIANTS):
+        weighed = n % 4 == 3
+        product = Product.objects.create(name=f"Bench item {n}", slug=f"bench-item-{n}", category=category)
+        variant = Variant.objects.create(
+            product=product, sku=f"BENCH-{n}", name="loose" if weighed else "1 pc", currency="EUR",
+            price=Decimal("0.99") + Decimal(n) / 5, unit="kg" if weighed else "piece",
+            step=Decimal("0.1") if weighed else Decimal(1))
+        receive_stock(warehouse_code=WAREHOUSE, variant=variant, quantity=PLENTY, reference="bench")
+        variants.append(variant)
+    zone = Zone.objects.create(code="bench", name="Bench zone", time_zone="Europe/Berlin", currency="EUR",
+                               delivery_fee=Decimal("3.90"), free_delivery_threshold=Decimal("50.00"),
+                               minimum_order=Decimal("10.00"), warehouse_code=WAREHOUSE)
+    ZonePostalCode.objects.create(zone=zone, country="DE", match=PostalCodeMatch.EXACT, value="10115")
+    first = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=6)
+    slots = [DeliverySlot.objects.create(zone=zone, starts_at=first + timedelta(hours=k),
+                                         ends_at=first + timedelta(hours=k + 1),
+                                         cutoff_at=first + timedelta(hours=k - 1), capacity=capacity)
+             for k in range(slot_count)]
+    return variants, slots
+
+
+def make_customers(prefix: str, count: int, variants: list[Variant], slots: list[DeliverySlot]) -> list[Shopper]:
+    """Customers with a default address in 10115 and an open 5-line cart, in bulk (the carts are
+    the same rows add_to_cart writes; what is measured starts at the checkout)."""
+    users = User.objects.bulk_create([User(email=f"{prefix}{n}@bench.example.com", password=make_password(None))
+                                      for n in range(count)])
+    addresses = Address.objects.bulk_create([
+        Address(user=user, recipient_name=f"Bench Shopper {n}", line1="Invalidenstr. 1", city="Berlin",
+                postal_code="10115", country="DE", is_default=True) for n, user in enumerate(users)])
+    carts = Cart.objects.bulk_create([Cart(customer=user) for user in users])
+    CartLine.objects.bulk_create([
+        CartLine(cart=cart, variant=variants[v], quantity=quantity_of(variants[v]), price_seen=variants[v].price)
+        for n, cart in enumerate(carts) for v in basket_of(n)])
+    return [Shopper(user, address.pk, slots[n % len(slots)].pk)
+            for n, (user, address) in enumerate(zip(users, addresses, strict=True))]
+
+
+# --- Client processes -------------------------------------------------------------------------
+
+
+def checkout(shopper: Shopper) -> None:
+    start_checkout(shopper.user, address_id=shopper.address_id, slot_id=shopper.slot_id)
+
+
+def place(shopper: Shopper) -> None:
+    place_order(shopper.user, payment_gateway=GATEWAY, payment_method=PAYMENT_METHOD)
+
+
+def checkout_and_place(shopper: Shopper) -> None:
+    checkout(shopper)
+    place(shopper)
+
+
+OPERATIONS: dict[str, Callable[[Shopper], None]] = {
+    "checkout": checkout, "place": place, "checkout_and_place": checkout_and_place}
+
+
+@dataclass
+class Outcome:
+    latencies: list[float]
+    errors: Counter[str]
+    started: float
+    finished: float
+
+
+def service_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Outcome:
+    """Takes the next customer of WORK[operation] until none is left or the time is up."""
+    connections.close_all()  # never share the parent's connection across fork
+    connection.ensure_connection()  # warm up: the database, the cache and the broker connections
+    from django.core.cache import cache
+
+    cache.get("bench-warm-up")
+    broker_pool: Any = celery_app.pool  # the broker connections (the stubs say producers)
+    with broker_pool.acquire(block=True) as broker:
+        broker.ensure_connection()
+    work, run = WORK[operation], OPERATIONS[operation]
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    barrier.wait()
+    started = time.monotonic()
+    deadline = started + seconds
+    while time.monotonic() < deadline:
+        with counter.get_lock():
+            number = counter.value
+            counter.value += 1
+        if number >= len(work):
+            break
+        begun = time.perf_counter()
+        try:
+            run(work[number])
+        except Exception as exc:
+            errors[type(exc).__name__] += 1
+            continue
+        latencies.append(time.perf_counter() - begun)
+    finished = time.monotonic()
+    connections.close_all()
+    return Outcome(latencies, errors, started, finished)
+
+
+def sql_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Outcome:
+    kind, slot_count = operation.split(":")  # "sql:<slots>" or "sql+notify:<slots>"
+    notify, slots = kind == "sql+notify", int(slot_count)
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    with psycopg.connect(BENCH_URL) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        conn.commit()
+        barrier.wait()
+        started = time.monotonic()
+        deadline = started + seconds
+        while time.monotonic() < deadline:
+            with counter.get_lock():
+                number = counter.value
+                counter.value += 1
+            begun = time.perf_counter()
+            try:
+                sql_order(cursor, number, number % slots + 1, BASKETS[number % len(BASKETS)], PAYLOAD, notify)
+                conn.commit()
+            except psycopg.Error as exc:
+                conn.rollback()
+                errors[type(exc).__name__] += 1
+                continue
+            latencies.append(time.perf_counter() - begun)
+        finished = time.monotonic()
+    return Outcome(latencies, errors, started, finished)
+
+
+def reporting(target: Callable[[str, Any, float, Any], Outcome]) -> Callable[..., None]:
+    """Run a client; its failure goes on the queue too, so the parent never waits for it."""
+
+    def run(operation: str, counter: Any, seconds: float, barrier: Any, results: Any) -> None:
+        try:
+            results.put(target(operation, counter, seconds, barrier))
+        except BaseException as exc:
+            barrier.abort()
+            results.put(exc)
+
+    return run
+
+
+@dataclass
+class Figures:
+    done: int
+    rate: float
+    p50: float
+    p99: float
+    errors: Counter[str]
+    seconds: float
+
+
+def run_clients(target: Callable[[str, Any, float, Any], Outcome], operation: str, clients: int,
+                seconds: float) -> Figures:
+    context = multiprocessing.get_context("fork")
+    barrier, results, counter = context.Barrier(clients), context.Queue(), context.Value("q", 0)
+    connections.close_all()
+    processes = [context.Process(target=reporting(target), args=(operation, counter, seconds, barrier, results))
+                 for _ in range(clients)]
+    for process in processes:
+        process.start()
+    outputs = [results.get(timeout=seconds + 600) for _ in processes]
+    for process in processes:
+        process.join()
+    failures = [output for output in outputs if isinstance(output, BaseException)]
+    if failures:
+        raise RuntimeError(f"{len(failures)} client(s) failed: {failures[0]!r}")
+    latencies = [value * 1000 for output in outputs for value in output.latencies]
+    errors: Counter[str] = sum((output.errors for output in outputs), Counter())
+    elapsed = max(output.finished for output in outputs) - min(output.started for output in outputs)
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+    return Figures(len(latencies), len(latencies) / elapsed, cuts[49], cuts[98], errors, elapsed)
+
+
+# --- One client alone: where the time goes ---------------------------------------------------
+
+
+def solo(shoppers: list[Shopper], out: Callable[[str], None]) -> None:
+    place(shoppers[0])  # warm up (imports, first connections), not counted
+    spent: dict[str, list[float]] = defaultdict(list)
+    latencies = []
+    with timing_statements(spent):
+        for shopper in shoppers[1:]:
+            begun = time.perf_counter()
+            place(shopper)
+            latencies.append(time.perf_counter() - begun)
+    count, total = len(latencies), sum(latencies)
+    statements = {kind: times for kind, times in spent.items() if kind not in SPANS}
+    in_statements = sum(sum(times) for times in statements.values())
+    commit, hooks = sum(spent[COMMIT]), sum(spent[ON_COMMIT])
+    out(f"one client alone, {count} orders: place_order {total / count * 1000:.1f} ms each "
+        f"({count / total:.0f}/s), p50 {statistics.median(latencies) * 1000:.1f} ms; per order "
+        f"{sum(len(t) for t in statements.values()) / count:.0f} statements {in_statements / count * 1000:.1f} ms, "
+        f"COMMIT {commit / count * 1000:.1f} ms, on-commit callbacks (Celery publish to Redis) "
+        f"{hooks / count * 1000:.1f} ms, the rest (Python, Redis cache) "
+        f"{(total - in_statements - commit - hooks) / count * 1000:.1f} ms")
+    opened, locked = statistics.median(spent[TRANSACTION_OPEN]), statistics.median(spent[SLOT_LOCKED])
+    out(f"  the transaction stays open {opened * 1000:.1f} ms (p50); from its SELECT ... FOR UPDATE of the "
+        f"delivery slot (book_hold) to COMMIT {locked * 1000:.1f} ms: placements that need that lock go one at a "
+        f"time, at most {1 / locked:.0f}/s whatever the CPUs")
+    out("  statements by time per order (count x kind: ms):")
+    ranked = sorted(statements.items(), key=lambda item: -sum(item[1]))
+    for kind, times in ranked:
+        out(f"    {len(times) / count:4.1f} x {kind:100} {sum(times) / count * 1000:5.2f}")
+
+
+# --- Checks, Redis, the report ---------------------------------------------------------------
+
+
+def broker_consumers(redis: Redis) -> list[str]:
+    """Clients blocked reading lists in the broker's database (a Celery worker would be one)."""
+    db = urlsplit(BROKER_URL).path.strip("/")
+    return [f"{client.get('addr')} {client.get('cmd')}" for client in redis.client_list()
+            if str(client.get("db")) == db and client.get("cmd") in ("brpop", "blpop", "blmove", "brpoplpush")]
+
+
+def queued_tasks(redis: Redis) -> int:
+    return int(redis.llen("celery"))
+
+
+def drop_cache_keys() -> None:
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if not prefix or not str(settings.CACHES["default"].get("BACKEND", "")).startswith("django_redis"):
+        return
+    cache = Redis.from_url(str(settings.CACHES["default"]["LOCATION"]))
+    for key in cache.scan_iter(f"{prefix}:*"):
+        cache.delete(key)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent client processes")
+    parser.add_argument("--orders", type=int, default=1000,
+                        help="customers checked out for the placement run (and as many for checkout + place)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="at most this long for each service run")
+    parser.add_argument("--baseline-seconds", type=float, default=5.0, help="length of each baseline run")
+    parser.add_argument("--slots", type=int, default=10, help="delivery slots the customers are spread over")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    args = parser.parse_args()
+    global PAYLOAD
+
+    lines: list[str] = []
+
+    def out(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    broker = Redis.from_url(BROKER_URL)
+    if consumers := broker_consumers(broker):
+        sys.exit(f"something consumes the broker database {BROKER_URL} ({consumers[0]}); "
+                 "set CELERY_BROKER_URL to another Redis database")
+    load_before = os.getloadavg()
+    create_database()
+    try:
+        begun = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        capacity = 3 * args.orders + SOLO_ORDERS
+        variants, slots = make_shop(args.slots, capacity)
+        WORK["checkout"] = make_customers("placed", args.orders + SOLO_ORDERS, variants, slots)
+        WORK["checkout_and_place"] = make_customers("path", args.orders, variants, slots)
+        BASKETS[:] = [[(v + 1, quantity_of(variants[v]), variants[v].price) for v in basket_of(n)]
+                      for n in range(args.orders)]
+        create_baseline_tables(BENCH_URL, args.slots, 10**9, VARIANTS, PLENTY)
+        checked = run_clients(service_client, "checkout", min(args.clients, os.cpu_count() or 2), 3600)
+        assert checked.done == len(WORK["checkout"]) and not checked.errors, checked
+        WORK["place"], solo_shoppers = WORK["checkout"][:args.orders], WORK["checkout"][args.orders:]
+        out(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, bench/orders_placement.py --clients {args.clients} "
+            f"--orders {args.orders} --seconds {args.seconds:g} --baseline-seconds {args.baseline_seconds:g} "
+            f"--slots {args.slots}")
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+            cursor.execute("SHOW synchronous_commit")
+            sync = cursor.fetchone()[0]
+        out(f"{os.cpu_count()} CPUs shared by clients and PostgreSQL {version} (synchronous_commit={sync}) on "
+            f"loopback; load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+        out(f"setup {time.perf_counter() - begun:.0f} s: {VARIANTS} variants stocked, zone DE 10115, {args.slots} "
+            f"slots, {len(WORK['checkout'])} customers checked out with 5-line carts "
+            f"({checked.rate:.0f} checkouts/s), {args.orders} more with carts only")
+        out("excluded: the payment worker (authorizations queued to a Redis database no worker reads, then "
+            "purged), the outbox relay and event consumers (events stay in the outbox), HTTP")
+        out()
+
+        solo(solo_shoppers, out)
+        out()
+        queued_before = queued_tasks(broker)
+        orders_before = Order.objects.count()
+        place_waits: Counter[str] = Counter()
+        path_waits: Counter[str] = Counter()
+        with sampling_waits(BENCH_URL, place_waits):
+            placed = run_clients(service_client, "place", args.clients, args.seconds)
+        with sampling_waits(BENCH_URL, path_waits):
+            path = run_clients(service_client, "checkout_and_place", args.clients, args.seconds)
+        queued = queued_tasks(broker) - queued_before
+        new_orders = Order.objects.count() - orders_before
+        assert new_orders == placed.done + path.done, (new_orders, placed.done, path.done)
+        assert queued == new_orders, (queued, new_orders)
+        events = OutboxEvent.objects.filter(event_type="order.created").count()
+        assert events == Order.objects.count() == Payment.objects.count(), events
+        envelope = OutboxEvent.objects.filter(event_type="order.created").values_list("payload", flat=True).first()
+        PAYLOAD = bytes(envelope or b"")
+        load_during = os.getloadavg()
+
+        baseline = run_clients(sql_client, f"sql:{args.slots}", args.clients, args.baseline_seconds)
+        notify = run_clients(sql_client, f"sql+notify:{args.slots}", args.clients, args.baseline_seconds)
+
+        out(f"{args.clients} client processes; service runs until their {args.orders} customers are served or "
+            f"{args.seconds:g} s pass; baseline runs {args.baseline_seconds:g} s")
+        out(f"{'':40}{'done':>7}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        rows = [("place_order", placed), ("start_checkout + place_order", path),
+                ("baseline SQL order tx", baseline), ("baseline SQL order tx + NOTIFY", notify)]
+        for name, figures in rows:
+            out(f"{name:40}{figures.done:7d}{figures.rate:9.1f}{figures.p50:9.2f}{figures.p99:9.2f}"
+                f"{sum(figures.errors.values()):8d}")
+            for error, count in figures.errors.items():
+                out(f"    {count} x {error}")
+        out()
+        out(f"ratio place_order / baseline SQL order tx: {placed.rate / baseline.rate:.3f} "
+            f"(1 : {baseline.rate / placed.rate:.0f}); / baseline with NOTIFY: {placed.rate / notify.rate:.3f}")
+        out(f"ratio checkout + place / baseline SQL order tx: {path.rate / baseline.rate:.3f}")
+        out("what the database's backends were doing:")
+        report_waits("place_order", place_waits, out)
+        report_waits("start_checkout + place_order", path_waits, out)
+        out(f"checks: {new_orders} orders, as many payments, order.created events and authorization tasks queued "
+            f"({queued}; purged, never run)")
+        load_after = os.getloadavg()
+        out(f"load average after the service runs {load_during[0]:.2f}, after the baseline {load_after[0]:.2f} "
+            f"(1 min)")
+    finally:
+        purged = celery_app.control.purge()
+        if purged:
+            print(f"(purged {purged} queued task(s) from {BROKER_URL})")
+        try:
+            drop_cache_keys()
+        except Exception as exc:  # leftover keys expire on their own; say so, do not fail the run
+            print(f"(could not remove the bench's cache keys: {exc})")
+        if not args.keep:
+            drop_database()
+    results = REPO / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    target = results / f"orders_placement-{datetime.now(UTC):%Y-%m-%d}.txt"
+    with target.open("a") as file:
+        file.write("\n".join(lines) + "\n\n")
+    print(f"\nappended to {target.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
