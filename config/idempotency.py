@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +32,12 @@ from config.api.exceptions import error_body
 from config.models import IdempotencyRecord, IdempotencyState
 
 HEADER = "Idempotency-Key"
+
+
+def key_parameter(description: str, *, required: bool = True) -> OpenApiParameter:
+    """The header as the OpenAPI schema shows it on an idempotent endpoint."""
+    return OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=required,
+                            description=description)
 REPLAY_HEADER = "Idempotent-Replayed"
 TRANSIENT_STATUSES = {409, 429}
 

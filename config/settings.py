@@ -252,7 +252,10 @@ ORDERS_MAX_CART_LINES = env_int("ORDERS_MAX_CART_LINES", 100)
 ORDERS_DEFAULT_ITEM_LIMIT = env_int("ORDERS_DEFAULT_ITEM_LIMIT", 50)
 # Weighed items may be picked this much heavier than ordered; the authorization covers it.
 ORDERS_WEIGHED_MARGIN_PERCENT = env_int("ORDERS_WEIGHED_MARGIN_PERCENT", 10)
+ORDERS_ANONYMOUS_CART_DAYS = env_int("ORDERS_ANONYMOUS_CART_DAYS", 30)  # visitors' carts are deleted after
 CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {"task": "orders.cancel_unpaid_orders", "schedule": 60}
+CELERY_BEAT_SCHEDULE["orders-purge-abandoned-carts"] = {"task": "orders.purge_abandoned_carts",
+                                                       "schedule": 24 * 60 * 60}
 
 # --- gRPC ---------------------------------------------------------------------------------------
 GRPC_BIND = env_str("GRPC_BIND", "127.0.0.1:50051")

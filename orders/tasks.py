@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from orders.services import lifecycle
+from orders.services import cart, lifecycle
 
 
 @shared_task(name="orders.cancel_unpaid_orders")
@@ -10,3 +10,9 @@ def cancel_unpaid_orders() -> int:
     """Cancel orders whose payment was not authorized in time, releasing stock, slot and money
     (beat, every minute)."""
     return lifecycle.cancel_unpaid_orders()
+
+
+@shared_task(name="orders.purge_abandoned_carts")
+def purge_abandoned_carts() -> int:
+    """Delete visitors' carts untouched for ORDERS_ANONYMOUS_CART_DAYS (beat, daily)."""
+    return cart.purge_abandoned_carts()

@@ -4,7 +4,7 @@
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from config.api.pagination import PageNumberPagination
-from config.idempotency import HEADER, idempotent
+from config.idempotency import HEADER, idempotent, key_parameter
 from orders import selectors
 from orders.api.permissions import OrderStaffPermission, RefundPermission
 from orders.api.serializers import (
@@ -28,8 +28,7 @@ from orders.api.serializers import (
 from orders.models import ActorKind
 from orders.services import lifecycle, picking, refunds
 
-IDEMPOTENCY_KEY = OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-                                   description="The same key and body is the same request: money moves once.")
+IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: money moves once.")
 TAGS = ["staff: orders"]
 
 

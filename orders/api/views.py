@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from config.api.pagination import PageNumberPagination
-from config.idempotency import HEADER, idempotent
+from config.idempotency import idempotent, key_parameter
 from orders import selectors
 from orders.api.serializers import (
     CancelInputSerializer,
@@ -34,10 +34,8 @@ from orders.services import checkout, lifecycle, placement
 
 CART_TOKEN = OpenApiParameter(CART_TOKEN_HEADER, OpenApiTypes.UUID, OpenApiParameter.HEADER,
                               description="Signed out: the token of your cart (from the first response).")
-IDEMPOTENCY_KEY = OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-                                   description="The same key and body is the same request: one order.")
-OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                            description="Makes a retry of this request safe.")
+IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: one order.")
+OPTIONAL_IDEMPOTENCY_KEY = key_parameter("Makes a retry of this request safe.", required=False)
 
 
 def customer_of(request: Request) -> User:

@@ -6,6 +6,7 @@ reservation (it no longer matches the lines; the held slot stays)."""
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -234,6 +235,15 @@ def clear_cart(cart: Cart) -> None:
         cart = Cart.objects.select_for_update().get(pk=cart.pk)
         cart.lines.all().delete()
         _changed(cart)
+
+
+def purge_abandoned_carts(now: datetime | None = None) -> int:
+    """Delete visitors' carts untouched for ORDERS_ANONYMOUS_CART_DAYS (nobody can sign in to them
+    any more); customers' carts stay for their next visit."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ORDERS_ANONYMOUS_CART_DAYS)
+    stale = Cart.objects.filter(customer__isnull=True, updated_at__lt=cutoff).exclude(state=CartState.ORDERED)
+    _, deleted = stale.delete()
+    return deleted.get("orders.Cart", 0)
 
 
 def merge_carts(token: uuid.UUID, customer: User) -> Cart | None:

@@ -61,6 +61,16 @@ def lock_order(order_id: int | str, *, customer: User | None = None) -> Order:
     return order
 
 
+def lock_order_of_event(order_ref: str, event: str) -> Order | None:
+    """The order another domain's event names, row-locked; None (logged) when there is no such
+    order: an event about another system's order, or one deleted since, changes nothing here."""
+    try:
+        return lock_order(order_ref)
+    except OrderNotFound:
+        logger.warning("orders: %s names order %r, which does not exist", event, order_ref)
+        return None
+
+
 def move(order: Order, to_status: str, *, actor_kind: str, actor: User | None = None, note: str = "",
          now: datetime | None = None) -> None:
     """The one way an order's status changes: checked against the table, with a history row.
@@ -94,10 +104,8 @@ def confirm_order(order_ref: str, *, payment_id: int) -> Order | None:
     """payment.authorized: the order is accepted. An authorization that arrives after the order
     was cancelled (it timed out, the customer gave up) is voided, so no money stays held."""
     with transaction.atomic():
-        try:
-            order = lock_order(order_ref)
-        except OrderNotFound:
-            logger.warning("orders: payment %s is for order %r, which does not exist", payment_id, order_ref)
+        order = lock_order_of_event(order_ref, f"authorized payment {payment_id}")
+        if order is None:
             return None
         payment = Payment.objects.filter(pk=payment_id).first()
         if payment is None:
@@ -124,10 +132,8 @@ def payment_failed(order_ref: str, *, payment_id: int, failure: str) -> Order | 
     """payment.failed: an order still waiting for its money is cancelled; a failed capture is
     noted for finance to follow up (the goods are already packed)."""
     with transaction.atomic():
-        try:
-            order = lock_order(order_ref)
-        except OrderNotFound:
-            logger.warning("orders: failed payment %s is for unknown order %r", payment_id, order_ref)
+        order = lock_order_of_event(order_ref, f"failed payment {payment_id}")
+        if order is None:
             return None
         if order.payment_id != payment_id:
             return order
@@ -194,9 +200,8 @@ def cancel_unpaid_orders(now: datetime | None = None) -> int:
 def record_shipped(order_ref: str, *, at: datetime, courier: str = "") -> Order | None:
     """order.shipped (from delivery): the packed order is on its way."""
     with transaction.atomic():
-        try:
-            order = lock_order(order_ref)
-        except OrderNotFound:
+        order = lock_order_of_event(order_ref, "order.shipped")
+        if order is None:
             return None
         if order.status == S.PACKED:
             move(order, S.OUT_FOR_DELIVERY, actor_kind=ActorKind.DELIVERY,
@@ -211,9 +216,8 @@ def record_shipped(order_ref: str, *, at: datetime, courier: str = "") -> Order 
 def record_delivered(order_ref: str, *, at: datetime) -> Order | None:
     """order.delivered (from delivery): handed over. A lost or late `shipped` is implied."""
     with transaction.atomic():
-        try:
-            order = lock_order(order_ref)
-        except OrderNotFound:
+        order = lock_order_of_event(order_ref, "order.delivered")
+        if order is None:
             return None
         if order.status == S.PACKED:
             move(order, S.OUT_FOR_DELIVERY, actor_kind=ActorKind.DELIVERY, now=at)

@@ -7,9 +7,9 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import User
-from orders.errors import OrderNotFound, RefundRefused
+from orders.errors import RefundRefused
 from orders.models import ActorKind, Order, OrderStatus
-from orders.services.lifecycle import lock_order, move, note
+from orders.services.lifecycle import lock_order, lock_order_of_event, move, note
 from payments.models import Payment, PaymentTransaction
 from payments.services import refund_payment
 
@@ -39,9 +39,8 @@ def refund_order(order_id: int, *, amount: Decimal | None, reason: str, idempote
 def record_refund(order_ref: str, *, total_refunded: Decimal) -> Order | None:
     """payment.refunded: the money went back; the order says how much and whether all of it."""
     with transaction.atomic():
-        try:
-            order = lock_order(order_ref)
-        except OrderNotFound:
+        order = lock_order_of_event(order_ref, "payment.refunded")
+        if order is None:
             return None
         if total_refunded <= order.refunded_amount or order.status not in REFUNDABLE:
             return order  # a repeated or out-of-date event

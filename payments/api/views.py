@@ -6,7 +6,7 @@ the API's replay window."""
 from typing import Any, ClassVar
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from config.api.pagination import PageNumberPagination
-from config.idempotency import HEADER, idempotent
+from config.idempotency import HEADER, idempotent, key_parameter
 from payments import selectors, services
 from payments.api.serializers import (
     CaptureSerializer,
@@ -31,8 +31,7 @@ from payments.api.serializers import (
 from payments.models import PaymentTransaction
 from payments.webhooks import receive_webhook
 
-IDEMPOTENCY_KEY = OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-                                   description="The same key and body is the same request: it moves money once.")
+IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: it moves money once.")
 
 
 class FinancePermission(BasePermission):

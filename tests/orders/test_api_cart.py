@@ -173,3 +173,22 @@ def test_reading_the_cart_takes_the_same_few_queries_for_any_number_of_lines(sho
 
     few, many = queries_for(2), queries_for(12)
     assert few == many and many <= 8, (few, many)
+
+
+def test_visitors_carts_untouched_for_a_month_are_deleted_and_customers_carts_stay(shop: Shop) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders import tasks
+
+    token = api().post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"},
+                       format="json").json()["token"]
+    fresh = api().post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"},
+                       format="json").json()["token"]
+    signed_in(make_customer()).post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"},
+                                    format="json")
+    Cart.objects.exclude(token=fresh).update(updated_at=timezone.now() - timedelta(days=31))
+    assert tasks.purge_abandoned_carts.apply().get() == 1  # the stale visitor's cart (with its line)
+    assert not Cart.objects.filter(token=token).exists()
+    assert Cart.objects.filter(token=fresh).exists() and Cart.objects.filter(customer__isnull=False).exists()

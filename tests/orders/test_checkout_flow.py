@@ -44,15 +44,15 @@ def client_for(user: Any) -> APIClient:
     return client
 
 
-def settle(orders: list[Order], timeout: float = 90) -> list[Order]:
-    """Let the worker answer the payments, then relay and consume until no order waits for them."""
-    deadline = time.monotonic() + timeout
-    while True:
+def settle(orders: list[Order]) -> list[Order]:
+    """Let the worker answer the payments, relaying and consuming until no order waits for them."""
+
+    def none_pending() -> bool:
         relay_and_consume()
-        current = list(Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk"))
-        if all(o.status != OrderStatus.PENDING_PAYMENT for o in current) or time.monotonic() > deadline:
-            return current
-        time.sleep(0.2)
+        return not Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.PENDING_PAYMENT).exists()
+
+    wait_for(none_pending, timeout=90)
+    return list(Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk"))
 
 
 def test_a_hundred_customers_check_out_the_last_ten_units_and_exactly_ten_orders_are_placed(
@@ -195,5 +195,5 @@ def test_from_checkout_to_doorstep_and_a_refund_through_the_real_worker_and_kafk
 def wait_for(condition: Any, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "the worker did not get there in time"
-        time.sleep(0.1)
+        assert time.monotonic() < deadline, "the worker and the consumers did not get there in time"
+        time.sleep(0.2)
