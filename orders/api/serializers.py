@@ -4,16 +4,15 @@ inputs each write accepts (strict: an unknown field is a 400 naming it)."""
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from catalog.api.serializers import MONEY
 from config.api.serializers import StrictFieldsMixin
 from delivery.api.serializers import TrackingSerializer
-from orders.models import ActorKind, Order, OrderHistory, OrderLine, OrderStatus, Substitution
+from orders.models import Order, OrderHistory, OrderLine, OrderStatus, Substitution
+from orders.services import lifecycle, picking
 from orders.services.cart import PricedCart, PricedLine
 from orders.services.checkout import Checkout
-from orders.services.lifecycle import CANCELLABLE_BY
 
 QUANTITY: dict[str, Any] = {"max_digits": 12, "decimal_places": 3, "coerce_to_string": True,
                             "normalize_output": True}
@@ -108,21 +107,6 @@ class CheckoutSerializer(serializers.Serializer[Checkout]):
 
 # --- Orders --------------------------------------------------------------------------------------
 
-def line_change(line: OrderLine) -> str | None:
-    """What the customer should notice about a picked line."""
-    if line.picked_quantity is None:
-        return None
-    if line.picked_variant_id is not None:
-        return "substituted"
-    if line.picked_quantity == 0:
-        return "not_available"
-    if line.picked_quantity < line.quantity:
-        return "short" if line.unit == "piece" else "lighter"
-    if line.picked_quantity > line.quantity:
-        return "heavier"
-    return None
-
-
 class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     variant = serializers.IntegerField(source="variant_id")
     unit_price = serializers.DecimalField(**MONEY)
@@ -142,7 +126,7 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
                   "picked_unit_price", "final_line_total", "change")
 
     def get_change(self, obj: OrderLine) -> str | None:
-        return line_change(obj)
+        return picking.line_change(obj)
 
 
 class OrderHistorySerializer(serializers.ModelSerializer[OrderHistory]):
@@ -181,7 +165,7 @@ class OrderSerializer(OrderSummarySerializer):
                   "tracking")
 
     def get_can_cancel(self, obj: Order) -> bool:
-        return obj.status in CANCELLABLE_BY[ActorKind.CUSTOMER] and timezone.now() < obj.cutoff_at
+        return lifecycle.customer_may_cancel(obj)
 
     def get_tracking(self, obj: Order) -> dict[str, Any] | None:
         shipment = self.context.get("shipment")

@@ -55,8 +55,7 @@ def cart_response(cart: Cart | None, status_code: int = status.HTTP_200_OK) -> R
     if cart is None:  # a visitor with no cart yet: an empty one, created on the first line
         return Response({"token": None, "version": 0, "currency": "EUR", "lines": [], "subtotal": "0.00",
                          "can_check_out": False})
-    # A checked-out cart's stock is reserved for it: counting it as taken would call it sold out.
-    priced = carts.price_cart(cart, check_stock=cart.reservation_id is None)
+    priced = carts.price_cart(cart)
     carts.acknowledge_prices(priced)
     return Response(CartSerializer(priced).data, status=status_code)
 

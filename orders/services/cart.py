@@ -91,7 +91,8 @@ def line_problems(variant: Variant, quantity: Decimal, available: Decimal | None
 def price_cart(cart: Cart, *, warehouse_code: str | None = None, check_stock: bool = True) -> PricedCart:
     """The cart at current catalog prices, with each line's problems. Stock is checked in the
     checkout's warehouse when there is one (across warehouses before), unless the checkout's
-    reservation holds it already."""
+    reservation holds it already (counting it as taken would call the last units sold out)."""
+    check_stock = check_stock and cart.reservation_id is None
     lines = list(cart.lines.select_related("variant__product", "variant__purchase_limit", "substitute_variant"))
     stock = availability([line.variant_id for line in lines], warehouse_code) if check_stock and lines else {}
     summary = Summary(currency=lines[0].variant.currency if lines else "EUR")

@@ -46,6 +46,11 @@ CANCELLABLE_BY: dict[str, frozenset[str]] = {
 }
 
 
+def customer_may_cancel(order: Order, now: datetime | None = None) -> bool:
+    """Whether the customer can still cancel it themselves (the app shows the button)."""
+    return order.status in CANCELLABLE_BY[ActorKind.CUSTOMER] and (now or timezone.now()) < order.cutoff_at
+
+
 def lock_order(order_id: int | str, *, customer: User | None = None) -> Order:
     """The order, row-locked; a customer's lock finds only their own orders."""
     try:

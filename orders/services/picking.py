@@ -90,6 +90,21 @@ def record_pick(order_id: int, *, line_id: int, picked_quantity: object, substit
     return line
 
 
+def line_change(line: OrderLine) -> str | None:
+    """What the customer should notice about a picked line."""
+    if line.picked_quantity is None:
+        return None
+    if line.picked_variant_id is not None:
+        return "substituted"
+    if line.picked_quantity == 0:
+        return "not_available"
+    if line.picked_quantity < line.quantity:
+        return "short" if line.unit == "piece" else "lighter"
+    if line.picked_quantity > line.quantity:
+        return "heavier"
+    return None
+
+
 def record_picks(order_id: int, picks: list[dict[str, object]], *, actor: User | None = None) -> None:
     """Several lines at once (a picker's basket): all recorded, or none when one is refused."""
     with transaction.atomic():

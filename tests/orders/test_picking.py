@@ -8,7 +8,6 @@ import pytest
 
 from catalog.models import Variant
 from inventory.models import Reservation, ReservationState
-from orders.api.serializers import line_change
 from orders.errors import LinesNotPicked, PickRefused, SubstitutionNotAllowed
 from orders.models import Order, OrderStatus, Substitution
 from orders.services import cart as carts
@@ -49,7 +48,7 @@ def test_a_short_lighter_and_substituted_pick_captures_less_and_shows_the_change
     # 2 x 2.50 + 1.874 x 3.00 (5.622 -> 5.62) + 2 x 1.20 (a substitute never costs more) = 13.02
     assert (packed.status, packed.final_subtotal, packed.final_total) == (
         OrderStatus.PACKED, Decimal("13.02"), Decimal("16.92"))
-    changes = {line.sku: line_change(line) for line in packed.lines.all()}
+    changes = {line.sku: picking.line_change(line) for line in packed.lines.all()}
     assert changes == {shop.bread.sku: "short", shop.apples.sku: "lighter", shop.milk.sku: "substituted"}
     # What left the shelves: the picked quantities, the substitute from available stock.
     assert Reservation.objects.get(pk=order.reservation_id).state == ReservationState.COMMITTED
