@@ -111,8 +111,8 @@ def place_order(customer: User, *, payment_gateway: str, payment_method: str,
                                fields={"expected_total": [f"Now {summary.total}."]})
         order, lines = _create_order(customer, cart, priced, payment_gateway)
         holds.book_hold(cart.slot_hold.pk, order.ref, customer_id=customer.pk)
-        rebind_reservation(cart.reservation_id or 0, owner_type="order", owner_id=order.ref,
-                           ttl=_reservation_ttl(slot))
+        assert cart.reservation_id is not None  # _checked_out_cart refuses a cart without one
+        rebind_reservation(cart.reservation_id, owner_type="order", owner_id=order.ref, ttl=_reservation_ttl(slot))
         order.payment = start_payment(
             order_ref=order.ref, customer=customer, amount=summary.authorized_amount, currency=summary.currency,
             gateway=payment_gateway, payment_method=payment_method, idempotency_key=f"order:{order.pk}:authorize",
