@@ -71,23 +71,20 @@ django.setup()
 
 import argparse  # noqa: E402
 import multiprocessing  # noqa: E402
-import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from decimal import Decimal  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
-from django.utils import timezone  # noqa: E402
 from orders_baseline import Basket, create_baseline_tables, sql_order  # noqa: E402  (bench/ is on sys.path)
+from orders_shop import PLENTY, VARIANTS, Shopper, basket_of, make_customers, make_shop, quantity_of  # noqa: E402
 from pg_activity import (  # noqa: E402
     COMMIT,
     ON_COMMIT,
@@ -100,45 +97,21 @@ from pg_activity import (  # noqa: E402
 )
 from redis import Redis  # noqa: E402
 
-from accounts.models import Address, User  # noqa: E402
-from catalog.models import Category, Product, Variant  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
-from delivery.models import DeliverySlot, PostalCodeMatch, Zone, ZonePostalCode  # noqa: E402
 from events.models import OutboxEvent  # noqa: E402
-from inventory.services import receive_stock, save_warehouse  # noqa: E402
-from orders.models import Cart, CartLine, Order  # noqa: E402
+from orders.models import Order  # noqa: E402
 from orders.services.checkout import start_checkout  # noqa: E402
 from orders.services.placement import place_order  # noqa: E402
 from payments.models import Payment  # noqa: E402
 
-WAREHOUSE = "bench-store"
-VARIANTS = 20
-LINES = 5
-PLENTY = Decimal(1_000_000)
 GATEWAY, PAYMENT_METHOD = "cash_on_delivery", "cash"  # cash_on_delivery takes "cash" or nothing
 SOLO_ORDERS = 40
-
-
-@dataclass
-class Shopper:
-    user: User
-    address_id: int
-    slot_id: int
 
 
 # Filled by the parent before it forks the clients (each process gets a copy).
 WORK: dict[str, list[Shopper]] = {}
 BASKETS: list[Basket] = []  # the baseline's, one per customer
 PAYLOAD = b""  # the baseline's outbox payload: as long as a real order.created envelope
-
-
-def basket_of(number: int) -> list[int]:
-    """The variants (indexes) in customer `number`'s cart: 5 of the 20, the same in every run."""
-    return sorted(random.Random(number).sample(range(VARIANTS), LINES))
-
-
-def quantity_of(variant: Variant) -> Decimal:
-    return Decimal("1.5") if variant.unit == "kg" else Decimal(2)
 
 
 # --- Scratch database and shop ----------------------------------------------------------------
@@ -157,47 +130,6 @@ def create_database() -> None:
 def drop_database() -> None:
     connections.close_all()
     admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
-def make_shop(slot_count: int, capacity: int) -> tuple[list[Variant], list[DeliverySlot]]:
-    save_warehouse(code=WAREHOUSE, name="Bench store")
-    category = Category.objects.create(slug="bench", name="Bench", path="/")
-    variants = []
-    for n in range(VARIANTS):
-        weighed = n % 4 == 3
-        product = Product.objects.create(name=f"Bench item {n}", slug=f"bench-item-{n}", category=category)
-        variant = Variant.objects.create(
-            product=product, sku=f"BENCH-{n}", name="loose" if weighed else "1 pc", currency="EUR",
-            price=Decimal("0.99") + Decimal(n) / 5, unit="kg" if weighed else "piece",
-            step=Decimal("0.1") if weighed else Decimal(1))
-        receive_stock(warehouse_code=WAREHOUSE, variant=variant, quantity=PLENTY, reference="bench")
-        variants.append(variant)
-    zone = Zone.objects.create(code="bench", name="Bench zone", time_zone="Europe/Berlin", currency="EUR",
-                               delivery_fee=Decimal("3.90"), free_delivery_threshold=Decimal("50.00"),
-                               minimum_order=Decimal("10.00"), warehouse_code=WAREHOUSE)
-    ZonePostalCode.objects.create(zone=zone, country="DE", match=PostalCodeMatch.EXACT, value="10115")
-    first = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=6)
-    slots = [DeliverySlot.objects.create(zone=zone, starts_at=first + timedelta(hours=k),
-                                         ends_at=first + timedelta(hours=k + 1),
-                                         cutoff_at=first + timedelta(hours=k - 1), capacity=capacity)
-             for k in range(slot_count)]
-    return variants, slots
-
-
-def make_customers(prefix: str, count: int, variants: list[Variant], slots: list[DeliverySlot]) -> list[Shopper]:
-    """Customers with a default address in 10115 and an open 5-line cart, in bulk (the carts are
-    the same rows add_to_cart writes; what is measured starts at the checkout)."""
-    users = User.objects.bulk_create([User(email=f"{prefix}{n}@bench.example.com", password=make_password(None))
-                                      for n in range(count)])
-    addresses = Address.objects.bulk_create([
-        Address(user=user, recipient_name=f"Bench Shopper {n}", line1="Invalidenstr. 1", city="Berlin",
-                postal_code="10115", country="DE", is_default=True) for n, user in enumerate(users)])
-    carts = Cart.objects.bulk_create([Cart(customer=user) for user in users])
-    CartLine.objects.bulk_create([
-        CartLine(cart=cart, variant=variants[v], quantity=quantity_of(variants[v]), price_seen=variants[v].price)
-        for n, cart in enumerate(carts) for v in basket_of(n)])
-    return [Shopper(user, address.pk, slots[n % len(slots)].pk)
-            for n, (user, address) in enumerate(zip(users, addresses, strict=True))]
 
 
 # --- Client processes -------------------------------------------------------------------------

@@ -105,7 +105,9 @@ class StaffPickView(APIView):
     def post(self, request: Request, order_id: int) -> Response:
         body = PickInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        picking.record_picks(order_id, body.validated_data["lines"], actor=staff_of(request))
+        picks = [picking.Pick(line["line"], line["picked_quantity"], line["substitute_variant"])
+                 for line in body.validated_data["lines"]]
+        picking.record_picks(order_id, picks, actor=staff_of(request))
         return staff_order_response(order_id)
 
 

@@ -133,10 +133,6 @@ class OrderLine(models.Model):
     def picked(self) -> bool:
         return self.picked_quantity is not None
 
-    @property
-    def substituted(self) -> bool:
-        return self.picked_variant_id is not None
-
 
 class OrderHistory(models.Model):
     """One row per change a customer or colleague may ask about later: status moves, picks, refunds."""

@@ -8,6 +8,7 @@ the ordered item's unit price (the customer never pays more for a substitute).""
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -105,13 +106,19 @@ def line_change(line: OrderLine) -> str | None:
     return None
 
 
-def record_picks(order_id: int, picks: list[dict[str, object]], *, actor: User | None = None) -> None:
+@dataclass(frozen=True)
+class Pick:
+    line_id: int
+    picked_quantity: object
+    substitute_variant_id: int | None = None
+
+
+def record_picks(order_id: int, picks: list[Pick], *, actor: User | None = None) -> None:
     """Several lines at once (a picker's basket): all recorded, or none when one is refused."""
     with transaction.atomic():
         for pick in picks:
-            record_pick(order_id, line_id=int(str(pick["line"])), picked_quantity=pick["picked_quantity"],
-                        substitute_variant_id=pick.get("substitute_variant"),  # type: ignore[arg-type]
-                        actor=actor)
+            record_pick(order_id, line_id=pick.line_id, picked_quantity=pick.picked_quantity,
+                        substitute_variant_id=pick.substitute_variant_id, actor=actor)
 
 
 def _announce_picked(order: Order, lines: list[OrderLine]) -> None:

@@ -38,9 +38,9 @@ def test_a_short_lighter_and_substituted_pick_captures_less_and_shows_the_change
     bread, apples, milk = lines[shop.bread.pk], lines[shop.apples.pk], lines[shop.milk.pk]
 
     picking.record_picks(order.pk, [
-        {"line": bread.pk, "picked_quantity": "2"},  # one loaf short
-        {"line": apples.pk, "picked_quantity": "1.874"},  # lighter
-        {"line": milk.pk, "picked_quantity": "2", "substitute_variant": oat_milk.pk},
+        picking.Pick(bread.pk, "2"),  # one loaf short
+        picking.Pick(apples.pk, "1.874"),  # lighter
+        picking.Pick(milk.pk, "2", substitute_variant_id=oat_milk.pk),
     ])
     assert refreshed(order).status == OrderStatus.PICKING
     packed = picking.pack_order(order.pk)
@@ -132,6 +132,6 @@ def test_weighed_lines_all_picked_at_the_margin_still_fit_the_authorization() ->
     shop = make_shop(minimum="0.00")
     herbs = [make_variant(f"Herb {n}", "1.07", unit="kg", step="0.1", stock="5") for n in range(3)]
     order = confirmed(shop, *[(herb, "0.2") for herb in herbs])
-    picking.record_picks(order.pk, [{"line": line.pk, "picked_quantity": "0.22"} for line in order.lines.all()])
+    picking.record_picks(order.pk, [picking.Pick(line.pk, "0.22") for line in order.lines.all()])
     packed = picking.pack_order(order.pk)
     assert packed.final_subtotal == Decimal("0.72") and packed.final_total == packed.authorized_amount
