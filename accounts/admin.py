@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from accounts import services
 from accounts.models import AccessToken, Address, Customer, StaffMember, User
-from config.admin_services import ServiceModelAdmin, VersionedModelForm, adopt
+from core.admin.services import ServiceModelAdmin, VersionedModelForm, adopt
 
 CUSTOMER_FIELDS = ("email", "first_name", "last_name", "phone", "is_active")
 

@@ -1,7 +1,7 @@
 """Writes of the accounts app: registration, sign-in and tokens, profiles, passwords, addresses.
 
 Every function is one transaction; the user.* events are sent inside it, so an event exists if and
-only if its change committed. Failures are domain errors (config/errors.py) with stable codes.
+only if its change committed. Failures are domain errors (core/errors.py) with stable codes.
 """
 
 import hashlib
@@ -22,7 +22,7 @@ from accounts import validators
 from accounts.models import AccessToken, Address, User
 from accounts.selectors import hash_token
 from accounts.signals import user_registered, user_updated
-from config.errors import Conflict, InvalidInput, NotFound, RateLimited, StaleVersion, Unauthenticated
+from core.errors import Conflict, InvalidInput, NotFound, RateLimited, StaleVersion, Unauthenticated
 from proto.events.v1.users_pb2 import UserRegistered, UserUpdated
 
 TOKEN_PREFIX = "cmt_"  # noqa: S105  (not a secret: lets secret scanners recognise a leaked token

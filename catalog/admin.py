@@ -1,6 +1,6 @@
 """The catalog in the back office: categories, brands, products with their variants and images.
 
-Every write goes through catalog.services (config/admin_services.py), so the admin keeps the
+Every write goes through catalog.services (core/admin/services.py), so the admin keeps the
 rules, the versions and the cache invalidation of the API."""
 
 from typing import Any
@@ -15,8 +15,8 @@ from catalog import services
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from catalog.services.categories import BRAND_FIELDS, CATEGORY_FIELDS
 from catalog.services.products import IMAGE_FIELDS, PRODUCT_FIELDS, VARIANT_FIELDS
-from config.admin_services import ServiceModelAdmin, VersionedModelForm, add_domain_error, save_inline_through
-from config.errors import DomainError
+from core.admin.services import ServiceModelAdmin, VersionedModelForm, add_domain_error, save_inline_through
+from core.errors import DomainError
 
 
 class CatalogForm(VersionedModelForm):

@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from config.cache import redis_client, uses_redis
+from core.cache import redis_client, uses_redis
 from events.kafka import check_broker, kafka_configured
 from events.selectors import outbox_backlog
 

@@ -42,7 +42,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    # The domain apps, lowest layer first (see DESIGN.md for the import direction).
+    # The shared building blocks, then the domain apps, lowest layer first (DESIGN.md, `make lint`).
+    "core",
     "events",
     "accounts",
     "catalog",
@@ -55,7 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.api.request_id.RequestIdMiddleware",  # first: every response and log line gets the id
+    "core.api.request_id.RequestIdMiddleware",  # first: every response and log line gets the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -264,9 +265,9 @@ GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 10)
 # --- HTTP API -----------------------------------------------------------------------------------
 # Customers' apps and integrations send `Authorization: Bearer <token>` (accounts.authentication);
 # the session (with DRF's CSRF check) only serves staff trying the API from the docs page while
-# signed in to the admin. JSON in, JSON out; one error body (config/api/exceptions.py).
+# signed in to the admin. JSON in, JSON out; one error body (core/api/exceptions.py).
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -274,14 +275,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "config.api.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.api.throttling.AnonIpThrottle",
-        "config.api.throttling.UserThrottle",
+        "core.api.throttling.AnonIpThrottle",
+        "core.api.throttling.UserThrottle",
     ],
-    # Sliding windows in Redis (config/api/throttling.py); "count/period", period s|min|hour|day.
+    # Sliding windows in Redis (core/api/throttling.py); "count/period", period s|min|hour|day.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_RATE_ANON", "300/min"),  # per IP: many customers can share a carrier NAT
         "user": env_str("API_RATE_USER", "600/min"),  # per signed-in user, all devices together
@@ -373,8 +374,8 @@ LOGGING = {
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
-    # The request id (config/api/request_id.py) goes on every line that reaches the handler.
-    "filters": {"request_id": {"()": "config.api.request_id.RequestIdFilter"}},
+    # The request id (core/api/request_id.py) goes on every line that reaches the handler.
+    "filters": {"request_id": {"()": "core.api.request_id.RequestIdFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"]},
     },

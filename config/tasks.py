@@ -5,9 +5,6 @@ from typing import Any
 
 from celery import shared_task
 from django.db import connection
-from django.utils import timezone
-
-from config.models import IdempotencyRecord
 
 
 @shared_task(name="suite.ping")
@@ -20,10 +17,3 @@ def ping() -> dict[str, Any]:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return {"hostname": socket.gethostname(), "database": str(connection.settings_dict["NAME"])}
-
-
-@shared_task(name="suite.purge_expired_idempotency_keys")
-def purge_expired_idempotency_keys() -> int:
-    """Forget idempotency keys past their replay window (beat runs it hourly)."""
-    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted

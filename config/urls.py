@@ -28,7 +28,7 @@ urlpatterns = [
 ]
 
 # Errors of paths no DRF view serves answer in the API's error body under /api/ (HTML elsewhere).
-handler400 = "config.api.exceptions.bad_request"
-handler403 = "config.api.exceptions.permission_denied"
-handler404 = "config.api.exceptions.page_not_found"
-handler500 = "config.api.exceptions.server_error"
+handler400 = "core.api.exceptions.bad_request"
+handler403 = "core.api.exceptions.permission_denied"
+handler404 = "core.api.exceptions.page_not_found"
+handler500 = "core.api.exceptions.server_error"

@@ -1,11 +1,11 @@
 """The failures of the delivery domain, each with a stable code.
 
-Each is a kind of `config.errors.DomainError` (invalid input, not found, conflict), so the API-wide
+Each is a kind of `core.errors.DomainError` (invalid input, not found, conflict), so the API-wide
 handler gives it its status and the error body, and the admin and consumers can catch it alike.
 """
 
-from config.errors import Conflict, DomainError, InvalidInput, NotFound
-from config.errors import StaleVersion as StaleVersionBase
+from core.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.errors import StaleVersion as StaleVersionBase
 
 
 class DeliveryError(DomainError):

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from google.protobuf.json_format import MessageToJson
 
-from config.admin_readonly import ReadOnlyAdmin
+from core.admin.readonly import ReadOnlyAdmin
 from events import services
 from events.contracts import InvalidEventPayload, UnknownEventType, unpack_envelope
 from events.models import DeadLetter, OutboxEvent, ProcessedEvent

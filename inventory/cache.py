@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from config.cache import uses_redis
+from core.cache import uses_redis
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
-"""The refusals of the inventory domain, each with a stable code (config/errors.py gives the kind,
+"""The refusals of the inventory domain, each with a stable code (core/errors.py gives the kind,
 and with it the HTTP status)."""
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from config.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 
 
 def shown(quantity: Decimal) -> str:

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from accounts.models import User
-from config.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
-from config.errors import DomainError
+from core.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
+from core.errors import DomainError
 from orders.models import ActorKind, Cart, CartLine, Order, OrderHistory, OrderLine, PurchaseLimit, Substitution
 from orders.services import lifecycle, picking
 

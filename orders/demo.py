@@ -19,7 +19,7 @@ from accounts import services as accounts
 from accounts.demo import DEMO_CUSTOMER_EMAIL
 from accounts.models import Address, User
 from catalog.models import Variant
-from config.errors import DomainError
+from core.errors import DomainError
 from delivery.models import DeliverySlot, Zone
 from delivery.selectors import resolve_zone, unavailable_reason, upcoming_slots
 from orders.models import Order, PurchaseLimit

@@ -1,9 +1,9 @@
-"""The refusals of the orders domain, each a kind of `config.errors.DomainError` with a stable code
+"""The refusals of the orders domain, each a kind of `core.errors.DomainError` with a stable code
 (the API-wide handler gives it its status and the one error body)."""
 
 from collections.abc import Mapping, Sequence
 
-from config.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class OrdersError(DomainError):

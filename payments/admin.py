@@ -16,8 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from accounts.models import User
-from config.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
-from config.errors import DomainError
+from core.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
+from core.errors import DomainError
 from payments import services
 from payments.models import Payment, PaymentState, PaymentTransaction, TestCardCharge, TestCardOperation, WebhookEvent
 

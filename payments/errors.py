@@ -1,8 +1,8 @@
 """Why the payments services refuse a request. Each has a stable code; the kind (the base class
-from config/errors.py) decides the HTTP status in the API layer. Nothing was changed when one is
+from core/errors.py) decides the HTTP status in the API layer. Nothing was changed when one is
 raised."""
 
-from config.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from core.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 
 class PaymentNotFound(NotFound):

@@ -19,7 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
 from payments import errors
 from payments.gateways import get_gateway
 from payments.gateways.base import OperationRequest

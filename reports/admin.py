@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.contrib import admin
 
-from config.admin_readonly import ReadOnlyAdmin
+from core.admin.readonly import ReadOnlyAdmin
 from reports.models import DailySales
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import Address, User
-from config.api.serializers import StrictFieldsMixin
+from core.api.serializers import StrictFieldsMixin
 
 
 class UserSerializer(serializers.ModelSerializer[User]):

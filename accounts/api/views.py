@@ -23,9 +23,9 @@ from accounts.api.serializers import (
 )
 from accounts.models import AccessToken, User
 from accounts.signals import customer_signed_in
-from config.api.pagination import PageNumberPagination
-from config.api.throttling import LoginThrottle, RegisterThrottle, with_default_throttles
-from config.errors import NotFound
+from core.api.pagination import PageNumberPagination
+from core.api.throttling import LoginThrottle, RegisterThrottle, with_default_throttles
+from core.errors import NotFound
 
 
 def _token_body(issued: services.IssuedToken) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.db import migrations, models
 
 import accounts.models
-from config.db.operations import CreateSchema
+from core.db.operations import CreateSchema
 
 
 class Migration(migrations.Migration):

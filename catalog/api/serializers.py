@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from catalog.selectors import SORTS, category_ancestors, parse_attribute_filter
-from config.api.serializers import StrictFieldsMixin
+from core.api.serializers import StrictFieldsMixin
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
 QUANTITY: dict[str, Any] = {"max_digits": 8, "decimal_places": 3, "coerce_to_string": True, "normalize_output": True}

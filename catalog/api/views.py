@@ -27,8 +27,8 @@ from catalog.api.serializers import (
 )
 from catalog.cache import cached_body
 from catalog.models import Variant
-from config.api.pagination import PageNumberPagination
-from config.api.permissions import ModelPermissions
+from core.api.pagination import PageNumberPagination
+from core.api.permissions import ModelPermissions
 
 CACHE_HEADER = "X-Cache"
 FILTERS = frozenset(ProductQuerySerializer().fields)

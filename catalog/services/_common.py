@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from catalog import cache
 from catalog.models import Brand, Category, Product
 from catalog.selectors import ATTRIBUTE_KEY
-from config.errors import InvalidInput, NotFound, StaleVersion
+from core.errors import InvalidInput, NotFound, StaleVersion
 
 M = TypeVar("M", bound=models.Model)
 

@@ -18,7 +18,7 @@ from catalog.services._common import (
     save,
     save_changes,
 )
-from config.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
 
 CATEGORY_FIELDS = ("name", "slug", "description", "parent", "position", "is_active")
 BRAND_FIELDS = ("name", "slug")

@@ -21,7 +21,7 @@ from catalog.services._common import (
     save,
     save_changes,
 )
-from config.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 
 PRODUCT_FIELDS = ("name", "slug", "description", "brand", "category", "attributes", "is_active")
 VARIANT_FIELDS = ("sku", "barcode", "name", "price", "compare_at_price", "currency", "unit", "step", "weight_kg",

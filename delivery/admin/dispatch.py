@@ -10,7 +10,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.admin_readonly import ReadOnlyAdmin
+from core.admin.readonly import ReadOnlyAdmin
 from delivery.admin.slots import WindowFilter
 from delivery.errors import DeliveryError
 from delivery.models import (

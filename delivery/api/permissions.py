@@ -1,7 +1,7 @@
 """Who may use the staff delivery endpoints: dispatchers, through the delivery model permissions
 their role grants (so a superuser, or an operator given the permissions, may too)."""
 
-from config.api.permissions import StaffModelPermission
+from core.api.permissions import StaffModelPermission
 
 
 class DispatcherPermission(StaffModelPermission):

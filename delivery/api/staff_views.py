@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.pagination import PageNumberPagination
-from config.idempotency import idempotent
+from core.api.pagination import PageNumberPagination
+from core.idempotency import idempotent
 from delivery import selectors
 from delivery.api.permissions import DispatcherPermission
 from delivery.api.serializers import (

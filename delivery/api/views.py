@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import address_of
-from config.api.pagination import PageNumberPagination
-from config.idempotency import idempotent
+from core.api.pagination import PageNumberPagination
+from core.idempotency import idempotent
 from delivery import selectors
 from delivery.api.serializers import (
     HoldCreateSerializer,

@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.admin_readonly import ReadOnlyAdmin
-from config.errors import DomainError
+from core.admin.readonly import ReadOnlyAdmin
+from core.errors import DomainError
 from inventory import services
 from inventory.models import ImportBatch, Reservation, ReservationLine, ReservationState, StockMovement, Warehouse
 from inventory.services.stock import CODE

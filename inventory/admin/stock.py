@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from config.errors import DomainError
+from core.errors import DomainError
 from inventory import selectors, services
 from inventory.errors import shown
 from inventory.models import MovementReason, StockItem

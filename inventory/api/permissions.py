@@ -1,7 +1,7 @@
 """Who may use the staff stock endpoints: staff whose role grants the stock item permissions
 (the Warehouse role has inventory.*; a superuser has everything)."""
 
-from config.api.permissions import StaffModelPermission
+from core.api.permissions import StaffModelPermission
 
 
 class StockPermission(StaffModelPermission):

@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.serializers import StrictFieldsMixin
+from core.api.serializers import StrictFieldsMixin
 from inventory.models import MovementReason, StockItem
 from inventory.services.stock import ADJUSTMENT_REASONS
 

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Variant
-from config.api.pagination import PageNumberPagination
-from config.idempotency import idempotent
+from core.api.pagination import PageNumberPagination
+from core.idempotency import idempotent
 from inventory import cache, selectors, services
 from inventory.api.permissions import StockPermission
 from inventory.api.serializers import (

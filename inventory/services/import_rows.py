@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from catalog.models import Variant
-from config.errors import DomainError
+from core.errors import DomainError
 from inventory.models import StockItem, Warehouse
 from inventory.services.levels import MAX_QUANTITY, as_decimal, clean_quantity
 

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from inventory import cache
 from inventory.models import ImportBatch, MovementReason, StockItem
 from inventory.services import levels

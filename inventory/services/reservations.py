@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Variant
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from events.contracts import quantity
 from inventory.errors import (
     OutOfStock,

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Variant
-from config.errors import InvalidInput, StaleVersion
+from core.errors import InvalidInput, StaleVersion
 from inventory.errors import (
     BelowReserved,
     NotEnoughOnHand,

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from config.api.permissions import StaffModelPermission
+from core.api.permissions import StaffModelPermission
 
 
 class OrderStaffPermission(StaffModelPermission):

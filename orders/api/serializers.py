@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from catalog.api.serializers import MONEY
-from config.api.serializers import StrictFieldsMixin
+from core.api.serializers import StrictFieldsMixin
 from delivery.api.serializers import TrackingSerializer
 from orders.models import Order, OrderHistory, OrderLine, OrderStatus, Substitution
 from orders.services import lifecycle, picking

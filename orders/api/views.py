@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.api.pagination import PageNumberPagination
-from config.idempotency import idempotent, key_parameter
+from core.api.pagination import PageNumberPagination
+from core.idempotency import idempotent, key_parameter
 from orders import selectors
 from orders.api.serializers import (
     CancelInputSerializer,

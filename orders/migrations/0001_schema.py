@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from config.db.operations import CreateSchema
+from core.db.operations import CreateSchema
 
 
 class Migration(migrations.Migration):

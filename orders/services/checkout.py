@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Address, User
 from accounts.selectors import address_of
-from config.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from delivery.errors import SlotNotFound
 from delivery.models import DeliverySlot, HoldState, SlotHold, Zone
 from delivery.selectors import delivery_fee, resolve_zone

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Conflict
+from core.errors import Conflict
 from delivery.services import holds
 from events.contracts import money
 from inventory.services import release_reservation

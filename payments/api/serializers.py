@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import User
-from config.api.serializers import StrictFieldsMixin
+from core.api.serializers import StrictFieldsMixin
 from payments.models import Payment, PaymentState, PaymentTransaction
 
 CENT = Decimal("0.01")

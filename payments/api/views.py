@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.api.pagination import PageNumberPagination
-from config.idempotency import HEADER, idempotent, key_parameter
+from core.api.pagination import PageNumberPagination
+from core.idempotency import HEADER, idempotent, key_parameter
 from payments import selectors, services
 from payments.api.serializers import (
     CaptureSerializer,

@@ -335,7 +335,7 @@ def _post(url: str, account: str, headers: dict[str, str], body: bytes) -> tuple
     if not url:
         # No URL configured: hand the signed bytes to our webhook endpoint's service in-process,
         # through the same verification a request over HTTP gets.
-        from config.errors import DomainError
+        from core.errors import DomainError
         from payments.webhooks import receive_webhook
 
         try:

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as accounts
 from accounts.models import User
-from config.cache import uses_redis
+from core.cache import uses_redis
 
 PASSWORD = "plum-tomato-basket-9"
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from config.api.request_id import RequestIdFilter
+from core.api.request_id import RequestIdFilter
 from tests.api.support import api
 
 pytestmark = pytest.mark.django_db

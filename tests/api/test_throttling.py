@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from config.api.throttling import SlidingWindowThrottle
+from core.api.throttling import SlidingWindowThrottle
 from tests.api.support import api, error_of, make_customer, signed_in, token_for
 
 pytestmark = pytest.mark.django_db

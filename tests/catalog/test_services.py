@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from catalog import services
 from catalog.models import Category, Product, Unit, Variant
-from config.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from core.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from tests.catalog import factories
 
 pytestmark = pytest.mark.django_db

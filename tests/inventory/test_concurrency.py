@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 
-from config.errors import StaleVersion
+from core.errors import StaleVersion
 from inventory.errors import OutOfStock
 from inventory.models import MovementReason, Reservation, ReservationState, StockItem, StockMovement
 from inventory.services import (

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
-from config.errors import InvalidInput, StaleVersion
+from core.errors import InvalidInput, StaleVersion
 from events.contracts import decimal_from_quantity
 from inventory.errors import BelowReserved, InvalidQuantity, NotEnoughOnHand, StockItemNotFound
 from inventory.models import MovementReason, StockItem, StockMovement

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from config.errors import DomainError
+from core.errors import DomainError
 from payments import services
 from payments.models import Payment, PaymentTransaction
 from tests.payments.helpers import authorized, captured, customer, refresh

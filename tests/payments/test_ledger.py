@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import Conflict, InvalidInput, Unprocessable
+from core.errors import Conflict, InvalidInput, Unprocessable
 from events.contracts import decimal_from_money
 from payments import services
 from payments.errors import (

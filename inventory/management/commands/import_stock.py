@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from config.errors import DomainError
+from core.errors import DomainError
 from inventory.management.progress import ProgressBar
 from inventory.services import import_stock
 from inventory.services.import_rows import RowError

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.idempotency import idempotent
+from core.idempotency import idempotent
 
 
 class CreateUserView(APIView):

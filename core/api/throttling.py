@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from config.cache import redis_client, uses_redis
+from core.cache import redis_client, uses_redis
 
 if TYPE_CHECKING:  # DRF imports the API settings' classes while rest_framework.views loads
     from rest_framework.views import APIView

@@ -1,7 +1,7 @@
 """Domain errors: how a service says "no" without knowing about HTTP.
 
 Services raise a subclass of `DomainError` with a stable snake_case `code` and a message a person
-can read. The kind of refusal is the base class, and only the API layer (config/api/exceptions.py)
+can read. The kind of refusal is the base class, and only the API layer (core/api/exceptions.py)
 turns that kind into a status code, so the same service serves the REST API, the admin, gRPC and
 Celery alike. This module imports nothing from the project: every app may use it.
 """

@@ -11,10 +11,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from config.models import IdempotencyRecord, IdempotencyState
-from config.tasks import purge_expired_idempotency_keys
+from core.models import IdempotencyRecord, IdempotencyState
+from core.tasks import purge_expired_idempotency_keys
 
-pytestmark = pytest.mark.urls("tests.config.idempotent_views")
+pytestmark = pytest.mark.urls("tests.core.idempotent_views")
 
 
 def post(client: APIClient, body: dict[str, object], key: str | None = "key-1"):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from drf_spectacular import openapi
 from drf_spectacular.plumbing import force_instance, is_list_serializer
 from rest_framework.permissions import AllowAny
 
-from config.api.serializers import ErrorSerializer
+from core.api.serializers import ErrorSerializer
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 

@@ -28,8 +28,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api.exceptions import error_body
-from config.models import IdempotencyRecord, IdempotencyState
+from core.api.exceptions import error_body
+from core.models import IdempotencyRecord, IdempotencyState
 
 HEADER = "Idempotency-Key"
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from redis.exceptions import LockNotOwnedError
 
-from config.cache import redis_client, uses_redis
+from core.cache import redis_client, uses_redis
 
 logger = logging.getLogger(__name__)
 

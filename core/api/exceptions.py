@@ -2,7 +2,7 @@
 
 Every error under /api/ answers `{"code": "<stable_snake_case>", "message": "...", "fields": {...}}`:
 DRF's own exceptions, Django's Http404/PermissionDenied/ValidationError, the services' domain
-errors (config/errors.py), and the 404/500 pages of paths that no DRF view serves. Clients branch
+errors (core/errors.py), and the 404/500 pages of paths that no DRF view serves. Clients branch
 on `code`; `message` is for people; `fields` names what to fix in the request.
 """
 
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from config import errors
+from core import errors
 
 logger = logging.getLogger(__name__)
 

@@ -50,7 +50,7 @@ def _clear_request_id(**kwargs: object) -> None:
     current_request_id.set("-")
 
 
-request_finished.connect(_clear_request_id, dispatch_uid="config.api.request_id.clear")
+request_finished.connect(_clear_request_id, dispatch_uid="core.api.request_id.clear")
 
 
 class RequestIdFilter(logging.Filter):

@@ -20,7 +20,7 @@ class CreateSchema(Operation):
         self.name = name
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return ("config.db.operations.CreateSchema", [self.name], {})
+        return ("core.db.operations.CreateSchema", [self.name], {})
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         pass

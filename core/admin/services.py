@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 STALE_MESSAGE = "Someone else changed this since you opened the page. Reload it to see their change."
 

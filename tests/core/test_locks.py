@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from config.cache import uses_redis
-from config.locks import LockNotAcquired, distributed_lock
+from core.cache import uses_redis
+from core.locks import LockNotAcquired, distributed_lock
 
 
 def unique_name() -> str:
