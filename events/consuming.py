@@ -20,7 +20,7 @@ from kafka.structs import OffsetAndMetadata
 from events.applying import HandlerGaveUp, InfrastructureFailure, apply_with_retries
 from events.consumer import ConsumedEvent, EventConsumer
 from events.contracts import InvalidEventPayload, UnknownEventType, unpack_envelope
-from events.kafka import build_producer, dead_letter_topic, kafka_configured
+from events.kafka import build_producer, dead_letter_topic, kafka_configured, kafka_group_id
 from events.services import record_dead_letter
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class ConsumerRunner:
             *self.consumer.topics(),
             bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
             client_id=f"{settings.KAFKA_CLIENT_ID}-{self.consumer.group}",
-            group_id=self.consumer.group,
+            group_id=kafka_group_id(self.consumer.group),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=200,

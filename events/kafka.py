@@ -43,6 +43,13 @@ def dead_letter_topic() -> str:
     return f"{settings.KAFKA_TOPIC_PREFIX}{DEAD_LETTER_TOPIC}"
 
 
+def kafka_group_id(group: str) -> str:
+    """The Kafka consumer group of a consumer: prefixed like the topics, so that stacks sharing a
+    broker under different prefixes (staging and a developer's, parallel test runs) never join one
+    group with different subscriptions and rebalance each other. The inbox keeps the plain name."""
+    return f"{settings.KAFKA_TOPIC_PREFIX}{group}"
+
+
 def all_topics() -> list[str]:
     """Every topic the suite publishes to, with the configured prefix."""
     return [topic_for_family(family) for family in TOPIC_BY_FAMILY] + [dead_letter_topic()]

@@ -1,0 +1,29 @@
+"""Keeps parallel test workers (pytest-xdist, `-n 2`) apart on the shared services.
+
+Loaded with `-p tests.parallel` before pytest-django reads the settings: each worker gets its own
+Redis database for the cache, locks and rate limits, and its own Celery broker, so one worker's
+cache flush, lock or queued task never reaches the other. pytest-django already gives each worker
+its own test database (`test_<name>_gw0`, ...), and the Kafka topics of a run carry a unique prefix
+(tests/conftest.py), consumer groups included.
+"""
+
+import os
+import re
+
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_match = re.fullmatch(r"gw(\d+)", _worker)
+
+
+def _with_database(url: str, number: int) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{number}"
+
+
+if _match and os.environ.get("REDIS_URL"):
+    index = int(_match.group(1))
+    # Databases 0-2 stay for a development stack and a serial test run; workers take 3 and up.
+    cache_db, broker_db = 3 + 2 * index, 4 + 2 * index
+    os.environ["REDIS_URL"] = _with_database(os.environ["REDIS_URL"], cache_db)
+    os.environ["CELERY_BROKER_URL"] = _with_database(os.environ["REDIS_URL"], broker_db)
+    os.environ["CELERY_RESULT_BACKEND"] = os.environ["CELERY_BROKER_URL"]
+    os.environ["CACHE_KEY_PREFIX"] = f"{os.environ.get('CACHE_KEY_PREFIX', 'commerce-test')}-{_worker}"
