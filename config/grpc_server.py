@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, cast
 import grpc
 from django.apps import apps
 from django.conf import settings
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, connection
 from django.utils import timezone
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -148,17 +148,18 @@ def _is_query_cancelled(error: BaseException) -> bool:
 class DatabaseInterceptor(CallInterceptor):
     """What Django gives each HTTP request: no stale or broken connection from an earlier call on
     the same worker thread survives into this one. And no statement outlives the client's
-    deadline: the connection's statement_timeout is the time left, reset after the call."""
+    deadline (core.grpc.calls.DeadlineBound)."""
 
     @contextlib.contextmanager
     def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
         close_old_connections()
+        bound = calls.DeadlineBound(context)
         try:
-            calls.bound_statements_by_deadline(context)
-            yield
+            with connection.execute_wrapper(bound):
+                yield
         finally:
             try:
-                calls.reset_statement_timeout()
+                bound.reset()
             except Exception:  # a broken connection: close_old_connections drops it
                 logger.warning("grpc: could not reset statement_timeout", exc_info=True)
             close_old_connections()

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 
 from core.errors import InvalidInput
 from core.grpc import pages
-from core.grpc.calls import bound_statements_by_deadline, has_staff_permission, require_user
+from core.grpc.calls import has_staff_permission, require_user
 from orders import selectors
 from orders.models import ActorKind, Order, OrderHistory, OrderStatus
 from orders.services import lifecycle
@@ -138,7 +138,6 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             if left <= 0:
                 return  # the deadline (or the longest watch) is reached: end the stream cleanly
             time.sleep(min(poll, left))
-            bound_statements_by_deadline(context)
             for change in selectors.status_changes(order.pk, after_id=after_id):
                 after_id = change.pk
                 yield change_message(order.pk, from_status=change.from_status, to_status=change.to_status,

@@ -3,6 +3,7 @@ the `authorization: Bearer <token>` metadata), what they may do (the same staff 
 permissions as REST), input validated by the REST API's own serializers, and the client's
 deadline as a bound on database statements."""
 
+import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -80,23 +81,34 @@ def _flat(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix: [str(item) for item in (detail if isinstance(detail, list) else [detail])]}
 
 
-def bound_statements_by_deadline(context: grpc.ServicerContext) -> None:
-    """Cap every following statement of this connection at the time the client has left, so no
-    query outlives the caller's interest in it (PostgreSQL only; the server resets it after the
-    call). Long calls (streams) call it again before each round of queries."""
-    remaining = context.time_remaining()
-    if remaining is None or connection.vendor != "postgresql":
-        return
-    if remaining <= 0:
-        raise DeadlineExceeded()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET statement_timeout = {max(1, int(remaining * 1000))}")
+class DeadlineBound:
+    """A connection execute_wrapper for one call: caps the statements of the call at the time the
+    client has left (PostgreSQL's statement_timeout, set on the cursor before the call's first
+    statement and again at most every second, so long calls such as streams keep it current), and
+    refuses to start a statement once the deadline has passed. A call that runs no query costs
+    nothing; the server resets the timeout after a call that set it."""
 
+    RESET_AFTER = 1.0
 
-def reset_statement_timeout() -> None:
-    if connection.vendor == "postgresql" and connection.connection is not None and connection.is_usable():
-        with connection.cursor() as cursor:
-            cursor.execute("RESET statement_timeout")
+    def __init__(self, context: grpc.ServicerContext) -> None:
+        self.context = context
+        self.set_at: float | None = None
+
+    def __call__(self, execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        remaining = self.context.time_remaining()
+        if remaining is not None and context["connection"].vendor == "postgresql":
+            if remaining <= 0:
+                raise DeadlineExceeded()
+            now = time.monotonic()
+            if self.set_at is None or now - self.set_at >= self.RESET_AFTER:
+                context["cursor"].cursor.execute(f"SET statement_timeout = {max(1, int(remaining * 1000))}")
+                self.set_at = now
+        return execute(sql, params, many, context)
+
+    def reset(self) -> None:
+        if self.set_at is not None and connection.connection is not None and connection.is_usable():
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
 
 
 class DeadlineExceeded(Exception):
