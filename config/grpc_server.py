@@ -2,27 +2,55 @@
 
 Plain grpcio with a thin base rather than a framework (docs/decisions/0003-grpc-library.md): each
 app may have a `grpc.py` with `register(server) -> list[str]` that adds its servicers and returns
-their full service names, which the health service then reports as serving.
+their full service names, which the health service then reports as serving and reflection lists.
+
+Every unary and server-streaming call passes through the interceptors below, outermost first:
+request id, access log (with latency), domain errors as statuses, database connections (fresh,
+and statements bounded by the client's deadline), then authentication and rate limits.
 """
 
+import contextlib
 import importlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent import futures
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple, cast
 
 import grpc
 from django.apps import apps
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections, connection
+from django.utils import timezone
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from accounts import selectors as accounts_selectors
+from accounts import services as accounts_services
+from core import errors
+from core.api.request_id import current_request_id, request_id_from
+from core.api.throttling import SlidingWindowThrottle
+from core.grpc import calls
+from core.grpc.errors import deadline_status, internal_status, status_for
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("grpc.access")
+
+Behavior = Callable[[Any, grpc.ServicerContext], Any]
+REQUEST_ID_KEY = "x-request-id"
 
 
-class DatabaseConnectionInterceptor(grpc.ServerInterceptor):
-    """Gives each call what Django gives each HTTP request: no stale or broken connection from a
-    previous call on the same worker thread survives into this one."""
+def _metadata(context: grpc.ServicerContext) -> dict[str, str]:
+    return {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
+
+
+class CallInterceptor(grpc.ServerInterceptor):
+    """Runs `around(method, context)` (a context manager) around every unary-unary and
+    unary-stream behaviour; a stream stays inside it until its last message is sent."""
+
+    def around(self, method: str, context: grpc.ServicerContext) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError
 
     def intercept_service(
         self,
@@ -30,22 +58,172 @@ class DatabaseConnectionInterceptor(grpc.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        inner = handler.unary_unary
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        if handler.unary_unary is not None:
+            unary: Behavior = handler.unary_unary
 
-        def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
-            close_old_connections()
+            def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
+                with self.around(method, context):
+                    return unary(request, context)
+
+            return grpc.unary_unary_rpc_method_handler(unary_unary, request_deserializer=handler.request_deserializer,
+                                                       response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None:
+            stream: Behavior = handler.unary_stream
+
+            def unary_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                with self.around(method, context):
+                    yield from stream(request, context)
+
+            return grpc.unary_stream_rpc_method_handler(unary_stream, request_deserializer=handler.request_deserializer,
+                                                        response_serializer=handler.response_serializer)
+        return handler  # client streams (reflection) pass as they are
+
+
+class RequestIdInterceptor(CallInterceptor):
+    """The caller's `x-request-id` (if it looks like one) or a fresh id: on every log line of the
+    call and back to the client in the initial metadata, as the REST API's X-Request-ID."""
+
+    @contextlib.contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        request_id = request_id_from(_metadata(context).get(REQUEST_ID_KEY))
+        token = current_request_id.set(request_id)
+        context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
+        try:
+            yield
+        finally:
+            current_request_id.reset(token)
+
+
+class AccessLogInterceptor(CallInterceptor):
+    """One line per call: method, status code, latency in ms, caller and peer."""
+
+    @contextlib.contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        started = time.perf_counter()
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            code = context.code() or (grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK)
+            user = calls.caller().user
+            access_logger.info("%s %s %.1fms user=%s peer=%s", method, getattr(code, "name", code),
+                               (time.perf_counter() - started) * 1000, user.pk if user else "-", context.peer())
+
+
+class ErrorInterceptor(CallInterceptor):
+    """Domain errors become their status with rich details (core/grpc/errors.py); a statement
+    cancelled by the deadline is DEADLINE_EXCEEDED; anything else is logged and INTERNAL."""
+
+    @contextlib.contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        try:
+            yield
+        except errors.DomainError as error:
+            context.abort_with_status(status_for(error))
+        except calls.DeadlineExceeded:
+            context.abort_with_status(deadline_status())
+        except OperationalError as error:
+            if _is_query_cancelled(error):
+                context.abort_with_status(deadline_status())
+            logger.exception("grpc: %s failed", method)
+            context.abort_with_status(internal_status())
+        except Exception as error:
+            if context.code() is not None:  # the servicer aborted on purpose: keep its status
+                raise
+            logger.exception("grpc: %s failed: %s", method, error)
+            context.abort_with_status(internal_status())
+
+
+def _is_query_cancelled(error: BaseException) -> bool:
+    cause = error.__cause__
+    return type(cause).__name__ == "QueryCanceled" or getattr(cause, "sqlstate", None) == "57014"
+
+
+class DatabaseInterceptor(CallInterceptor):
+    """What Django gives each HTTP request: no stale or broken connection from an earlier call on
+    the same worker thread survives into this one. And no statement outlives the client's
+    deadline (core.grpc.calls.DeadlineBound)."""
+
+    @contextlib.contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        close_old_connections()
+        bound = calls.DeadlineBound(context)
+        try:
+            with connection.execute_wrapper(bound):
+                yield
+        finally:
             try:
-                return inner(request, context)
-            finally:
-                close_old_connections()
+                bound.reset()
+            except Exception:  # a broken connection: close_old_connections drops it
+                logger.warning("grpc: could not reset statement_timeout", exc_info=True)
+            close_old_connections()
 
-        return grpc.unary_unary_rpc_method_handler(
-            unary_unary,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+
+class _UserThrottle(SlidingWindowThrottle):
+    scope = "user"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__()
+        self.ident = ident
+
+    def identity(self, request: Any) -> str | None:
+        return self.ident
+
+
+class _AnonThrottle(_UserThrottle):
+    scope = "anon"
+
+
+def _peer_ip(peer: str) -> str:
+    """"ipv4:10.0.0.7:53122" -> "10.0.0.7"; "ipv6:[::1]:5000" -> "::1"."""
+    address = peer.partition(":")[2]
+    host = address.rpartition(":")[0] if address.count(":") >= 1 else address
+    return host.strip("[]") or peer
+
+
+class AuthInterceptor(CallInterceptor):
+    """`authorization: Bearer <token>` with the REST API's tokens (accounts.AccessToken): a wrong,
+    revoked or expired token is UNAUTHENTICATED whatever the method; no metadata is an anonymous
+    call, which the servicers refuse where REST would. Then the REST API's rate limits, per user
+    or per client IP (the same counters: one budget whichever API is used)."""
+
+    @contextlib.contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        user = self._user(_metadata(context).get("authorization"))
+        throttle = _UserThrottle(str(user.pk)) if user is not None else _AnonThrottle(_peer_ip(context.peer()))
+        if not throttle.allow_request(cast(Any, None), cast(Any, None)):
+            raise errors.RateLimited("Too many calls; slow down.", retry_after=int(throttle.wait() or 1))
+        token = calls.current_caller.set(calls.Caller(user=user, peer=context.peer()))
+        try:
+            yield
+        finally:
+            calls.current_caller.reset(token)
+
+    @staticmethod
+    def _user(header: str | None) -> Any:
+        if header is None:
+            return None
+        scheme, _, key = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not key.strip() or " " in key.strip():
+            raise errors.Unauthenticated("The authorization metadata must be `Bearer <token>`.",
+                                         code="authentication_failed")
+        token = accounts_selectors.token_for_key(key.strip())
+        now = timezone.now()
+        if token is None or not token.is_usable(now) or not token.user.is_active:
+            raise errors.Unauthenticated("The token is invalid or expired.", code="authentication_failed")
+        accounts_services.touch_token(token, now)
+        return token.user
+
+
+def interceptors() -> list[grpc.ServerInterceptor]:
+    return [RequestIdInterceptor(), AccessLogInterceptor(), ErrorInterceptor(), DatabaseInterceptor(),
+            AuthInterceptor()]
 
 
 def register_app_servicers(server: grpc.Server) -> list[str]:
@@ -57,23 +235,63 @@ def register_app_servicers(server: grpc.Server) -> list[str]:
             if exc.name != f"{app_config.name}.grpc":
                 raise  # the module exists but imports something missing: a real error
             continue
-        services.extend(module.register(server))
+        register = getattr(module, "register", None)
+        if register is not None:  # core.grpc is the servicers' toolkit, not a service
+            services.extend(register(server))
     return services
 
 
-def build_server(bind: str | None = None) -> tuple[grpc.Server, int]:
-    """A configured, not yet started server and the port it is bound to."""
+class Built(NamedTuple):
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    services: list[str]
+
+
+def _credentials() -> grpc.ServerCredentials | None:
+    cert, key = settings.GRPC_TLS_CERT, settings.GRPC_TLS_KEY
+    if not cert and not key:
+        return None
+    if not (cert and key):
+        raise RuntimeError("set both GRPC_TLS_CERT and GRPC_TLS_KEY (PEM files), or neither")
+    return grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
+
+
+def build(bind: str | None = None) -> Built:
+    """A configured, not yet started server: the apps' services, health per service, reflection,
+    the interceptors, message and stream limits, TLS when a certificate is configured."""
+    limit = settings.GRPC_MAX_MESSAGE_BYTES
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=settings.GRPC_MAX_WORKERS),
-        interceptors=[DatabaseConnectionInterceptor()],
+        futures.ThreadPoolExecutor(max_workers=settings.GRPC_MAX_WORKERS, thread_name_prefix="grpc"),
+        interceptors=interceptors(),
+        options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit),
+                 ("grpc.max_concurrent_streams", settings.GRPC_MAX_CONCURRENT_STREAMS)],
+        maximum_concurrent_rpcs=settings.GRPC_MAX_CONCURRENT_RPCS,
     )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     services = register_app_servicers(server)
     for name in ["", *services]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    port = server.add_insecure_port(bind or settings.GRPC_BIND)
+    reflection.enable_server_reflection(
+        [*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
+    address = bind or settings.GRPC_BIND
+    credentials = _credentials()
+    port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     if port == 0:
-        raise RuntimeError(f"cannot bind the gRPC server to {bind or settings.GRPC_BIND}")
-    logger.info("grpc services: %s", ", ".join(services) or "(health only)")
-    return server, port
+        raise RuntimeError(f"cannot bind the gRPC server to {address}")
+    logger.info("grpc services: %s (%s)", ", ".join(services) or "(health only)", "TLS" if credentials else "plaintext")
+    return Built(server, port, health_servicer, services)
+
+
+def build_server(bind: str | None = None) -> tuple[grpc.Server, int]:
+    """A configured, not yet started server and the port it is bound to."""
+    built = build(bind)
+    return built.server, built.port
+
+
+def stop_gracefully(built: Built, grace: float) -> None:
+    """Health answers NOT_SERVING at once (load balancers stop sending), new calls are refused,
+    calls in flight get `grace` seconds to finish (streams are cancelled then)."""
+    built.health.enter_graceful_shutdown()
+    built.server.stop(grace).wait()

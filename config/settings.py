@@ -260,7 +260,14 @@ CELERY_BEAT_SCHEDULE["orders-purge-abandoned-carts"] = {"task": "orders.purge_ab
 
 # --- gRPC ---------------------------------------------------------------------------------------
 GRPC_BIND = env_str("GRPC_BIND", "127.0.0.1:50051")
-GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 10)
+GRPC_MAX_WORKERS = env_int("GRPC_MAX_WORKERS", 10)  # threads: calls served at once (a WatchOrder holds one)
+GRPC_MAX_CONCURRENT_RPCS = env_int("GRPC_MAX_CONCURRENT_RPCS", 4 * GRPC_MAX_WORKERS)  # then RESOURCE_EXHAUSTED
+GRPC_MAX_CONCURRENT_STREAMS = env_int("GRPC_MAX_CONCURRENT_STREAMS", 100)  # per client connection (HTTP/2)
+GRPC_MAX_MESSAGE_BYTES = env_int("GRPC_MAX_MESSAGE_BYTES", 4 * 1024 * 1024)  # requests and responses
+GRPC_TLS_CERT = env_str("GRPC_TLS_CERT", "")  # PEM files; both set: the server speaks TLS only
+GRPC_TLS_KEY = env_str("GRPC_TLS_KEY", "")
+GRPC_WATCH_POLL_MS = env_int("GRPC_WATCH_POLL_MS", 500)  # WatchOrder: how often it looks for changes
+GRPC_WATCH_MAX_SECONDS = env_int("GRPC_WATCH_MAX_SECONDS", 600)  # WatchOrder without a deadline ends then
 
 # --- HTTP API -----------------------------------------------------------------------------------
 # Customers' apps and integrations send `Authorization: Bearer <token>` (accounts.authentication);

@@ -101,3 +101,10 @@ def picking_list(warehouse: str, slot_id: int | None = None) -> tuple[list[Order
             item.order_lines.append(line.pk)
             items[line.variant_id] = item
     return found, sorted(items.values(), key=lambda item: item.sku)
+
+
+def status_changes(order_id: int, *, after_id: int = 0) -> list[OrderHistory]:
+    """The order's status moves recorded after history row `after_id`, oldest first (how gRPC's
+    WatchOrder follows an order). By id: an order's rows are written under its row lock, so their
+    ids grow in the order the moves committed."""
+    return list(OrderHistory.objects.filter(order_id=order_id, pk__gt=after_id).exclude(to_status="").order_by("id"))

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from config.grpc_server import build_server
+from config.grpc_server import build, stop_gracefully
 
 
 class Command(BaseCommand):
@@ -15,9 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--grace", type=float, default=10.0, help="seconds to finish calls on stop")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        server, port = build_server(options["bind"])
-        server.start()
-        self.stdout.write(f"gRPC server listening on port {port}")
+        built = build(options["bind"])
+        built.server.start()
+        self.stdout.write(f"gRPC server listening on port {built.port}: {', '.join(built.services)}")
         stopping = threading.Event()
 
         def stop(signum: int, frame: Any) -> None:
@@ -27,4 +27,4 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         stopping.wait()
         self.stdout.write("gRPC server stopping")
-        server.stop(options["grace"]).wait()
+        stop_gracefully(built, options["grace"])
