@@ -141,3 +141,13 @@ def test_parallel_placements_with_one_key_make_one_order_and_no_server_error(emb
     assert [line["quantity"] for line in cart["lines"]] == [str(CART_WRITERS)]
     assert "database is locked" not in server.log.read_text()  # nor in the in-process dispatch
 
+
+def test_readyz_says_events_are_delivered_in_process_and_none_are_left(embedded_server: EmbeddedServer) -> None:
+    reply = embedded_server.call("GET", "/readyz")
+    assert reply.status == 200, reply.body
+    checks = reply.body["checks"]
+    assert set(checks) == {"database", "cache", "events"}
+    assert (checks["database"]["vendor"], checks["cache"]["backend"]) == ("sqlite", "local-memory")
+    assert (checks["events"]["delivery"], checks["events"]["undelivered"]) == ("in-process", 0)
+    # After the placements above every event they and their reactions recorded was delivered.
+    assert reply.body["outbox"]["pending"] == 0
