@@ -2,15 +2,18 @@
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.cache import redis_client, uses_redis
+from events.dispatch import UNDELIVERED_AFTER_SECONDS
 from events.kafka import check_broker, kafka_configured
 from events.selectors import outbox_backlog
 
@@ -43,21 +46,43 @@ def _check_cache() -> dict[str, Any]:
 
 
 def _check_kafka() -> dict[str, Any]:
-    if not kafka_configured():
-        return {"skipped": "KAFKA_BOOTSTRAP_SERVERS not set; events stay in the outbox"}
     return check_broker(timeout_seconds=KAFKA_PROBE_TIMEOUT_SECONDS)
 
 
-CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
-    "database": _check_database,
-    "redis": _check_cache,
-    "kafka": _check_kafka,
-}
+def _check_events_without_kafka() -> dict[str, Any]:
+    """Without Kafka there is no broker to ask; say how events leave this process instead. Events
+    still pending some seconds after their commit were not delivered by the in-process dispatch
+    (a database failure, a chain cut short): informational like the relay's lag, since the next
+    commit or `manage.py relay_events` delivers them, not a restart."""
+    if not settings.EVENTS_IN_PROCESS_DISPATCH:
+        return {"delivery": "none",
+                "detail": "neither KAFKA_BOOTSTRAP_SERVERS nor EVENTS_IN_PROCESS_DISPATCH: events stay in the outbox"}
+    detail: dict[str, Any] = {"delivery": "in-process", "detail": "after each commit, to this process's consumers"}
+    try:
+        stale = outbox_backlog(older_than=timedelta(seconds=UNDELIVERED_AFTER_SECONDS))
+    except DatabaseError:
+        return {**detail, "undelivered": None}  # unknown; the database check names the failure
+    detail.update(undelivered=stale["pending"], oldest_undelivered_age_seconds=stale["oldest_pending_age_seconds"])
+    if stale["pending"]:
+        detail["remedy"] = "delivered with the next commit that records an event, or by manage.py relay_events"
+    return detail
+
+
+def _checks() -> dict[str, Callable[[], dict[str, Any]]]:
+    """What this process depends on: the embedded run has no Redis or Kafka to check, so it names
+    what stands in for them (the in-process cache and event dispatch)."""
+    found = {"database": _check_database, ("redis" if uses_redis() else "cache"): _check_cache}
+    if kafka_configured():
+        found["kafka"] = _check_kafka
+    else:
+        found["events"] = _check_events_without_kafka
+    return found
 
 
 def _outbox_details() -> dict[str, Any]:
-    """How far the relay is behind. Informational: a backlog does not make a web pod unready,
-    since restarting web pods cannot publish events; alerting on lag belongs to monitoring."""
+    """How far the relay (or the in-process dispatch) is behind. Informational: a backlog does not
+    make a web pod unready, since restarting web pods cannot publish events; alerting on lag
+    belongs to monitoring."""
     try:
         return dict(outbox_backlog())
     except Exception as exc:
@@ -66,7 +91,7 @@ def _outbox_details() -> dict[str, Any]:
 
 def run_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
     results: dict[str, dict[str, Any]] = {}
-    for name, check in CHECKS.items():
+    for name, check in _checks().items():
         started = time.perf_counter()
         try:
             detail = {"ok": True, **check()}
@@ -80,8 +105,9 @@ def run_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to take traffic: the database, Redis and Kafka each answer. A 503 names which one
-    failed, so an operator reading the probe sees the cause at once."""
+    """Ready to take traffic: the database, Redis and Kafka each answer (embedded: the database, the
+    in-process cache, and how events are delivered). A 503 names which one failed, so an operator
+    reading the probe sees the cause at once."""
     ready, checks = run_checks()
     failed = [name for name, detail in checks.items() if not detail["ok"]]
     body = {

@@ -101,6 +101,8 @@ APP_SCHEMAS = {
 }
 
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / ".data")))
+# How long an embedded (SQLite) request waits for another thread's write transaction to finish.
+SQLITE_BUSY_TIMEOUT_SECONDS = 20
 DATABASE_URL = env_str("DATABASE_URL")
 if not DATABASE_URL:  # the embedded first look keeps its database in the ignored data folder
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -115,6 +117,20 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "config.db.postgresql"
 USES_POSTGRES = DATABASES["default"]["ENGINE"] == "config.db.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded run serves requests from several threads (and `relay_events` or a command may
+    # write from another process). SQLite has one writer at a time: WAL lets readers go on while
+    # it writes, and IMMEDIATE takes the write lock at BEGIN, where the busy timeout waits for it,
+    # instead of on the first write, where a deferred transaction that read a now stale snapshot
+    # fails at once with "database is locked". So every transaction runs one after the other,
+    # which also stands in for select_for_update (a no-op on SQLite). NORMAL is durable in WAL
+    # except for the last commits before a power cut, which a first look can afford.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 MAX_ROUNDS = 10
 # A request waits for these retries, so they are shorter than a Kafka consumer's.
 RETRY_BACKOFF_SECONDS = 0.05
+# An event still pending this long after it occurred was not delivered after its commit (the
+# probe, config/health.py, reports such events as undelivered). Seconds: the transaction that
+# recorded it, then the dispatch of whatever was pending before it.
+UNDELIVERED_AFTER_SECONDS = 10
 # Dead letters of in-process deliveries name no Kafka partition; their offset is the outbox id,
 # which keeps them unique per group and event like the consumer's (topic, partition, offset).
 IN_PROCESS_PARTITION = -1

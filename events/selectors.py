@@ -1,5 +1,6 @@
 """Reads of the events app used by several callers (probes, admin, commands)."""
 
+from datetime import timedelta
 from typing import TypedDict
 
 from django.db.models import Count, Min
@@ -13,11 +14,14 @@ class OutboxBacklog(TypedDict):
     oldest_pending_age_seconds: float
 
 
-def outbox_backlog() -> OutboxBacklog:
-    """How far the relay is behind: pending events and the age of the oldest one (its lag)."""
-    row = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(
-        pending=Count("id"), oldest=Min("occurred_at")
-    )
+def outbox_backlog(*, older_than: timedelta | None = None) -> OutboxBacklog:
+    """How far the relay is behind: pending events and the age of the oldest one (its lag).
+    `older_than` counts only the events pending for longer than that."""
+    now = timezone.now()
+    pending = OutboxEvent.objects.filter(published_at__isnull=True)
+    if older_than is not None:
+        pending = pending.filter(occurred_at__lt=now - older_than)
+    row = pending.aggregate(pending=Count("id"), oldest=Min("occurred_at"))
     oldest = row["oldest"]
-    age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+    age = (now - oldest).total_seconds() if oldest else 0.0
     return {"pending": row["pending"], "oldest_pending_age_seconds": round(max(age, 0.0), 3)}

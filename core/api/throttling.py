@@ -12,6 +12,7 @@ settings override applies at once. A 429 carries Retry-After.
 """
 
 import math
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -60,13 +61,18 @@ def _count_in_redis(current_key: str, previous_key: str, weight: float, limit: i
     return bool(allowed), int(current), int(previous)
 
 
+_in_process_guard = threading.Lock()
+
+
 def _count_in_process(current_key: str, previous_key: str, weight: float, limit: int, window: int) -> Counted:
-    # The embedded run's in-process cache: one process, so read-then-add is good enough.
-    current = int(cache.get(current_key, 0))
-    previous = int(cache.get(previous_key, 0))
-    if previous * weight + current + 1 > limit:
-        return False, current, previous
-    cache.set(current_key, current + 1, window * 2)
+    # The embedded run's in-process cache lives in this one process; the guard keeps the dev
+    # server's threads from counting two requests as one (what the Lua script does in Redis).
+    with _in_process_guard:
+        current = int(cache.get(current_key, 0))
+        previous = int(cache.get(previous_key, 0))
+        if previous * weight + current + 1 > limit:
+            return False, current, previous
+        cache.set(current_key, current + 1, window * 2)
     return True, current + 1, previous
 
 

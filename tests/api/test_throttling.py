@@ -1,11 +1,13 @@
 """Rate limits in Redis: per IP for anonymous callers, per user (across IPs) for signed-in ones,
 a 429 with Retry-After when exceeded."""
 
+import threading
 import time
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 
 from core.api.throttling import SlidingWindowThrottle
 from tests.api.support import api, error_of, make_customer, signed_in, token_for
@@ -79,3 +81,43 @@ def test_retry_after_is_when_the_caller_is_really_allowed_again(
 
     assert allowed_at(wait + 0.001)
     assert wait < 0.01 or not allowed_at(max(0.0, wait - 1))
+
+
+
+class YieldingLocMemCache(LocMemCache):
+    """The in-process cache, handing the CPU to another thread after each read: what a busy dev
+    server does now and then, here every time."""
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        value = super().get(key, default, version)
+        time.sleep(0.001)
+        return value
+
+
+def test_without_redis_threads_of_one_process_are_counted_each(settings: Any) -> None:
+    """The embedded run counts in its in-process cache; the dev server's threads must not count
+    two requests as one (a lost update lets more through than the limit)."""
+
+    class Probe(SlidingWindowThrottle):
+        scope = "probe"
+
+        def identity(self, request: Any) -> str:
+            return "threads"
+
+        def get_rate(self) -> tuple[int, int]:
+            return 25, 3600
+
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.YieldingLocMemCache", "LOCATION": "throttling-threads"}}
+    barrier = threading.Barrier(10)
+    allowed: list[bool] = []
+
+    def client() -> None:
+        barrier.wait()
+        allowed.extend(Probe().allow_request(None, None) for _ in range(5))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=client) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert allowed.count(True) == 25

@@ -36,29 +36,36 @@ def test_a_malformed_boolean_is_refused_at_start_up(tmp_path: Path) -> None:
 def test_without_service_urls_the_suite_runs_embedded(tmp_path: Path) -> None:
     result = run_django(
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
-        "s.CELERY_TASK_ALWAYS_EAGER, s.KAFKA_BOOTSTRAP_SERVERS, s.DATABASES['default']['NAME'])",
+        "s.CELERY_TASK_ALWAYS_EAGER, s.KAFKA_BOOTSTRAP_SERVERS, s.DATABASES['default']['NAME']); "
+        "from django.db import connection; cursor = connection.cursor(); "
+        "print(connection.transaction_mode, cursor.execute('PRAGMA journal_mode').fetchone()[0], "
+        "cursor.execute('PRAGMA busy_timeout').fetchone()[0], cursor.execute('PRAGMA synchronous').fetchone()[0])",
         tmp_path, DEBUG="1",
     )
     assert result.returncode == 0, result.stderr
-    engine, cache, eager, kafka, name = result.stdout.split()
+    engine, cache, eager, kafka, name, transaction_mode, journal, busy_ms, synchronous = result.stdout.split()
     assert engine == "django.db.backends.sqlite3"
     assert cache == "django.core.cache.backends.locmem.LocMemCache"
     assert eager == "True"
     assert kafka == "[]"
     assert name == str(tmp_path / "db.sqlite3")
+    # Threads of the dev server write one after the other, waiting for the lock instead of failing.
+    assert (transaction_mode, journal, synchronous) == ("IMMEDIATE", "wal", "1")  # 1: NORMAL
+    assert int(busy_ms) >= 10_000
 
 
 def test_with_service_urls_the_real_services_are_used(tmp_path: Path) -> None:
     result = run_django(
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, "
-        "s.CELERY_TASK_ALWAYS_EAGER, ','.join(s.KAFKA_BOOTSTRAP_SERVERS), s.SESSION_ENGINE)",
+        "s.CELERY_TASK_ALWAYS_EAGER, ','.join(s.KAFKA_BOOTSTRAP_SERVERS), s.SESSION_ENGINE, "
+        "sorted(s.DATABASES['default']['OPTIONS']))",
         tmp_path, DEBUG="1", DATABASE_URL="postgres://u:p@127.0.0.1:5432/db",
         REDIS_URL="redis://127.0.0.1:6379/0", KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9092",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "config.db.postgresql", "django_redis.cache.RedisCache", "redis://127.0.0.1:6379/0", "False",
-        "127.0.0.1:9092", "django.contrib.sessions.backends.cache",
+        "127.0.0.1:9092", "django.contrib.sessions.backends.cache", "[]",  # no SQLite options on PostgreSQL
     ]
 
 

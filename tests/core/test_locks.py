@@ -1,8 +1,10 @@
-"""The Redis lock keeps a critical section to one holder across threads and processes."""
+"""The Redis lock keeps a critical section to one holder across threads and processes; without
+Redis (the embedded run, one process) an in-process lock does it across threads."""
 
 import threading
 import time
 import uuid
+from typing import Any
 
 import pytest
 
@@ -61,8 +63,8 @@ def test_a_waiting_caller_gets_the_lock_when_it_comes_free() -> None:
     assert order == ["first in", "first out", "second in"]
 
 
-def test_many_contenders_never_overlap() -> None:
-    name = unique_name()
+def contend(name: str) -> tuple[int, int]:
+    """Ten threads take the lock five times each; returns (entries, overlaps)."""
     inside = 0
     overlaps = 0
     entered = 0
@@ -85,8 +87,20 @@ def test_many_contenders_never_overlap() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert entered == 50
-    assert overlaps == 0
+    return entered, overlaps
+
+
+def test_many_contenders_never_overlap() -> None:
+    assert contend(unique_name()) == (50, 0)
+
+
+def test_without_redis_the_threads_of_the_embedded_process_never_overlap(settings: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert not uses_redis()
+    assert contend(unique_name()) == (50, 0)
+    name = unique_name()
+    with distributed_lock(name), pytest.raises(LockNotAcquired), distributed_lock(name):
+        pass  # a held lock refuses a second holder here too
 
 
 def test_an_expired_holder_cannot_release_the_next_holders_lock() -> None:
