@@ -234,7 +234,7 @@ CELERY_BEAT_SCHEDULE["delivery-release-expired-holds"] = {"task": "delivery.rele
 # only under DEBUG, elsewhere only when PAYMENTS_ENABLED_GATEWAYS names it (a staging shop).
 PAYMENTS_GATEWAYS = {
     "test_card": {
-        "CLASS": "payments.gateways.test_card.TestCardGateway",
+        "CLASS": "payments.sandbox.gateway.TestCardGateway",
         # Secrets that sign its webhooks, the current one first (rotation); a default only under DEBUG.
         "WEBHOOK_SECRETS": env_list("PAYMENTS_TEST_CARD_WEBHOOK_SECRETS",
                                     "whsec_test_card_for_development_only" if DEBUG else ""),

@@ -19,7 +19,7 @@ from accounts.models import User
 from core.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import DomainError
 from payments import services
-from payments.models import Payment, PaymentState, PaymentTransaction, TestCardCharge, TestCardOperation, WebhookEvent
+from payments.models import Payment, PaymentState, PaymentTransaction, WebhookEvent
 
 
 class TransactionInline(ReadOnlyInline):
@@ -185,27 +185,4 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     ordering = ("-id",)
     fields = ("gateway", "event_type", "provider_event_id", "received_at", "deliveries", "processed_at", "outcome",
               "attempts", "last_error", "signature", "body")
-    readonly_fields = fields
-
-
-class TestCardOperationInline(ReadOnlyInline):
-    __test__ = False
-    model = TestCardOperation
-    fields = ("kind", "reference", "idempotency_key", "amount", "final", "status", "failure_code", "created_at")
-    readonly_fields = fields
-
-
-@admin.register(TestCardCharge)
-class TestCardChargeAdmin(ReadOnlyAdmin):
-    """The sandbox provider's side, for developers: what "the bank" recorded."""
-
-    __test__ = False
-    list_display = ("reference", "account", "card_last4", "amount", "amount_captured", "amount_refunded", "status",
-                    "created_at")
-    list_filter = ("status", "account")
-    search_fields = ("=reference",)
-    ordering = ("-id",)
-    inlines = (TestCardOperationInline,)
-    fields = ("reference", "account", "card_last4", "currency", "amount", "amount_captured", "amount_refunded",
-              "status", "failure_code", "sequence", "metadata", "created_at", "expires_at")
     readonly_fields = fields

@@ -6,7 +6,7 @@ from decimal import Decimal
 from accounts.models import User
 from payments import services
 from payments.gateways import gateway_names
-from payments.gateways.test_card_provider import TEST_CARDS
+from payments.sandbox.provider import TEST_CARDS
 
 DEMO_FINANCE_EMAIL = "finance@example.com"
 DEMO_FINANCE_PASSWORD = "ledger-balanced-7"  # noqa: S105  (demo data, printed to the newcomer on purpose)

@@ -1,12 +1,20 @@
 """Reads of payments used by several callers (the staff API, the admin, and orders later)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
 
 from payments.errors import PaymentNotFound
-from payments.models import Payment, PaymentTransaction
+from payments.models import (
+    Payment,
+    PaymentState,
+    PaymentTransaction,
+    TransactionKind,
+    TransactionStatus,
+    WebhookEvent,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,30 @@ def payment_with_transactions(payment_id: int) -> Payment:
     if payment is None:
         raise PaymentNotFound()
     return payment
+
+
+def stalled_transaction_ids(older_than: timedelta, limit: int = 500) -> list[int]:
+    """Pending transactions untouched for `older_than`, oldest first, except authorizations the
+    provider acknowledged as pending (their outcome comes by webhook)."""
+    cutoff = timezone.now() - older_than
+    pending = PaymentTransaction.objects.filter(status=TransactionStatus.PENDING, updated_at__lt=cutoff)
+    stalled = pending.exclude(kind=TransactionKind.AUTHORIZE, provider_reference__gt="")
+    return list(stalled.order_by("id").values_list("id", flat=True)[:limit])
+
+
+def authorizations_due_to_expire(before: datetime, limit: int = 500) -> list[Payment]:
+    """Authorized payments whose authorization lapses by `before` and that no void is pending for."""
+    voiding = PaymentTransaction.objects.filter(payment=OuterRef("pk"), kind=TransactionKind.VOID,
+                                                status=TransactionStatus.PENDING)
+    due = Payment.objects.filter(state=PaymentState.AUTHORIZED, expires_at__lte=before).exclude(Exists(voiding))
+    return list(due.order_by("id")[:limit])
+
+
+def unprocessed_webhook_ids(older_than: timedelta, limit: int = 500) -> list[int]:
+    """Stored webhooks that nothing applied yet (the process died, or the retries gave up)."""
+    cutoff = timezone.now() - older_than
+    return list(WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+                .order_by("id").values_list("id", flat=True)[:limit])
 
 
 def payments_for_order(order_ref: str) -> QuerySet[Payment]:

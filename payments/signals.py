@@ -1,4 +1,4 @@
-"""The domain events of payments, sent by payments.recording inside the transaction of the change."""
+"""The domain events of payments, sent by payments.services.recording inside the transaction of the change."""
 
 from events.bridge import DomainSignal
 

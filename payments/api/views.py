@@ -29,7 +29,6 @@ from payments.api.serializers import (
     WebhookReceiptSerializer,
 )
 from payments.models import PaymentTransaction
-from payments.webhooks import receive_webhook
 
 IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: it moves money once.")
 
@@ -88,7 +87,7 @@ class WebhookView(APIView):
                    summary="Signed notification from a payment provider (Commerce-Signature header)")
     def post(self, request: Request, gateway: str) -> Response:
         body: bytes = request.body  # the raw bytes: the signature covers them exactly
-        return Response(receive_webhook(gateway, request.headers, body))
+        return Response(services.receive_webhook(gateway, request.headers, body))
 
 
 class StaffPaymentListView(FinanceView):

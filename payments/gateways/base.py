@@ -6,7 +6,7 @@ provider idempotency key, and the same key must never move money twice at the pr
 call can be repeated whenever its outcome is unknown. A gateway raises GatewayUnavailable when
 the outcome is unknown or the provider is down (the task retries with the same key), and returns
 a failed result when the provider said no (no retry). Webhooks are verified and parsed here too,
-into snapshots of the provider's operations that the ledger merges (payments.recording).
+into snapshots of the provider's operations that the ledger merges (payments.services.recording).
 """
 
 from abc import ABC, abstractmethod

@@ -1,5 +1,5 @@
-"""Models of the payments app: our ledger, the webhooks we received, and the provider-side state
-of the built-in test card gateway (a sandbox payment provider that lives in this schema)."""
+"""Models of the payments app: our ledger and the webhooks we received. (The sandbox provider's
+tables belong to this app too; their models live in payments.sandbox.models, see apps.py.)"""
 
 from payments.models.ledger import (
     EXPIRY_REASON,
@@ -9,14 +9,6 @@ from payments.models.ledger import (
     TransactionKind,
     TransactionStatus,
 )
-from payments.models.test_card import (
-    TestCardCharge,
-    TestCardChargeStatus,
-    TestCardEvent,
-    TestCardFault,
-    TestCardFaultMode,
-    TestCardOperation,
-)
 from payments.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -24,12 +16,6 @@ __all__ = [
     "Payment",
     "PaymentState",
     "PaymentTransaction",
-    "TestCardCharge",
-    "TestCardChargeStatus",
-    "TestCardEvent",
-    "TestCardFault",
-    "TestCardFaultMode",
-    "TestCardOperation",
     "TransactionKind",
     "TransactionStatus",
     "WebhookEvent",

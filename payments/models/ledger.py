@@ -4,7 +4,7 @@ The ledger (PaymentTransaction) is the truth: one authorization, then captures, 
 refunds, each pending until the gateway answered. Payment keeps running totals of the ledger so
 the database itself can refuse a capture above what was authorized or a refund above what was
 captured (CHECK constraints), and the state derived from the ledger so lists can filter on it.
-Only payments.services and payments.ledger write these rows, under a row lock on the payment.
+Only payments.services writes these rows, under a row lock on the payment.
 """
 
 from decimal import Decimal

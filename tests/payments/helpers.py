@@ -17,9 +17,11 @@ from config.celery import app
 from events.contracts import unpack_envelope
 from events.models import OutboxEvent
 from payments import services
-from payments.gateways import test_card_provider
 from payments.gateways.signing import SIGNATURE_HEADER, signature_header
-from payments.models import Payment, PaymentTransaction, TestCardCharge, TestCardEvent, TransactionStatus
+from payments.models import Payment, PaymentTransaction, TransactionStatus
+from payments.sandbox import provider
+from payments.sandbox.models import TestCardCharge, TestCardEvent
+from payments.services.recording import derive_state
 from payments.tasks import execute_transaction_task
 
 WEBHOOK_SECRET = "whsec_payments_tests_only"
@@ -111,7 +113,7 @@ def deliver(client: Client, event: TestCardEvent, *, at: int | None = None, secr
 
 def complete_3ds(payment: Payment) -> None:
     with transaction.atomic():
-        assert test_card_provider.complete_authentication(charge_of(payment).reference)
+        assert provider.complete_authentication(charge_of(payment).reference)
 
 
 def ledger_sums(payment: Payment) -> dict[str, Decimal]:
@@ -128,8 +130,6 @@ def assert_totals_match_ledger(payment: Payment) -> None:
     assert payment.authorized_amount == sums["authorize"]
     assert payment.captured_amount == sums["capture"]
     assert payment.refunded_amount == sums["refund"]
-    from payments.recording import derive_state
-
     assert payment.state == derive_state(payment.transactions.all())
 
 

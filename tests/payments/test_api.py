@@ -16,7 +16,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
 from accounts.models import User
-from payments.models import Payment, PaymentState, PaymentTransaction, TestCardOperation
+from payments.models import Payment, PaymentState, PaymentTransaction
+from payments.sandbox.models import TestCardOperation
 from tests.api.support import api, error_of, signed_in, token_for
 from tests.api.test_schema import check
 from tests.payments.helpers import (

@@ -21,7 +21,8 @@ from payments.errors import (
     PaymentNotVoidable,
     RefundExceedsCaptured,
 )
-from payments.models import Payment, PaymentState, PaymentTransaction, TestCardCharge, TestCardOperation
+from payments.models import Payment, PaymentState, PaymentTransaction
+from payments.sandbox.models import TestCardCharge, TestCardOperation
 from tests.payments.helpers import (
     DECLINED,
     INSUFFICIENT_FUNDS,

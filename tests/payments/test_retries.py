@@ -11,14 +11,8 @@ from django.utils import timezone
 
 from payments import services
 from payments.gateways.base import GatewayUnavailable
-from payments.models import (
-    PaymentState,
-    PaymentTransaction,
-    TestCardCharge,
-    TestCardFault,
-    TestCardOperation,
-    WebhookEvent,
-)
+from payments.models import PaymentState, PaymentTransaction, WebhookEvent
+from payments.sandbox.models import TestCardCharge, TestCardFault, TestCardOperation
 from payments.tasks import execute_transaction_task, redrive
 from tests.payments.helpers import authorized, charge_of, refresh, run_task, start
 

@@ -1,11 +1,19 @@
-"""What an operator and a newcomer meet: the finance role, the deploy check, the demo data."""
+"""What an operator and a newcomer meet: the finance role, the deploy check, the demo data; and how
+the app is wired: tasks queued by name, the sandbox provider apart from the core."""
+
+import ast
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 
+from config.celery import app
 from payments import demo
 from payments.checks import check_webhook_secrets
 from payments.models import Payment
+from payments.sandbox import provider
+from payments.services import queue
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +41,25 @@ def test_the_demo_data_loads_twice_without_duplicates_and_lists_the_test_cards()
     assert any("4242424242424242" in line for line in first)
     assert any("4000000000000002: declined: card_declined" in line for line in first)
     assert any(demo.DEMO_FINANCE_EMAIL in line for line in first)
+
+
+def test_every_task_queued_or_scheduled_by_name_is_registered_under_that_name() -> None:
+    scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    names = {queue.EXECUTE_TRANSACTION, queue.APPLY_WEBHOOK_EVENT, provider.DELIVER_WEBHOOK,
+             provider.COMPLETE_AUTHENTICATION, *(name for name in scheduled if name.startswith("payments."))}
+    assert names - set(app.tasks) == set()
+
+
+def test_the_payments_core_does_not_import_the_sandbox_provider() -> None:
+    root = Path(__file__).resolve().parents[2] / "payments"
+    wiring = {root / "apps.py", root / "demo.py"}  # plugs the sandbox in; lists its test cards
+    importers = []
+    for path in root.rglob("*.py"):
+        if root / "sandbox" in path.parents or path in wiring:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(name == "payments.sandbox" or name.startswith("payments.sandbox.") for name in names):
+                importers.append(str(path.relative_to(root)))
+    assert importers == []

@@ -10,7 +10,9 @@ from django.test import Client
 from payments import services
 from payments.gateways.base import GatewayUnavailable
 from payments.gateways.signing import SIGNATURE_HEADER, signature_header
-from payments.models import PaymentState, TestCardCharge, TestCardFault, TestCardOperation, WebhookEvent
+from payments.models import PaymentState, WebhookEvent
+from payments.sandbox import provider
+from payments.sandbox.models import TestCardCharge, TestCardFault, TestCardOperation
 from tests.api.support import error_of
 from tests.payments.helpers import (
     THREE_D_SECURE,
@@ -164,10 +166,8 @@ def test_an_event_about_a_charge_we_do_not_know_is_stored_and_ignored() -> None:
 
 def test_a_refund_made_in_the_providers_dashboard_is_adopted_into_the_ledger_once() -> None:
     payment = captured("50.00", capture="40.00")
-    from payments.gateways import test_card_provider
-
-    test_card_provider.refund(idempotency_key=f"dashboard-{uuid.uuid4().hex}",
-                              charge_reference=charge_of(payment).reference, amount=Decimal("7.50"))
+    provider.refund(idempotency_key=f"dashboard-{uuid.uuid4().hex}", charge_reference=charge_of(payment).reference,
+                    amount=Decimal("7.50"))
     [event] = provider_events(payment, "charge.refunded")
     for _ in range(2):
         assert deliver(Client(), event).status_code == 200
@@ -184,10 +184,7 @@ def test_a_webhook_is_stored_before_it_acts_and_kept_when_acting_fails() -> None
     charge = charge_of(payment)
     # The provider reports a refund larger than anything we captured: our constraints refuse it.
     TestCardCharge.objects.filter(pk=charge.pk).update(amount_captured=Decimal("50.00"))
-    from payments.gateways import test_card_provider
-
-    test_card_provider.refund(idempotency_key="dashboard-big", charge_reference=charge.reference,
-                              amount=Decimal("45.00"))
+    provider.refund(idempotency_key="dashboard-big", charge_reference=charge.reference, amount=Decimal("45.00"))
     [event] = provider_events(payment, "charge.refunded")
     response = deliver(Client(), event)
     assert response.status_code == 200 and response.json()["outcome"] == "stored; it will be applied by a retry"

@@ -15,11 +15,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from payments import selectors
 from payments.errors import UnknownGateway, UnknownWebhookGateway, WebhooksNotSupported
 from payments.gateways import get_gateway
 from payments.gateways.signing import SIGNATURE_HEADER
 from payments.models import WebhookEvent
-from payments.recording import apply_notification
+from payments.services.queue import apply_webhook_event_later
+from payments.services.recording import apply_notification
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +53,7 @@ def receive_webhook(gateway_name: str, headers: Mapping[str, str], body: bytes) 
         outcome = apply_webhook_event(event.pk)
     except Exception:
         logger.exception("webhook %s %s stored; applying it failed", gateway_name, notification.event_id)
-        from payments.tasks import apply_webhook_event_task
-
-        apply_webhook_event_task.delay_on_commit(event.pk)  # type: ignore[attr-defined]  # not in the stubs
+        apply_webhook_event_later(event.pk)
         outcome = "stored; it will be applied by a retry"
     return {"received": notification.event_id, "duplicate": False, "outcome": outcome}
 
@@ -77,8 +77,10 @@ def apply_webhook_event(webhook_event_id: int) -> str:
         raise
 
 
-def unprocessed_webhooks(older_than: timedelta) -> list[int]:
-    """Stored webhooks that nothing applied yet (the process died, or the retries gave up)."""
-    cutoff = timezone.now() - older_than
-    return list(WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
-                .order_by("id").values_list("id", flat=True)[:500])
+def requeue_unapplied_webhooks(older_than: timedelta) -> list[int]:
+    """Queue the stored webhooks that nothing applied yet (the process died, or the retries gave
+    up) to be applied again; returns their ids."""
+    ids = selectors.unprocessed_webhook_ids(older_than)
+    for webhook_event_id in ids:
+        apply_webhook_event_later(webhook_event_id)
+    return ids

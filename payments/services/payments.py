@@ -1,43 +1,39 @@
-"""Writes of the payments app: starting a payment and asking for captures, voids and refunds.
+"""Starting a payment and asking for captures, voids and refunds.
 
 Each request is one pending ledger transaction, checked and reserved under the payment's row
 lock (so concurrent requests cannot together capture or refund too much), and one Celery task
-queued on commit that calls the gateway (execute_transaction). The same idempotency key is the
-same request: it returns what the first one created. Orders call these; so do the staff API and
-the admin.
+queued on commit that calls the gateway (execution.execute_transaction). The same idempotency key
+is the same request: it returns what the first one created. Orders call these; so do the staff API
+and the admin.
 """
+
+from __future__ import annotations
 
 import logging
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
 from core.errors import Conflict, InvalidInput
-from payments import errors
+from payments import errors, selectors
 from payments.gateways import get_gateway
-from payments.gateways.base import OperationRequest
-from payments.models import (
-    EXPIRY_REASON,
-    Payment,
-    PaymentState,
-    PaymentTransaction,
-    TransactionKind,
-    TransactionStatus,
-)
-from payments.recording import lock_payment, record_outcome
+from payments.models import EXPIRY_REASON, Payment, PaymentTransaction, TransactionKind, TransactionStatus
+from payments.services.queue import execute_transaction_later
+from payments.services.recording import lock_payment
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")
-FINANCE_GROUP = "finance"
 
 
 def _amount(value: Decimal | str | int, field: str = "amount") -> Decimal:
@@ -57,19 +53,13 @@ def _currency(code: str) -> str:
     return code
 
 
-def _enqueue(transaction_id: int) -> None:
-    from payments.tasks import execute_transaction_task
-
-    execute_transaction_task.delay_on_commit(transaction_id)  # type: ignore[attr-defined]  # not in the stubs
-
-
 def _new_transaction(payment: Payment, kind: str, amount: Decimal, idempotency_key: str, *,
                      actor: User | None, final: bool = False, reason: str = "") -> PaymentTransaction:
     txn = PaymentTransaction.objects.create(
         payment=payment, kind=kind, amount=amount, final=final, reason=reason, idempotency_key=idempotency_key,
         provider_idempotency_key=uuid.uuid4().hex, actor=actor,
     )
-    _enqueue(txn.pk)
+    execute_transaction_later(txn.pk)
     return txn
 
 
@@ -183,64 +173,16 @@ def void_payment(payment: Payment, *, reason: str = "", idempotency_key: str,
                                 reason=reason.strip())
 
 
-def execute_transaction(transaction_id: int) -> PaymentTransaction | None:
-    """Call the gateway for a pending transaction and record the answer. Safe to repeat: the
-    provider idempotency key makes a repeated call return the first call's outcome, and a
-    completed transaction is not called again. Raises GatewayUnavailable when the outcome is
-    unknown (the task retries)."""
-    txn = PaymentTransaction.objects.select_related("payment").filter(pk=transaction_id).first()
-    if txn is None or not txn.is_pending:
-        return txn
-    payment = txn.payment
-    if txn.kind == TransactionKind.AUTHORIZE and txn.provider_reference:
-        return txn  # acknowledged as pending by the provider: the outcome comes by webhook
-    authorization = payment.transactions.filter(kind=TransactionKind.AUTHORIZE).first()
-    request = OperationRequest(
-        kind=txn.kind, idempotency_key=txn.provider_idempotency_key, amount=txn.amount, currency=payment.currency,
-        payment_method=payment.payment_method if txn.kind == TransactionKind.AUTHORIZE else "",
-        charge_reference=authorization.provider_reference if authorization else "", final=txn.final,
-        reason=txn.reason, metadata={"payment_id": str(payment.pk), "order_ref": payment.order_ref},
-    )
-    PaymentTransaction.objects.filter(pk=txn.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
-    result = get_gateway(payment.gateway).execute(request)
-    return record_outcome(txn.pk, result)
-
-
-def stalled_transactions(older_than: timedelta) -> list[int]:
-    """Pending transactions whose gateway call never got an answer (their tasks gave up or were
-    lost); the beat job queues them again. Pending authorizations the provider acknowledged wait
-    for their webhook instead."""
-    cutoff = timezone.now() - older_than
-    pending = PaymentTransaction.objects.filter(status=TransactionStatus.PENDING, updated_at__lt=cutoff)
-    stalled = pending.exclude(kind=TransactionKind.AUTHORIZE, provider_reference__gt="")
-    ids = list(stalled.order_by("id").values_list("id", flat=True)[:500])
-    for txn_id in ids:
-        PaymentTransaction.objects.filter(pk=txn_id).update(updated_at=timezone.now())
-        _enqueue(txn_id)
-    return ids
-
-
 def expire_authorizations(now: datetime | None = None) -> int:
     """Void the authorizations about to lapse at the provider uncaptured, so the customer's bank
     releases the hold and the ledger says the payment expired."""
     margin = timedelta(minutes=settings.PAYMENTS_EXPIRY_MARGIN_MINUTES)
-    voiding = PaymentTransaction.objects.filter(payment=OuterRef("pk"), kind=TransactionKind.VOID,
-                                                status=TransactionStatus.PENDING)
-    due = Payment.objects.filter(state=PaymentState.AUTHORIZED, expires_at__lte=(now or timezone.now()) + margin)
-    due = due.exclude(Exists(voiding))
+    due = selectors.authorizations_due_to_expire((now or timezone.now()) + margin)
     expired = 0
-    for payment in due.order_by("id")[:500]:
+    for payment in due:
         try:
             void_payment(payment, reason=EXPIRY_REASON, idempotency_key="authorization-expiry")
             expired += 1
         except Conflict:
             continue  # captured or voided in the meantime
     return expired
-
-
-def ensure_finance_group() -> Group:
-    """The finance role: sees payments and captures, voids and refunds them (the payments data
-    migration creates it; this tops it up, e.g. after a test database was flushed)."""
-    group = Group.objects.filter(name__iexact=FINANCE_GROUP).first() or Group.objects.create(name=FINANCE_GROUP)
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="payments"))
-    return group

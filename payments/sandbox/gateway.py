@@ -1,9 +1,10 @@
-"""The test card gateway: our client of the sandbox provider (payments.gateways.test_card_provider).
+"""The test card gateway: our client of the sandbox provider (payments.sandbox.provider).
 
 It is written the way a real provider's client is: each operation is one call to the provider's
 API carrying the idempotency key, a lost answer or an outage becomes GatewayUnavailable (retry
 with the same key), and a refusal becomes a failed result. Test card numbers are in
-test_card_provider.TEST_CARDS and in README.md.
+provider.TEST_CARDS and in README.md. Settings name this class in PAYMENTS_GATEWAYS: that is the
+only way the payments core reaches the sandbox.
 """
 
 import json
@@ -14,7 +15,6 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from payments.errors import InvalidPaymentMethod, WebhookPayloadInvalid
-from payments.gateways import test_card_provider as provider
 from payments.gateways.base import (
     Gateway,
     GatewayUnavailable,
@@ -24,6 +24,7 @@ from payments.gateways.base import (
     WebhookNotification,
 )
 from payments.models import TransactionKind, TransactionStatus
+from payments.sandbox import provider
 
 STATUSES = {"succeeded": TransactionStatus.SUCCEEDED, "pending": TransactionStatus.PENDING,
             "failed": TransactionStatus.FAILED}

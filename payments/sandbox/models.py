@@ -4,14 +4,17 @@ The test card gateway is a sandbox provider that lives in this schema so that it
 checked like a real provider's: every operation is recorded once per idempotency key (a repeat
 gets the stored response, as with Stripe's Idempotency-Key), charges carry their own totals, and
 webhooks are signed events with their own ids. Nothing in our ledger reads these tables; only the
-sandbox (payments.gateways.test_card_provider) does. `__test__ = False` keeps pytest from taking
-the `Test...` names for test classes.
+sandbox (payments.sandbox.provider) does. The tables are the payments app's (app label `payments`,
+same schema, same migrations): PaymentsConfig imports this module with the app's models.
+`__test__ = False` keeps pytest from taking the `Test...` names for test classes.
 """
+
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
 
-from payments.models.ledger import ZERO
+ZERO = Decimal("0.00")
 
 
 class TestCardChargeStatus(models.TextChoices):

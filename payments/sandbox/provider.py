@@ -26,9 +26,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.errors import DomainError
 from payments.gateways import gateway_options
 from payments.gateways.signing import SIGNATURE_HEADER, signature_header
-from payments.models import (
+from payments.sandbox.models import (
     TestCardCharge,
     TestCardChargeStatus,
     TestCardEvent,
@@ -36,10 +37,15 @@ from payments.models import (
     TestCardFaultMode,
     TestCardOperation,
 )
+from payments.services import receive_webhook
+from payments.services.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 AUTHORIZATION_VALIDITY = timedelta(days=7)
+# The sandbox's own Celery tasks (payments.sandbox.tasks), queued by name.
+DELIVER_WEBHOOK = "payments.test_card_deliver_webhook"
+COMPLETE_AUTHENTICATION = "payments.test_card_complete_authentication"
 
 
 @dataclass(frozen=True)
@@ -255,11 +261,8 @@ def _locked_charge(reference: str) -> TestCardCharge:
 
 
 def _schedule_customer_authentication(charge: TestCardCharge) -> None:
-    from payments.tasks import test_card_complete_authentication
-
     delay = gateway_options(charge.account).get("AUTHENTICATION_SECONDS", 5)
-    reference = charge.reference
-    transaction.on_commit(lambda: test_card_complete_authentication.apply_async((reference,), countdown=delay))
+    enqueue_on_commit(COMPLETE_AUTHENTICATION, charge.reference, countdown=delay)
 
 
 def complete_authentication(charge_reference: str) -> bool:
@@ -294,14 +297,12 @@ def charge_snapshot(charge: TestCardCharge) -> dict[str, Any]:
 
 
 def _send_event(charge: TestCardCharge, event_type: str) -> TestCardEvent:
-    from payments.tasks import test_card_deliver_webhook
-
     event_id = _reference("evt")
     body = {"id": event_id, "type": event_type, "created": int(time.time()),
             "data": {"object": charge_snapshot(charge)}}
     event = TestCardEvent.objects.create(event_id=event_id, charge=charge, type=event_type, sequence=charge.sequence,
                                          body=json.dumps(body, separators=(",", ":")))
-    test_card_deliver_webhook.delay_on_commit(event.pk)  # type: ignore[attr-defined]  # not in the stubs
+    enqueue_on_commit(DELIVER_WEBHOOK, event.pk)
     return event
 
 
@@ -335,9 +336,6 @@ def _post(url: str, account: str, headers: dict[str, str], body: bytes) -> tuple
     if not url:
         # No URL configured: hand the signed bytes to our webhook endpoint's service in-process,
         # through the same verification a request over HTTP gets.
-        from core.errors import DomainError
-        from payments.webhooks import receive_webhook
-
         try:
             receipt = receive_webhook(account, headers, body)
         except DomainError as refused:
