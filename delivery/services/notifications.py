@@ -8,7 +8,10 @@ import logging
 
 from django.utils import timezone
 
+from core.queue import enqueue_on_commit
 from delivery.models import DispatchNotification, NotificationKind, Shipment
+
+SEND_DISPATCH_NOTIFICATION = "delivery.send_dispatch_notification"  # the task in delivery.tasks
 
 logger = logging.getLogger(__name__)
 
@@ -16,11 +19,9 @@ logger = logging.getLogger(__name__)
 def queue_notification(shipment: Shipment, kind: NotificationKind, recipient: str,
                        message: str) -> DispatchNotification:
     """Record the notification in the caller's transaction; the task is queued only if it commits."""
-    from delivery.tasks import send_dispatch_notification  # the tasks module imports the services
-
     notification = DispatchNotification.objects.create(shipment=shipment, kind=kind, recipient=recipient,
                                                        message=message)
-    send_dispatch_notification.delay_on_commit(notification.pk)  # type: ignore[attr-defined]  # not in stubs yet
+    enqueue_on_commit(SEND_DISPATCH_NOTIFICATION, notification.pk)
     return notification
 
 

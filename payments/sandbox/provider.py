@@ -27,6 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.queue import enqueue_on_commit
 from payments.gateways import gateway_options
 from payments.gateways.signing import SIGNATURE_HEADER, signature_header
 from payments.sandbox.models import (
@@ -38,7 +39,6 @@ from payments.sandbox.models import (
     TestCardOperation,
 )
 from payments.services import receive_webhook
-from payments.services.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
