@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 
 from payments.errors import PaymentNotFound
-from payments.models import Payment, PaymentTransaction
+from payments.models import Payment, PaymentState, PaymentTransaction
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,12 @@ def payment_with_transactions(payment_id: int) -> Payment:
 def payments_for_order(order_ref: str) -> QuerySet[Payment]:
     """Every attempt to pay for the order, newest first."""
     return Payment.objects.filter(order_ref=order_ref).order_by("-created_at", "-id")
+
+
+def payment_by_id(payment_id: int) -> Payment | None:
+    return Payment.objects.filter(pk=payment_id).first()
+
+
+def authorized_payment(payment_id: int) -> Payment | None:
+    """The payment while its money is authorized (held, neither captured nor voided yet)."""
+    return Payment.objects.filter(pk=payment_id, state=PaymentState.AUTHORIZED).first()
