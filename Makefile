@@ -51,8 +51,9 @@ relay: ## the outbox relay to Kafka
 consume: ## a consumer group: make consume GROUP=reports.sales
 	$(MANAGE) consume_events --group $(GROUP)
 
-lint: ## ruff
+lint: ## ruff and the import layers (import-linter, contracts in pyproject.toml)
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 typecheck: ## mypy
 	DEBUG=1 .venv/bin/mypy .
 format: ## ruff format + autofix

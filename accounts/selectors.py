@@ -23,3 +23,7 @@ def addresses_of(user: User) -> QuerySet[Address]:
 def address_of(user: User, address_id: int) -> Address | None:
     """The user's address, or None when it does not exist or is someone else's."""
     return Address.objects.filter(user=user, pk=address_id).first()
+
+
+def user_by_email(email: str) -> User | None:
+    return User.objects.filter(email=email).first()

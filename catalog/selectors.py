@@ -7,6 +7,7 @@ with LIKE instead. That vendor switch is the only difference between the two.
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimil
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 
-from catalog.models import Category, Product, ProductImage, Variant
+from catalog.models import Category, Product, ProductImage, Unit, Variant
 
 # Attribute keys a filter may name; the same rule the services apply when attributes are written.
 ATTRIBUTE_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -171,3 +172,26 @@ def variant_by_id(variant_id: int) -> Variant | None:
 
 def product_for_detail(product_id: int) -> Product | None:
     return with_listing_relations(visible_products().filter(pk=product_id)).first()
+
+
+# --- For orders: what a cart may hold, what a picker may substitute ----------------------------
+
+
+def variants_on_sale() -> QuerySet[Variant]:
+    """Variants a customer may put in a cart: active, of an active product, with the product."""
+    return Variant.objects.select_related("product").filter(is_active=True, product__is_active=True)
+
+
+def active_variant(variant_id: int) -> Variant | None:
+    """An active variant with its product, whether or not the product is still listed."""
+    return Variant.objects.select_related("product").filter(pk=variant_id, is_active=True).first()
+
+
+def variants_by_sku(skus: Iterable[str]) -> dict[str, Variant]:
+    """The variants (with their products) of these SKUs, by SKU; unknown SKUs are left out."""
+    return {variant.sku: variant for variant in Variant.objects.select_related("product").filter(sku__in=list(skus))}
+
+
+def counted_in_pieces(unit: str) -> bool:
+    """Whether quantities in `unit` are whole pieces (else a weight or volume, to three decimals)."""
+    return unit == Unit.PIECE

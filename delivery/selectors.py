@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from delivery.errors import InvalidPostalCode, PostalCodeNotServed, ShipmentNotFound
 from delivery.models import (
@@ -169,3 +169,37 @@ def shipment_for_customer(order_ref: str, customer_ref: str) -> Shipment:
 
 def status_history(shipment: Shipment) -> QuerySet[ShipmentHistory]:
     return shipment.history.filter(kind=HistoryKind.STATUS).order_by("at", "id")
+
+
+# --- For orders: its checkout's held place and its order's shipment ---------------------------
+
+
+def slot_of_zone(zone: Zone, slot_id: int) -> DeliverySlot | None:
+    """The zone's slot with this id; None when there is none (or it is another zone's)."""
+    return DeliverySlot.objects.filter(pk=slot_id, zone=zone).first()
+
+
+def hold_by_id(hold_id: int) -> SlotHold | None:
+    return SlotHold.objects.filter(pk=hold_id).first()
+
+
+def hold_is_live(hold: SlotHold, now: datetime) -> bool:
+    """Whether the hold still keeps its place: active and not expired."""
+    return hold.state == HoldState.ACTIVE and hold.expires_at > now
+
+
+def active_hold_ids(customer_id: int) -> list[int]:
+    """The customer's active holds (at most one), expired or not."""
+    return list(SlotHold.objects.filter(customer_id=customer_id, state=HoldState.ACTIVE).values_list("pk", flat=True))
+
+
+def hold_is_active(hold_id: int) -> bool:
+    """Whether the hold is still active (not booked, released or expired by the sweep)."""
+    return SlotHold.objects.filter(pk=hold_id, state=HoldState.ACTIVE).exists()
+
+
+def shipment_with_history(order_ref: str) -> Shipment | None:
+    """The order's shipment with its slot, zone, courier and every history step (tracking)."""
+    steps = Prefetch("history", ShipmentHistory.objects.order_by("at", "id"))
+    return (Shipment.objects.select_related("slot__zone", "courier").prefetch_related(steps)
+            .filter(order_ref=order_ref).first())

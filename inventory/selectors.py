@@ -4,10 +4,12 @@ and low-stock state, as database conditions so that lists filter and sort on the
 These read the counters as they are: an expired reservation still counts here until it is
 released (the beat sweep does that every minute; `services.availability` releases first)."""
 
+from datetime import datetime
+
 from django.db.models import DecimalField as DecimalOutput
 from django.db.models import ExpressionWrapper, F, QuerySet
 
-from inventory.models import StockItem
+from inventory.models import Reservation, ReservationState, StockItem
 
 
 def stock_items_with_availability(items: QuerySet[StockItem] | None = None) -> QuerySet[StockItem]:
@@ -28,3 +30,8 @@ def above_threshold(items: QuerySet[StockItem]) -> QuerySet[StockItem]:
 
 def out_of_stock(items: QuerySet[StockItem]) -> QuerySet[StockItem]:
     return items.filter(on_hand__lte=F("reserved"))
+
+
+def reservation_is_live(reservation: Reservation, now: datetime) -> bool:
+    """Whether the reservation still holds its stock: active and not expired."""
+    return reservation.state == ReservationState.ACTIVE and reservation.expires_at > now

@@ -5,20 +5,23 @@ support read-only; purchase limits are configuration, edited here directly."""
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html_join
 
-from accounts.models import User
 from core.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import DomainError
 from orders.models import ActorKind, Cart, CartLine, Order, OrderHistory, OrderLine, PurchaseLimit, Substitution
 from orders.services import lifecycle, picking
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ADMIN_CANCEL_REASON = "cancelled in the admin"
 
@@ -34,9 +37,9 @@ def money(amount: Decimal | None, currency: str) -> str:
     return "-" if amount is None else f"{amount} {currency}"
 
 
-def staff_member(request: HttpRequest) -> User:
+def staff_member(request: HttpRequest) -> "User":
     user = request.user
-    assert isinstance(user, User)  # the admin only lets signed-in staff in
+    assert isinstance(user, get_user_model())  # the admin only lets signed-in staff in
     return user
 
 

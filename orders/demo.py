@@ -9,6 +9,7 @@ alone (no order is placed then)."""
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -17,14 +18,17 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.demo import DEMO_CUSTOMER_EMAIL
-from accounts.models import Address, User
-from catalog.models import Variant
+from accounts.selectors import addresses_of, user_by_email
+from catalog.selectors import variants_by_sku
 from core.errors import DomainError
-from delivery.models import DeliverySlot, Zone
 from delivery.selectors import resolve_zone, unavailable_reason, upcoming_slots
 from orders.models import Order, PurchaseLimit
 from orders.services import cart as carts
 from orders.services import checkout, placement
+
+if TYPE_CHECKING:
+    from accounts.models import Address, User
+    from delivery.models import DeliverySlot, Zone
 
 LIMITED_SKU = "FRU-STR-500"
 LIMIT = Decimal("6")
@@ -40,7 +44,7 @@ CUTOFF_MARGIN = timedelta(minutes=10)
 
 def load() -> list[str]:
     lines = [_purchase_limit()]
-    customer = User.objects.filter(email=DEMO_CUSTOMER_EMAIL).first()
+    customer = user_by_email(DEMO_CUSTOMER_EMAIL)
     if customer is None:
         return [*lines, "No demo customer, so no demo order (load the accounts demo data first)."]
     existing = Order.objects.filter(customer=customer).order_by("pk").first()
@@ -56,7 +60,7 @@ def load() -> list[str]:
 
 
 def _purchase_limit() -> str:
-    variant = Variant.objects.select_related("product").filter(sku=LIMITED_SKU).first()
+    variant = variants_by_sku([LIMITED_SKU]).get(LIMITED_SKU)
     if variant is None:
         return f"No purchase limit: the catalog has no {LIMITED_SKU} (load the catalog's demo data first)."
     limit, _ = PurchaseLimit.objects.get_or_create(variant=variant, defaults={"max_quantity": LIMIT,
@@ -65,9 +69,9 @@ def _purchase_limit() -> str:
             f"({variant.product.name}, {variant.name}) per order")
 
 
-def _orderable_address(customer: User) -> tuple[Address, Zone]:
+def _orderable_address(customer: "User") -> tuple["Address", "Zone"]:
     """One of the customer's addresses in a zone that takes orders, else a new one in DE 10115."""
-    for address in Address.objects.filter(user=customer).order_by("-is_default", "pk"):
+    for address in addresses_of(customer):
         try:
             zone = resolve_zone(address.country, address.postal_code).zone
         except DomainError:
@@ -78,7 +82,7 @@ def _orderable_address(customer: User) -> tuple[Address, Zone]:
     return address, resolve_zone(address.country, address.postal_code).zone
 
 
-def _slot(zone: Zone) -> DeliverySlot | None:
+def _slot(zone: "Zone") -> "DeliverySlot | None":
     """The zone's first upcoming slot that still takes orders for a while."""
     now = timezone.now()
     upcoming = upcoming_slots(zone, now=now, days=settings.DELIVERY_SLOTS_DAYS_AHEAD)
@@ -88,8 +92,8 @@ def _slot(zone: Zone) -> DeliverySlot | None:
     return None
 
 
-def _place_demo_order(customer: User) -> str:
-    variants = {v.sku: v for v in Variant.objects.filter(sku__in=[sku for sku, _ in BASKET])}
+def _place_demo_order(customer: "User") -> str:
+    variants = variants_by_sku(sku for sku, _ in BASKET)
     missing = [sku for sku, _ in BASKET if sku not in variants]
     if missing:
         return f"No demo order: the catalog lacks {', '.join(missing)} (load the catalog's demo data first)."

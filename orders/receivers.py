@@ -2,12 +2,14 @@
 
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rest_framework.request import Request
 
-from accounts.models import User
 from orders.services.cart import merge_carts
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +24,7 @@ def cart_token_of(request: Request) -> uuid.UUID | None:
         return None
 
 
-def merge_cart_at_sign_in(sender: Any, *, user: User, request: Request, **kwargs: Any) -> None:
+def merge_cart_at_sign_in(sender: Any, *, user: "User", request: Request, **kwargs: Any) -> None:
     """A visitor who filled a cart before signing in keeps it: it joins their account's cart."""
     token = cart_token_of(request)
     if token is not None:

@@ -3,13 +3,17 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.models import User
-from delivery.models import Shipment, ShipmentHistory
+from delivery.selectors import shipment_with_history
 from orders.errors import OrderNotFound
 from orders.models import Order, OrderHistory, OrderLine, OrderStatus
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from delivery.models import Shipment
 
 PICKABLE = (OrderStatus.CONFIRMED, OrderStatus.PICKING)
 
@@ -20,13 +24,13 @@ def _with_lines(orders: QuerySet[Order]) -> QuerySet[Order]:
         Prefetch("history", OrderHistory.objects.order_by("at", "id")))
 
 
-def orders_of(customer: User, *, status: str = "") -> QuerySet[Order]:
+def orders_of(customer: "User", *, status: str = "") -> QuerySet[Order]:
     """The customer's orders, newest first."""
     orders = Order.objects.filter(customer=customer).order_by("-placed_at", "-id")
     return orders.filter(status=status) if status else orders
 
 
-def order_of(order_id: int, *, customer: User | None = None) -> Order:
+def order_of(order_id: int, *, customer: "User | None" = None) -> Order:
     """One order with its lines and history; with `customer`, only theirs (others: not found)."""
     orders = Order.objects.select_related("customer", "slot", "zone")
     if customer is not None:
@@ -37,11 +41,9 @@ def order_of(order_id: int, *, customer: User | None = None) -> Order:
     return order
 
 
-def shipment_of(order: Order) -> Shipment | None:
+def shipment_of(order: Order) -> "Shipment | None":
     """Delivery's shipment of the order (tracking), once the order is confirmed."""
-    steps = Prefetch("history", ShipmentHistory.objects.order_by("at", "id"))
-    return (Shipment.objects.select_related("slot__zone", "courier").prefetch_related(steps)
-            .filter(order_ref=order.ref).first())
+    return shipment_with_history(order.ref)
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,12 @@ def unprocessed_webhook_ids(older_than: timedelta, limit: int = 500) -> list[int
 def payments_for_order(order_ref: str) -> QuerySet[Payment]:
     """Every attempt to pay for the order, newest first."""
     return Payment.objects.filter(order_ref=order_ref).order_by("-created_at", "-id")
+
+
+def payment_by_id(payment_id: int) -> Payment | None:
+    return Payment.objects.filter(pk=payment_id).first()
+
+
+def authorized_payment(payment_id: int) -> Payment | None:
+    """The payment while its money is authorized (held, neither captured nor voided yet)."""
+    return Payment.objects.filter(pk=payment_id, state=PaymentState.AUTHORIZED).first()

@@ -1,8 +1,9 @@
 """Staff endpoints: orders with filters, the picking list of a warehouse and slot, and the actions
 (pick, pack, cancel, refund), all through the services."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -10,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from core.api.pagination import PageNumberPagination
 from core.idempotency import HEADER, idempotent, key_parameter
 from orders import selectors
@@ -28,13 +28,16 @@ from orders.api.serializers import (
 from orders.models import ActorKind
 from orders.services import lifecycle, picking, refunds
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: money moves once.")
 TAGS = ["staff: orders"]
 
 
-def staff_of(request: Request) -> User:
+def staff_of(request: Request) -> "User":
     user = request.user
-    assert isinstance(user, User)
+    assert isinstance(user, get_user_model())
     return user
 
 

@@ -1,8 +1,9 @@
 """Customer endpoints: the cart (signed in, or anonymous by X-Cart-Token), checkout, placing the
 order, and the customer's own orders (others' answer 404)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from core.api.pagination import PageNumberPagination
 from core.idempotency import idempotent, key_parameter
 from orders import selectors
@@ -32,15 +32,18 @@ from orders.receivers import CART_TOKEN_HEADER, cart_token_of
 from orders.services import cart as carts
 from orders.services import checkout, lifecycle, placement
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 CART_TOKEN = OpenApiParameter(CART_TOKEN_HEADER, OpenApiTypes.UUID, OpenApiParameter.HEADER,
                               description="Signed out: the token of your cart (from the first response).")
 IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: one order.")
 OPTIONAL_IDEMPOTENCY_KEY = key_parameter("Makes a retry of this request safe.", required=False)
 
 
-def customer_of(request: Request) -> User:
+def customer_of(request: Request) -> "User":
     user = request.user
-    assert isinstance(user, User)  # IsAuthenticated
+    assert isinstance(user, get_user_model())  # IsAuthenticated
     return user
 
 
@@ -155,7 +158,7 @@ class CheckoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def order_response(order: Order, customer: User | None = None, status_code: int = status.HTTP_200_OK) -> Response:
+def order_response(order: Order, customer: "User | None" = None, status_code: int = status.HTTP_200_OK) -> Response:
     order = selectors.order_of(order.pk, customer=customer)
     context = {"shipment": selectors.shipment_of(order)}
     return Response(OrderSerializer(order, context=context).data, status=status_code)

@@ -8,18 +8,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
-from catalog.models import Unit, Variant
+from catalog.selectors import counted_in_pieces, variants_on_sale
 from inventory.services import availability, release_reservation
 from orders.errors import CartLineNotFound, CartTooLarge, InvalidQuantity, VariantNotFound
 from orders.models import Cart, CartLine, CartState, PurchaseLimit, Substitution
 from orders.services.pricing import Summary, add_line, display_name
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from catalog.models import Variant
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +53,7 @@ class PricedCart:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def open_cart_of(customer: User | None = None, token: uuid.UUID | None = None, *, create: bool = True,
+def open_cart_of(customer: "User | None" = None, token: uuid.UUID | None = None, *, create: bool = True,
                  lock: bool = False) -> Cart | None:
     """The customer's open cart, or the anonymous cart with this token (created when missing and
     `create`); `lock` takes its row lock (the caller is in a transaction)."""
@@ -69,12 +73,12 @@ def open_cart_of(customer: User | None = None, token: uuid.UUID | None = None, *
     return cart
 
 
-def item_limit(variant: Variant) -> Decimal:
+def item_limit(variant: "Variant") -> Decimal:
     limit: PurchaseLimit | None = getattr(variant, "purchase_limit", None)
     return limit.max_quantity if limit is not None else Decimal(settings.ORDERS_DEFAULT_ITEM_LIMIT)
 
 
-def line_problems(variant: Variant, quantity: Decimal, available: Decimal | None) -> list[str]:
+def line_problems(variant: "Variant", quantity: Decimal, available: Decimal | None) -> list[str]:
     """Why this line cannot be ordered as it is (empty: it can)."""
     if not (variant.is_active and variant.product.is_active):
         return ["This item is no longer sold; remove it."]
@@ -122,13 +126,13 @@ def acknowledge_prices(priced: PricedCart) -> None:
 # --- Changing ---------------------------------------------------------------------------------
 
 
-def clean_quantity(value: object, variant: Variant, field: str = "quantity") -> Decimal:
+def clean_quantity(value: object, variant: "Variant", field: str = "quantity") -> Decimal:
     """A positive decimal in the variant's steps (pieces whole, weights to the gram)."""
     try:
         quantity = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         quantity = Decimal("NaN")
-    unit = "pieces" if variant.unit == Unit.PIECE else variant.unit
+    unit = "pieces" if counted_in_pieces(variant.unit) else variant.unit
     if not quantity.is_finite() or quantity <= 0 or quantity > MAX_QUANTITY:
         raise InvalidQuantity(fields={field: ["Must be a number more than 0."]})
     if quantity != quantity.quantize(Decimal("0.001")) or quantity % variant.step != 0:
@@ -136,15 +140,14 @@ def clean_quantity(value: object, variant: Variant, field: str = "quantity") -> 
     return quantity
 
 
-def _variant(variant_id: int, field: str = "variant") -> Variant:
-    variant = (Variant.objects.select_related("product", "purchase_limit")
-               .filter(pk=variant_id, is_active=True, product__is_active=True).first())
+def _variant(variant_id: int, field: str = "variant") -> "Variant":
+    variant = variants_on_sale().select_related("purchase_limit").filter(pk=variant_id).first()
     if variant is None:
         raise VariantNotFound(fields={field: ["No item on sale has this id."]})
     return variant
 
 
-def _substitute(substitution: str, substitute_id: int | None, variant: Variant) -> Variant | None:
+def _substitute(substitution: str, substitute_id: int | None, variant: "Variant") -> "Variant | None":
     if substitution != Substitution.CHOSEN:
         if substitute_id is not None:
             raise InvalidQuantity(fields={"substitute_variant": ["Only with substitution \"chosen\"."]})
@@ -157,7 +160,7 @@ def _substitute(substitution: str, substitute_id: int | None, variant: Variant) 
     return substitute
 
 
-def _check_limit(variant: Variant, quantity: Decimal) -> None:
+def _check_limit(variant: "Variant", quantity: Decimal) -> None:
     limit = item_limit(variant)
     if quantity > limit:
         raise InvalidQuantity(fields={"quantity": [f"At most {limit.normalize():f} of {variant.sku} per order."]},
@@ -247,7 +250,7 @@ def purge_abandoned_carts(now: datetime | None = None) -> int:
     return deleted.get("orders.Cart", 0)
 
 
-def merge_carts(token: uuid.UUID, customer: User) -> Cart | None:
+def merge_carts(token: uuid.UUID, customer: "User") -> Cart | None:
     """At sign-in: the anonymous cart's lines join the customer's cart (quantities add up, capped
     at the item's limit) and the anonymous cart is closed. None when there was nothing to merge."""
     with transaction.atomic():

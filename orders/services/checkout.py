@@ -8,23 +8,35 @@ reservation, which costs no slot row lock; a slot refusal gives the reservation 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Address, User
 from accounts.selectors import address_of
 from core.errors import DomainError, NotFound
 from delivery.errors import SlotNotFound
-from delivery.models import DeliverySlot, HoldState, SlotHold, Zone
-from delivery.selectors import delivery_fee, resolve_zone
+from delivery.selectors import (
+    active_hold_ids,
+    delivery_fee,
+    hold_by_id,
+    hold_is_active,
+    hold_is_live,
+    resolve_zone,
+    slot_of_zone,
+)
 from delivery.services import holds
-from inventory.models import Reservation, ReservationState
+from inventory.selectors import reservation_is_live
 from inventory.services import release_reservation, reserve_stock
 from orders.errors import BelowMinimumOrder, CartChanged, CartEmpty, CartInvalid, ZoneNotOrderable
 from orders.models import Cart
 from orders.services.cart import PricedCart, open_cart_of, price_cart
+
+if TYPE_CHECKING:
+    from accounts.models import Address, User
+    from delivery.models import DeliverySlot, SlotHold, Zone
+    from inventory.models import Reservation
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +50,11 @@ class Checkout:
     """What the customer is about to order: the priced cart, where, when and until when it is held."""
 
     priced: PricedCart
-    address: Address | None
-    zone: Zone | None
-    slot: DeliverySlot | None
-    hold: SlotHold | None
-    reservation: Reservation | None
+    address: "Address | None"
+    zone: "Zone | None"
+    slot: "DeliverySlot | None"
+    hold: "SlotHold | None"
+    reservation: "Reservation | None"
 
     @property
     def expires_at(self) -> datetime | None:
@@ -54,25 +66,25 @@ class Checkout:
     def ready(self) -> bool:
         """Placeable now: both holds active and unexpired, and no line has a problem."""
         now = timezone.now()
-        return (self.hold is not None and self.hold.state == HoldState.ACTIVE and self.hold.expires_at > now
-                and self.reservation is not None and self.reservation.state == ReservationState.ACTIVE
-                and self.reservation.expires_at > now and not self.priced.summary.problems)
+        return (self.hold is not None and hold_is_live(self.hold, now)
+                and self.reservation is not None and reservation_is_live(self.reservation, now)
+                and not self.priced.summary.problems)
 
 
-def _slot_of(zone: Zone, slot_id: int) -> DeliverySlot:
-    slot = DeliverySlot.objects.filter(pk=slot_id, zone=zone).first()
+def _slot_of(zone: "Zone", slot_id: int) -> "DeliverySlot":
+    slot = slot_of_zone(zone, slot_id)
     if slot is None:
         raise SlotNotFound("This zone has no such slot.", fields={"slot": ["Not a slot of your address's zone."]})
     return slot
 
 
-def _priced_for(cart: Cart, zone: Zone, slot: DeliverySlot) -> PricedCart:
+def _priced_for(cart: Cart, zone: "Zone", slot: "DeliverySlot") -> PricedCart:
     priced = price_cart(cart, warehouse_code=zone.warehouse_code, check_stock=False)
     priced.summary.delivery_fee = delivery_fee(zone, slot, priced.summary.subtotal)
     return priced
 
 
-def validate_for_order(priced: PricedCart, zone: Zone) -> None:
+def validate_for_order(priced: PricedCart, zone: "Zone") -> None:
     """What checkout and placement both refuse: an empty cart, lines with problems, too little."""
     summary = priced.summary
     if not priced.lines:
@@ -86,19 +98,18 @@ def validate_for_order(priced: PricedCart, zone: Zone) -> None:
                                 f"add {zone.minimum_order - summary.subtotal} {zone.currency} more.")
 
 
-def _hold_place(cart: Cart, customer: User, slot: DeliverySlot) -> SlotHold:
+def _hold_place(cart: Cart, customer: "User", slot: "DeliverySlot") -> "SlotHold":
     """The cart's held place in the slot: kept when it already holds one there, else moved here
     (a customer holds one place at a time; a booked place is an order's and stays)."""
-    current = SlotHold.objects.filter(pk=cart.slot_hold_id).first() if cart.slot_hold_id else None
-    if (current is not None and current.slot_id == slot.pk and current.state == HoldState.ACTIVE
-            and current.expires_at > timezone.now()):
+    current = hold_by_id(cart.slot_hold_id) if cart.slot_hold_id else None
+    if current is not None and current.slot_id == slot.pk and hold_is_live(current, timezone.now()):
         return current
-    for hold_id in SlotHold.objects.filter(customer=customer, state=HoldState.ACTIVE).values_list("pk", flat=True):
+    for hold_id in active_hold_ids(customer.pk):
         holds.release_hold(hold_id, customer_id=customer.pk)
     return holds.hold_slot(slot_id=slot.pk, customer_id=customer.pk, owner_type="cart", owner_id=cart.owner_ref)
 
 
-def start_checkout(customer: User, *, address_id: int, slot_id: int) -> Checkout:
+def start_checkout(customer: "User", *, address_id: int, slot_id: int) -> Checkout:
     """Hold a place in the slot and reserve the cart's stock for DELIVERY_HOLD_TTL_MINUTES; the
     price summary says what placing the order will cost."""
     cart = open_cart_of(customer)
@@ -131,7 +142,7 @@ def start_checkout(customer: User, *, address_id: int, slot_id: int) -> Checkout
     return Checkout(priced, address, zone, slot, hold, reservation)
 
 
-def checkout_of(customer: User) -> Checkout:
+def checkout_of(customer: "User") -> Checkout:
     """The customer's checkout as it stands (not ready when nothing is held or it lapsed)."""
     cart = open_cart_of(customer)
     assert cart is not None
@@ -143,14 +154,13 @@ def checkout_of(customer: User) -> Checkout:
                     cart.reservation)
 
 
-def cancel_checkout(customer: User) -> None:
+def cancel_checkout(customer: "User") -> None:
     """Give the held place and the reserved stock back (the customer left the checkout)."""
     with transaction.atomic():
         cart = open_cart_of(customer, lock=True)
         assert cart is not None
         if cart.reservation_id is not None:
             release_reservation(cart.reservation_id, reason="checkout left")
-        if cart.slot_hold_id is not None and SlotHold.objects.filter(pk=cart.slot_hold_id,
-                                                                     state=HoldState.ACTIVE).exists():
+        if cart.slot_hold_id is not None and hold_is_active(cart.slot_hold_id):
             holds.release_hold(cart.slot_hold_id, customer_id=customer.pk)
         Cart.objects.filter(pk=cart.pk).update(slot_hold=None, reservation=None, updated_at=timezone.now())

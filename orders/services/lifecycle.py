@@ -5,12 +5,12 @@ stock, the booked place, and the payment authorization."""
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
 from core.errors import Conflict
 from delivery.services import holds
 from events.contracts import money
@@ -18,9 +18,13 @@ from inventory.services import release_reservation
 from orders.errors import CancellationClosed, IllegalTransition, OrderNotFound
 from orders.models import ActorKind, Order, OrderHistory, OrderStatus
 from orders.signals import order_cancelled, order_confirmed
-from payments.models import Payment, PaymentState
+from payments.selectors import authorized_payment, payment_by_id
 from payments.services import void_payment
 from proto.events.v1 import orders_pb2
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +55,7 @@ def customer_may_cancel(order: Order, now: datetime | None = None) -> bool:
     return order.status in CANCELLABLE_BY[ActorKind.CUSTOMER] and (now or timezone.now()) < order.cutoff_at
 
 
-def lock_order(order_id: int | str, *, customer: User | None = None) -> Order:
+def lock_order(order_id: int | str, *, customer: "User | None" = None) -> Order:
     """The order, row-locked; a customer's lock finds only their own orders."""
     try:
         pk = int(order_id)
@@ -76,7 +80,7 @@ def lock_order_of_event(order_ref: str, event: str) -> Order | None:
         return None
 
 
-def move(order: Order, to_status: str, *, actor_kind: str, actor: User | None = None, note: str = "",
+def move(order: Order, to_status: str, *, actor_kind: str, actor: "User | None" = None, note: str = "",
          now: datetime | None = None) -> None:
     """The one way an order's status changes: checked against the table, with a history row.
     The caller holds the order's row lock and saves the order's other fields after."""
@@ -91,14 +95,14 @@ def move(order: Order, to_status: str, *, actor_kind: str, actor: User | None = 
     order.version += 1
 
 
-def note(order: Order, text: str, *, actor_kind: str, actor: User | None = None) -> None:
+def note(order: Order, text: str, *, actor_kind: str, actor: "User | None" = None) -> None:
     OrderHistory.objects.create(order=order, actor_kind=actor_kind, actor=actor, note=text[:500])
 
 
 # --- Payment ----------------------------------------------------------------------------------
 
 
-def _void(payment: Payment, order: Order, reason: str) -> None:
+def _void(payment: "Payment", order: Order, reason: str) -> None:
     try:
         void_payment(payment, reason=reason, idempotency_key=f"order:{order.pk}:void")
     except Conflict as refused:  # captured or voided meanwhile: nothing left to release
@@ -112,7 +116,7 @@ def confirm_order(order_ref: str, *, payment_id: int) -> Order | None:
         order = lock_order_of_event(order_ref, f"authorized payment {payment_id}")
         if order is None:
             return None
-        payment = Payment.objects.filter(pk=payment_id).first()
+        payment = payment_by_id(payment_id)
         if payment is None:
             logger.warning("orders: order %s: authorized payment %s is not ours", order.number, payment_id)
             return order
@@ -154,14 +158,14 @@ def _release_holdings(order: Order) -> None:
     if order.reservation_id is not None:
         release_reservation(order.reservation_id, reason=f"order {order.number} cancelled")
     holds.cancel_booking(order.ref)
-    payment = Payment.objects.filter(pk=order.payment_id).first() if order.payment_id else None
-    if payment is not None and payment.state == PaymentState.AUTHORIZED:
+    payment = authorized_payment(order.payment_id) if order.payment_id else None
+    if payment is not None:
         _void(payment, order, "order cancelled")
     # A pending authorization is voided when it completes (confirm_order sees the cancelled order).
 
 
-def cancel_order(order_id: int | str, *, by: str, actor: User | None = None, reason: str = "",
-                 customer: User | None = None) -> Order:
+def cancel_order(order_id: int | str, *, by: str, actor: "User | None" = None, reason: str = "",
+                 customer: "User | None" = None) -> Order:
     """Cancel, if `by` may in the order's status (customers: their own orders, before the cut-off)."""
     now = timezone.now()
     with transaction.atomic():

@@ -10,12 +10,12 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
-from catalog.models import Variant
+from catalog.selectors import active_variant
 from events.contracts import money, quantity
 from inventory.services import commit_reservation
 from orders.errors import LinesNotPicked, NothingPicked, PickRefused, SubstitutionNotAllowed
@@ -23,28 +23,32 @@ from orders.models import ActorKind, Order, OrderLine, OrderStatus, Substitution
 from orders.services.lifecycle import lock_order, move
 from orders.services.pricing import ZERO, display_name, line_total, picking_margin
 from orders.signals import order_picked
-from payments.models import Payment
+from payments.selectors import payment_by_id
 from payments.services import capture_payment
 from proto.events.v1 import orders_pb2
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from catalog.models import Variant
 
 logger = logging.getLogger(__name__)
 
 S = OrderStatus
 
 
-def _substitute(line: OrderLine, variant_id: int) -> Variant:
+def _substitute(line: OrderLine, variant_id: int) -> "Variant":
     if line.substitution == Substitution.NONE:
         raise SubstitutionNotAllowed(f"The customer wants no substitute for {line.sku}.")
     if line.substitution == Substitution.CHOSEN and variant_id != line.substitute_variant_id:
         raise SubstitutionNotAllowed(f"The customer chose item {line.substitute_variant_id} as the substitute "
                                      f"for {line.sku}.")
-    variant = Variant.objects.select_related("product").filter(pk=variant_id, is_active=True).first()
+    variant = active_variant(variant_id)
     if variant is None or variant.pk == line.variant_id:
         raise PickRefused(fields={"substitute_variant": ["Not another item on sale."]})
     return variant
 
 
-def _picked_quantity(line: OrderLine, variant: Variant, value: object) -> Decimal:
+def _picked_quantity(line: OrderLine, variant: "Variant", value: object) -> Decimal:
     """0 or more; pieces whole, weights to the gram; within the line's picking limit."""
     try:
         picked = Decimal(str(value).strip())
@@ -62,7 +66,7 @@ def _picked_quantity(line: OrderLine, variant: Variant, value: object) -> Decima
 
 
 def record_pick(order_id: int, *, line_id: int, picked_quantity: object, substitute_variant_id: int | None = None,
-                actor: User | None = None) -> OrderLine:
+                actor: "User | None" = None) -> OrderLine:
     """What the picker took for one line (again: the latest record counts). The first pick of a
     confirmed order starts its picking."""
     with transaction.atomic():
@@ -113,7 +117,7 @@ class Pick:
     substitute_variant_id: int | None = None
 
 
-def record_picks(order_id: int, picks: list[Pick], *, actor: User | None = None) -> None:
+def record_picks(order_id: int, picks: list[Pick], *, actor: "User | None" = None) -> None:
     """Several lines at once (a picker's basket): all recorded, or none when one is refused."""
     with transaction.atomic():
         for pick in picks:
@@ -131,7 +135,7 @@ def _announce_picked(order: Order, lines: list[OrderLine]) -> None:
     order_picked.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
 
 
-def pack_order(order_id: int, *, actor: User | None = None) -> Order:
+def pack_order(order_id: int, *, actor: "User | None" = None) -> Order:
     """Picking is done: commit the stock at what was picked, capture the final amount, and tell
     the customer's app and the other domains (order.picked)."""
     with transaction.atomic():
@@ -158,8 +162,10 @@ def pack_order(order_id: int, *, actor: User | None = None) -> Order:
         order.packed_at = now
         order.save()
         if order.payment_id is not None:
-            capture_payment(Payment.objects.get(pk=order.payment_id), amount=order.final_total, final=True,
-                            idempotency_key=f"order:{order.pk}:capture", actor=actor)
+            payment = payment_by_id(order.payment_id)
+            assert payment is not None  # the order's payment is never deleted (it is money)
+            capture_payment(payment, amount=order.final_total, final=True, idempotency_key=f"order:{order.pk}:capture",
+                            actor=actor)
         _announce_picked(order, lines)
     logger.info("orders: order %s packed: %s %s (placed at %s)", order.number, order.final_total, order.currency,
                 order.total)

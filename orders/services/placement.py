@@ -9,13 +9,12 @@ orders. The order waits in pending payment until payments says authorized or fai
 import logging
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Address, User
-from delivery.models import DeliverySlot
 from delivery.selectors import delivery_fee
 from delivery.services import holds
 from events.contracts import money, quantity
@@ -29,24 +28,28 @@ from payments.gateways import get_gateway
 from payments.services import start_payment
 from proto.events.v1 import orders_pb2
 
+if TYPE_CHECKING:
+    from accounts.models import Address, User
+    from delivery.models import DeliverySlot
+
 logger = logging.getLogger(__name__)
 
 ADDRESS_FIELDS = ("recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country",
                   "delivery_instructions")
 
 
-def address_snapshot(address: Address) -> dict[str, str]:
+def address_snapshot(address: "Address") -> dict[str, str]:
     return {name: getattr(address, name) for name in ADDRESS_FIELDS}
 
 
-def _reservation_ttl(slot: DeliverySlot) -> timedelta:
+def _reservation_ttl(slot: "DeliverySlot") -> timedelta:
     """The order's stock stays reserved until a day after its window (picking happens before it),
     within what inventory allows."""
     longest = timedelta(hours=settings.INVENTORY_RESERVATION_MAX_TTL_HOURS)
     return min(max(slot.ends_at - timezone.now(), timedelta(0)) + timedelta(days=1), longest)
 
 
-def _checked_out_cart(customer: User) -> Cart:
+def _checked_out_cart(customer: "User") -> Cart:
     cart = (Cart.objects.select_for_update(of=("self",)).select_related("address", "zone", "slot_hold__slot")
             .filter(customer=customer, state=CartState.OPEN).first())
     if cart is None:
@@ -57,7 +60,7 @@ def _checked_out_cart(customer: User) -> Cart:
     return cart
 
 
-def _create_order(customer: User, cart: Cart, priced: PricedCart, gateway: str) -> tuple[Order, list[OrderLine]]:
+def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str) -> tuple[Order, list[OrderLine]]:
     assert cart.zone is not None and cart.address is not None and cart.slot_hold is not None
     slot, summary = cart.slot_hold.slot, priced.summary
     order = Order.objects.create(
@@ -92,7 +95,7 @@ def _announce_created(order: Order, lines: list[OrderLine]) -> None:
     order_created.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
 
 
-def place_order(customer: User, *, payment_gateway: str, payment_method: str,
+def place_order(customer: "User", *, payment_gateway: str, payment_method: str,
                 expected_total: Decimal | None = None) -> Order:
     """Place the customer's checked-out cart. `expected_total` is the total the customer agreed to
     (the checkout's summary): a different one now is refused with the new figures."""

@@ -3,10 +3,14 @@ payment authorization must cover."""
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from catalog.models import Unit, Variant
+from catalog.selectors import counted_in_pieces
+
+if TYPE_CHECKING:
+    from catalog.models import Variant
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -17,13 +21,13 @@ def line_total(unit_price: Decimal, quantity: Decimal) -> Decimal:
     return (unit_price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def display_name(variant: Variant) -> str:
+def display_name(variant: "Variant") -> str:
     """The name a receipt shows: product, then variant ("Bananas, loose")."""
     return f"{variant.product.name}, {variant.name}" if variant.name else variant.product.name
 
 
 def weighed(unit: str) -> bool:
-    return unit != Unit.PIECE
+    return not counted_in_pieces(unit)
 
 
 def picking_margin(unit: str) -> Decimal:

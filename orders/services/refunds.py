@@ -3,15 +3,19 @@ order's refunded amount and status follow payments' payment.refunded, when the m
 
 import logging
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from accounts.models import User
 from orders.errors import RefundRefused
 from orders.models import ActorKind, Order, OrderStatus
 from orders.services.lifecycle import lock_order, lock_order_of_event, move, note
-from payments.models import Payment, PaymentTransaction
+from payments.selectors import payment_by_id
 from payments.services import refund_payment
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from payments.models import PaymentTransaction
 
 logger = logging.getLogger(__name__)
 
@@ -20,14 +24,15 @@ REFUNDABLE = frozenset({S.DELIVERED, S.PARTIALLY_REFUNDED})
 
 
 def refund_order(order_id: int, *, amount: Decimal | None, reason: str, idempotency_key: str,
-                 actor: User | None = None) -> PaymentTransaction:
+                 actor: "User | None" = None) -> "PaymentTransaction":
     """Refund `amount` (None: everything not refunded yet) of a delivered order's payment."""
     with transaction.atomic():
         order = lock_order(order_id)
         if order.status not in REFUNDABLE or order.payment_id is None:
             raise RefundRefused(f"An order that is {S(order.status).label} cannot be refunded; refunds follow "
                                 "delivery (cancel an order that is not out yet).")
-        payment = Payment.objects.get(pk=order.payment_id)
+        payment = payment_by_id(order.payment_id)
+        assert payment is not None  # the order's payment is never deleted (it is money)
         wanted = amount if amount is not None else payment.captured_amount - payment.refunded_amount
         refund = refund_payment(payment, amount=wanted, reason=reason, idempotency_key=f"order:{order.pk}:refund:"
                                 f"{idempotency_key}", actor=actor)
