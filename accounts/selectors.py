@@ -27,3 +27,8 @@ def address_of(user: User, address_id: int) -> Address | None:
 
 def user_by_email(email: str) -> User | None:
     return User.objects.filter(email=email).first()
+
+
+def first_customer() -> User | None:
+    """The oldest customer account (demo data attaches its examples to it)."""
+    return User.objects.filter(is_staff=False).order_by("id").first()

@@ -5,21 +5,24 @@ themselves are read-only: only the services write them."""
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from accounts.models import User
 from core.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import DomainError
 from payments import services
 from payments.models import Payment, PaymentState, PaymentTransaction, WebhookEvent
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class TransactionInline(ReadOnlyInline):
@@ -54,7 +57,7 @@ class VoidForm(OperationForm):
     reason = forms.CharField(max_length=255, required=False)
 
 
-Perform = Callable[[Payment, dict[str, Any], User, str], PaymentTransaction]
+Perform = Callable[[Payment, dict[str, Any], "User", str], PaymentTransaction]
 
 OPERATIONS: dict[str, tuple[type[OperationForm], str, Perform]] = {
     "capture": (CaptureForm, "payments.capture_payment",
@@ -158,7 +161,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         form = form_class(request.POST) if request.method == "POST" else form_class(initial={
             "idempotency_key": uuid.uuid4().hex, "amount": _suggested_amount(operation, payment)})
         if request.method == "POST" and form.is_valid():
-            assert isinstance(request.user, User)
+            assert isinstance(request.user, get_user_model())
             try:
                 txn = perform(payment, form.cleaned_data, request.user,
                               f"admin:{form.cleaned_data['idempotency_key']}")

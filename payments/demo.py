@@ -3,7 +3,8 @@ cards to try. Safe to load again: the payment is matched by its idempotency key.
 
 from decimal import Decimal
 
-from accounts.models import User
+from accounts.selectors import first_customer, user_by_email
+from accounts.services import create_staff_member
 from payments import services
 from payments.gateways import gateway_names
 from payments.sandbox.provider import TEST_CARDS
@@ -14,12 +15,12 @@ DEMO_ORDER_REF = "DEMO-1001"
 
 
 def load() -> list[str]:
-    finance = User.objects.filter(email=DEMO_FINANCE_EMAIL).first()
+    finance = user_by_email(DEMO_FINANCE_EMAIL)
     if finance is None:
-        finance = User.objects.create_user(DEMO_FINANCE_EMAIL, DEMO_FINANCE_PASSWORD, is_staff=True,
-                                           first_name="Fin", last_name="Ance")
+        finance = create_staff_member(email=DEMO_FINANCE_EMAIL, password=DEMO_FINANCE_PASSWORD, first_name="Fin",
+                                      last_name="Ance")
     finance.groups.add(services.ensure_finance_group())
-    customer = User.objects.filter(is_staff=False).order_by("id").first() or finance
+    customer = first_customer() or finance
     payment = services.start_payment(
         order_ref=DEMO_ORDER_REF, customer=customer, amount=Decimal("48.20"), currency="EUR", gateway="test_card",
         payment_method="4242424242424242", idempotency_key=f"demo:{DEMO_ORDER_REF}",

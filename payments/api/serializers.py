@@ -1,13 +1,18 @@
 """Shapes of the payments API: money as strings with two decimals next to a `currency`."""
 
-from decimal import Decimal
-from typing import Any
+from __future__ import annotations
 
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from accounts.models import User
 from core.api.serializers import StrictFieldsMixin
 from payments.models import Payment, PaymentState, PaymentTransaction
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CENT = Decimal("0.01")
 
@@ -63,7 +68,7 @@ class PaymentQuerySerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 class StartPaymentSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     order_ref = serializers.CharField(max_length=64)
-    customer = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+    customer = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=CENT)
     currency = serializers.CharField(min_length=3, max_length=3)
     gateway = serializers.CharField(max_length=32)

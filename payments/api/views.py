@@ -3,8 +3,9 @@ capture, void, refund). Thin: validate, call one service, answer. Every POST tha
 needs an Idempotency-Key; the key is also the service's key, so the money moves once even after
 the API's replay window."""
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -13,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from core.api.pagination import PageNumberPagination
 from core.idempotency import HEADER, idempotent, key_parameter
 from payments import selectors, services
@@ -29,6 +29,9 @@ from payments.api.serializers import (
     WebhookReceiptSerializer,
 )
 from payments.models import PaymentTransaction
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: it moves money once.")
 
@@ -60,8 +63,8 @@ class FinanceView(APIView):
                 422: "`idempotency_key_reused`: the key was used for a different request."}
 
 
-def _actor(request: Request) -> User:
-    assert isinstance(request.user, User)
+def _actor(request: Request) -> "User":
+    assert isinstance(request.user, get_user_model())
     return request.user
 
 
