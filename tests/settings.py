@@ -1,6 +1,7 @@
-"""Keeps parallel test workers (pytest-xdist, `-n 2`) apart on the shared services.
+"""The settings of the test run: the project's own, with parallel test workers (pytest-xdist,
+`-n 2`) kept apart on the shared services.
 
-Loaded with `-p tests.parallel` before pytest-django reads the settings: each worker gets its own
+Before the project's settings are read, each worker gets its own
 Redis database for the cache, locks and rate limits, and its own Celery broker, so one worker's
 cache flush, lock or queued task never reaches the other. pytest-django already gives each worker
 its own test database (`test_<name>_gw0`, ...), and the Kafka topics of a run carry a unique prefix
@@ -27,3 +28,5 @@ if _match and os.environ.get("REDIS_URL"):
     os.environ["CELERY_BROKER_URL"] = _with_database(os.environ["REDIS_URL"], broker_db)
     os.environ["CELERY_RESULT_BACKEND"] = os.environ["CELERY_BROKER_URL"]
     os.environ["CACHE_KEY_PREFIX"] = f"{os.environ.get('CACHE_KEY_PREFIX', 'commerce-test')}-{_worker}"
+
+from config.settings import *  # noqa: E402, F403  (the project's settings, read after the lines above)
