@@ -23,3 +23,8 @@ def addresses_of(user: User) -> QuerySet[Address]:
 def address_of(user: User, address_id: int) -> Address | None:
     """The user's address, or None when it does not exist or is someone else's."""
     return Address.objects.filter(user=user, pk=address_id).first()
+
+
+def user_id_by_email(email: str) -> int | None:
+    """The id of the account with this email address (any case), or None."""
+    return User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()

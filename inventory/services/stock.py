@@ -5,29 +5,33 @@ Each function is one transaction that moves counters only through `levels.move` 
 UPDATE per item, items in id order), writes the ledger and sends `inventory.adjusted` in it.
 """
 
+from __future__ import annotations
+
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.models import Variant
 from core.errors import InvalidInput, StaleVersion
 from inventory.errors import (
     BelowReserved,
     NotEnoughOnHand,
     StockItemNotFound,
-    VariantNotFound,
     WarehouseInactive,
-    WarehouseNotFound,
     shown,
 )
 from inventory.models import MovementReason, StockItem, Warehouse
+from inventory.selectors import warehouse_by_code
 from inventory.services import levels
 from inventory.services.levels import ItemRef
+
+if TYPE_CHECKING:
+    from catalog.models import Variant
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +40,6 @@ ADJUSTMENT_REASONS = (MovementReason.ADJUSTMENT, MovementReason.WASTE, MovementR
 
 
 # --- warehouses ---------------------------------------------------------------------------------
-
-
-def warehouse_by_code(code: str) -> Warehouse:
-    warehouse = Warehouse.objects.filter(code=str(code).strip()).first()
-    if warehouse is None:
-        raise WarehouseNotFound(f"There is no warehouse {code!r}.", fields={"warehouse": ["No such warehouse."]})
-    return warehouse
 
 
 def active_warehouse(code: str) -> Warehouse:
@@ -75,18 +72,6 @@ def save_warehouse(*, code: str, name: str, is_active: bool = True, pk: int | No
 
 
 # --- stock items --------------------------------------------------------------------------------
-
-
-def variant_by(*, variant_id: int | None = None, sku: str | None = None) -> Variant:
-    variant = None
-    if variant_id is not None:
-        variant = Variant.objects.filter(pk=variant_id).first()
-    elif sku:
-        variant = Variant.objects.filter(sku=sku.strip()).first()
-    if variant is None:
-        raise VariantNotFound(f"There is no variant {variant_id if variant_id is not None else sku!r}.",
-                              fields={"variant" if variant_id is not None else "sku": ["No such variant."]})
-    return variant
 
 
 def ensure_stock_item(warehouse: Warehouse, variant: Variant) -> ItemRef:
