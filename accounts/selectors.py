@@ -32,3 +32,8 @@ def user_by_email(email: str) -> User | None:
 def first_customer() -> User | None:
     """The oldest customer account (demo data attaches its examples to it)."""
     return User.objects.filter(is_staff=False).order_by("id").first()
+
+
+def user_id_by_email(email: str) -> int | None:
+    """The id of the account with this email address (any case), or None."""
+    return User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()

@@ -19,10 +19,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import validators
+from accounts.errors import EmailTaken, InvalidCredentials, TooManyAddresses, TooManyLoginAttempts
 from accounts.models import AccessToken, Address, User
 from accounts.selectors import hash_token
 from accounts.signals import user_registered, user_updated
-from core.errors import Conflict, InvalidInput, NotFound, RateLimited, StaleVersion, Unauthenticated
+from core.errors import InvalidInput, NotFound, StaleVersion
 from proto.events.v1.users_pb2 import UserRegistered, UserUpdated
 
 TOKEN_PREFIX = "cmt_"  # noqa: S105  (not a secret: lets secret scanners recognise a leaked token
@@ -31,24 +32,6 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 PROFILE_FIELDS = ("email", "first_name", "last_name", "phone")
 ADDRESS_FIELDS = ("label", "recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country",
                   "delivery_instructions", "is_default")
-
-
-class EmailTaken(InvalidInput):
-    code = "email_taken"
-
-
-class InvalidCredentials(Unauthenticated):
-    code = "invalid_credentials"
-    default_message = "The email address or password is wrong."
-
-
-class TooManyLoginAttempts(RateLimited):
-    code = "too_many_login_attempts"
-    default_message = "Too many failed sign-ins for this account; try again later."
-
-
-class TooManyAddresses(Conflict):
-    code = "too_many_addresses"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from django.db import connection
 from catalog.models import Category, Product, Variant
 from events.models import OutboxEvent
 from inventory.models import StockItem, StockMovement
-from inventory.services import find_ledger_drift, save_warehouse
+from inventory.selectors import find_ledger_drift
+from inventory.services import save_warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 BATCH = 10_000

@@ -35,7 +35,8 @@ from catalog.models import Category, Product, Variant
 from config.db.postgresql.base import search_path
 from inventory.errors import OutOfStock
 from inventory.models import Reservation, StockItem
-from inventory.services import find_ledger_drift, receive_stock, reserve_stock, save_warehouse
+from inventory.selectors import find_ledger_drift
+from inventory.services import receive_stock, reserve_stock, save_warehouse
 
 WAREHOUSE = "bench-store"
 PLENTY = Decimal(1_000_000_000)

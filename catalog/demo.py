@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from catalog import services
-from catalog.models import Brand, Category, Product, Unit, Variant
+from catalog.models import Brand, Category, Product, Variant
+from catalog.units import Unit
 
 CURRENCY = "EUR"
 IMAGES = "https://images.example.com/demo"

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from catalog.units import Unit
+
 
 class Category(models.Model):
     """A node of the category tree. `path` lists the ids from the root ("/3/17/42/") so a
@@ -94,14 +96,6 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return self.alt_text or self.url
-
-
-class Unit(models.TextChoices):
-    """What a price is per, and what a quantity counts."""
-
-    PIECE = "piece", "piece"
-    KILOGRAM = "kg", "kilogram"
-    LITRE = "l", "litre"
 
 
 class Variant(models.Model):

@@ -170,6 +170,41 @@ def variant_by_id(variant_id: int) -> Variant | None:
     return Variant.objects.filter(pk=variant_id).first()
 
 
+# --- variants for the apps that stock, reserve and sell them -----------------------------------
+
+
+def variant_by_sku(sku: str) -> Variant | None:
+    """Any variant, active or not, by its SKU."""
+    return Variant.objects.filter(sku=sku).first()
+
+
+def variants_by_ids(variant_ids: Iterable[int]) -> dict[int, Variant]:
+    """Variants by id, active or not, in one query; ids that name no variant are absent."""
+    return Variant.objects.in_bulk(list(variant_ids))
+
+
+def variant_ids_and_units_by_sku(skus: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """SKU -> (variant id, unit) for the variants with these SKUs, active or not, in one query;
+    unknown SKUs are absent."""
+    return {sku: (pk, unit) for sku, pk, unit in Variant.objects.filter(sku__in=list(skus)).values_list(
+        "sku", "pk", "unit")}
+
+
+def variant_on_sale(variant_id: int) -> Variant | None:
+    """The variant when it is sold now, with only its SKU and unit loaded; None otherwise."""
+    return Variant.objects.filter(pk=variant_id, is_active=True).only("sku", "unit").first()
+
+
+def variants_on_sale_by_id(variant_ids: Iterable[int]) -> dict[int, Variant]:
+    """Id -> variant for those of the ids sold now, with only their SKU and unit loaded; one query."""
+    return Variant.objects.filter(pk__in=list(variant_ids), is_active=True).only("sku", "unit").in_bulk()
+
+
+def variants_sold_now() -> list[Variant]:
+    """Every variant sold now, oldest first."""
+    return list(Variant.objects.filter(is_active=True).order_by("pk"))
+
+
 def product_for_detail(product_id: int) -> Product | None:
     return with_listing_relations(visible_products().filter(pk=product_id)).first()
 

@@ -4,7 +4,8 @@ there are left alone."""
 
 from decimal import Decimal
 
-from catalog.models import Unit, Variant
+from catalog import selectors as catalog
+from catalog.units import Unit
 from inventory.models import StockItem, Warehouse
 from inventory.services import receive_stock, save_warehouse, set_low_stock_threshold
 
@@ -15,7 +16,7 @@ THRESHOLD = {Unit.PIECE: Decimal("5"), Unit.KILOGRAM: Decimal("3.000"), Unit.LIT
 
 
 def load() -> list[str]:
-    variants = list(Variant.objects.filter(is_active=True).order_by("pk"))
+    variants = catalog.variants_sold_now()
     if not variants:
         return ["No catalog variants yet, so no stock was created (load the catalog's demo data first)."]
     warehouse = Warehouse.objects.filter(code=DEMO_WAREHOUSE).first()

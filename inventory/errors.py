@@ -4,7 +4,7 @@ and with it the HTTP status)."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 def shown(quantity: Decimal) -> str:
@@ -88,3 +88,9 @@ class ReservationExpired(ReservationNotActive):
 class ReservationBusy(Conflict):
     code = "reservation_busy"
     default_message = "The owner's reservation is being changed by another request; retry shortly."
+
+
+class FileRejected(DomainError):
+    """A stock file as a whole cannot be read (unknown format, no or a wrong header)."""
+
+    code = "import_file_rejected"

@@ -4,22 +4,23 @@ services; writes take an idempotency key (core/grpc/idempotency.py) and validate
 serializers, so both APIs accept and refuse the same input with the same codes."""
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
-from django.db import transaction
 
-from catalog.models import Variant
+from catalog import selectors as catalog
 from core import errors
 from core.grpc.calls import require_staff_permission, validated
 from core.grpc.idempotency import idempotent_call
-from inventory import services
+from inventory import selectors, services
 from inventory.api.serializers import AdjustmentSerializer, ReceiptSerializer
 from inventory.errors import StockItemNotFound, VariantNotFound
-from inventory.models import StockItem
 from inventory.services import Adjustment
 from proto.common.v1.types_pb2 import Quantity
 from proto.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+
+if TYPE_CHECKING:
+    from catalog.models import Variant
 
 MAX_BATCH = 100
 STOCK_PERMISSION = "inventory.change_stockitem"
@@ -31,7 +32,7 @@ def quantity(value: Decimal, unit: str) -> Quantity:
     return Quantity(value=f"{value.normalize():f}" if value else "0", unit=unit)
 
 
-def _availability(variant: Variant, code: str | None, found: services.Availability) -> inventory_pb2.Availability:
+def _availability(variant: "Variant", code: str | None, found: services.Availability) -> inventory_pb2.Availability:
     return inventory_pb2.Availability(
         variant_id=variant.pk, sku=variant.sku, warehouse_code=code or "",
         available=quantity(found.available, variant.unit), in_stock=found.available > 0,
@@ -40,12 +41,8 @@ def _availability(variant: Variant, code: str | None, found: services.Availabili
                     for s in found.warehouses])
 
 
-def _on_sale(variant_ids: list[int]) -> dict[int, Variant]:
-    return Variant.objects.filter(pk__in=variant_ids, is_active=True).only("sku", "unit").in_bulk()
-
-
 def _item_message(stock_item_id: int) -> inventory_pb2.StockItem:
-    item = StockItem.objects.select_related("warehouse", "variant").get(pk=stock_item_id)
+    item = selectors.stock_item_with_refs(stock_item_id)
     unit = item.variant.unit
     return inventory_pb2.StockItem(
         id=item.pk, warehouse_code=item.warehouse.code, variant_id=item.variant_id, sku=item.variant.sku,
@@ -64,20 +61,20 @@ def _target(target: inventory_pb2.ItemTarget) -> dict[str, Any]:
     return data
 
 
-def _variant(data: dict[str, Any]) -> Variant:
-    return services.variant_by(variant_id=data.get("variant"), sku=data.get("sku"))
+def _variant(data: dict[str, Any]) -> "Variant":
+    return selectors.variant_by(variant_id=data.get("variant"), sku=data.get("sku"))
 
 
 class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     def GetAvailability(self, request: inventory_pb2.GetAvailabilityRequest,
                         context: grpc.ServicerContext) -> inventory_pb2.Availability:
-        variant = _on_sale([request.variant_id]).get(request.variant_id)
+        variant = catalog.variants_on_sale_by_id([request.variant_id]).get(request.variant_id)
         if variant is None:
             raise VariantNotFound(f"There is no variant {request.variant_id} on sale.",
                                   fields={"variant_id": ["No such variant on sale."]})
         code = request.warehouse_code or None
         if code is not None:
-            services.warehouse_by_code(code)
+            selectors.warehouse_by_code(code)
         return _availability(variant, code, services.availability([variant.pk], code)[variant.pk])
 
     def BatchGetAvailability(self, request: inventory_pb2.BatchGetAvailabilityRequest,
@@ -87,8 +84,8 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
             raise errors.InvalidInput(fields={"variant_ids": [f"At most {MAX_BATCH} ids."]})
         code = request.warehouse_code or None
         if code is not None:
-            services.warehouse_by_code(code)
-        variants = _on_sale(wanted)
+            selectors.warehouse_by_code(code)
+        variants = catalog.variants_on_sale_by_id(wanted)
         found = services.availability(list(variants), code)
         return inventory_pb2.BatchGetAvailabilityResponse(
             availabilities=[_availability(variants[pk], code, found[pk]) for pk in wanted if pk in variants],
@@ -108,8 +105,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
 
         def run() -> inventory_pb2.StockItem:
             variant = _variant(data)
-            item = StockItem.objects.filter(warehouse=services.warehouse_by_code(data["warehouse"]),
-                                            variant=variant).values_list("pk", flat=True).first()
+            item = selectors.stock_item_id_of(selectors.warehouse_by_code(data["warehouse"]), variant)
             if item is None:
                 raise StockItemNotFound(f"Warehouse {data['warehouse']} holds no stock of {variant.sku}; "
                                         "receive it first.")
@@ -132,28 +128,14 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
 
         def run() -> inventory_pb2.StockItem:
             variant = _variant(data)
-            with transaction.atomic():
-                if request.expected_version:
-                    self._check_version(data["warehouse"], variant, request.expected_version)
-                item, _ = services.receive_stock(warehouse_code=data["warehouse"], variant=variant,
-                                                 quantity=data["quantity"], reference=data["reference"],
-                                                 note=data["note"], actor_id=user.pk)
+            item, _ = services.receive_stock(warehouse_code=data["warehouse"], variant=variant,
+                                             quantity=data["quantity"], reference=data["reference"],
+                                             note=data["note"], actor_id=user.pk,
+                                             expected_version=request.expected_version or None)
             return _item_message(item.id)
 
         return idempotent_call(key=request.idempotency_key, method=f"/{SERVICE}/ReceiveStock", request=request,
                                user=user, response_type=inventory_pb2.StockItem, run=run)
-
-    @staticmethod
-    def _check_version(warehouse_code: str, variant: Variant, expected: int) -> None:
-        """The receipt applies only to the version the caller read: the item stays locked until
-        the receipt commits, so the version cannot move in between."""
-        current = (StockItem.objects.select_for_update().filter(warehouse=services.warehouse_by_code(warehouse_code),
-                                                                variant=variant)
-                   .values_list("version", flat=True).first())
-        if current != expected:
-            raise errors.StaleVersion(
-                f"The stock of {variant.sku} at {warehouse_code} is at version {current or 'none'}, not {expected}; "
-                "reload and try again.", current_version=current)
 
 
 def register(server: grpc.Server) -> list[str]:

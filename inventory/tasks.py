@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from inventory.services import find_ledger_drift, release_expired_reservations
+from inventory.selectors import find_ledger_drift
+from inventory.services import release_expired_reservations
 
 SWEEP_BATCH = 1000
 

@@ -3,8 +3,6 @@ search vectors current, and invalidates the cached catalog pages when it commits
 
 from catalog.services._common import clean_attributes, clean_currency, gtin_is_valid, refresh_search_vectors
 from catalog.services.categories import (
-    BrandInUse,
-    CategoryNotEmpty,
     create_brand,
     create_category,
     delete_brand,
@@ -28,8 +26,6 @@ from catalog.services.products import (
 )
 
 __all__ = [
-    "BrandInUse",
-    "CategoryNotEmpty",
     "add_image",
     "clean_attributes",
     "clean_currency",

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
+from catalog.errors import BrandInUse, CategoryNotEmpty
 from catalog.models import Brand, Category, Product
 from catalog.services._common import (
     bump_versions,
@@ -18,21 +19,11 @@ from catalog.services._common import (
     save,
     save_changes,
 )
-from core.errors import Conflict, InvalidInput
+from core.errors import InvalidInput
 
 CATEGORY_FIELDS = ("name", "slug", "description", "parent", "position", "is_active")
 BRAND_FIELDS = ("name", "slug")
 MAX_DEPTH = 8
-
-
-class CategoryNotEmpty(Conflict):
-    code = "category_not_empty"
-    default_message = "The category still has sub-categories or products; move or delete those first."
-
-
-class BrandInUse(Conflict):
-    code = "brand_in_use"
-    default_message = "Products still carry this brand."
 
 
 def _clean_category(values: dict[str, Any], current: Category | None = None) -> dict[str, Any]:

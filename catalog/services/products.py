@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from catalog.models import Product, ProductImage, Unit, Variant
+from catalog.models import Product, ProductImage, Variant
 from catalog.services._common import (
     bump_versions,
     changed_catalog,
@@ -21,6 +21,7 @@ from catalog.services._common import (
     save,
     save_changes,
 )
+from catalog.units import Unit
 from core.errors import InvalidInput, NotFound
 
 PRODUCT_FIELDS = ("name", "slug", "description", "brand", "category", "attributes", "is_active")

@@ -1,7 +1,9 @@
 """The inventory API: availability for anyone (briefly cached), stock for warehouse staff.
 Thin adapters: each validates its input and calls one service."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -13,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import Variant
+from catalog import selectors as catalog
 from core.api.pagination import PageNumberPagination
 from core.idempotency import idempotent
 from inventory import cache, selectors, services
@@ -30,6 +32,9 @@ from inventory.errors import StockItemNotFound, VariantNotFound
 from inventory.models import StockItem
 from inventory.services import Adjustment
 
+if TYPE_CHECKING:
+    from catalog.models import Variant
+
 CACHE_HEADER = "X-Cache"
 
 
@@ -43,11 +48,11 @@ class AvailabilityView(APIView):
         query.is_valid(raise_exception=True)
         variant_id: int = query.validated_data["variant"]
         code: str | None = query.validated_data.get("warehouse")
-        variant = Variant.objects.filter(pk=variant_id, is_active=True).only("sku", "unit").first()
+        variant = catalog.variant_on_sale(variant_id)
         if variant is None:
             raise VariantNotFound(f"There is no variant {variant_id} on sale.")
         if code is not None:
-            services.warehouse_by_code(code)  # an unknown code is a 404, and is not cached
+            selectors.warehouse_by_code(code)  # an unknown code is a 404, and is not cached
 
         def build() -> dict[str, Any]:
             found = services.availability([variant_id], code)[variant_id]
@@ -94,7 +99,7 @@ class StaffStockListView(APIView):
 
 
 def _variant(data: dict[str, Any]) -> Variant:
-    return services.variant_by(variant_id=data.get("variant"), sku=data.get("sku"))
+    return selectors.variant_by(variant_id=data.get("variant"), sku=data.get("sku"))
 
 
 class StaffAdjustmentView(APIView):
@@ -113,8 +118,7 @@ class StaffAdjustmentView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         variant = _variant(data)
-        item = StockItem.objects.filter(warehouse=services.warehouse_by_code(data["warehouse"]),
-                                        variant=variant).values_list("pk", flat=True).first()
+        item = selectors.stock_item_id_of(selectors.warehouse_by_code(data["warehouse"]), variant)
         if item is None:
             raise StockItemNotFound(f"Warehouse {data['warehouse']} holds no stock of {variant.sku}; receive it first.")
         services.adjust_stock(Adjustment(stock_item_id=item, version=data["version"], on_hand=data.get("on_hand"),

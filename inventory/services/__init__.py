@@ -5,7 +5,6 @@ stock item id order (see levels.py), each with its ledger movement and event."""
 from inventory.services.availability import Availability, WarehouseStock, availability, stock_by_warehouse
 from inventory.services.commits import commit_reservation
 from inventory.services.imports import ImportReport, import_stock
-from inventory.services.ledger import Drift, find_ledger_drift
 from inventory.services.reservations import (
     rebind_reservation,
     release_expired_reservations,
@@ -21,14 +20,11 @@ from inventory.services.stock import (
     save_warehouse,
     set_low_stock_threshold,
     transfer_stock,
-    variant_by,
-    warehouse_by_code,
 )
 
 __all__ = [
     "Adjustment",
     "Availability",
-    "Drift",
     "ImportReport",
     "WarehouseStock",
     "adjust_stock",
@@ -36,7 +32,6 @@ __all__ = [
     "availability",
     "commit_reservation",
     "ensure_stock_item",
-    "find_ledger_drift",
     "import_stock",
     "rebind_reservation",
     "receive_stock",
@@ -47,6 +42,4 @@ __all__ = [
     "set_low_stock_threshold",
     "stock_by_warehouse",
     "transfer_stock",
-    "variant_by",
-    "warehouse_by_code",
 ]

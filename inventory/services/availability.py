@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from inventory.models import StockItem
+from inventory.selectors import warehouse_by_code
 from inventory.services import levels
 from inventory.services.reservations import release_expired_reservations
-from inventory.services.stock import warehouse_by_code
 
 
 @dataclass(frozen=True)

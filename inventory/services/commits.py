@@ -13,16 +13,19 @@ flip decides which of several concurrent commits and releases ends it), then the
 ascending id order.
 """
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Variant
+from catalog import selectors as catalog
 from inventory.errors import OutOfStock, ReservationNotActive, Shortage, VariantNotFound
 from inventory.models import (
     ZERO,
@@ -41,6 +44,9 @@ from inventory.services.reservations import (
     release_expired_reservations,
     reservation_id_of,
 )
+
+if TYPE_CHECKING:
+    from catalog.models import Variant
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +162,7 @@ def _takes(reservation_id: int, picked: Mapping[int, Decimal] | None) -> list[_T
 
 def _clean_picked(picked: Mapping[int, Decimal]) -> tuple[dict[int, Decimal], dict[int, Variant]]:
     # No step check: weighed goods are picked at whatever the scale says, to the gram.
-    variants = Variant.objects.in_bulk(list(picked))
+    variants = catalog.variants_by_ids(picked)
     cleaned: dict[int, Decimal] = {}
     for variant_id, amount in picked.items():
         field = f"picked.{variant_id}"

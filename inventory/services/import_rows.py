@@ -14,8 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from catalog.models import Variant
+from catalog import selectors as catalog
 from core.errors import DomainError
+from inventory.errors import FileRejected
 from inventory.models import StockItem, Warehouse
 from inventory.services.levels import MAX_QUANTITY, as_decimal, clean_quantity
 
@@ -23,12 +24,6 @@ COLUMNS = ("warehouse", "sku", "quantity", "mode")
 REQUIRED = ("warehouse", "sku", "quantity")
 MODES = ("set", "add")
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
-
-class FileRejected(DomainError):
-    """The file as a whole cannot be read (unknown format, no or a wrong header)."""
-
-    code = "import_file_rejected"
 
 
 @dataclass(frozen=True)
@@ -186,8 +181,7 @@ def warehouses_by_code() -> dict[str, tuple[int, str]]:
 def validate_chunk(rows: list[RawRow], warehouses: dict[str, tuple[int, str]]) -> tuple[list[ValidRow], list[RowError]]:
     """Check a chunk of rows with one lookup of its SKUs and one of its stock items."""
     skus = {row.sku for row in rows}
-    variants = {sku: (pk, unit)
-                for sku, pk, unit in Variant.objects.filter(sku__in=skus).values_list("sku", "pk", "unit")}
+    variants = catalog.variant_ids_and_units_by_sku(skus)
     warehouse_ids = {warehouses[row.warehouse][0] for row in rows if row.warehouse in warehouses}
     variant_ids = {pk for pk, _ in variants.values()}
     items = {(w, v): ItemState(pk, as_decimal(on_hand), as_decimal(reserved), as_decimal(threshold))

@@ -14,15 +14,14 @@ from decimal import Decimal
 
 from django.db import connection
 
-from catalog.models import Unit, Variant
+from catalog.units import Unit
 from events.contracts import quantity
 from inventory import cache
 from inventory.errors import InvalidQuantity
-from inventory.models import ZERO, StockItem, StockMovement
+from inventory.models import MILLI, ZERO, StockItem, StockMovement, as_decimal
 from inventory.signals import inventory_adjusted, inventory_low_stock
 from proto.events.v1 import inventory_pb2
 
-MILLI = Decimal("0.001")
 MAX_QUANTITY = Decimal("99999999999.999")
 
 
@@ -53,11 +52,6 @@ class Levels:
     @property
     def available(self) -> Decimal:
         return self.on_hand - self.reserved
-
-
-def as_decimal(value: object) -> Decimal:
-    # SQLite (the embedded run) hands numbers back as int/float; Postgres as Decimal.
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(MILLI)
 
 
 def clean_quantity(value: object, *, unit: str, field: str = "quantity", allow_zero: bool = False,
@@ -164,7 +158,3 @@ def changed(items: Iterable[ItemRef]) -> None:
 def item_refs(item_ids: Iterable[int]) -> dict[int, ItemRef]:
     items = StockItem.objects.filter(pk__in=list(item_ids)).select_related("warehouse", "variant")
     return {item.pk: ItemRef.of(item) for item in items}
-
-
-def variant_units(variant_ids: Iterable[int]) -> dict[int, Variant]:
-    return Variant.objects.in_bulk(list(variant_ids))

@@ -11,16 +11,19 @@ Expired reservations stop counting at once: reserving and reading availability r
 reservations of the items they touch first, and the beat task sweeps the rest.
 """
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.models import Variant
+from catalog import selectors as catalog
 from core.errors import InvalidInput
 from events.contracts import quantity
 from inventory.errors import (
@@ -39,6 +42,9 @@ from inventory.services.levels import ItemRef
 from inventory.services.stock import active_warehouse
 from inventory.signals import inventory_released, inventory_reserved
 from proto.events.v1 import inventory_pb2
+
+if TYPE_CHECKING:
+    from catalog.models import Variant
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +79,7 @@ def _wanted(lines: Sequence[tuple[int, object]]) -> tuple[dict[int, Decimal], di
     """The requested quantity per variant (repeated variants add up), checked against the variant."""
     if not lines:
         raise InvalidInput("A reservation needs at least one line.", fields={"lines": ["At least one line."]})
-    variants = Variant.objects.in_bulk([variant_id for variant_id, _ in lines])
+    variants = catalog.variants_by_ids(variant_id for variant_id, _ in lines)
     wanted: dict[int, Decimal] = {}
     for index, (variant_id, amount) in enumerate(lines):
         variant = variants.get(variant_id)

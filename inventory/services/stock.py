@@ -5,29 +5,33 @@ Each function is one transaction that moves counters only through `levels.move` 
 UPDATE per item, items in id order), writes the ledger and sends `inventory.adjusted` in it.
 """
 
+from __future__ import annotations
+
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.models import Variant
 from core.errors import InvalidInput, StaleVersion
 from inventory.errors import (
     BelowReserved,
     NotEnoughOnHand,
     StockItemNotFound,
-    VariantNotFound,
     WarehouseInactive,
-    WarehouseNotFound,
     shown,
 )
 from inventory.models import MovementReason, StockItem, Warehouse
+from inventory.selectors import warehouse_by_code
 from inventory.services import levels
 from inventory.services.levels import ItemRef
+
+if TYPE_CHECKING:
+    from catalog.models import Variant
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +40,6 @@ ADJUSTMENT_REASONS = (MovementReason.ADJUSTMENT, MovementReason.WASTE, MovementR
 
 
 # --- warehouses ---------------------------------------------------------------------------------
-
-
-def warehouse_by_code(code: str) -> Warehouse:
-    warehouse = Warehouse.objects.filter(code=str(code).strip()).first()
-    if warehouse is None:
-        raise WarehouseNotFound(f"There is no warehouse {code!r}.", fields={"warehouse": ["No such warehouse."]})
-    return warehouse
 
 
 def active_warehouse(code: str) -> Warehouse:
@@ -77,18 +74,6 @@ def save_warehouse(*, code: str, name: str, is_active: bool = True, pk: int | No
 # --- stock items --------------------------------------------------------------------------------
 
 
-def variant_by(*, variant_id: int | None = None, sku: str | None = None) -> Variant:
-    variant = None
-    if variant_id is not None:
-        variant = Variant.objects.filter(pk=variant_id).first()
-    elif sku:
-        variant = Variant.objects.filter(sku=sku.strip()).first()
-    if variant is None:
-        raise VariantNotFound(f"There is no variant {variant_id if variant_id is not None else sku!r}.",
-                              fields={"variant" if variant_id is not None else "sku": ["No such variant."]})
-    return variant
-
-
 def ensure_stock_item(warehouse: Warehouse, variant: Variant) -> ItemRef:
     """The stock item of the variant in the warehouse, created empty when missing (safe against a
     concurrent creation: the unique constraint decides, the loser reads the winner's row)."""
@@ -110,12 +95,18 @@ def _item(warehouse_code: str, variant: Variant) -> ItemRef:
 
 
 def receive_stock(*, warehouse_code: str, variant: Variant, quantity: object, reference: str = "", note: str = "",
-                  actor_id: int | None = None) -> tuple[ItemRef, levels.Levels]:
-    """Goods arrived: on-hand grows by the quantity (the item is created on its first receipt)."""
+                  actor_id: int | None = None, expected_version: int | None = None) -> tuple[ItemRef, levels.Levels]:
+    """Goods arrived: on-hand grows by the quantity (the item is created on its first receipt).
+
+    With `expected_version` (warehouse systems that read the item first) the receipt applies only
+    to that version of an existing item: the row stays locked until the receipt commits, so the
+    version cannot move in between."""
     warehouse = warehouse_by_code(warehouse_code)
     qty = levels.clean_quantity(quantity, unit=variant.unit)
     now = timezone.now()
     with transaction.atomic():
+        if expected_version is not None:
+            _expect_version(warehouse, variant, expected_version)
         item = ensure_stock_item(warehouse, variant)
         after = levels.move(item.id, on_hand=qty, now=now)
         assert after is not None  # rows are never deleted while anything refers to them
@@ -127,6 +118,14 @@ def receive_stock(*, warehouse_code: str, variant: Variant, quantity: object, re
     logger.info("inventory: received %s %s of %s at %s (%s)", shown(qty), item.unit, item.sku, item.warehouse_code,
                 reference or "-")
     return item, after
+
+
+def _expect_version(warehouse: Warehouse, variant: Variant, expected: int) -> None:
+    current = (StockItem.objects.select_for_update().filter(warehouse=warehouse, variant=variant)
+               .values_list("version", flat=True).first())
+    if current != expected:
+        raise StaleVersion(f"The stock of {variant.sku} at {warehouse.code} is at version {current or 'none'}, not "
+                           f"{expected}; reload and try again.", current_version=current)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from catalog.models import Category, Product, Variant
 from events.contracts import unpack_envelope
 from events.models import OutboxEvent
 from inventory.models import StockItem, Warehouse
-from inventory.services import find_ledger_drift, receive_stock, save_warehouse
+from inventory.selectors import find_ledger_drift
+from inventory.services import receive_stock, save_warehouse
 
 _numbers = itertools.count(1)
 

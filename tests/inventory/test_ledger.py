@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from inventory.models import StockItem, StockMovement
-from inventory.services import find_ledger_drift, reserve_stock
+from inventory.selectors import find_ledger_drift
+from inventory.services import reserve_stock
 from inventory.tasks import check_stock_ledger
 from tests.inventory.helpers import make_variant, stocked
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inventory.services import find_ledger_drift
+from inventory.selectors import find_ledger_drift
 
 
 class Command(BaseCommand):

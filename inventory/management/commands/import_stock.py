@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import User
+from accounts.selectors import user_id_by_email
 from core.errors import DomainError
 from inventory.management.progress import ProgressBar
 from inventory.services import import_stock
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not a file.")
         actor_id = None
         if options["user"]:
-            actor_id = User.objects.filter(email__iexact=options["user"]).values_list("pk", flat=True).first()
+            actor_id = user_id_by_email(options["user"])
             if actor_id is None:
                 raise CommandError(f"There is no user {options['user']!r}.")
         label = "skipped" if options["partial"] else "bad row"
