@@ -47,8 +47,10 @@ def quantity_text(value: Decimal) -> str:
 
 def quantize_quantity(value: Decimal) -> Decimal:
     """To three places, however large (a database value, a checked input)."""
-    digits = max(28, value.adjusted() + PLACES + 2)  # quantize refuses results wider than the context
-    return value.quantize(MILLI, context=Context(prec=digits))
+    if value.adjusted() < 20:  # fits any sane context: the common case, kept fast
+        return value.quantize(MILLI)
+    # quantize refuses results wider than the context
+    return value.quantize(MILLI, context=Context(prec=value.adjusted() + PLACES + 2))
 
 
 def as_quantity(value: object) -> Decimal:
