@@ -9,8 +9,8 @@ from typing import Any
 from catalog import services
 from catalog.models import Brand, Category, Product, Variant
 from catalog.units import Unit
+from core.money import default_currency
 
-CURRENCY = "EUR"
 IMAGES = "https://images.example.com/demo"
 
 # slug: (name, parent slug or None, position)
@@ -34,7 +34,7 @@ def _v(sku: str, name: str, price: str, unit: str = Unit.PIECE, step: str = "1",
        weight: str | None = None, barcode: str | None = None) -> dict[str, Any]:
     return {"sku": sku, "name": name, "price": Decimal(price), "unit": unit, "step": Decimal(step),
             "compare_at_price": Decimal(compare_at) if compare_at else None,
-            "weight_kg": Decimal(weight) if weight else None, "barcode": barcode, "currency": CURRENCY}
+            "weight_kg": Decimal(weight) if weight else None, "barcode": barcode, "currency": default_currency()}
 
 
 KG = Unit.KILOGRAM

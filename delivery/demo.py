@@ -4,6 +4,7 @@ couriers. Safe to load again: records are matched by their natural keys."""
 from datetime import time
 from decimal import Decimal
 
+from core.money import default_currency
 from delivery.models import Courier, PostalCodeMatch, SlotTemplate, Zone, ZonePostalCode
 from delivery.services.slots import generate_slots
 
@@ -22,7 +23,7 @@ DEMO_WAREHOUSE = "demo-store"  # inventory's demo dark store picks both zones' o
 def load() -> list[str]:
     for code, name, fee, free_over, minimum, postal_codes in ZONES:
         zone, _ = Zone.objects.get_or_create(code=code, defaults={
-            "name": name, "time_zone": "Europe/Berlin", "currency": "EUR", "delivery_fee": Decimal(fee),
+            "name": name, "time_zone": "Europe/Berlin", "currency": default_currency(), "delivery_fee": Decimal(fee),
             "free_delivery_threshold": Decimal(free_over), "minimum_order": Decimal(minimum),
             "warehouse_code": DEMO_WAREHOUSE})
         if not zone.warehouse_code:  # loaded before zones had a warehouse

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.money import default_currency
+
 ZERO = Decimal("0.00")
 
 
@@ -25,7 +27,7 @@ class Zone(models.Model):
     name = models.CharField(max_length=120)
     time_zone = models.CharField(max_length=64, default=default_time_zone,
                                  help_text="IANA name; slot templates are wall-clock times in it")
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(max_length=3, default=default_currency)
     delivery_fee = models.DecimalField(max_digits=10, decimal_places=2)
     free_delivery_threshold = models.DecimalField(
         max_digits=10, decimal_places=2, null=True, blank=True,

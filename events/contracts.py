@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from google.protobuf.message import DecodeError, Message
 
+from core.money import amount_text, check_currency, parse_amount
 from proto.events.v1 import inventory_pb2, orders_pb2, payments_pb2, users_pb2
 from proto.events.v1.common_pb2 import Money, Quantity
 from proto.events.v1.envelope_pb2 import EventEnvelope
@@ -38,8 +39,6 @@ EVENT_TYPES: dict[str, type[Message]] = {
     "user.registered": users_pb2.UserRegistered,
     "user.updated": users_pb2.UserUpdated,
 }
-
-CENT = Decimal("0.01")
 
 
 class UnknownEventType(ValueError):
@@ -126,14 +125,10 @@ def unpack_envelope(data: bytes) -> tuple[EventEnvelope, Message]:
 
 def money(amount: Decimal, currency: str) -> Money:
     """Money with exactly two decimals; refuses floats and sub-cent amounts rather than round them."""
-    if not isinstance(amount, Decimal) or not amount.is_finite():
+    if not isinstance(amount, Decimal):
         raise ValueError(f"money needs a finite Decimal amount, not {amount!r}")
-    cents = amount.quantize(CENT)
-    if cents != amount:
-        raise ValueError(f"{amount} has more than two decimals")
-    if not (len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()):
-        raise ValueError(f"currency must be an ISO 4217 code like 'EUR', not {currency!r}")
-    return Money(currency=currency, amount=f"{cents.copy_abs() if cents.is_zero() else cents:f}")
+    text = amount_text(parse_amount(amount))
+    return Money(currency=check_currency(currency), amount=text)
 
 
 def decimal_from_money(m: Money) -> Decimal:

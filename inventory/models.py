@@ -18,13 +18,6 @@ from django.utils import timezone
 ZERO = Decimal("0.000")
 # Up to 99,999,999,999.999: grams and millilitres of items sold by weight or volume.
 QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
-MILLI = Decimal("0.001")
-
-
-def as_decimal(value: object) -> Decimal:
-    """A quantity as read from the database or raw SQL: SQLite (the embedded run) hands numbers
-    back as int/float, Postgres as Decimal."""
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(MILLI)
 
 
 class Warehouse(models.Model):

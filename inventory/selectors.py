@@ -18,8 +18,9 @@ from django.db.models import DecimalField as DecimalOutput
 from django.db.models import ExpressionWrapper, F, QuerySet
 
 from catalog import selectors as catalog
+from core.quantities import as_quantity
 from inventory.errors import VariantNotFound, WarehouseNotFound
-from inventory.models import Reservation, ReservationState, StockItem, Warehouse, as_decimal
+from inventory.models import Reservation, ReservationState, StockItem, Warehouse
 
 if TYPE_CHECKING:
     from catalog.models import Variant
@@ -136,8 +137,8 @@ def find_ledger_drift(warehouse_code: str | None = None) -> list[Drift]:
     labels = {pk: (code, sku) for pk, code, sku in StockItem.objects.filter(pk__in=[row[0] for row in rows])
               .values_list("pk", "warehouse__code", "variant__sku")}
     drifts = [Drift(stock_item_id=row[0], warehouse_code=labels[row[0]][0], sku=labels[row[0]][1],
-                    on_hand=as_decimal(row[1]), ledger_on_hand=as_decimal(row[2]), reserved=as_decimal(row[3]),
-                    ledger_reserved=as_decimal(row[4])) for row in rows]
+                    on_hand=as_quantity(row[1]), ledger_on_hand=as_quantity(row[2]), reserved=as_quantity(row[3]),
+                    ledger_reserved=as_quantity(row[4])) for row in rows]
     for drift in drifts:
         logger.error("inventory: ledger drift: %s", drift.describe())
     if not drifts:

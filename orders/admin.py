@@ -17,6 +17,8 @@ from django.utils.html import format_html_join
 
 from core.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import DomainError
+from core.money import format_money
+from core.quantities import quantity_text
 from orders.models import ActorKind, Cart, CartLine, Order, OrderHistory, OrderLine, PurchaseLimit, Substitution
 from orders.services import lifecycle, picking
 
@@ -28,13 +30,7 @@ ADMIN_CANCEL_REASON = "cancelled in the admin"
 
 def shown(quantity: Decimal | None) -> str:
     """A quantity as people write it (3, 1.25), or a dash when there is none."""
-    if quantity is None:
-        return "-"
-    return f"{quantity.normalize():f}" if quantity else "0"
-
-
-def money(amount: Decimal | None, currency: str) -> str:
-    return "-" if amount is None else f"{amount} {currency}"
+    return "-" if quantity is None else quantity_text(quantity)
 
 
 def staff_member(request: HttpRequest) -> "User":
@@ -157,11 +153,11 @@ class OrderAdmin(admin.ModelAdmin[Order]):
 
     @admin.display(description="total", ordering="total")
     def total_shown(self, obj: Order) -> str:
-        return money(obj.total, obj.currency)
+        return format_money(obj.total, obj.currency)
 
     @admin.display(description="final total", ordering="final_total")
     def final_total_shown(self, obj: Order) -> str:
-        return money(obj.final_total, obj.currency)
+        return format_money(obj.final_total, obj.currency)
 
     @admin.display(description="slot window", ordering="slot_starts_at")
     def slot_window(self, obj: Order) -> str:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db.models import F
 from django.utils import timezone
 
+from core.money import is_currency
 from reports.models import DailySales
 
 
@@ -20,7 +21,7 @@ class InvalidSalesFigure(ValueError):
 def _check(total: Decimal, currency: str) -> None:
     if total < 0:
         raise InvalidSalesFigure(f"an order total cannot be negative: {total}")
-    if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+    if not is_currency(currency):
         raise InvalidSalesFigure(f"not a currency code: {currency!r}")
 
 

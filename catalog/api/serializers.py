@@ -9,10 +9,8 @@ from rest_framework import serializers
 
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from catalog.selectors import SORTS, category_ancestors, parse_attribute_filter
-from core.api.serializers import StrictFieldsMixin
-
-MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
-QUANTITY: dict[str, Any] = {"max_digits": 8, "decimal_places": 3, "coerce_to_string": True, "normalize_output": True}
+from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
+from core.money import amount_text
 
 
 class CategoryRefSerializer(serializers.ModelSerializer[Category]):
@@ -44,10 +42,10 @@ class ImageSerializer(serializers.ModelSerializer[ProductImage]):
 
 
 class VariantSerializer(serializers.ModelSerializer[Variant]):
-    price = serializers.DecimalField(**MONEY, help_text="Per `unit`.")
-    compare_at_price = serializers.DecimalField(**MONEY, allow_null=True, help_text="Former price, if on offer.")
-    step = serializers.DecimalField(**QUANTITY, help_text="Order in multiples of this (e.g. 0.1 kg).")
-    weight_kg = serializers.DecimalField(**QUANTITY, allow_null=True)
+    price = money_field(help_text="Per `unit`.")
+    compare_at_price = money_field(allow_null=True, help_text="Former price, if on offer.")
+    step = quantity_field(max_digits=8, help_text="Order in multiples of this (e.g. 0.1 kg).")
+    weight_kg = quantity_field(max_digits=8, allow_null=True)
 
     class Meta:
         model = Variant
@@ -81,7 +79,7 @@ class ProductListSerializer(serializers.ModelSerializer[Product]):
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="Cheapest active variant, two decimals."))
     def get_price_from(self, product: Product) -> str | None:
         cheapest = _cheapest(product)
-        return f"{cheapest.price:.2f}" if cheapest else None
+        return amount_text(cheapest.price) if cheapest else None
 
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="Currency of `price_from`."))
     def get_currency(self, product: Product) -> str | None:

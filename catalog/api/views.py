@@ -29,6 +29,7 @@ from catalog.cache import cached_body
 from catalog.models import Variant
 from core.api.pagination import PageNumberPagination
 from core.api.permissions import ModelPermissions
+from core.money import amount_text
 
 CACHE_HEADER = "X-Cache"
 FILTERS = frozenset(ProductQuerySerializer().fields)
@@ -89,9 +90,9 @@ class ProductListView(APIView):
         if params.get("brand"):
             canonical["brand"] = ",".join(sorted(set(params["brand"])))
         if params.get("price_min") is not None:
-            canonical["price_min"] = f"{params['price_min']:.2f}"
+            canonical["price_min"] = amount_text(params["price_min"])
         if params.get("price_max") is not None:
-            canonical["price_max"] = f"{params['price_max']:.2f}"
+            canonical["price_max"] = amount_text(params["price_max"])
         if params.get("attr"):
             canonical["attr"] = sorted({f"{key}:{_attr_text(value)}" for key, value in params["attr"]})
         if params.get("sort"):

@@ -17,6 +17,7 @@ from catalog import cache
 from catalog.models import Brand, Category, Product
 from catalog.selectors import ATTRIBUTE_KEY
 from core.errors import InvalidInput, NotFound, StaleVersion
+from core.money import InvalidAmount, parse_amount, shop_currencies
 
 M = TypeVar("M", bound=models.Model)
 
@@ -138,15 +139,20 @@ def gtin_is_valid(code: str) -> bool:
 
 
 def clean_money(value: Any, field: str) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+    """A price: a Decimal (what forms and serializers give) in whole cents, not negative."""
+    try:
+        amount = parse_amount(value) if isinstance(value, Decimal) else None
+    except InvalidAmount:
+        amount = None
+    if amount is None or amount < 0:
         raise InvalidInput(fields={field: ["Must be an amount of at least 0 with at most two decimals."]})
-    return value
+    return amount
 
 
 def clean_currency(value: str) -> str:
     code = (value or "").strip().upper()
-    if code not in settings.CATALOG_CURRENCIES:
-        raise InvalidInput(fields={"currency": [f"The shop sells in {', '.join(settings.CATALOG_CURRENCIES)}."]})
+    if code not in shop_currencies():
+        raise InvalidInput(fields={"currency": [f"The shop sells in {', '.join(shop_currencies())}."]})
     return code
 
 

@@ -23,6 +23,7 @@ from catalog.services._common import (
 )
 from catalog.units import Unit
 from core.errors import InvalidInput, NotFound
+from core.quantities import QuantityRefused, clean_quantity
 
 PRODUCT_FIELDS = ("name", "slug", "description", "brand", "category", "attributes", "is_active")
 VARIANT_FIELDS = ("sku", "barcode", "name", "price", "compare_at_price", "currency", "unit", "step", "weight_kg",
@@ -136,8 +137,11 @@ def _clean_variant(values: dict[str, Any], current: Variant | None = None) -> di
         if unit not in Unit.values:
             raise InvalidInput(fields={"unit": [f"One of {', '.join(Unit.values)}."]})
         step = value("step", Decimal("1"))
-        finite = isinstance(step, Decimal) and step.is_finite()
-        if not finite or step <= 0 or step != step.quantize(Decimal("0.001")):
+        try:  # a Decimal (what forms and serializers give) more than 0, to the gram
+            valid = isinstance(step, Decimal) and bool(clean_quantity(step, maximum=None))
+        except QuantityRefused:
+            valid = False
+        if not valid:
             raise InvalidInput(fields={"step": ["A positive quantity with at most three decimals."]})
         if unit == Unit.PIECE and step != 1:
             raise InvalidInput(fields={"step": ["Pieces are sold one by one: the step is 1."]})

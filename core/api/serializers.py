@@ -8,6 +8,18 @@ from rest_framework import serializers
 NOT_ALLOWED = "This field is not allowed."
 
 
+def money_field(*, max_digits: int = 12, **kwargs: Any) -> serializers.DecimalField:
+    """An amount as the API writes it (core.money): a string with exactly two decimals, next to its
+    currency. `max_digits` follows the column it comes from."""
+    return serializers.DecimalField(max_digits=max_digits, decimal_places=2, coerce_to_string=True, **kwargs)
+
+
+def quantity_field(*, max_digits: int = 12, **kwargs: Any) -> serializers.DecimalField:
+    """A quantity (core.quantities) as people write it: "0.1", "3", no padding to three places."""
+    return serializers.DecimalField(max_digits=max_digits, decimal_places=3, coerce_to_string=True,
+                                    normalize_output=True, **kwargs)
+
+
 class StrictFieldsMixin:
     """Refuse fields the serializer does not declare, instead of silently dropping them.
 

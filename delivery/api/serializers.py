@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from core.api.serializers import money_field
 from delivery.models import DeliverySlot, HoldState, Shipment, ShipmentHistory, ShipmentStatus, SlotHold
 from delivery.selectors import UNAVAILABLE_MESSAGES, SlotAvailability, fill_rate
 from delivery.services.shipments import TRANSITIONS
@@ -13,8 +14,7 @@ from delivery.services.shipments import TRANSITIONS
 MAX_DAYS = 14
 
 
-def money_field(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True, **kwargs)
+MONEY_DIGITS = 10  # the zone and slot columns' width
 
 
 class StrictSerializer(serializers.Serializer[Any]):
@@ -36,7 +36,8 @@ class SlotQuerySerializer(serializers.Serializer[Any]):
     address = serializers.IntegerField(required=False, help_text="one of your addresses (signed in)")
     date = serializers.DateField(required=False, help_text="only the slots of this day (zone's local date)")
     days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DAYS)
-    subtotal = money_field(required=False, min_value=0, help_text="the cart's subtotal, for free delivery")
+    subtotal = money_field(max_digits=MONEY_DIGITS, required=False, min_value=0,
+                           help_text="the cart's subtotal, for free delivery")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "postal_code" not in attrs and "address" not in attrs:
@@ -51,9 +52,9 @@ class ZoneSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     time_zone = serializers.CharField()
     currency = serializers.CharField()
-    delivery_fee = money_field()
-    free_delivery_threshold = money_field(allow_null=True)
-    minimum_order = money_field()
+    delivery_fee = money_field(max_digits=MONEY_DIGITS)
+    free_delivery_threshold = money_field(max_digits=MONEY_DIGITS, allow_null=True)
+    minimum_order = money_field(max_digits=MONEY_DIGITS)
 
 
 class ResolutionSerializer(serializers.Serializer[Any]):
@@ -72,8 +73,9 @@ class SlotAvailabilitySerializer(serializers.Serializer[Any]):
     cutoff_at = serializers.DateTimeField(source="slot.cutoff_at", help_text="holds and orders close then")
     capacity = serializers.IntegerField(source="slot.capacity")
     remaining = serializers.IntegerField()
-    fee = money_field(help_text="delivery fee in this slot, after free delivery for the given subtotal")
-    fee_premium = money_field(source="slot.fee_premium")
+    fee = money_field(max_digits=MONEY_DIGITS,
+                      help_text="delivery fee in this slot, after free delivery for the given subtotal")
+    fee_premium = money_field(max_digits=MONEY_DIGITS, source="slot.fee_premium")
     currency = serializers.CharField()
     available = serializers.BooleanField()
     unavailable_reason = serializers.CharField(allow_null=True, help_text="slot_closed, slot_past_cutoff or slot_full")

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import selectors as catalog
+from core.quantities import as_quantity
 from inventory.errors import OutOfStock, ReservationNotActive, Shortage, VariantNotFound
 from inventory.models import (
     ZERO,
@@ -141,11 +142,11 @@ def _takes(reservation_id: int, picked: Mapping[int, Decimal] | None) -> list[_T
     lines = list(ReservationLine.objects.filter(reservation_id=reservation_id).order_by("stock_item_id"))
     refs = levels.item_refs(line.stock_item_id for line in lines)
     if picked is None:
-        return [_Take(refs[line.stock_item_id], levels.as_decimal(line.quantity), levels.as_decimal(line.quantity))
+        return [_Take(refs[line.stock_item_id], as_quantity(line.quantity), as_quantity(line.quantity))
                 for line in lines]
     wanted, variants = _clean_picked(picked)
     takes = [_Take(refs[line.stock_item_id], wanted.get(refs[line.stock_item_id].variant_id, ZERO),
-                   levels.as_decimal(line.quantity)) for line in lines]
+                   as_quantity(line.quantity)) for line in lines]
     held = {take.item.variant_id for take in takes}
     # A substitute picked as 0 moves nothing, so it needs no stock item either.
     substitutes = {variant_id: qty for variant_id, qty in wanted.items() if variant_id not in held and qty}

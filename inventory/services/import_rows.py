@@ -16,9 +16,10 @@ from typing import Any, BinaryIO
 
 from catalog import selectors as catalog
 from core.errors import DomainError
+from core.quantities import MAX_QUANTITY, as_quantity
 from inventory.errors import FileRejected
 from inventory.models import StockItem, Warehouse
-from inventory.services.levels import MAX_QUANTITY, as_decimal, clean_quantity
+from inventory.services.levels import clean_quantity
 
 COLUMNS = ("warehouse", "sku", "quantity", "mode")
 REQUIRED = ("warehouse", "sku", "quantity")
@@ -184,7 +185,7 @@ def validate_chunk(rows: list[RawRow], warehouses: dict[str, tuple[int, str]]) -
     variants = catalog.variant_ids_and_units_by_sku(skus)
     warehouse_ids = {warehouses[row.warehouse][0] for row in rows if row.warehouse in warehouses}
     variant_ids = {pk for pk, _ in variants.values()}
-    items = {(w, v): ItemState(pk, as_decimal(on_hand), as_decimal(reserved), as_decimal(threshold))
+    items = {(w, v): ItemState(pk, as_quantity(on_hand), as_quantity(reserved), as_quantity(threshold))
              for pk, w, v, on_hand, reserved, threshold in StockItem.objects.filter(
                  warehouse_id__in=warehouse_ids, variant_id__in=variant_ids).values_list(
                  "pk", "warehouse_id", "variant_id", "on_hand", "reserved", "low_stock_threshold")}

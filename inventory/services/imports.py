@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput
+from core.quantities import as_quantity
 from inventory import cache
 from inventory.models import ImportBatch, MovementReason, StockItem
 from inventory.services import levels
@@ -221,8 +222,8 @@ def _stock_items(rows: list[ValidRow]) -> dict[tuple[int, int], ItemState]:
                 warehouse_id__in={w for w, _ in missing}, variant_id__in={v for _, v in missing}).values_list(
                 "pk", "warehouse_id", "variant_id", "on_hand", "reserved", "low_stock_threshold"):
             if (w, v) in missing:
-                items[(w, v)] = ItemState(pk, levels.as_decimal(on_hand), levels.as_decimal(reserved),
-                                          levels.as_decimal(threshold))
+                items[(w, v)] = ItemState(pk, as_quantity(on_hand), as_quantity(reserved),
+                                          as_quantity(threshold))
     return items
 
 

@@ -14,15 +14,14 @@ from decimal import Decimal
 
 from django.db import connection
 
-from catalog.units import Unit
+from core import quantities
+from core.quantities import MAX_QUANTITY, as_quantity
 from events.contracts import quantity
 from inventory import cache
 from inventory.errors import InvalidQuantity
-from inventory.models import MILLI, ZERO, StockItem, StockMovement, as_decimal
+from inventory.models import ZERO, StockItem, StockMovement
 from inventory.signals import inventory_adjusted, inventory_low_stock
 from proto.events.v1 import inventory_pb2
-
-MAX_QUANTITY = Decimal("99999999999.999")
 
 
 @dataclass(frozen=True)
@@ -56,29 +55,12 @@ class Levels:
 
 def clean_quantity(value: object, *, unit: str, field: str = "quantity", allow_zero: bool = False,
                    step: Decimal | None = None) -> Decimal:
-    """A quantity of stock: a finite decimal, pieces whole, weights and volumes to the gram or
-    millilitre; with `step`, a multiple of it (what a customer may order)."""
-
-    def refuse(reason: str) -> InvalidQuantity:
-        return InvalidQuantity(f"{field} {value}: {reason}", fields={field: [reason]})
-
+    """A quantity of stock (core.quantities' rules, MAX_QUANTITY at most); with `step`, a multiple
+    of it (what a customer may order). Refused as InvalidQuantity naming the field and the value."""
     try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except ArithmeticError:
-        raise refuse("not a number (use a dot for decimals)") from None
-    if not number.is_finite():
-        raise refuse("must be a finite number")
-    if number < 0 or (number == 0 and not allow_zero):
-        raise refuse("must not be negative" if allow_zero else "must be more than 0")
-    if number > MAX_QUANTITY:
-        raise refuse(f"must be at most {MAX_QUANTITY}")
-    if unit == Unit.PIECE and number != number.to_integral_value():
-        raise refuse("items sold by the piece are counted in whole numbers")
-    if number != number.quantize(MILLI):
-        raise refuse("at most three decimals (grams, millilitres)")
-    if step is not None and number % step != 0:
-        raise refuse(f"must be a multiple of {step.normalize():f} {unit}")
-    return number.quantize(MILLI)
+        return quantities.clean_quantity(value, unit=unit, step=step, allow_zero=allow_zero, maximum=MAX_QUANTITY)
+    except quantities.QuantityRefused as exc:
+        raise InvalidQuantity(f"{field} {value}: {exc.reason}", fields={field: [exc.reason]}) from None
 
 
 # CASTs: SQLite (the embedded run) binds decimals as text, which never compares equal to a number.
@@ -106,7 +88,7 @@ def move(item_id: int, *, on_hand: Decimal = ZERO, reserved: Decimal = ZERO, now
         row = cursor.fetchone()
     if row is None:
         return None
-    return Levels(on_hand=as_decimal(row[0]), reserved=as_decimal(row[1]), threshold=as_decimal(row[2]),
+    return Levels(on_hand=as_quantity(row[0]), reserved=as_quantity(row[1]), threshold=as_quantity(row[2]),
                   version=int(row[3]))
 
 
@@ -114,7 +96,7 @@ def current_levels(item_ids: Iterable[int]) -> dict[int, Levels]:
     """The counters of these items as committed now (a plain read: no lock)."""
     rows = StockItem.objects.filter(pk__in=list(item_ids)).values_list("pk", "on_hand", "reserved",
                                                                        "low_stock_threshold", "version")
-    return {pk: Levels(on_hand=as_decimal(on_hand), reserved=as_decimal(reserved), threshold=as_decimal(threshold),
+    return {pk: Levels(on_hand=as_quantity(on_hand), reserved=as_quantity(reserved), threshold=as_quantity(threshold),
                        version=int(version)) for pk, on_hand, reserved, threshold, version in rows}
 
 

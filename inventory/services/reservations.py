@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from catalog import selectors as catalog
 from core.errors import InvalidInput
+from core.quantities import as_quantity
 from events.contracts import quantity
 from inventory.errors import (
     OutOfStock,
@@ -148,7 +149,7 @@ def _held_by_owner(owner_type: str, owner_id: str) -> dict[int, Decimal]:
     for item_id, qty in ReservationLine.objects.filter(
             reservation__owner_type=owner_type, reservation__owner_id=owner_id,
             reservation__state=ReservationState.ACTIVE).values_list("stock_item_id", "quantity"):
-        held[item_id] = held.get(item_id, levels.ZERO) + levels.as_decimal(qty)
+        held[item_id] = held.get(item_id, levels.ZERO) + as_quantity(qty)
     return held
 
 

@@ -1,30 +1,16 @@
 """Shapes of the orders API: carts, checkout summaries and orders (customer and staff), and the
 inputs each write accepts (strict: an unknown field is a 400 naming it)."""
 
-from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
-from catalog.api.serializers import MONEY
-from core.api.serializers import StrictFieldsMixin
+from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
 from delivery.api.serializers import TrackingSerializer
 from orders.models import Order, OrderHistory, OrderLine, OrderStatus, Substitution
 from orders.services import lifecycle, picking
 from orders.services.cart import PricedCart, PricedLine
 from orders.services.checkout import Checkout
-
-QUANTITY: dict[str, Any] = {"max_digits": 12, "decimal_places": 3, "coerce_to_string": True,
-                            "normalize_output": True}
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _quantity(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value.normalize():f}"
-
 
 # --- Cart and checkout ---------------------------------------------------------------------------
 
@@ -34,11 +20,11 @@ class CartLineSerializer(serializers.Serializer[PricedLine]):
     sku = serializers.CharField(source="line.variant.sku")
     name = serializers.CharField()
     unit = serializers.CharField(source="line.variant.unit")
-    quantity = serializers.DecimalField(source="line.quantity", **QUANTITY)
-    unit_price = serializers.DecimalField(**MONEY, help_text="the catalog's price now, per unit")
-    line_total = serializers.DecimalField(source="total", **MONEY)
-    price_changed_from = serializers.DecimalField(**MONEY, allow_null=True,
-                                                  help_text="the price you last saw, when it changed since")
+    quantity = quantity_field(source="line.quantity")
+    unit_price = money_field(help_text="the catalog's price now, per unit")
+    line_total = money_field(source="total")
+    price_changed_from = money_field(allow_null=True,
+                                     help_text="the price you last saw, when it changed since")
     substitution = serializers.ChoiceField(source="line.substitution", choices=Substitution.choices)
     substitute_variant = serializers.IntegerField(source="line.substitute_variant_id", allow_null=True)
     problems = serializers.ListField(child=serializers.CharField(), help_text="why the line cannot be ordered as is")
@@ -49,7 +35,7 @@ class CartSerializer(serializers.Serializer[PricedCart]):
     version = serializers.IntegerField(source="cart.version")
     currency = serializers.CharField(source="summary.currency")
     lines = CartLineSerializer(many=True)
-    subtotal = serializers.DecimalField(source="summary.subtotal", **MONEY)
+    subtotal = money_field(source="summary.subtotal")
     can_check_out = serializers.SerializerMethodField()
 
     def get_can_check_out(self, obj: PricedCart) -> bool:
@@ -78,8 +64,8 @@ class CheckoutInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 class PlaceOrderInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     payment_gateway = serializers.CharField(max_length=32)
     payment_method = serializers.CharField(max_length=255, help_text="the gateway's token for the card or wallet")
-    expected_total = serializers.DecimalField(**MONEY, required=False,
-                                              help_text="the total you agreed to; refused with 409 if it changed")
+    expected_total = money_field(required=False,
+                                 help_text="the total you agreed to; refused with 409 if it changed")
 
 
 class CheckoutSerializer(serializers.Serializer[Checkout]):
@@ -90,13 +76,13 @@ class CheckoutSerializer(serializers.Serializer[Checkout]):
     slot = serializers.SerializerMethodField()
     currency = serializers.CharField(source="priced.summary.currency")
     lines = CartLineSerializer(source="priced.lines", many=True)
-    subtotal = serializers.DecimalField(source="priced.summary.subtotal", **MONEY)
-    delivery_fee = serializers.DecimalField(source="priced.summary.delivery_fee", **MONEY)
-    total = serializers.DecimalField(source="priced.summary.total", **MONEY)
-    authorized_amount = serializers.DecimalField(
-        source="priced.summary.authorized_amount", **MONEY,
+    subtotal = money_field(source="priced.summary.subtotal")
+    delivery_fee = money_field(source="priced.summary.delivery_fee")
+    total = money_field(source="priced.summary.total")
+    authorized_amount = money_field(
+        source="priced.summary.authorized_amount",
         help_text="held on your card: the total plus a margin for weighed items; you pay what is picked")
-    minimum_order = serializers.DecimalField(source="zone.minimum_order", **MONEY, allow_null=True, default=None)
+    minimum_order = money_field(source="zone.minimum_order", allow_null=True, default=None)
 
     def get_slot(self, obj: Checkout) -> dict[str, Any] | None:
         if obj.slot is None:
@@ -109,14 +95,14 @@ class CheckoutSerializer(serializers.Serializer[Checkout]):
 
 class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     variant = serializers.IntegerField(source="variant_id")
-    unit_price = serializers.DecimalField(**MONEY)
-    quantity = serializers.DecimalField(**QUANTITY)
-    line_total = serializers.DecimalField(**MONEY)
+    unit_price = money_field()
+    quantity = quantity_field()
+    line_total = money_field()
     substitute_variant = serializers.IntegerField(source="substitute_variant_id", allow_null=True)
-    picked_quantity = serializers.DecimalField(**QUANTITY, allow_null=True)
+    picked_quantity = quantity_field(allow_null=True)
     picked_variant = serializers.IntegerField(source="picked_variant_id", allow_null=True)
-    picked_unit_price = serializers.DecimalField(**MONEY, allow_null=True)
-    final_line_total = serializers.DecimalField(**MONEY, allow_null=True)
+    picked_unit_price = money_field(allow_null=True)
+    final_line_total = money_field(allow_null=True)
     change = serializers.SerializerMethodField(help_text="substituted, not_available, short, lighter or heavier")
 
     class Meta:
@@ -138,8 +124,8 @@ class OrderHistorySerializer(serializers.ModelSerializer[OrderHistory]):
 class OrderSummarySerializer(serializers.ModelSerializer[Order]):
     number = serializers.CharField()
     status_display = serializers.CharField(source="get_status_display")
-    total = serializers.DecimalField(**MONEY)
-    final_total = serializers.DecimalField(**MONEY, allow_null=True)
+    total = money_field()
+    final_total = money_field(allow_null=True)
 
     class Meta:
         model = Order
@@ -148,11 +134,11 @@ class OrderSummarySerializer(serializers.ModelSerializer[Order]):
 
 
 class OrderSerializer(OrderSummarySerializer):
-    subtotal = serializers.DecimalField(**MONEY)
-    delivery_fee = serializers.DecimalField(**MONEY)
-    authorized_amount = serializers.DecimalField(**MONEY)
-    final_subtotal = serializers.DecimalField(**MONEY, allow_null=True)
-    refunded_amount = serializers.DecimalField(**MONEY)
+    subtotal = money_field()
+    delivery_fee = money_field()
+    authorized_amount = money_field()
+    final_subtotal = money_field(allow_null=True)
+    refunded_amount = money_field()
     lines = OrderLineSerializer(many=True)
     history = OrderHistorySerializer(many=True)
     can_cancel = serializers.SerializerMethodField(help_text="whether you can still cancel it yourself")
@@ -220,5 +206,5 @@ class PickInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 
 class RefundInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    amount = serializers.DecimalField(**MONEY, required=False, help_text="leave out to refund everything left")
+    amount = money_field(required=False, help_text="leave out to refund everything left")
     reason = serializers.CharField(max_length=255)

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import PageNumberPagination
 from core.idempotency import idempotent, key_parameter
+from core.money import default_currency
 from orders import selectors
 from orders.api.serializers import (
     CancelInputSerializer,
@@ -56,7 +57,7 @@ def cart_of(request: Request, *, create: bool) -> Cart | None:
 
 def cart_response(cart: Cart | None, status_code: int = status.HTTP_200_OK) -> Response:
     if cart is None:  # a visitor with no cart yet: an empty one, created on the first line
-        return Response({"token": None, "version": 0, "currency": "EUR", "lines": [], "subtotal": "0.00",
+        return Response({"token": None, "version": 0, "currency": default_currency(), "lines": [], "subtotal": "0.00",
                          "can_check_out": False})
     priced = carts.price_cart(cart)
     carts.acknowledge_prices(priced)

@@ -7,7 +7,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -16,6 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.selectors import counted_in_pieces, variants_on_sale
+from core import quantities
+from core.money import default_currency
+from core.quantities import quantity_text
 from inventory.services import availability, release_reservation
 from orders.errors import CartLineNotFound, CartTooLarge, InvalidQuantity, VariantNotFound
 from orders.models import Cart, CartLine, CartState, PurchaseLimit, Substitution
@@ -99,7 +102,7 @@ def price_cart(cart: Cart, *, warehouse_code: str | None = None, check_stock: bo
     check_stock = check_stock and cart.reservation_id is None
     lines = list(cart.lines.select_related("variant__product", "variant__purchase_limit", "substitute_variant"))
     stock = availability([line.variant_id for line in lines], warehouse_code) if check_stock and lines else {}
-    summary = Summary(currency=lines[0].variant.currency if lines else "EUR")
+    summary = Summary(currency=lines[0].variant.currency if lines else default_currency())
     priced = []
     for line in lines:
         variant = line.variant
@@ -127,17 +130,16 @@ def acknowledge_prices(priced: PricedCart) -> None:
 
 
 def clean_quantity(value: object, variant: "Variant", field: str = "quantity") -> Decimal:
-    """A positive decimal in the variant's steps (pieces whole, weights to the gram)."""
+    """A positive decimal in the variant's steps (pieces whole, weights to the gram): core's rules,
+    with the wording the cart API has always answered."""
     try:
-        quantity = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        quantity = Decimal("NaN")
-    unit = "pieces" if counted_in_pieces(variant.unit) else variant.unit
-    if not quantity.is_finite() or quantity <= 0 or quantity > MAX_QUANTITY:
-        raise InvalidQuantity(fields={field: ["Must be a number more than 0."]})
-    if quantity != quantity.quantize(Decimal("0.001")) or quantity % variant.step != 0:
-        raise InvalidQuantity(fields={field: [f"Order {variant.sku} in steps of {variant.step.normalize():f} {unit}."]})
-    return quantity
+        return quantities.clean_quantity(value, unit=variant.unit, step=variant.step, maximum=MAX_QUANTITY)
+    except quantities.QuantityRefused as exc:
+        if not exc.problem.is_grain:
+            raise InvalidQuantity(fields={field: ["Must be a number more than 0."]}) from None
+        unit = "pieces" if counted_in_pieces(variant.unit) else variant.unit
+        steps = f"Order {variant.sku} in steps of {quantity_text(variant.step)} {unit}."
+        raise InvalidQuantity(fields={field: [steps]}) from None
 
 
 def _variant(variant_id: int, field: str = "variant") -> "Variant":

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.selectors import active_variant
+from catalog.selectors import active_variant, counted_in_pieces
+from core import quantities
 from events.contracts import money, quantity
 from inventory.services import commit_reservation
 from orders.errors import LinesNotPicked, NothingPicked, PickRefused, SubstitutionNotAllowed
@@ -51,18 +52,16 @@ def _substitute(line: OrderLine, variant_id: int) -> "Variant":
 def _picked_quantity(line: OrderLine, variant: "Variant", value: object) -> Decimal:
     """0 or more; pieces whole, weights to the gram; within the line's picking limit."""
     try:
-        picked = Decimal(str(value).strip())
-    except ArithmeticError:
-        picked = Decimal("NaN")
-    grain = Decimal(1) if variant.unit == "piece" else Decimal("0.001")
-    if not picked.is_finite() or picked < 0 or picked % grain != 0:
-        what = "a whole number of pieces" if grain == 1 else "a weight or volume to three decimals"
-        raise PickRefused(fields={"picked_quantity": [f"Must be 0 or more: {what}."]}, code="invalid_quantity")
+        picked = quantities.clean_quantity(value, unit=variant.unit, allow_zero=True, maximum=None)
+    except quantities.QuantityRefused:
+        what = "a whole number of pieces" if counted_in_pieces(variant.unit) else "a weight or volume to three decimals"
+        raise PickRefused(fields={"picked_quantity": [f"Must be 0 or more: {what}."]},
+                          code="invalid_quantity") from None
     most = line.quantity * (1 + picking_margin(line.unit))
     if picked > most:
         raise PickRefused(f"At most {most.normalize():f} {line.unit} of {line.sku} may be picked.",
                           fields={"picked_quantity": [f"At most {most.normalize():f}."]})
-    return picked.quantize(Decimal("0.001"))
+    return picked
 
 
 def record_pick(order_id: int, *, line_id: int, picked_quantity: object, substitute_variant_id: int | None = None,

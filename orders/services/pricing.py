@@ -2,23 +2,23 @@
 payment authorization must cover."""
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from catalog.selectors import counted_in_pieces
+from core.money import round_amount
 
 if TYPE_CHECKING:
     from catalog.models import Variant
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
 def line_total(unit_price: Decimal, quantity: Decimal) -> Decimal:
     """Per unit times quantity (weights to the gram), rounded to the cent half up, as a till does."""
-    return (unit_price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_amount(unit_price * quantity)
 
 
 def display_name(variant: "Variant") -> str:
