@@ -18,6 +18,7 @@ from django.urls import URLPattern, path, reverse
 
 from core.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import DomainError
+from core.money import CENT, format_money
 from payments import services
 from payments.models import Payment, PaymentState, PaymentTransaction, WebhookEvent
 
@@ -42,14 +43,14 @@ class OperationForm(forms.Form):
 
 
 class CaptureForm(OperationForm):
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"),
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=CENT,
                                 help_text="What to take, e.g. the picked total.")
     final = forms.BooleanField(required=False, initial=True, label="Final capture",
                                help_text="Release the rest of the authorization.")
 
 
 class RefundForm(OperationForm):
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=CENT)
     reason = forms.CharField(max_length=255, help_text="Shown to the customer's bank and kept in the ledger.")
 
 
@@ -106,7 +107,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, obj: Payment) -> str:
-        return f"{obj.amount} {obj.currency}"
+        return format_money(obj.amount, obj.currency)
 
     def has_capture_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("payments.capture_payment")

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from accounts.selectors import first_customer, user_by_email
 from accounts.services import create_staff_member
+from core.money import default_currency
 from payments import services
 from payments.gateways import gateway_names
 from payments.sandbox.provider import TEST_CARDS
@@ -22,8 +23,8 @@ def load() -> list[str]:
     finance.groups.add(services.ensure_finance_group())
     customer = first_customer() or finance
     payment = services.start_payment(
-        order_ref=DEMO_ORDER_REF, customer=customer, amount=Decimal("48.20"), currency="EUR", gateway="test_card",
-        payment_method="4242424242424242", idempotency_key=f"demo:{DEMO_ORDER_REF}",
+        order_ref=DEMO_ORDER_REF, customer=customer, amount=Decimal("48.20"), currency=default_currency(),
+        gateway="test_card", payment_method="4242424242424242", idempotency_key=f"demo:{DEMO_ORDER_REF}",
     ) if "test_card" in gateway_names() else None
     lines = [f"Finance login (admin: payments, capture, refund): {DEMO_FINANCE_EMAIL} / {DEMO_FINANCE_PASSWORD}"]
     if payment is not None:

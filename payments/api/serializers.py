@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from core.api.serializers import StrictFieldsMixin
+from core.money import CENT
 from payments.models import Payment, PaymentState, PaymentTransaction
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-CENT = Decimal("0.01")
 
 
 class TransactionSerializer(serializers.ModelSerializer[PaymentTransaction]):

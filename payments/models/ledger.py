@@ -7,13 +7,12 @@ captured (CHECK constraints), and the state derived from the ledger so lists can
 Only payments.services writes these rows, under a row lock on the payment.
 """
 
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-ZERO = Decimal("0.00")
+from core.money import ZERO
 
 # The reason of the void that the expiry job records when an authorization ran out uncaptured.
 EXPIRY_REASON = "authorization expired"

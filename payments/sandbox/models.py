@@ -9,12 +9,11 @@ same schema, same migrations): PaymentsConfig imports this module with the app's
 `__test__ = False` keeps pytest from taking the `Test...` names for test classes.
 """
 
-from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
 
-ZERO = Decimal("0.00")
+from core.money import ZERO
 
 
 class TestCardChargeStatus(models.TextChoices):

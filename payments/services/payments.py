@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
+from core.money import InvalidAmount, is_currency, parse_amount
 from payments import errors, selectors
 from payments.gateways import get_gateway
 from payments.models import EXPIRY_REASON, Payment, PaymentTransaction, TransactionKind, TransactionStatus
@@ -32,22 +33,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("9999999999.99")
+MAX_AMOUNT = Decimal("9999999999.99")  # what the ledger's columns hold
 
 
 def _amount(value: Decimal | str | int, field: str = "amount") -> Decimal:
     try:
-        amount = Decimal(value) if not isinstance(value, float) else None
-    except (InvalidOperation, TypeError, ValueError):
+        amount = parse_amount(value)
+    except InvalidAmount:
         amount = None
-    if amount is None or not amount.is_finite() or not 0 < amount <= MAX_AMOUNT or amount != amount.quantize(CENT):
+    if amount is None or not 0 < amount <= MAX_AMOUNT:
         raise errors.InvalidAmount(fields={field: ["Must be a positive amount with at most two decimals."]})
-    return amount.quantize(CENT)
+    return amount
 
 
 def _currency(code: str) -> str:
-    if not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
+    if not is_currency(code):
         raise InvalidInput("The currency must be an ISO 4217 code like EUR.",
                            fields={"currency": ["Not a currency code."]})
     return code

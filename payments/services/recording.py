@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.money import ZERO
 from events.contracts import money
 from payments.gateways.base import OperationResult, OperationSnapshot, WebhookNotification
 from payments.models import (
@@ -31,7 +32,6 @@ from proto.events.v1 import payments_pb2
 
 logger = logging.getLogger(__name__)
 
-ZERO = Decimal("0.00")
 KIND_ORDER = [TransactionKind.AUTHORIZE, TransactionKind.CAPTURE, TransactionKind.VOID, TransactionKind.REFUND]
 
 
