@@ -24,7 +24,8 @@ MAX_NUMBER = 999_999_999  # page numbers and sizes have at most nine digits
 
 
 def _positive_int(raw: str, name: str) -> int:
-    if not raw.isdigit() or int(raw) > MAX_NUMBER or int(raw) < 1:
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
         raise ValidationError({name: ["Must be a whole number of at least 1."]})
     return int(raw)
 
