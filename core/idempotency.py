@@ -153,6 +153,7 @@ def idempotent(*, required: bool = False) -> Callable[[Handler], Handler]:
                 _release(claimed)
                 raise
 
+        wrapper.idempotency_key_required = required  # type: ignore[attr-defined]  # read by the schema
         return wrapper  # type: ignore[return-value]
 
     return decorate

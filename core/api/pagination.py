@@ -20,10 +20,12 @@ if TYPE_CHECKING:  # DRF imports the API settings' classes while rest_framework.
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_NUMBER = 999_999_999  # page numbers and sizes have at most nine digits
 
 
 def _positive_int(raw: str, name: str) -> int:
-    if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
         raise ValidationError({name: ["Must be a whole number of at least 1."]})
     return int(raw)
 
@@ -91,8 +93,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_schema_operation_parameters(self, view: "APIView") -> list[dict[str, Any]]:
         return [
             {"name": "page", "required": False, "in": "query", "description": "Page number, from 1.",
-             "schema": {"type": "integer", "minimum": 1}},
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}},
             {"name": "page_size", "required": False, "in": "query",
-             "description": f"Results per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}).",
-             "schema": {"type": "integer", "minimum": 1}},
+             "description": f"Results per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}: more is served "
+                            f"at {MAX_PAGE_SIZE}).",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}},
         ]

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 NOT_ALLOWED = "This field is not allowed."
+NOT_A_STRING = "Not a valid string."
 
 
 def money_field(*, max_digits: int = 12, **kwargs: Any) -> serializers.DecimalField:
@@ -25,7 +26,8 @@ class StrictFieldsMixin:
 
     A client sending `is_staff`, `user` or a price where none is accepted gets a 400 naming the
     field, so a mistake (or a probe) never passes as a success. Declared read-only fields are still
-    ignored, so clients may send back what they read.
+    ignored, so clients may send back what they read. Text fields take strings only: DRF would turn
+    a JSON number into text, where the schema (and the client's own types) say string.
     """
 
     fields: Any
@@ -36,6 +38,11 @@ class StrictFieldsMixin:
             unknown = sorted(str(key) for key in data if key not in self.fields)
             if unknown:
                 raise serializers.ValidationError({key: [NOT_ALLOWED] for key in unknown})
+            numbers = sorted(str(key) for key, value in data.items()
+                             if isinstance(value, int | float) and not isinstance(value, bool)
+                             and isinstance(self.fields[key], serializers.CharField))
+            if numbers:
+                raise serializers.ValidationError({key: [NOT_A_STRING] for key in numbers})
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

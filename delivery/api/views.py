@@ -96,7 +96,8 @@ def _hold_response(hold: Any, status_code: int = status.HTTP_200_OK) -> Response
 class HoldCreateView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=HoldCreateSerializer, responses={201: HoldSerializer, **CONFLICTS},
+    @extend_schema(request=HoldCreateSerializer,
+                   responses={201: HoldSerializer, 404: OpenApiResponse(description="slot_not_found"), **CONFLICTS},
                    summary="Hold a place in a slot while checking out (one active hold per customer)")
     @idempotent()
     def post(self, request: Request) -> Response:

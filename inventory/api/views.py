@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -41,7 +41,9 @@ CACHE_HEADER = "X-Cache"
 class AvailabilityView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["inventory"], parameters=[AvailabilityQuerySerializer], responses=AvailabilitySerializer,
+    @extend_schema(tags=["inventory"], parameters=[AvailabilityQuerySerializer],
+                   responses={200: AvailabilitySerializer,
+                              404: OpenApiResponse(description="variant_not_found or warehouse_not_found")},
                    summary="How much of a variant can be ordered now (cached a few seconds; X-Cache HIT or MISS)")
     def get(self, request: Request) -> HttpResponse:
         query = AvailabilityQuerySerializer(data=request.query_params)
@@ -77,6 +79,7 @@ def _item_response(stock_item_id: int, status_code: int = status.HTTP_200_OK) ->
 
 class StaffStockListView(APIView):
     permission_classes = [StockPermission]
+    pagination_class = PageNumberPagination
 
     @extend_schema(tags=["staff"], parameters=[StockQuerySerializer], responses=StockItemSerializer(many=True),
                    summary="Stock items with their levels and versions, by warehouse, SKU or low stock")
@@ -91,7 +94,7 @@ class StaffStockListView(APIView):
             items = items.filter(variant__sku=params["sku"])
         if params.get("low"):
             items = selectors.low_stock(items)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         paginator.set_canonical_query({key: str(value).lower() if isinstance(value, bool) else value
                                        for key, value in params.items()})
         page = paginator.paginate_queryset(items.order_by("warehouse__code", "variant__sku"), request, self)

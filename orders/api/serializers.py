@@ -31,7 +31,8 @@ class CartLineSerializer(serializers.Serializer[PricedLine]):
 
 
 class CartSerializer(serializers.Serializer[PricedCart]):
-    token = serializers.UUIDField(source="cart.token", help_text="send as X-Cart-Token while signed out")
+    token = serializers.UUIDField(source="cart.token", allow_null=True,
+                                  help_text="send as X-Cart-Token while signed out (none while signed in)")
     version = serializers.IntegerField(source="cart.version")
     currency = serializers.CharField(source="summary.currency")
     lines = CartLineSerializer(many=True)

@@ -36,8 +36,9 @@ from orders.services import checkout, lifecycle, placement
 if TYPE_CHECKING:
     from accounts.models import User
 
-CART_TOKEN = OpenApiParameter(CART_TOKEN_HEADER, OpenApiTypes.UUID, OpenApiParameter.HEADER,
-                              description="Signed out: the token of your cart (from the first response).")
+CART_TOKEN = OpenApiParameter(CART_TOKEN_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
+                              description="Signed out: the token of your cart (from the first response); a "
+                                          "value that is not a cart's token names no cart.")
 IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: one order.")
 OPTIONAL_IDEMPOTENCY_KEY = key_parameter("Makes a retry of this request safe.", required=False)
 
@@ -140,7 +141,9 @@ class CheckoutView(APIView):
         return Response(CheckoutSerializer(checkout.checkout_of(customer_of(request))).data)
 
     @extend_schema(tags=["checkout"], request=CheckoutInputSerializer, parameters=[OPTIONAL_IDEMPOTENCY_KEY],
-                   responses={200: CheckoutSerializer, 409: OpenApiResponse(
+                   responses={200: CheckoutSerializer,
+                              404: OpenApiResponse(description="address_not_found or slot_not_found"),
+                              409: OpenApiResponse(
                        description="out_of_stock, slot_full, slot_past_cutoff, slot_closed, cart_empty, "
                                    "cart_invalid, below_minimum_order or cart_changed")},
                    summary="Hold a place in the slot and reserve the cart's stock; returns the price summary")
