@@ -132,6 +132,7 @@ def pending() -> int:
     return OutboxEvent.objects.filter(published_at__isnull=True).count()
 
 
+@pytest.mark.serial
 def test_events_written_while_kafka_is_stopped_all_arrive_once_it_is_back() -> None:
     relay = run_relay_process()
     try:
