@@ -1,4 +1,4 @@
-"""A report's frame as CSV or XLSX (XlsxWriter, written with constant memory), and its JSON form."""
+"""A report's frame as CSV or XLSX (XlsxWriter), and its JSON form. Frames are aggregated, so small."""
 
 import json
 from pathlib import Path
@@ -15,7 +15,7 @@ def write_csv(result: ReportResult, path: Path) -> None:
 
 def write_xlsx(result: ReportResult, path: Path, *, title: str) -> None:
     """The table on a first sheet (header frozen, filterable), the summary on a second."""
-    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {"constant_memory": True}}) as writer:
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         result.frame.to_excel(writer, sheet_name="report", index=False)
         sheet = writer.sheets["report"]
         sheet.freeze_panes(1, 0)
