@@ -87,6 +87,7 @@ class ReportRunDetailView(ReportsView):
 
 class ReportRunDownloadView(ReportsView):
     @extend_schema(tags=["staff: reports"], responses={200: OpenApiResponse(OpenApiTypes.BINARY)},
+                   operation_id="staff_reports_runs_download",
                    summary="A run's CSV or XLSX file")
     def get(self, request: Request, run_id: int, kind: str) -> FileResponse:
         run = _visible_run(request.user, run_id)
