@@ -1,7 +1,9 @@
 """Daily demand forecasts per SKU and warehouse (docs/decisions/0020-forecasting.md).
 
 - 28 days of history or more: Holt-Winters (statsmodels' ExponentialSmoothing) with an additive
-  weekly season, and an additive damped trend from 56 days on;
+  weekly season, and an additive damped trend from 56 days on; initial states from the first
+  seasons (heuristic) and the smoothing parameters fitted without a brute-force grid: a few
+  hundredths of a second per series instead of tenths, for nightly runs over every SKU;
 - 7 to 27 days: seasonal naive (the same weekday a week earlier, repeated);
 - fewer: the mean of what there is.
 The interval is the forecast +- 1.96 times the standard deviation of the in-sample one-step errors,
@@ -36,7 +38,7 @@ def _fit(history: np.ndarray, horizon: int) -> tuple[str, np.ndarray, float]:
             model = ExponentialSmoothing(
                 history, trend="add" if len(history) >= 8 * SEASON else None,
                 damped_trend=len(history) >= 8 * SEASON, seasonal="add", seasonal_periods=SEASON,
-                initialization_method="estimated").fit()
+                initialization_method="heuristic").fit(use_brute=False)
         values = np.asarray(model.forecast(horizon), dtype=float)
         sigma = float(np.std(history - np.asarray(model.fittedvalues, dtype=float)))
         return "holt_winters", values, sigma
