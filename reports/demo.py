@@ -1,5 +1,7 @@
 """Demo history for the reports: 120 days of orders of a few hundred customers in the demo zones,
-so that `make run` shows meaningful charts, cohorts, classes and forecasts.
+so that `make run` shows meaningful charts, cohorts, classes and forecasts (`manage.py
+load_demo_history`, which `make run` calls after `load_demo_data`: a separate step, because the
+other apps' demo data stays small and quick for their tests).
 
 Deterministic (a seeded generator; days count back from yesterday) and written in bulk: closed
 history that no service produces at this volume, with weekly seasonality (busy Fridays and
@@ -37,33 +39,40 @@ def _shopper_email(n: int) -> str:
 
 
 def load() -> list[str]:
+    return ["Reports: `manage.py load_demo_history` adds 120 days of order history for the charts "
+            "(make run does)."]
+
+
+def load_history(*, days: int = DAYS, customers: int = CUSTOMERS, runs: bool = True) -> list[str]:
     if User.objects.filter(email=_shopper_email(1)).exists():
         return ["Reports: the demo order history is there already."]
     zones = list(Zone.objects.exclude(warehouse_code="").order_by("code"))
     variants = list(Variant.objects.filter(is_active=True).order_by("sku"))
     if not zones or len(variants) < 4:
         return ["Reports: no demo history (load the delivery and catalog demo data first)."]
-    orders, lines = _history(random.Random(SEED), zones, variants)  # noqa: S311  # made-up data, repeatable
-    runs = _demo_runs()
-    return [f"Reports: {orders} orders with {lines} lines over {DAYS} days for {CUSTOMERS} customers; "
-            f"report runs: {', '.join(runs)}"]
+    rng = random.Random(SEED)  # noqa: S311  # made-up data, the same every time
+    orders, lines = _history(rng, zones, variants, days=days, customers=customers)
+    done = _demo_runs(days) if runs else []
+    return [f"Reports: {orders} orders with {lines} lines over {days} days for {customers} customers; "
+            f"report runs: {', '.join(done) or 'none'}"]
 
 
-def _history(rng: random.Random, zones: list[Zone], variants: list[Variant]) -> tuple[int, int]:
+def _history(rng: random.Random, zones: list[Zone], variants: list[Variant], *, days: int,
+             customers: int) -> tuple[int, int]:
     password = make_password(None)  # unusable: demo shoppers never sign in
-    User.objects.bulk_create([User(email=_shopper_email(n), password=password) for n in range(1, CUSTOMERS + 1)])
+    User.objects.bulk_create([User(email=_shopper_email(n), password=password) for n in range(1, customers + 1)])
     shoppers = list(User.objects.filter(email__startswith="demo-shopper-").order_by("email"))
     # Each customer joins on some day and orders every few days; some drift away.
-    joined = {s.pk: rng.randint(0, DAYS - 1) for s in shoppers}
+    joined = {s.pk: rng.randint(0, days - 1) for s in shoppers}
     cadence = {s.pk: rng.choice((3, 5, 7, 10, 14, 30)) for s in shoppers}
     churn = {s.pk: rng.random() < 0.3 for s in shoppers}
     today = timezone.localdate()
     order_count = line_count = 0
     for zone in zones:
         tz = ZoneInfo(zone.time_zone)
-        slots = _past_slots(zone, tz, today)
-        for day_index in range(DAYS):
-            day = today - timedelta(days=DAYS - day_index)
+        slots = _past_slots(zone, tz, today, days)
+        for day_index in range(days):
+            day = today - timedelta(days=days - day_index)
             weight = WEEKDAY_WEIGHT[day.weekday()] / len(zones)
             day_slots = [slots[(day, hour)] for hour in SLOT_HOURS]
             booked = dict.fromkeys(range(len(day_slots)), 0)
@@ -79,7 +88,7 @@ def _history(rng: random.Random, zones: list[Zone], variants: list[Variant]) -> 
                     break
                 slot_index = rng.choice(free)
                 booked[slot_index] += 1
-                share = day_index / DAYS
+                share = day_index / days
                 new_orders.append(_order(rng, shopper, zone, day_slots[slot_index], variants,
                                          trending_weight=0.3 + 2.5 * share, declining_weight=2.5 - 2.2 * share))
             created = Order.objects.bulk_create([order for order, _ in new_orders])
@@ -104,9 +113,9 @@ def _history(rng: random.Random, zones: list[Zone], variants: list[Variant]) -> 
     return order_count, line_count
 
 
-def _past_slots(zone: Zone, tz: ZoneInfo, today: date) -> dict[tuple[date, int], DeliverySlot]:
+def _past_slots(zone: Zone, tz: ZoneInfo, today: date, days: int) -> dict[tuple[date, int], DeliverySlot]:
     wanted = []
-    for offset in range(1, DAYS + 1):
+    for offset in range(1, days + 1):
         day = today - timedelta(days=offset)
         for hour in SLOT_HOURS:
             starts = datetime.combine(day, time(hour), tzinfo=tz)
@@ -115,7 +124,7 @@ def _past_slots(zone: Zone, tz: ZoneInfo, today: date) -> dict[tuple[date, int],
                                        reserved=0))
     DeliverySlot.objects.bulk_create(wanted)
     slots = DeliverySlot.objects.filter(zone=zone, starts_at__lt=datetime.combine(today, time.min, tzinfo=tz),
-                                        starts_at__gte=datetime.combine(today - timedelta(days=DAYS), time.min,
+                                        starts_at__gte=datetime.combine(today - timedelta(days=days), time.min,
                                                                         tzinfo=tz))
     return {(slot.starts_at.astimezone(tz).date(), slot.starts_at.astimezone(tz).hour): slot for slot in slots}
 
@@ -166,12 +175,12 @@ def _order(rng: random.Random, shopper: User, zone: Zone, slot: DeliverySlot, va
     return order, lines
 
 
-def _demo_runs() -> list[str]:
+def _demo_runs(days: int) -> list[str]:
     from reports.models import ReportRun
     from reports.services import execute_run
 
     yesterday = timezone.localdate() - timedelta(days=1)
-    plans = [("sales", 56, {}), ("customers_cohorts", DAYS, {}), ("customers_rfm", 90, {}),
+    plans = [("sales", 56, {}), ("customers_cohorts", days, {}), ("customers_rfm", 90, {}),
              ("inventory_abc_xyz", 56, {}), ("inventory_forecast", 91, {"horizon": 14}),
              ("inventory_reorder", 28, {}), ("operations_slots", 28, {}), ("operations_fulfilment", 28, {}),
              ("payments_failures", 28, {})]
