@@ -96,3 +96,19 @@ def test_runs_on_the_analytics_worker_from_the_api_and_from_the_beat_entry(
     sheet = openpyxl.load_workbook(target, read_only=True)["report"]
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["2026-03-02", "2026-03-03"]
     assert settings.REPORTS_FILES_DIR in Path(run.xlsx_file.path).parents
+
+
+@pytest.mark.django_db
+def test_run_now_in_the_admin_catalogue_queues_a_run_or_says_what_is_wrong(client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(staff(FINANCE))
+    page = client.get("/admin/reports/reportrun/catalogue/")
+    assert [row for row in ("sales", "payments_failures", "inventory_cover") if f'data-report="{row}"' in
+            page.content.decode()] == ["sales", "payments_failures"]
+    refused = client.post("/admin/reports/reportrun/catalogue/", {"report": "sales", "start": "2026-03-09",
+                                                                  "end": "2026-03-01"}, follow=True)
+    assert "Not started" in refused.content.decode() and not ReportRun.objects.exists()
+    queued = client.post("/admin/reports/reportrun/catalogue/", {"report": "sales", "start": "2026-03-01",
+                                                                 "end": "2026-03-09", "by": "zone"}, follow=True)
+    run = ReportRun.objects.get()
+    assert f"Run {run.pk} of sales was queued." in queued.content.decode()
+    assert (run.status, run.parameters["by"], run.requested_by.email) == ("queued", "zone", "finance@example.com")
