@@ -32,10 +32,12 @@
           return spec.y[p.y] + " / " + spec.x[p.x] + ": " + (p.v === null ? "–" : p.v);
         }}}},
         scales: {
-          x: {type: "linear", min: -0.5, max: spec.x.length - 0.5, ticks: {stepSize: 1,
-              callback: function (v) { return spec.x[v]; }}},
-          y: {type: "linear", reverse: true, min: -0.5, max: spec.y.length - 0.5, ticks: {stepSize: 1,
-              callback: function (v) { return spec.y[v]; }}}
+          x: {type: "linear", min: -0.5, max: spec.x.length - 0.5, grid: {display: false},
+              afterBuildTicks: function (axis) { axis.ticks = spec.x.map(function (_, i) { return {value: i}; }); },
+              ticks: {autoSkip: false, callback: function (v) { return spec.x[v]; }}},
+          y: {type: "linear", reverse: true, min: -0.5, max: spec.y.length - 0.5, grid: {display: false},
+              afterBuildTicks: function (axis) { axis.ticks = spec.y.map(function (_, i) { return {value: i}; }); },
+              ticks: {autoSkip: false, callback: function (v) { return spec.y[v]; }}}
         }
       }
     });
