@@ -180,7 +180,8 @@ def _demo_runs(days: int) -> list[str]:
     from reports.services import execute_run
 
     yesterday = timezone.localdate() - timedelta(days=1)
-    plans = [("sales", 56, {}), ("customers_new_returning", 84, {"granularity": "week"}),
+    plans: list[tuple[str, int, dict[str, object]]] = [
+             ("sales", 56, {}), ("customers_new_returning", 84, {"granularity": "week"}),
              ("customers_cohorts", days, {}), ("customers_rfm", 90, {}), ("inventory_abc_xyz", 56, {}),
              ("inventory_cover", 28, {}), ("inventory_forecast", 91, {"horizon": 14}), ("inventory_reorder", 28, {}),
              ("operations_slots", 28, {}), ("operations_fulfilment", 28, {}), ("payments_failures", 28, {}),
