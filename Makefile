@@ -17,6 +17,7 @@ run: ## the suite with demo data on http://127.0.0.1:8000 (embedded unless servi
 	@scripts/bootstrap --runtime
 	@DEBUG=$${DEBUG:-1} $(MANAGE) migrate --no-input
 	@DEBUG=$${DEBUG:-1} $(MANAGE) load_demo_data
+	@DEBUG=$${DEBUG:-1} $(MANAGE) load_demo_history
 	@echo "Admin:    http://$(HOST):$(PORT)/admin/"
 	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
 	@DEBUG=$${DEBUG:-1} $(MANAGE) runserver $(HOST):$(PORT)
@@ -35,6 +36,7 @@ migrate: ## apply migrations
 	$(MANAGE) migrate --no-input
 demo: ## load the demo data
 	$(MANAGE) load_demo_data
+	$(MANAGE) load_demo_history
 
 web: ## the web process under gunicorn
 	$(MANAGE) collectstatic --no-input -v 0
@@ -42,8 +44,8 @@ web: ## the web process under gunicorn
 		--access-logformat '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
 grpc: ## the gRPC server
 	$(MANAGE) run_grpc
-worker: ## a Celery worker
-	.venv/bin/celery -A config worker --loglevel INFO
+worker: ## a Celery worker (the default queue and the reports' analytics queue)
+	.venv/bin/celery -A config worker -Q celery,analytics --loglevel INFO
 beat: ## the Celery beat scheduler (run exactly one)
 	.venv/bin/celery -A config beat --loglevel INFO
 relay: ## the outbox relay to Kafka

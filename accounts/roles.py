@@ -17,21 +17,31 @@ WAREHOUSE = "Warehouse"
 SUPPORT = "Support"
 FINANCE = "Finance"
 DISPATCHER = "Dispatcher"
+ANALYST = "Analyst"
+
+# Report families (reports.catalogue): seeing and running them, and the runs' list and downloads.
+_REPORT_RUNS = ("reports.view_reportrun", "reports.add_reportrun")
 
 ROLES: dict[str, tuple[str, ...]] = {
     # Runs the assortment: categories, brands, products, variants, prices, images.
     CATALOG_MANAGER: ("catalog.*",),
     # Receives, counts and picks stock; sees what it picks for.
-    WAREHOUSE: ("inventory.*", "catalog.view_*", "orders.view_*", "orders.change_*"),
+    WAREHOUSE: ("inventory.*", "catalog.view_*", "orders.view_*", "orders.change_*",
+                "reports.access_inventory_reports", "reports.*_replenishmentpolicy", *_REPORT_RUNS),
     # Helps customers: their accounts and addresses (never staff accounts), their orders.
     SUPPORT: (
         "accounts.view_customer", "accounts.change_customer", "accounts.view_address", "accounts.change_address",
         "catalog.view_*", "orders.view_*", "orders.change_*", "delivery.view_*", "payments.view_*",
     ),
-    # Money: payments and refunds, the sales reports.
-    FINANCE: ("payments.*", "orders.view_*", "reports.*", "accounts.view_customer"),
+    # Money: payments and refunds, the sales and payments reports.
+    FINANCE: ("payments.*", "orders.view_*", "accounts.view_customer", "reports.view_dailysales",
+              "reports.access_sales_reports", "reports.access_payments_reports", *_REPORT_RUNS),
     # Slots, zones, couriers and the routes of the day.
-    DISPATCHER: ("delivery.*", "orders.view_*", "accounts.view_address"),
+    DISPATCHER: ("delivery.*", "orders.view_*", "accounts.view_address", "reports.access_operations_reports",
+                 *_REPORT_RUNS),
+    # Every report and run, and read access to what they are computed from.
+    ANALYST: ("reports.*", "catalog.view_*", "orders.view_*", "inventory.view_*", "delivery.view_*",
+              "payments.view_*"),
 }
 
 

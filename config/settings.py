@@ -7,10 +7,12 @@ default posture: DEBUG is off unless asked for, and the secure-transport setting
 """
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+from django_celery_beat.tzcrontab import TzAwareCrontab
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -131,6 +133,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     }
+
+# The reports read from a replica when there is one (reports/db.py); tests mirror the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["ENGINE"] = "config.db.postgresql"
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -273,6 +284,34 @@ ORDERS_ANONYMOUS_CART_DAYS = env_int("ORDERS_ANONYMOUS_CART_DAYS", 30)  # visito
 CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {"task": "orders.cancel_unpaid_orders", "schedule": 60}
 CELERY_BEAT_SCHEDULE["orders-purge-abandoned-carts"] = {"task": "orders.purge_abandoned_carts",
                                                        "schedule": 24 * 60 * 60}
+
+# --- Reports ------------------------------------------------------------------------------------
+# Analytics run on their own queue so a long forecast never delays payments or delivery work:
+# `celery -A config worker -Q celery,analytics` (or a worker of its own with -Q analytics).
+REPORTS_QUEUE = "analytics"
+CELERY_TASK_ROUTES = {"reports.*": {"queue": REPORTS_QUEUE}}
+REPORTS_FILES_DIR = Path(env_str("REPORTS_FILES_DIR", str(DATA_DIR / "reports")))  # CSV and XLSX downloads
+REPORTS_RETENTION_DAYS = env_int("REPORTS_RETENTION_DAYS", 90)  # runs and their files are deleted after
+REPORTS_SOFT_TIME_LIMIT = env_int("REPORTS_SOFT_TIME_LIMIT", 20 * 60)
+REPORTS_TIME_LIMIT = env_int("REPORTS_TIME_LIMIT", 25 * 60)
+REPORTS_DEFAULT_LEAD_TIME_DAYS = env_int("REPORTS_DEFAULT_LEAD_TIME_DAYS", 2)  # warehouses without a policy
+REPORTS_DEFAULT_SERVICE_LEVEL = float(env_str("REPORTS_DEFAULT_SERVICE_LEVEL", "0.95"))
+# Beat entries at shop time (TIME_ZONE); django-celery-beat copies them into its tables, where the
+# admin can edit them. `period` is resolved by the task when it runs (reports/schedules.py).
+_shop_time = ZoneInfo(env_str("TIME_ZONE", "UTC"))
+CELERY_BEAT_SCHEDULE["reports-daily-sales"] = {
+    "task": "reports.run_scheduled", "schedule": TzAwareCrontab(minute=0, hour=6, tz=_shop_time),
+    "kwargs": {"report": "sales", "period": "yesterday"}}
+CELERY_BEAT_SCHEDULE["reports-weekly-customers"] = {
+    "task": "reports.run_scheduled", "schedule": TzAwareCrontab(minute=30, hour=6, day_of_week=1, tz=_shop_time),
+    "kwargs": {"report": "customers_rfm", "period": "last_week"}}
+CELERY_BEAT_SCHEDULE["reports-nightly-forecast"] = {
+    "task": "reports.run_scheduled", "schedule": TzAwareCrontab(minute=0, hour=2, tz=_shop_time),
+    "kwargs": {"report": "inventory_forecast", "period": "last_91_days"}}
+CELERY_BEAT_SCHEDULE["reports-nightly-reorder"] = {
+    "task": "reports.run_scheduled", "schedule": TzAwareCrontab(minute=30, hour=2, tz=_shop_time),
+    "kwargs": {"report": "inventory_reorder", "period": "last_28_days"}}
+CELERY_BEAT_SCHEDULE["reports-purge-expired-runs"] = {"task": "reports.purge_expired_runs", "schedule": 24 * 60 * 60}
 
 # --- gRPC ---------------------------------------------------------------------------------------
 GRPC_BIND = env_str("GRPC_BIND", "127.0.0.1:50051")

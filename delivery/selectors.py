@@ -1,12 +1,15 @@
 """Reads of the delivery app used by more than one caller: zone resolution, slot availability, fees."""
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from delivery.errors import InvalidPostalCode, PostalCodeNotServed, ShipmentNotFound
 from delivery.models import (
@@ -203,3 +206,35 @@ def shipment_with_history(order_ref: str) -> Shipment | None:
     steps = Prefetch("history", ShipmentHistory.objects.order_by("at", "id"))
     return (Shipment.objects.select_related("slot__zone", "courier").prefetch_related(steps)
             .filter(order_ref=order_ref).first())
+
+# --- Reads for the reports app: aggregated in the database, one row per group ----------------------
+
+def slot_capacity_by_hour(start: datetime, end: datetime, *, time_zone: str, zone: str = "",
+                          using: str = "default") -> Iterator[Mapping[str, Any]]:
+    """Slots starting in [start, end) per zone code, local ISO weekday and hour: slots and capacity."""
+    slots = DeliverySlot.objects.using(using).filter(starts_at__gte=start, starts_at__lt=end)
+    if zone:
+        slots = slots.filter(zone__code=zone)
+    tz = ZoneInfo(time_zone)
+    return (slots.annotate(weekday=ExtractIsoWeekDay("starts_at", tzinfo=tz), hour=ExtractHour("starts_at", tzinfo=tz))
+            .values("zone__code", "weekday", "hour").annotate(slots=Count("id"), capacity=Sum("capacity"))
+            .order_by("zone__code", "weekday", "hour").iterator(chunk_size=2000))
+
+
+def slot_bookings_by_hour(start: datetime, end: datetime, *, time_zone: str, zone: str = "",
+                          using: str = "default") -> Iterator[Mapping[str, Any]]:
+    """Places booked (holds turned into bookings) in slots starting in [start, end), grouped as above."""
+    holds = SlotHold.objects.using(using).filter(state=HoldState.BOOKED, slot__starts_at__gte=start,
+                                                 slot__starts_at__lt=end)
+    if zone:
+        holds = holds.filter(slot__zone__code=zone)
+    tz = ZoneInfo(time_zone)
+    return (holds.annotate(weekday=ExtractIsoWeekDay("slot__starts_at", tzinfo=tz),
+                           hour=ExtractHour("slot__starts_at", tzinfo=tz))
+            .values("slot__zone__code", "weekday", "hour").annotate(booked=Count("id"))
+            .order_by("slot__zone__code", "weekday", "hour").iterator(chunk_size=2000))
+
+
+def zone_time_zone(code: str) -> str | None:
+    """The IANA time zone of the zone with this code (None: no such zone)."""
+    return Zone.objects.filter(code=code).values_list("time_zone", flat=True).first()

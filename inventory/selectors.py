@@ -8,19 +8,22 @@ released (the beat sweep does that every minute; `services.availability` release
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.db.models import DateField, ExpressionWrapper, F, QuerySet, Sum
 from django.db.models import DecimalField as DecimalOutput
-from django.db.models import ExpressionWrapper, F, QuerySet
+from django.db.models.functions import Trunc
 
 from catalog import selectors as catalog
 from core.quantities import as_quantity
 from inventory.errors import VariantNotFound, WarehouseNotFound
-from inventory.models import Reservation, ReservationState, StockItem, Warehouse
+from inventory.models import Reservation, ReservationState, StockItem, StockMovement, Warehouse
 
 if TYPE_CHECKING:
     from catalog.models import Variant
@@ -56,6 +59,9 @@ def stock_item_with_refs(stock_item_id: int) -> StockItem:
 def stock_item_id_of(warehouse: Warehouse, variant: Variant) -> int | None:
     """The id of the warehouse's stock item of the variant; None while it has never held any."""
     return StockItem.objects.filter(warehouse=warehouse, variant=variant).values_list("pk", flat=True).first()
+
+
+
 
 
 def stock_items_with_availability(items: QuerySet[StockItem] | None = None) -> QuerySet[StockItem]:
@@ -144,3 +150,27 @@ def find_ledger_drift(warehouse_code: str | None = None) -> list[Drift]:
     if not drifts:
         logger.info("inventory: the stock ledger matches every stock level")
     return drifts
+
+# --- Reads for the reports app: aggregated in the database, one row per group ----------------------
+
+def stock_levels(*, warehouse: str = "", using: str = "default") -> Iterator[Mapping[str, Any]]:
+    """On hand and reserved now, per warehouse code and SKU."""
+    items = StockItem.objects.using(using)
+    if warehouse:
+        items = items.filter(warehouse__code=warehouse)
+    return (items.values("warehouse__code", "variant__sku", "on_hand", "reserved", "created_at")
+            .order_by("warehouse__code", "variant__sku").iterator(chunk_size=5000))
+
+
+def on_hand_changes_by_day(since: datetime, *, time_zone: str, warehouse: str = "",
+                           using: str = "default") -> Iterator[Mapping[str, Any]]:
+    """The ledger's net change of on-hand stock per local day, warehouse and SKU from `since` on: with
+    today's level it gives every day's closing level (stock-out days)."""
+    movements = StockMovement.objects.using(using).filter(created_at__gte=since).exclude(on_hand_delta=0)
+    if warehouse:
+        movements = movements.filter(stock_item__warehouse__code=warehouse)
+    day = Trunc("created_at", "day", output_field=DateField(), tzinfo=ZoneInfo(time_zone))
+    return (movements.annotate(day=day)
+            .values("day", "stock_item__warehouse__code", "stock_item__variant__sku")
+            .annotate(delta=Sum("on_hand_delta"))
+            .order_by("stock_item__warehouse__code", "stock_item__variant__sku", "day").iterator(chunk_size=5000))

@@ -1,9 +1,13 @@
 """Reads of payments used by several callers (the staff API, the admin, and orders later)."""
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, DateField, Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from payments.errors import PaymentNotFound
@@ -90,3 +94,29 @@ def payment_by_id(payment_id: int) -> Payment | None:
 def authorized_payment(payment_id: int) -> Payment | None:
     """The payment while its money is authorized (held, neither captured nor voided yet)."""
     return Payment.objects.filter(pk=payment_id, state=PaymentState.AUTHORIZED).first()
+
+# --- Reads for the reports app: aggregated in the database, one row per group ----------------------
+
+def payment_outcomes(start: datetime, end: datetime, *, currency: str = "",
+                     using: str = "default") -> Iterator[Mapping[str, Any]]:
+    """Payments created in [start, end) per gateway, state and failure code: how many and their amount."""
+    payments = Payment.objects.using(using).filter(created_at__gte=start, created_at__lt=end)
+    if currency:
+        payments = payments.filter(currency=currency)
+    return (payments.values("gateway", "state", "failure_code")
+            .annotate(payments=Count("id"), amount=Sum("amount"))
+            .order_by("gateway", "state", "failure_code").iterator(chunk_size=2000))
+
+
+def refunds_by_day(start: datetime, end: datetime, *, time_zone: str, currency: str = "",
+                   using: str = "default") -> Iterator[Mapping[str, Any]]:
+    """Refunds that succeeded in [start, end) per local day and gateway: how many and how much."""
+    refunds = PaymentTransaction.objects.using(using).filter(
+        kind=TransactionKind.REFUND, status=TransactionStatus.SUCCEEDED,
+        completed_at__gte=start, completed_at__lt=end)
+    if currency:
+        refunds = refunds.filter(payment__currency=currency)
+    day = Trunc("completed_at", "day", output_field=DateField(), tzinfo=ZoneInfo(time_zone))
+    return (refunds.annotate(day=day).values("day", "payment__gateway")
+            .annotate(refunds=Count("id"), amount=Sum("amount"))
+            .order_by("day", "payment__gateway").iterator(chunk_size=2000))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.conf import settings
 
 from tests.support import REPO, child_database_url
 
@@ -70,6 +71,7 @@ def celery_worker_process(django_db_setup: None, tmp_path_factory: pytest.TempPa
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
+             "-Q", f"celery,{settings.REPORTS_QUEUE}",
              "--without-mingle", "--without-gossip", "-n", node],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )

@@ -1,0 +1,77 @@
+"""The report catalogue: every report by name, its family (which staff roles see it) and function.
+
+Families and who sees them (reports.models.ReportRun's permissions, granted by accounts.roles):
+sales and payments: Finance; inventory: Warehouse; operations: Dispatcher; all: Analyst.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reports.catalogue import customers, inventory, operations, payments, sales
+from reports.catalogue.base import ReportResult
+from reports.errors import ReportNotFound
+from reports.parameters import ReportParameters, parse_parameters
+
+FAMILIES = ("sales", "customers", "inventory", "operations", "payments")
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    family: str
+    title: str
+    description: str
+    function: Callable[[ReportParameters], ReportResult]
+    by: tuple[str, ...] = ("period",)
+
+    @property
+    def permission(self) -> str:
+        return f"reports.access_{self.family}_reports"
+
+    def parameters(self, raw: Mapping[str, Any]) -> ReportParameters:
+        return parse_parameters(raw, allowed_by=self.by)
+
+    def run(self, params: ReportParameters) -> ReportResult:
+        return self.function(params)
+
+
+REPORTS: dict[str, Report] = {report.name: report for report in [
+    Report("sales", "sales", "Sales", "Orders, items, gross, cancellations, refunds, net and AOV, against the "
+           "previous period; by period, category, SKU, zone, slot hour or gateway.", sales.sales, sales.BY),
+    Report("customers_new_returning", "customers", "New and returning customers",
+           "Customers per period, new (first order ever) against returning.", customers.new_and_returning),
+    Report("customers_rfm", "customers", "RFM segments", "Recency, frequency and monetary scores, segments and "
+           "historic value per customer.", customers.rfm),
+    Report("customers_cohorts", "customers", "Cohort retention", "Monthly cohorts of first orders and the share "
+           "ordering again each month after.", customers.cohorts),
+    Report("inventory_abc_xyz", "inventory", "ABC / XYZ classes", "Revenue share (80/15/5) against the variation "
+           "of weekly demand (CV 0.5 / 1.0) per SKU and warehouse.", inventory.abc_xyz),
+    Report("inventory_cover", "inventory", "Days of cover and stock-outs", "Available stock over mean daily demand, "
+           "and days that closed out of stock.", inventory.cover),
+    Report("inventory_forecast", "inventory", "Demand forecast", "Daily demand per SKU and warehouse for the next "
+           "days (Holt-Winters, seasonal naive for short histories) with a 95% interval and its backtest WAPE.",
+           inventory.forecast),
+    Report("inventory_reorder", "inventory", "Reorder points", "Safety stock, reorder point and suggested order "
+           "per SKU and warehouse, from demand, lead time and service level.", inventory.reorder),
+    Report("operations_slots", "operations", "Slot utilisation", "Booked places over capacity by zone, weekday "
+           "and hour.", operations.slot_utilisation),
+    Report("operations_fulfilment", "operations", "Fulfilment", "Fill, short and substitution rates by SKU, "
+           "on-time delivery and pick-to-pack time.", operations.fulfilment),
+    Report("payments_failures", "payments", "Payment failures", "Failed payments by gateway and reason.",
+           payments.failures),
+    Report("payments_refunds", "payments", "Refunds", "Refunds that succeeded, per day and gateway.",
+           payments.refunds),
+]}
+
+
+def get_report(name: str) -> Report:
+    try:
+        return REPORTS[name]
+    except KeyError:
+        raise ReportNotFound(f"There is no report {name!r}; the reports are: {', '.join(REPORTS)}.") from None
+
+
+def reports_for(user: Any) -> list[Report]:
+    """The reports a staff member's role lets them see and run."""
+    return [report for report in REPORTS.values() if user.has_perm(report.permission)]
