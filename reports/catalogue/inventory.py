@@ -27,6 +27,7 @@ from inventory import selectors as inventory_selectors
 from orders import selectors as order_selectors
 from reports.catalogue import forecasting
 from reports.catalogue.base import ReportResult, column, frame, plain
+from reports.models import ReplenishmentPolicy
 from reports.parameters import ReportParameters
 
 SERIES = ["warehouse", "sku"]
@@ -170,8 +171,6 @@ def reorder_point(mean: Any, sigma: Any, lead_time_days: Any, z: Any) -> tuple[A
 
 
 def reorder(params: ReportParameters) -> ReportResult:
-    from reports.models import ReplenishmentPolicy  # the app's own settings table
-
     demand = daily_demand(params)
     stock = _stock(params).set_index(SERIES)
     index = stock.index.union(demand.index) if not demand.empty else stock.index

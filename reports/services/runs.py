@@ -17,11 +17,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.queue import enqueue_on_commit
 from reports import exports
 from reports.catalogue import ReportResult, get_report
 from reports.errors import ReportRunNotFound
 from reports.models import ReportRun, RunStatus
 from reports.schedules import resolve_period
+
+EXECUTE_RUN = "reports.execute_run"  # the task in reports.tasks
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -36,9 +39,7 @@ def generate(name: str, raw: dict[str, Any]) -> ReportResult:
 
 
 def _enqueue(run: ReportRun) -> None:
-    from reports.tasks import execute_report_run  # tasks are the adapters above the services
-
-    execute_report_run.delay_on_commit(run.pk)
+    enqueue_on_commit(EXECUTE_RUN, run.pk)  # routed to the analytics queue by its name
 
 
 @transaction.atomic
