@@ -392,3 +392,12 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Operations: probes, metrics, traces (deploy/, docs/decisions/0030) ------------------------
+# Which process this is (web, grpc, worker, beat, relay, consumer, migrate; config/roles.py): set by
+# deploy/entrypoint.sh and by the process commands; decides which dependencies readiness requires.
+# The processes that serve no HTTP (relay, consumers, Celery worker) answer /healthz, /readyz and
+# /metrics on PROBE_PORT (off when 0); a loop silent for PROBE_LIVENESS_STALE_SECONDS is not alive.
+PROBE_PORT = env_int("PROBE_PORT", 0)
+PROBE_BIND = env_str("PROBE_BIND", "0.0.0.0")  # noqa: S104 (probed from outside the pod)
+PROBE_LIVENESS_STALE_SECONDS = env_int("PROBE_LIVENESS_STALE_SECONDS", 120)

@@ -17,6 +17,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
+from core.probes import heartbeat
 from events.applying import HandlerGaveUp, InfrastructureFailure, apply_with_retries
 from events.consumer import ConsumedEvent, EventConsumer
 from events.contracts import InvalidEventPayload, UnknownEventType, unpack_envelope
@@ -59,6 +60,7 @@ class ConsumerRunner:
         backoff = 0.5
         try:
             while not stop.is_set():
+                heartbeat.beat()
                 polled = kafka.poll(timeout_ms=self.poll_timeout_ms)
                 records = [record for batch in polled.values() for record in batch]
                 if not records:

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from kafka import KafkaProducer
 
+from core.probes import heartbeat
 from events.bridge import OUTBOX_CHANNEL
 from events.contracts import family_of
 from events.kafka import build_producer, topic_for_family
@@ -72,6 +73,7 @@ class OutboxRelay:
         backoff = 0.5
         try:
             while not stop.is_set():
+                heartbeat.beat()
                 try:
                     if not self._hold_leadership():
                         stop.wait(self.standby_wait)

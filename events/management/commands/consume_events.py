@@ -5,6 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.probes import serve_probes
+from core.roles import CONSUMER, claim_role
 from events.consumer import discover_consumers
 from events.consuming import ConsumerRunner
 
@@ -23,6 +25,7 @@ class Command(BaseCommand):
             known = ", ".join(sorted(consumers)) or "none"
             raise CommandError(f"unknown consumer group {options['group']!r}; known groups: {known}")
         logging.getLogger("events").setLevel(logging.INFO)
+        serve_probes(claim_role(CONSUMER))  # /healthz, /readyz, /metrics on PROBE_PORT, when set
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())

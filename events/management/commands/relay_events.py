@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from core.probes import serve_probes
+from core.roles import RELAY, claim_role
 from events.applying import InfrastructureFailure
 from events.dispatch import dispatch_pending
 from events.kafka import kafka_configured
@@ -31,6 +33,7 @@ class Command(BaseCommand):
             self._dispatch_in_process()
             return
         logging.getLogger("events").setLevel(logging.INFO)
+        serve_probes(claim_role(RELAY))  # /healthz, /readyz, /metrics on PROBE_PORT, when set
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
