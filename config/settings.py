@@ -401,3 +401,8 @@ LOGGING = {
 PROBE_PORT = env_int("PROBE_PORT", 0)
 PROBE_BIND = env_str("PROBE_BIND", "0.0.0.0")  # noqa: S104 (probed from outside the pod)
 PROBE_LIVENESS_STALE_SECONDS = env_int("PROBE_LIVENESS_STALE_SECONDS", 120)
+# Workers per queue: with CELERY_ROUTE_BY_APP (the deployments set it) the payment and report tasks
+# go to queues of their own, so a slow gateway or a long report never delays the other work.
+CELERY_ROUTE_BY_APP = env_bool("CELERY_ROUTE_BY_APP", False)
+if CELERY_ROUTE_BY_APP:
+    CELERY_TASK_ROUTES = {"payments.*": {"queue": "payments"}, "reports.*": {"queue": "reports"}}

@@ -29,44 +29,60 @@ from prometheus_client.metrics_core import Metric
 from core.errors import DomainError
 
 HTTP_REQUESTS = Counter(
-    "commerce_http_requests_total", "HTTP requests answered, by resolved route (URL name).",
+    "commerce_http_requests_total",
+    "HTTP requests answered, by resolved route (URL name).",
     ["method", "route", "status"],
 )
 HTTP_LATENCY = Histogram(
-    "commerce_http_request_duration_seconds", "Time to answer an HTTP request, by resolved route.",
-    ["method", "route"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    "commerce_http_request_duration_seconds",
+    "Time to answer an HTTP request, by resolved route.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 ORDERS_PLACED = Counter("commerce_orders_placed_total", "Orders placed (committed).", ["currency"])
 DOMAIN_REFUSALS = Counter(
-    "commerce_domain_refusals_total", "Requests a business rule refused, by error code and interface.",
+    "commerce_domain_refusals_total",
+    "Requests a business rule refused, by error code and interface.",
     ["code", "interface"],
 )
 RESERVATIONS_REFUSED = Counter(
-    "commerce_reservations_refused_total", "Stock reservations refused (out of stock), by interface.",
+    "commerce_reservations_refused_total",
+    "Stock reservations refused (out of stock), by interface.",
     ["interface"],
 )
 SLOT_HOLDS_REFUSED = Counter(
-    "commerce_slot_holds_refused_total", "Delivery slot holds or bookings refused, by reason.", ["reason"],
+    "commerce_slot_holds_refused_total",
+    "Delivery slot holds or bookings refused, by reason.",
+    ["reason"],
 )
 PAYMENT_OUTCOMES = Counter(
-    "commerce_payment_outcomes_total", "Payment steps settled by the gateway, by gateway and outcome.",
+    "commerce_payment_outcomes_total",
+    "Payment steps settled by the gateway, by gateway and outcome.",
     ["gateway", "outcome"],
 )
 RELAY_PUBLISHED = Counter("commerce_relay_published_total", "Outbox events the relay published to Kafka.")
 RELAY_FAILURES = Counter("commerce_relay_failures_total", "Relay batches that failed and were retried.")
 CONSUMER_EVENTS = Counter(
-    "commerce_consumer_events_total", "Events a consumer group handled, by outcome.", ["group", "outcome"],
+    "commerce_consumer_events_total",
+    "Events a consumer group handled, by outcome.",
+    ["group", "outcome"],
 )
 CONSUMER_LAG = Gauge(
-    "commerce_consumer_lag_messages", "Messages behind the end of the partition, per group and partition.",
-    ["group", "topic", "partition"], multiprocess_mode="max",
+    "commerce_consumer_lag_messages",
+    "Messages behind the end of the partition, per group and partition.",
+    ["group", "topic", "partition"],
+    multiprocess_mode="max",
 )
 DEAD_LETTERS = Counter("commerce_dead_letters_total", "Events set aside as dead letters.", ["group", "code"])
 CELERY_TASKS = Counter(
-    "commerce_celery_tasks_total", "Celery tasks finished, by queue, task and outcome.", ["queue", "task", "outcome"],
+    "commerce_celery_tasks_total",
+    "Celery tasks finished, by queue, task and outcome.",
+    ["queue", "task", "outcome"],
 )
 CELERY_TASK_DURATION = Histogram(
-    "commerce_celery_task_duration_seconds", "Celery task run time, by queue and task.", ["queue", "task"],
+    "commerce_celery_task_duration_seconds",
+    "Celery task run time, by queue and task.",
+    ["queue", "task"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
 
