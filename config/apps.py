@@ -14,3 +14,7 @@ class ConfigAppConfig(AppConfig):
         from core.probes import register_readiness
 
         register_readiness(readiness)
+
+        from config import observability
+
+        observability.connect()

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.api.request_id.RequestIdMiddleware",  # first: every response and log line gets the id
+    "core.metrics.RequestMetricsMiddleware",  # rate, latency and status by route (core/metrics.py)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",

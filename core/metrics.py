@@ -11,9 +11,11 @@ registered with `register_scrape_collector` by config.
 """
 
 import os
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
+from django.http import HttpRequest, HttpResponseBase
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -140,3 +142,35 @@ def render_metrics() -> tuple[bytes, str]:
 def mark_process_dead(pid: int) -> None:
     if multiprocess_mode():
         multiprocess.mark_process_dead(pid)
+
+
+def observe_consumer_lag(group: str, kafka: Any) -> None:
+    """After a poll: how far each assigned partition is behind its end (the fetcher's high
+    watermark, so no extra request to the broker)."""
+    for partition in kafka.assignment():
+        end = kafka.highwater(partition)
+        if end is None:
+            continue  # nothing fetched from it yet
+        lag = max(end - kafka.position(partition), 0)
+        CONSUMER_LAG.labels(group, partition.topic, str(partition.partition)).set(lag)
+
+
+class RequestMetricsMiddleware:
+    """Counts and times every request by its resolved route (the URL pattern's name, never the
+    raw path, so ids do not explode the series); "unmatched" for paths no view serves."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = (match.view_name or match.route) if match else "unmatched"
+        method = request.method if request.method in _METHODS else "other"
+        HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+        return response
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -17,6 +17,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
+from core.metrics import CONSUMER_EVENTS, observe_consumer_lag
 from core.probes import heartbeat
 from events.applying import HandlerGaveUp, InfrastructureFailure, apply_with_retries
 from events.consumer import ConsumedEvent, EventConsumer
@@ -63,6 +64,7 @@ class ConsumerRunner:
                 heartbeat.beat()
                 polled = kafka.poll(timeout_ms=self.poll_timeout_ms)
                 records = [record for batch in polled.values() for record in batch]
+                observe_consumer_lag(self.consumer.group, kafka)
                 if not records:
                     if until_idle and self._caught_up(kafka):
                         break
@@ -143,6 +145,7 @@ class ConsumerRunner:
             self.stats.applied += 1
         else:
             self.stats.duplicates += 1
+        CONSUMER_EVENTS.labels(self.consumer.group, "applied" if applied else "duplicate").inc()
 
     def _dead_letter(self, record: ConsumerRecord, code: str, error: str, attempts: int, *,
                      event_id: str = "", event_type: str = "") -> None:

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from kafka import KafkaProducer
 
+from core.metrics import RELAY_FAILURES, RELAY_PUBLISHED
 from core.probes import heartbeat
 from events.bridge import OUTBOX_CHANNEL
 from events.contracts import family_of
@@ -86,6 +87,7 @@ class OutboxRelay:
                         self._wait_for_events(stop)
                 except (PublishFailed, DatabaseError) as exc:
                     self.stats.failures += 1
+                    RELAY_FAILURES.inc()
                     logger.warning("relay: %s; retrying in %.1fs", exc, backoff)
                     if isinstance(exc, DatabaseError):
                         self._drop_connection()
@@ -123,6 +125,7 @@ class OutboxRelay:
             )
             raise
         self.stats.published += len(batch)
+        RELAY_PUBLISHED.inc(len(batch))
         self.stats.batches += 1
         return len(batch)
 
