@@ -407,3 +407,9 @@ PROBE_LIVENESS_STALE_SECONDS = env_int("PROBE_LIVENESS_STALE_SECONDS", 120)
 CELERY_ROUTE_BY_APP = env_bool("CELERY_ROUTE_BY_APP", False)
 if CELERY_ROUTE_BY_APP:
     CELERY_TASK_ROUTES = {"payments.*": {"queue": "payments"}, "reports.*": {"queue": "reports"}}
+# LOG_FORMAT=json: one JSON object per line with request_id, trace_id and span_id (core/logs.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT == "json":
+    LOGGING["formatters"]["json"] = {"()": "core.logs.JsonFormatter"}  # type: ignore[index]
+    LOGGING["filters"]["trace"] = {"()": "core.logs.TraceIdFilter"}  # type: ignore[index]
+    LOGGING["handlers"]["console"].update(formatter="json", filters=["trace"])  # type: ignore[index]
