@@ -128,6 +128,6 @@ def init_process(role: str) -> None:
     if role in _initialised:
         return
     _initialised.add(role)
-    from config.tracing import init_tracing
+    from core.tracing import init_tracing
 
     init_tracing(role)

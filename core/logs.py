@@ -6,16 +6,14 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry.trace import get_current_span
+
 from core.api.request_id import current_request_id
 
 
 def current_trace_ids() -> tuple[str, str]:
     """(trace id, span id) of the current OpenTelemetry span, or ("-", "-")."""
-    try:
-        from opentelemetry import trace  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # tracing is optional
-        return "-", "-"
-    context = trace.get_current_span().get_span_context()
+    context = get_current_span().get_span_context()
     if not context.is_valid:
         return "-", "-"
     return f"{context.trace_id:032x}", f"{context.span_id:016x}"

@@ -24,6 +24,7 @@ from events.consumer import ConsumedEvent, EventConsumer
 from events.contracts import InvalidEventPayload, UnknownEventType, unpack_envelope
 from events.kafka import build_producer, dead_letter_topic, kafka_configured, kafka_group_id
 from events.services import record_dead_letter
+from events.tracing import consuming, header_trace_context
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +136,12 @@ class ConsumerRunner:
             return
         event = ConsumedEvent(envelope, payload)
         try:
-            applied = apply_with_retries(self.consumer, event, max_attempts=self.max_attempts,
-                                         retry_backoff=self.retry_backoff)
+            with consuming(self.consumer.group, envelope, carrier=header_trace_context(record.headers),
+                           **{"messaging.destination.name": record.topic,
+                              "messaging.destination.partition.id": str(record.partition),
+                              "messaging.kafka.offset": record.offset}):
+                applied = apply_with_retries(self.consumer, event, max_attempts=self.max_attempts,
+                                             retry_backoff=self.retry_backoff)
         except HandlerGaveUp as exc:
             self._dead_letter(record, exc.code, exc.error, exc.attempts,
                               event_id=envelope.event_id, event_type=envelope.event_type)

@@ -24,6 +24,7 @@ from events.bridge import OUTBOX_CHANNEL
 from events.contracts import family_of
 from events.kafka import build_producer, topic_for_family
 from events.models import OutboxEvent
+from events.tracing import end_publish_spans, publish_span
 
 logger = logging.getLogger(__name__)
 
@@ -131,23 +132,29 @@ class OutboxRelay:
 
     def _publish(self, batch: list[tuple[int, UUID, str, str, bytes | memoryview]]) -> None:
         producer = self._get_producer()
+        spans = []
         try:
-            futures = [
-                producer.send(
-                    topic_for_family(family_of(event_type)),
-                    key=aggregate_id.encode(),
-                    value=bytes(payload),
-                    headers=[("event_id", str(event_id).encode()), ("event_type", event_type.encode())],
-                )
-                for _, event_id, event_type, aggregate_id, payload in batch
-            ]
+            futures = []
+            for _, event_id, event_type, aggregate_id, payload in batch:
+                topic, value = topic_for_family(family_of(event_type)), bytes(payload)
+                # A publish span per message, a child of the trace that recorded the event; the
+                # consumers continue it from the traceparent header.
+                span, trace_headers = publish_span(topic, event_type, str(event_id), value)
+                spans.append(span)
+                futures.append(producer.send(
+                    topic, key=aggregate_id.encode(), value=value,
+                    headers=[("event_id", str(event_id).encode()), ("event_type", event_type.encode()),
+                             *trace_headers],
+                ))
             producer.flush(timeout=30)
             for future in futures:
                 future.get(timeout=0)  # raises the send's error, if any
-        except Exception:
+        except Exception as exc:
+            end_publish_spans(spans, exc)
             # A producer that failed mid-batch may hold half-sent state; start the next try clean.
             self._close_producer()
             raise
+        end_publish_spans(spans)
 
     # --- leadership and waiting ---------------------------------------------------------------
 
