@@ -40,8 +40,9 @@ demo: ## load the demo data
 
 web: ## the web process under gunicorn
 	$(MANAGE) collectstatic --no-input -v 0
-	.venv/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_WORKERS:-2} --access-logfile - \
-		--access-logformat '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
+	rm -rf .data/metrics && mkdir -p .data/metrics
+	PROCESS_ROLE=web PROMETHEUS_MULTIPROC_DIR=.data/metrics HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$${WEB_WORKERS:-2} \
+		.venv/bin/gunicorn --config config/gunicorn.py config.wsgi
 grpc: ## the gRPC server
 	$(MANAGE) run_grpc
 worker: ## a Celery worker (the default queue and the reports' analytics queue)

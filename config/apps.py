@@ -7,3 +7,14 @@ class ConfigAppConfig(AppConfig):
     name = "config"
     label = "config"
     verbose_name = "Suite"
+
+    def ready(self) -> None:
+        # The probe server of the non-HTTP processes (core/probes.py) asks config's checks.
+        from config.health import readiness
+        from core.probes import register_readiness
+
+        register_readiness(readiness)
+
+        from config import observability
+
+        observability.connect()

@@ -33,6 +33,7 @@ from core.api.request_id import current_request_id, request_id_from
 from core.api.throttling import SlidingWindowThrottle
 from core.grpc import calls
 from core.grpc.errors import deadline_status, internal_status, status_for
+from core.metrics import count_refusal
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("grpc.access")
@@ -125,6 +126,7 @@ class ErrorInterceptor(CallInterceptor):
         try:
             yield
         except errors.DomainError as error:
+            count_refusal(error, "grpc")
             context.abort_with_status(status_for(error))
         except calls.DeadlineExceeded:
             context.abort_with_status(deadline_status())

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.cache import redis_client, uses_redis
+from core.roles import current_role, required_checks
 from events.dispatch import UNDELIVERED_AFTER_SECONDS
 from events.kafka import check_broker, kafka_configured
 from events.selectors import outbox_backlog
@@ -102,18 +103,33 @@ def run_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
     return all(item["ok"] for item in results.values()), results
 
 
-@never_cache
-@require_GET
-def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to take traffic: the database, Redis and Kafka each answer (embedded: the database, the
-    in-process cache, and how events are delivered). A 503 names which one failed, so an operator
-    reading the probe sees the cause at once."""
-    ready, checks = run_checks()
-    failed = [name for name, detail in checks.items() if not detail["ok"]]
+def readiness(role: str | None = None) -> tuple[int, dict[str, Any]]:
+    """The probe's answer for a process of `role` (core/roles.py): unavailable only when a
+    dependency the role requires fails; any other failure is named under `degraded`."""
+    return verdict(role or current_role(), run_checks()[1])
+
+
+def verdict(role: str, checks: dict[str, dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    failing = [name for name, detail in checks.items() if not detail["ok"]]
+    required = required_checks(role)
+    failed = [name for name in failing if name in required]
+    degraded = [name for name in failing if name not in required]
     body = {
-        "status": "ready" if ready else "unavailable",
+        "status": "unavailable" if failed else "degraded" if degraded else "ready",
+        "role": role,
         "failed": failed,
+        "degraded": degraded,
         "checks": checks,
         "outbox": _outbox_details() if checks["database"]["ok"] else None,
     }
-    return JsonResponse(body, status=200 if ready else 503)
+    return (503 if failed else 200), body
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to take traffic: the dependencies this process needs answer (for the web, the
+    database and Redis; Kafka being down only degrades it, since the outbox keeps the events).
+    The body names every failing dependency, so an operator reading the probe sees the cause."""
+    status, body = readiness()
+    return JsonResponse(body, status=status)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.api.request_id.RequestIdMiddleware",  # first: every response and log line gets the id
+    "core.metrics.RequestMetricsMiddleware",  # rate, latency and status by route (core/metrics.py)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -447,3 +448,24 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Operations: probes, metrics, traces (deploy/, docs/decisions/0030) ------------------------
+# Which process this is (web, grpc, worker, beat, relay, consumer, migrate; config/roles.py): set by
+# deploy/entrypoint.sh and by the process commands; decides which dependencies readiness requires.
+# The processes that serve no HTTP (relay, consumers, Celery worker) answer /healthz, /readyz and
+# /metrics on PROBE_PORT (off when 0); a loop silent for PROBE_LIVENESS_STALE_SECONDS is not alive.
+PROBE_PORT = env_int("PROBE_PORT", 0)
+PROBE_BIND = env_str("PROBE_BIND", "0.0.0.0")  # noqa: S104 (probed from outside the pod)
+PROBE_LIVENESS_STALE_SECONDS = env_int("PROBE_LIVENESS_STALE_SECONDS", 120)
+# Workers per queue: reports always run on REPORTS_QUEUE (above); with CELERY_ROUTE_BY_APP (the
+# deployments set it) payment tasks go to a queue of their own too, so a slow gateway never delays
+# the other work.
+CELERY_ROUTE_BY_APP = env_bool("CELERY_ROUTE_BY_APP", False)
+if CELERY_ROUTE_BY_APP:
+    CELERY_TASK_ROUTES = {**CELERY_TASK_ROUTES, "payments.*": {"queue": "payments"}}
+# LOG_FORMAT=json: one JSON object per line with request_id, trace_id and span_id (core/logs.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT == "json":
+    LOGGING["formatters"]["json"] = {"()": "core.logs.JsonFormatter"}  # type: ignore[index]
+    LOGGING["filters"]["trace"] = {"()": "core.logs.TraceIdFilter"}  # type: ignore[index]
+    LOGGING["handlers"]["console"].update(formatter="json", filters=["trace"])  # type: ignore[index]

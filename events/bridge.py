@@ -26,6 +26,7 @@ from google.protobuf.message import Message
 from events.contracts import pack_envelope, payload_class
 from events.dispatch import dispatch_after_commit
 from events.models import OutboxEvent
+from events.tracing import current_trace_context
 
 # The relay LISTENs on this channel; Postgres delivers the NOTIFY only when the transaction commits.
 OUTBOX_CHANNEL = "events_outbox"
@@ -73,6 +74,7 @@ def record_in_outbox(
         aggregate_id=aggregate_id,
         payload=payload,
         correlation_id=correlation_id,
+        trace_context=current_trace_context(),  # the trace goes on in the relay and the consumers
     )
     event = OutboxEvent.objects.create(
         event_id=event_id,

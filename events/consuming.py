@@ -17,11 +17,14 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
+from core.metrics import CONSUMER_EVENTS, observe_consumer_lag
+from core.probes import heartbeat
 from events.applying import HandlerGaveUp, InfrastructureFailure, apply_with_retries
 from events.consumer import ConsumedEvent, EventConsumer
 from events.contracts import InvalidEventPayload, UnknownEventType, unpack_envelope
 from events.kafka import build_producer, dead_letter_topic, kafka_configured, kafka_group_id
 from events.services import record_dead_letter
+from events.tracing import consuming, header_trace_context
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +62,10 @@ class ConsumerRunner:
         backoff = 0.5
         try:
             while not stop.is_set():
+                heartbeat.beat()
                 polled = kafka.poll(timeout_ms=self.poll_timeout_ms)
                 records = [record for batch in polled.values() for record in batch]
+                observe_consumer_lag(self.consumer.group, kafka)
                 if not records:
                     if until_idle and self._caught_up(kafka):
                         break
@@ -131,8 +136,12 @@ class ConsumerRunner:
             return
         event = ConsumedEvent(envelope, payload)
         try:
-            applied = apply_with_retries(self.consumer, event, max_attempts=self.max_attempts,
-                                         retry_backoff=self.retry_backoff)
+            with consuming(self.consumer.group, envelope, carrier=header_trace_context(record.headers),
+                           **{"messaging.destination.name": record.topic,
+                              "messaging.destination.partition.id": str(record.partition),
+                              "messaging.kafka.offset": record.offset}):
+                applied = apply_with_retries(self.consumer, event, max_attempts=self.max_attempts,
+                                             retry_backoff=self.retry_backoff)
         except HandlerGaveUp as exc:
             self._dead_letter(record, exc.code, exc.error, exc.attempts,
                               event_id=envelope.event_id, event_type=envelope.event_type)
@@ -141,6 +150,7 @@ class ConsumerRunner:
             self.stats.applied += 1
         else:
             self.stats.duplicates += 1
+        CONSUMER_EVENTS.labels(self.consumer.group, "applied" if applied else "duplicate").inc()
 
     def _dead_letter(self, record: ConsumerRecord, code: str, error: str, attempts: int, *,
                      event_id: str = "", event_type: str = "") -> None:

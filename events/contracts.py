@@ -7,6 +7,7 @@ Producers build a payload (with `money()` and `quantity()` for amounts) and wrap
 scripts/gen_proto).
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -76,6 +77,7 @@ def pack_envelope(
     payload: Message,
     producer: str = "commerce",
     correlation_id: str = "",
+    trace_context: Mapping[str, str] | None = None,
 ) -> EventEnvelope:
     expected = payload_class(event_type)
     if type(payload) is not expected:
@@ -93,6 +95,8 @@ def pack_envelope(
         schema_version=SCHEMA_VERSION,
         producer=producer,
         correlation_id=correlation_id,
+        traceparent=(trace_context or {}).get("traceparent", ""),
+        tracestate=(trace_context or {}).get("tracestate", ""),
     )
     envelope.occurred_at.FromDatetime(occurred_at)
     envelope.payload.Pack(payload)

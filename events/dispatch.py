@@ -26,6 +26,7 @@ from events.contracts import InvalidEventPayload, UnknownEventType, family_of, u
 from events.kafka import topic_for_family
 from events.models import OutboxEvent
 from events.services import record_dead_letter
+from events.tracing import consuming
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +157,9 @@ def _deliver(row: Row, consumers: list[EventConsumer], stats: DispatchStats) -> 
     event = ConsumedEvent(envelope, message)
     for consumer in interested:
         try:
-            applied = apply_with_retries(consumer, event, max_attempts=settings.EVENTS_CONSUMER_MAX_ATTEMPTS,
-                                         retry_backoff=RETRY_BACKOFF_SECONDS)
+            with consuming(consumer.group, envelope, system="in-process"):
+                applied = apply_with_retries(consumer, event, max_attempts=settings.EVENTS_CONSUMER_MAX_ATTEMPTS,
+                                             retry_backoff=RETRY_BACKOFF_SECONDS)
         except HandlerGaveUp as exc:
             _dead_letter(consumer, row, exc.code, exc.error, attempts=exc.attempts, stats=stats)
             continue

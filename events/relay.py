@@ -18,10 +18,13 @@ from django.db.models import F
 from django.utils import timezone
 from kafka import KafkaProducer
 
+from core.metrics import RELAY_FAILURES, RELAY_PUBLISHED
+from core.probes import heartbeat
 from events.bridge import OUTBOX_CHANNEL
 from events.contracts import family_of
 from events.kafka import build_producer, topic_for_family
 from events.models import OutboxEvent
+from events.tracing import end_publish_spans, publish_span
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ class OutboxRelay:
         backoff = 0.5
         try:
             while not stop.is_set():
+                heartbeat.beat()
                 try:
                     if not self._hold_leadership():
                         stop.wait(self.standby_wait)
@@ -84,6 +88,7 @@ class OutboxRelay:
                         self._wait_for_events(stop)
                 except (PublishFailed, DatabaseError) as exc:
                     self.stats.failures += 1
+                    RELAY_FAILURES.inc()
                     logger.warning("relay: %s; retrying in %.1fs", exc, backoff)
                     if isinstance(exc, DatabaseError):
                         self._drop_connection()
@@ -121,28 +126,35 @@ class OutboxRelay:
             )
             raise
         self.stats.published += len(batch)
+        RELAY_PUBLISHED.inc(len(batch))
         self.stats.batches += 1
         return len(batch)
 
     def _publish(self, batch: list[tuple[int, UUID, str, str, bytes | memoryview]]) -> None:
         producer = self._get_producer()
+        spans = []
         try:
-            futures = [
-                producer.send(
-                    topic_for_family(family_of(event_type)),
-                    key=aggregate_id.encode(),
-                    value=bytes(payload),
-                    headers=[("event_id", str(event_id).encode()), ("event_type", event_type.encode())],
-                )
-                for _, event_id, event_type, aggregate_id, payload in batch
-            ]
+            futures = []
+            for _, event_id, event_type, aggregate_id, payload in batch:
+                topic, value = topic_for_family(family_of(event_type)), bytes(payload)
+                # A publish span per message, a child of the trace that recorded the event; the
+                # consumers continue it from the traceparent header.
+                span, trace_headers = publish_span(topic, event_type, str(event_id), value)
+                spans.append(span)
+                futures.append(producer.send(
+                    topic, key=aggregate_id.encode(), value=value,
+                    headers=[("event_id", str(event_id).encode()), ("event_type", event_type.encode()),
+                             *trace_headers],
+                ))
             producer.flush(timeout=30)
             for future in futures:
                 future.get(timeout=0)  # raises the send's error, if any
-        except Exception:
+        except Exception as exc:
+            end_publish_spans(spans, exc)
             # A producer that failed mid-batch may hold half-sent state; start the next try clean.
             self._close_producer()
             raise
+        end_publish_spans(spans)
 
     # --- leadership and waiting ---------------------------------------------------------------
 

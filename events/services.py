@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.metrics import DEAD_LETTERS
 from events.consumer import ConsumedEvent, EventConsumer, discover_consumers
 from events.contracts import InvalidEventPayload, UnknownEventType, unpack_envelope
 from events.models import DeadLetter, DeadLetterStatus, OutboxEvent, ProcessedEvent
@@ -48,7 +49,7 @@ def record_dead_letter(
     event_type: str = "",
 ) -> DeadLetter:
     """Keep a message the group gave up on; the same message dead-lettered twice is kept once."""
-    dead_letter, _ = DeadLetter.objects.get_or_create(
+    dead_letter, created = DeadLetter.objects.get_or_create(
         consumer_group=consumer_group,
         topic=topic,
         partition=partition,
@@ -64,6 +65,8 @@ def record_dead_letter(
             "attempts": attempts,
         },
     )
+    if created:
+        DEAD_LETTERS.labels(consumer_group, error_code).inc()
     return dead_letter
 
 

@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from core import errors
+from core.metrics import count_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def _validation_body(detail: Any) -> dict[str, Any]:
 
 
 def _from_domain_error(exc: errors.DomainError) -> ApiError:
+    count_refusal(exc, "rest")
     status_code = next(code for kind, code in STATUS_OF_DOMAIN_ERROR if isinstance(exc, kind))
     headers: dict[str, str] = {}
     if isinstance(exc, errors.RateLimited):

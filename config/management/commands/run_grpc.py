@@ -5,6 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from config.grpc_server import build, stop_gracefully
+from config.observability import init_process
+from core.roles import GRPC, claim_role
 
 
 class Command(BaseCommand):
@@ -15,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--grace", type=float, default=10.0, help="seconds to finish calls on stop")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        init_process(claim_role(GRPC))  # tracing patches grpc.server, so before build()
         built = build(options["bind"])
         built.server.start()
         self.stdout.write(f"gRPC server listening on port {built.port}: {', '.join(built.services)}")

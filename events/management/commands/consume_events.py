@@ -5,6 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.probes import serve_probes
+from core.roles import CONSUMER, claim_role
+from core.tracing import init_tracing
 from events.consumer import discover_consumers
 from events.consuming import ConsumerRunner
 
@@ -23,6 +26,8 @@ class Command(BaseCommand):
             known = ", ".join(sorted(consumers)) or "none"
             raise CommandError(f"unknown consumer group {options['group']!r}; known groups: {known}")
         logging.getLogger("events").setLevel(logging.INFO)
+        serve_probes(claim_role(CONSUMER))  # /healthz, /readyz, /metrics on PROBE_PORT, when set
+        init_tracing(CONSUMER)  # when OTEL_EXPORTER_OTLP_ENDPOINT is set
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())

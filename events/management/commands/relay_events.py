@@ -7,6 +7,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from core.probes import serve_probes
+from core.roles import RELAY, claim_role
+from core.tracing import init_tracing
 from events.applying import InfrastructureFailure
 from events.dispatch import dispatch_pending
 from events.kafka import kafka_configured
@@ -31,6 +34,8 @@ class Command(BaseCommand):
             self._dispatch_in_process()
             return
         logging.getLogger("events").setLevel(logging.INFO)
+        serve_probes(claim_role(RELAY))  # /healthz, /readyz, /metrics on PROBE_PORT, when set
+        init_tracing(RELAY)  # when OTEL_EXPORTER_OTLP_ENDPOINT is set
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
