@@ -54,8 +54,9 @@ relay: ## the outbox relay to Kafka
 consume: ## a consumer group: make consume GROUP=reports.sales
 	$(MANAGE) consume_events --group $(GROUP)
 
-lint: ## ruff and the import layers (import-linter, contracts in pyproject.toml)
+lint: ## ruff (lint and format), and the import layers (import-linter, contracts in pyproject.toml)
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports
 typecheck: ## mypy
 	DEBUG=1 .venv/bin/mypy .

@@ -42,8 +42,9 @@ class TokenInline(admin.TabularInline):
 
 
 class CustomerCreationForm(forms.ModelForm):
-    password = forms.CharField(widget=forms.PasswordInput, strip=False,
-                               help_text="The customer can change it in the app.")
+    password = forms.CharField(
+        widget=forms.PasswordInput, strip=False, help_text="The customer can change it in the app."
+    )
 
     class Meta:
         model = Customer
@@ -160,8 +161,19 @@ class UserAdmin(admin.ModelAdmin[User]):
 
 @admin.register(Address)
 class AddressAdmin(ServiceModelAdmin):
-    service_fields = ("label", "recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country",
-                      "delivery_instructions", "is_default")
+    service_fields = (
+        "label",
+        "recipient_name",
+        "phone",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "delivery_instructions",
+        "is_default",
+    )
     list_display = ("recipient_name", "line1", "postal_code", "city", "country", "user", "is_default")
     list_filter = ("country",)
     search_fields = ("recipient_name", "line1", "postal_code", "city", "user__email")

@@ -21,17 +21,31 @@ def load() -> list[str]:
     if not User.objects.filter(email=DEMO_ADMIN_EMAIL).exists():
         User.objects.create_superuser(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, first_name="Demo")
     if not User.objects.filter(email=DEMO_CATALOG_EMAIL).exists():
-        manager = services.create_staff_member(email=DEMO_CATALOG_EMAIL, password=DEMO_CATALOG_PASSWORD,
-                                               first_name="Cat", last_name="Manager")
+        manager = services.create_staff_member(
+            email=DEMO_CATALOG_EMAIL, password=DEMO_CATALOG_PASSWORD, first_name="Cat", last_name="Manager"
+        )
         with transaction.atomic():
             manager.groups.add(Group.objects.get(name=CATALOG_MANAGER))
     if not User.objects.filter(email=DEMO_CUSTOMER_EMAIL).exists():
-        customer = services.register_customer(email=DEMO_CUSTOMER_EMAIL, password=DEMO_CUSTOMER_PASSWORD,
-                                              first_name="Dana", last_name="Demo", phone="+49 151 23456789")
-        services.create_address(customer.pk, {
-            "label": "Home", "recipient_name": "Dana Demo", "line1": "Invalidenstraße 116", "city": "Berlin",
-            "postal_code": "10115", "country": "DE", "phone": "+49 151 23456789",
-        })
+        customer = services.register_customer(
+            email=DEMO_CUSTOMER_EMAIL,
+            password=DEMO_CUSTOMER_PASSWORD,
+            first_name="Dana",
+            last_name="Demo",
+            phone="+49 151 23456789",
+        )
+        services.create_address(
+            customer.pk,
+            {
+                "label": "Home",
+                "recipient_name": "Dana Demo",
+                "line1": "Invalidenstraße 116",
+                "city": "Berlin",
+                "postal_code": "10115",
+                "country": "DE",
+                "phone": "+49 151 23456789",
+            },
+        )
     return [
         f"Admin login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}",
         f"Catalog manager login (admin): {DEMO_CATALOG_EMAIL} / {DEMO_CATALOG_PASSWORD}",

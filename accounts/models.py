@@ -141,8 +141,9 @@ class AccessToken(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=12, editable=False,
-                              help_text="The token's first characters, to tell it apart.")
+    prefix = models.CharField(
+        max_length=12, editable=False, help_text="The token's first characters, to tell it apart."
+    )
     name = models.CharField(max_length=100, blank=True, help_text="The device or app that holds it.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)

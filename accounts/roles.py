@@ -26,31 +26,54 @@ ROLES: dict[str, tuple[str, ...]] = {
     # Runs the assortment: categories, brands, products, variants, prices, images.
     CATALOG_MANAGER: ("catalog.*",),
     # Receives, counts and picks stock; sees what it picks for.
-    WAREHOUSE: ("inventory.*", "catalog.view_*", "orders.view_*", "orders.change_*",
-                "reports.access_inventory_reports", "reports.*_replenishmentpolicy", *_REPORT_RUNS),
+    WAREHOUSE: (
+        "inventory.*",
+        "catalog.view_*",
+        "orders.view_*",
+        "orders.change_*",
+        "reports.access_inventory_reports",
+        "reports.*_replenishmentpolicy",
+        *_REPORT_RUNS,
+    ),
     # Helps customers: their accounts and addresses (never staff accounts), their orders.
     SUPPORT: (
-        "accounts.view_customer", "accounts.change_customer", "accounts.view_address", "accounts.change_address",
-        "catalog.view_*", "orders.view_*", "orders.change_*", "delivery.view_*", "payments.view_*",
+        "accounts.view_customer",
+        "accounts.change_customer",
+        "accounts.view_address",
+        "accounts.change_address",
+        "catalog.view_*",
+        "orders.view_*",
+        "orders.change_*",
+        "delivery.view_*",
+        "payments.view_*",
     ),
     # Money: payments and refunds, the sales and payments reports.
-    FINANCE: ("payments.*", "orders.view_*", "accounts.view_customer", "reports.view_dailysales",
-              "reports.access_sales_reports", "reports.access_payments_reports", *_REPORT_RUNS),
+    FINANCE: (
+        "payments.*",
+        "orders.view_*",
+        "accounts.view_customer",
+        "reports.view_dailysales",
+        "reports.access_sales_reports",
+        "reports.access_payments_reports",
+        *_REPORT_RUNS,
+    ),
     # Slots, zones, couriers and the routes of the day.
-    DISPATCHER: ("delivery.*", "orders.view_*", "accounts.view_address", "reports.access_operations_reports",
-                 *_REPORT_RUNS),
+    DISPATCHER: (
+        "delivery.*",
+        "orders.view_*",
+        "accounts.view_address",
+        "reports.access_operations_reports",
+        *_REPORT_RUNS,
+    ),
     # Every report and run, and read access to what they are computed from.
-    ANALYST: ("reports.*", "catalog.view_*", "orders.view_*", "inventory.view_*", "delivery.view_*",
-              "payments.view_*"),
+    ANALYST: ("reports.*", "catalog.view_*", "orders.view_*", "inventory.view_*", "delivery.view_*", "payments.view_*"),
 }
 
 
 def permissions_for(patterns: tuple[str, ...], permission_model: Any) -> list[Any]:
     """The existing permissions matching the role's patterns."""
     app_labels = {pattern.partition(".")[0] for pattern in patterns}
-    candidates = permission_model.objects.filter(content_type__app_label__in=app_labels).select_related(
-        "content_type"
-    )
+    candidates = permission_model.objects.filter(content_type__app_label__in=app_labels).select_related("content_type")
     return [
         permission
         for permission in candidates

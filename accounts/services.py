@@ -30,8 +30,19 @@ TOKEN_PREFIX = "cmt_"  # noqa: S105  (not a secret: lets secret scanners recogni
 # A token's use is recorded at most this often, so reads do not turn into a write per request.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 PROFILE_FIELDS = ("email", "first_name", "last_name", "phone")
-ADDRESS_FIELDS = ("label", "recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country",
-                  "delivery_instructions", "is_default")
+ADDRESS_FIELDS = (
+    "label",
+    "recipient_name",
+    "phone",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "delivery_instructions",
+    "is_default",
+)
 
 
 @dataclass(frozen=True)
@@ -63,9 +74,7 @@ def _clean_phone(value: str, field: str = "phone") -> str:
 # --- registration and tokens ---------------------------------------------------------------------
 
 
-def register_customer(
-    *, email: str, password: str, first_name: str = "", last_name: str = "", phone: str = ""
-) -> User:
+def register_customer(*, email: str, password: str, first_name: str = "", last_name: str = "", phone: str = "") -> User:
     email = normalize_email(email)
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(), phone=_clean_phone(phone))
     _check_password(password, user)
@@ -78,8 +87,9 @@ def register_customer(
                 user.save()
         except IntegrityError:  # registered at the same moment by a concurrent request
             raise EmailTaken(fields={"email": ["An account with this email address exists already."]}) from None
-        payload = UserRegistered(user_id=str(user.pk), email=user.email, first_name=user.first_name,
-                                 last_name=user.last_name)
+        payload = UserRegistered(
+            user_id=str(user.pk), email=user.email, first_name=user.first_name, last_name=user.last_name
+        )
         payload.registered_at.FromDatetime(user.date_joined)
         user_registered.send_event(sender=User, aggregate_id=str(user.pk), payload=payload)
     return user
@@ -89,8 +99,13 @@ def issue_token(user: User, *, name: str = "") -> IssuedToken:
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = timezone.now()
     token = AccessToken.objects.create(
-        user=user, key_hash=hash_token(key), prefix=key[: len(TOKEN_PREFIX) + 6], name=name[:100],
-        created_at=now, last_used_at=now, expires_at=_expiry(created_at=now, used_at=now),
+        user=user,
+        key_hash=hash_token(key),
+        prefix=key[: len(TOKEN_PREFIX) + 6],
+        name=name[:100],
+        created_at=now,
+        last_used_at=now,
+        expires_at=_expiry(created_at=now, used_at=now),
     )
     return IssuedToken(key=key, token=token)
 
@@ -170,8 +185,13 @@ def _locked_user(user_id: int, expected_version: int | None) -> User:
 
 
 def _announce_update(user: User, changed: list[str]) -> None:
-    payload = UserUpdated(user_id=str(user.pk), changed_fields=changed, email=user.email,
-                          first_name=user.first_name, last_name=user.last_name)
+    payload = UserUpdated(
+        user_id=str(user.pk),
+        changed_fields=changed,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+    )
     payload.updated_at.FromDatetime(timezone.now())
     user_updated.send_event(sender=User, aggregate_id=str(user.pk), payload=payload)
 
@@ -188,8 +208,10 @@ def update_profile(
         user = _locked_user(user_id, expected_version)
         new_email = "email" in changes and normalize_email(changes["email"]) != user.email
         if new_email and not (current_password and user.check_password(current_password)):
-            raise InvalidInput(fields={"current_password": ["Enter your current password to change the email."]},
-                               code="password_required")
+            raise InvalidInput(
+                fields={"current_password": ["Enter your current password to change the email."]},
+                code="password_required",
+            )
         return _apply_profile_changes(user, changes)
 
 
@@ -238,8 +260,9 @@ def change_password(user_id: int, *, current_password: str, new_password: str, k
     with transaction.atomic():
         user = _locked_user(user_id, None)
         if not user.check_password(current_password):
-            raise InvalidInput(fields={"current_password": ["This is not your current password."]},
-                               code="wrong_password")
+            raise InvalidInput(
+                fields={"current_password": ["This is not your current password."]}, code="wrong_password"
+            )
         _check_password(new_password, user, "new_password")
         user.set_password(new_password)
         user.save(update_fields=["password"])

@@ -97,8 +97,8 @@ def normalize_postal_code(value: str, country: str) -> str:
     postal = POSTAL_FORMATS[country]
     compact = re.sub(r"[\s\-]", "", value.upper())
     prefix = _COUNTRY_PREFIXES.get(country)
-    if prefix and compact.startswith(prefix) and postal.compact.fullmatch(compact[len(prefix):]):
-        compact = compact[len(prefix):]
+    if prefix and compact.startswith(prefix) and postal.compact.fullmatch(compact[len(prefix) :]):
+        compact = compact[len(prefix) :]
     if not postal.compact.fullmatch(compact):
         raise ValueError(f"This is not a postal code of {country} (for example {postal.example}).")
     return postal.write(compact)

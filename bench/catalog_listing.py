@@ -86,8 +86,11 @@ with transaction.atomic():
 
 def prepare(env: dict[str, str], products: int) -> None:
     manage = [PYTHON, "manage.py"]
-    for command in (["migrate", "--no-input", "-v", "0"], ["load_demo_data"],
-                    ["shell", "-c", SEED.format(count=products)]):
+    for command in (
+        ["migrate", "--no-input", "-v", "0"],
+        ["load_demo_data"],
+        ["shell", "-c", SEED.format(count=products)],
+    ):
         subprocess.run(manage + command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
@@ -96,9 +99,22 @@ def gunicorn(env: dict[str, str], workers: int, log: Path) -> Iterator[int]:
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [GUNICORN, "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--worker-class", "sync", "--log-level", "warning"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                GUNICORN,
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 60
@@ -164,8 +180,14 @@ def load(port: int, path: str, seconds: float, clients: int) -> dict[str, float]
     for process in processes:
         process.join()
     cuts = statistics.quantiles(latencies, n=100)
-    return {"requests": len(latencies), "rps": len(latencies) / seconds, "p50": cuts[49], "p99": cuts[98],
-            "errors": errors, "hit_rate": hits / max(1, len(latencies))}
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / seconds,
+        "p50": cuts[49],
+        "p99": cuts[98],
+        "errors": errors,
+        "hit_rate": hits / max(1, len(latencies)),
+    }
 
 
 def main() -> None:
@@ -183,20 +205,34 @@ def main() -> None:
     logs.mkdir(exist_ok=True)
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     with scratch_database(database_url) as bench_db:
-        env = {**os.environ, "DATABASE_URL": bench_db, "DEBUG": "0", "SECRET_KEY": "bench-" + "k" * 50,
-               "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "CACHE_KEY_PREFIX": prefix,
-               "LOG_LEVEL": "WARNING", "KAFKA_BOOTSTRAP_SERVERS": "",
-               # Throttling still runs (one Redis call per request) but never refuses the benchmark.
-               "API_RATE_ANON": "100000000/min", "API_RATE_USER": "100000000/min"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": bench_db,
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-" + "k" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "CACHE_KEY_PREFIX": prefix,
+            "LOG_LEVEL": "WARNING",
+            "KAFKA_BOOTSTRAP_SERVERS": "",
+            # Throttling still runs (one Redis call per request) but never refuses the benchmark.
+            "API_RATE_ANON": "100000000/min",
+            "API_RATE_USER": "100000000/min",
+        }
         print(f"preparing {bench_db.rsplit('/', 1)[1]}: migrate, demo data, {args.products} generated products")
         prepare(env, args.products)
         trivial_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.trivial_settings"}
         uncached_env = {**env, "CATALOG_CACHE_SECONDS": "0", "CACHE_KEY_PREFIX": f"{prefix}-uncached"}
-        with gunicorn(env, args.workers, logs / "app.log") as app, \
-                gunicorn(uncached_env, args.workers, logs / "app-uncached.log") as uncached, \
-                gunicorn(trivial_env, args.workers, logs / "trivial.log") as trivial:
-            targets = {"cached listing": (app, LISTING), "uncached listing": (uncached, LISTING),
-                       "trivial view": (trivial, "/trivial/")}
+        with (
+            gunicorn(env, args.workers, logs / "app.log") as app,
+            gunicorn(uncached_env, args.workers, logs / "app-uncached.log") as uncached,
+            gunicorn(trivial_env, args.workers, logs / "trivial.log") as trivial,
+        ):
+            targets = {
+                "cached listing": (app, LISTING),
+                "uncached listing": (uncached, LISTING),
+                "trivial view": (trivial, "/trivial/"),
+            }
             for port, path in targets.values():  # warm up: connections, imports, the cache entry
                 for _ in range(50):
                     assert fetch(port, path)[0] == 200
@@ -213,16 +249,20 @@ def main() -> None:
         except Exception as exc:  # leftover keys expire on their own; say so, do not fail the run
             print(f"(could not remove the bench's Redis keys: {exc})")
 
-    print(f"\n{args.clients} client processes x {args.seconds:.0f} s, twice; gunicorn {args.workers} sync workers "
-          f"each; {os.cpu_count()} CPUs shared by servers and clients\n")
+    print(
+        f"\n{args.clients} client processes x {args.seconds:.0f} s, twice; gunicorn {args.workers} sync workers "
+        f"each; {os.cpu_count()} CPUs shared by servers and clients\n"
+    )
     print(f"{'':18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cache hits':>12}")
     summary: dict[str, dict[str, float]] = {}
     for name, results in runs.items():
         merged = {key: statistics.mean(r[key] for r in results) for key in results[0]}
         merged["errors"] = sum(r["errors"] for r in results)
         summary[name] = merged
-        print(f"{name:18}{merged['rps']:9.0f}{merged['p50']:9.2f}{merged['p99']:9.2f}{merged['errors']:8.0f}"
-              f"{merged['hit_rate']:11.0%}")
+        print(
+            f"{name:18}{merged['rps']:9.0f}{merged['p50']:9.2f}{merged['p99']:9.2f}{merged['errors']:8.0f}"
+            f"{merged['hit_rate']:11.0%}"
+        )
     base = summary["trivial view"]["rps"]
     print(f"\nratio cached listing / trivial view: {summary['cached listing']['rps'] / base:.2f}")
     print(f"ratio uncached listing / trivial view: {summary['uncached listing']['rps'] / base:.2f}")

@@ -27,8 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.catalog_listing import PYTHON, REPO, fetch, free_port, gunicorn, prepare, scratch_database
 
-PRODUCT_IDS = ("from catalog.selectors import visible_products; "
-               "print(' '.join(str(pk) for pk in visible_products().values_list('pk', flat=True)[:50]))")
+PRODUCT_IDS = (
+    "from catalog.selectors import visible_products; "
+    "print(' '.join(str(pk) for pk in visible_products().values_list('pk', flat=True)[:50]))"
+)
 
 
 @contextmanager
@@ -36,16 +38,24 @@ def grpc_servers(env: dict[str, str], workers: int, log: Path) -> Iterator[int]:
     port = free_port()
     with ExitStack() as stack:
         out = stack.enter_context(log.open("wb"))
-        processes = [subprocess.Popen([PYTHON, "manage.py", "run_grpc", "--bind", f"127.0.0.1:{port}", "--grace", "1"],
-                                      cwd=REPO, env={**env, "GRPC_MAX_WORKERS": "4"}, stdout=out,
-                                      stderr=subprocess.STDOUT) for _ in range(workers)]
+        processes = [
+            subprocess.Popen(
+                [PYTHON, "manage.py", "run_grpc", "--bind", f"127.0.0.1:{port}", "--grace", "1"],
+                cwd=REPO,
+                env={**env, "GRPC_MAX_WORKERS": "4"},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(workers)
+        ]
         try:
             import grpc
             from grpc_health.v1 import health_pb2, health_pb2_grpc
 
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=60,
-                                                          wait_for_ready=True)
+                health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=60, wait_for_ready=True
+                )
             time.sleep(2)  # the other processes bind too
             yield port
         finally:
@@ -127,18 +137,34 @@ def main() -> None:
     logs = REPO / "bench" / "results"
     logs.mkdir(exist_ok=True)
     with scratch_database(database_url) as bench_db:
-        env = {**os.environ, "DATABASE_URL": bench_db, "DEBUG": "0", "SECRET_KEY": "bench-" + "k" * 50,
-               "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0",
-               "CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
-               "LOG_LEVEL": "WARNING", "KAFKA_BOOTSTRAP_SERVERS": "",
-               "API_RATE_ANON": "100000000/min", "API_RATE_USER": "100000000/min"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": bench_db,
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-" + "k" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+            "LOG_LEVEL": "WARNING",
+            "KAFKA_BOOTSTRAP_SERVERS": "",
+            "API_RATE_ANON": "100000000/min",
+            "API_RATE_USER": "100000000/min",
+        }
         print(f"preparing {bench_db.rsplit('/', 1)[1]}: migrate, demo data, {args.products} generated products")
         prepare(env, args.products)
-        listed = subprocess.run([PYTHON, "manage.py", "shell", "-c", PRODUCT_IDS], cwd=REPO, env=env, check=True,
-                                capture_output=True, text=True).stdout
+        listed = subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", PRODUCT_IDS],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         ids = [int(word) for word in listed.strip().splitlines()[-1].split()]
-        with gunicorn(env, args.workers, logs / "rest.log") as rest, \
-                grpc_servers(env, args.workers, logs / "grpc.log") as grpc_port:
+        with (
+            gunicorn(env, args.workers, logs / "rest.log") as rest,
+            grpc_servers(env, args.workers, logs / "grpc.log") as grpc_port,
+        ):
             for product_id in ids:  # warm the cache entries of both
                 assert fetch(rest, f"/api/v1/catalog/products/{product_id}/")[0] == 200
             load(grpc_client, grpc_port, ids, 1, 1)
@@ -147,8 +173,10 @@ def main() -> None:
                 runs["REST detail"].append(load(rest_client, rest, ids, args.seconds, args.clients))
                 runs["gRPC GetProduct"].append(load(grpc_client, grpc_port, ids, args.seconds, args.clients))
 
-    print(f"\n{args.clients} client processes x {args.seconds:.0f} s, twice; {args.workers} server processes each "
-          f"(gunicorn sync workers / run_grpc); {os.cpu_count()} CPUs shared by servers and clients\n")
+    print(
+        f"\n{args.clients} client processes x {args.seconds:.0f} s, twice; {args.workers} server processes each "
+        f"(gunicorn sync workers / run_grpc); {os.cpu_count()} CPUs shared by servers and clients\n"
+    )
     print(f"{'':18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     summary = {}
     for name, results in runs.items():

@@ -46,10 +46,18 @@ def build_catalog(warehouses: int, skus: int) -> list[str]:
         save_warehouse(code=code, name=f"Store {code}")
     category = Category.objects.create(name="Bench", slug="bench", path="/")
     for start in range(0, skus, BATCH):
-        products = Product.objects.bulk_create([Product(name=f"Item {n}", slug=f"item-{n}", category=category)
-                                                for n in range(start, min(start + BATCH, skus))])
-        Variant.objects.bulk_create([Variant(product=p, sku=f"SKU-{start + i:07d}", name="1 pc",
-                                             price=Decimal("1.00"), currency="EUR") for i, p in enumerate(products)])
+        products = Product.objects.bulk_create(
+            [
+                Product(name=f"Item {n}", slug=f"item-{n}", category=category)
+                for n in range(start, min(start + BATCH, skus))
+            ]
+        )
+        Variant.objects.bulk_create(
+            [
+                Variant(product=p, sku=f"SKU-{start + i:07d}", name="1 pc", price=Decimal("1.00"), currency="EUR")
+                for i, p in enumerate(products)
+            ]
+        )
     return codes
 
 
@@ -65,8 +73,11 @@ def bench_copy(path: Path) -> float:
         cursor.execute("CREATE TABLE bench_copy (warehouse text, sku text, quantity numeric, mode text)")
     connection.ensure_connection()
     started = time.perf_counter()
-    with connection.connection.cursor() as cursor, path.open("rb") as source, \
-            cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+    with (
+        connection.connection.cursor() as cursor,
+        path.open("rb") as source,
+        cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+    ):
         while block := source.read(1 << 20):
             copy.write(block)
     seconds = time.perf_counter() - started  # autocommit: the COPY committed as it ended
@@ -78,8 +89,14 @@ def bench_copy(path: Path) -> float:
 def bench_import(path: Path) -> tuple[float, int, str]:
     env = {**os.environ, "DATABASE_URL": inventory_common.BENCH_URL, "LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "manage.py", "import_stock", str(path), "--no-progress"], cwd=REPO,
-                          env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_stock", str(path), "--no-progress"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     seconds = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"the import failed:\n{done.stdout}\n{done.stderr}")
@@ -109,10 +126,12 @@ def main() -> None:
         assert OutboxEvent.objects.filter(event_type="inventory.adjusted").count() == rows
         assert not find_ledger_drift()
         print(output)
-        print(f"{rows:,} rows ({size / 1e6:.0f} MB CSV): import_stock {rows / import_seconds:,.0f} rows/s "
-              f"({import_seconds:.0f} s), raw COPY {rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s), "
-              f"ratio {copy_seconds / import_seconds:.4f} (1:{import_seconds / copy_seconds:,.0f}); "
-              f"import peak memory {peak_kb / 1024:.0f} MB RSS")
+        print(
+            f"{rows:,} rows ({size / 1e6:.0f} MB CSV): import_stock {rows / import_seconds:,.0f} rows/s "
+            f"({import_seconds:.0f} s), raw COPY {rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s), "
+            f"ratio {copy_seconds / import_seconds:.4f} (1:{import_seconds / copy_seconds:,.0f}); "
+            f"import peak memory {peak_kb / 1024:.0f} MB RSS"
+        )
     finally:
         if not args.keep:
             inventory_common.drop_bench_database()

@@ -58,8 +58,12 @@ def service_client(index: int, variant_id: int, seconds: float, barrier: Any, re
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         started = time.perf_counter()
-        reserve_stock(owner_type="bench", owner_id=f"{variant_id}-{index}-{len(latencies)}",
-                      lines=[(SPREAD[index] if variant_id == 0 else variant_id, 1)], warehouse_code=WAREHOUSE)
+        reserve_stock(
+            owner_type="bench",
+            owner_id=f"{variant_id}-{index}-{len(latencies)}",
+            lines=[(SPREAD[index] if variant_id == 0 else variant_id, 1)],
+            warehouse_code=WAREHOUSE,
+        )
         latencies.append(time.perf_counter() - started)
     connections.close_all()
     results.put(latencies)
@@ -68,13 +72,14 @@ def service_client(index: int, variant_id: int, seconds: float, barrier: Any, re
 def raw_client(index: int, item_id: int, seconds: float, barrier: Any, results: Any) -> None:
     done = 0
     options = f"-c search_path={search_path()}"  # the tables live in their app schemas
-    with psycopg.connect(inventory_common.BENCH_URL, autocommit=True, options=options) as conn, \
-            conn.cursor() as cursor:
+    with psycopg.connect(inventory_common.BENCH_URL, autocommit=True, options=options) as conn, conn.cursor() as cursor:
         barrier.wait()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            cursor.execute("UPDATE inventory_stockitem SET reserved = reserved + 1 "
-                           "WHERE id = %s AND on_hand - reserved >= 1", [item_id])
+            cursor.execute(
+                "UPDATE inventory_stockitem SET reserved = reserved + 1 WHERE id = %s AND on_hand - reserved >= 1",
+                [item_id],
+            )
             assert cursor.rowcount == 1
             done += 1
     results.put(done)
@@ -98,8 +103,9 @@ def run_clients(target: Any, argument: int, clients: int, seconds: float) -> lis
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(clients), context.Queue()
     connections.close_all()
-    processes = [context.Process(target=reporting(target), args=(n, argument, seconds, barrier, results))
-                 for n in range(clients)]
+    processes = [
+        context.Process(target=reporting(target), args=(n, argument, seconds, barrier, results)) for n in range(clients)
+    ]
     for process in processes:
         process.start()
     outputs = [results.get(timeout=seconds + 120) for _ in processes]
@@ -115,8 +121,7 @@ def run_clients(target: Any, argument: int, clients: int, seconds: float) -> lis
 def bench_throughput(clients: int, seconds: float) -> None:
     hot = make_item("HOT", PLENTY)
     raw = make_item("RAW", PLENTY)
-    latencies = [value for output in run_clients(service_client, hot.variant_id, clients, seconds)
-                 for value in output]
+    latencies = [value for output in run_clients(service_client, hot.variant_id, clients, seconds) for value in output]
     service_rate = len(latencies) / seconds
     raw_rate = sum(run_clients(raw_client, raw.pk, clients, seconds)) / seconds
     StockItem.objects.filter(pk=raw.pk).update(reserved=0)  # the raw loop wrote no ledger: undo it
@@ -127,11 +132,15 @@ def bench_throughput(clients: int, seconds: float) -> None:
     drift = [d for d in find_ledger_drift() if d.stock_item_id == hot.pk]
     assert not drift, drift
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"hot item, {clients} concurrent clients, {seconds:.0f} s each: reserve_stock {service_rate:,.0f}/s, "
-          f"raw conditional UPDATE {raw_rate:,.0f}/s, ratio {service_rate / raw_rate:.2f}")
+    print(
+        f"hot item, {clients} concurrent clients, {seconds:.0f} s each: reserve_stock {service_rate:,.0f}/s, "
+        f"raw conditional UPDATE {raw_rate:,.0f}/s, ratio {service_rate / raw_rate:.2f}"
+    )
     print(f"the same clients each on its own item (no hot row): reserve_stock {spread_rate:,.0f}/s")
-    print(f"reserve_stock latency on the hot item: p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms "
-          f"({len(latencies):,} reservations; ledger matches)")
+    print(
+        f"reserve_stock latency on the hot item: p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms "
+        f"({len(latencies):,} reservations; ledger matches)"
+    )
 
 
 def oversell_round(number: int) -> Counter[str]:
@@ -143,8 +152,9 @@ def oversell_round(number: int) -> Counter[str]:
     def client(index: int) -> None:
         barrier.wait()
         try:
-            reserve_stock(owner_type="cart", owner_id=f"{number}-{index}", lines=[(item.variant_id, 1)],
-                          warehouse_code=WAREHOUSE)
+            reserve_stock(
+                owner_type="cart", owner_id=f"{number}-{index}", lines=[(item.variant_id, 1)], warehouse_code=WAREHOUSE
+            )
             outcome = "reserved"
         except OutOfStock:
             outcome = "out_of_stock"
@@ -177,12 +187,16 @@ def bench_single_client(count: int) -> None:
     with psycopg.connect(inventory_common.BENCH_URL, autocommit=True, options=options) as conn:
         started = time.perf_counter()
         for _ in range(count):
-            conn.execute("UPDATE inventory_stockitem SET reserved = reserved + 1 "
-                         "WHERE id = %s AND on_hand - reserved >= 1", [item.pk])
+            conn.execute(
+                "UPDATE inventory_stockitem SET reserved = reserved + 1 WHERE id = %s AND on_hand - reserved >= 1",
+                [item.pk],
+            )
         raw = (time.perf_counter() - started) / count
         conn.execute("UPDATE inventory_stockitem SET reserved = reserved - %s WHERE id = %s", [count, item.pk])
-    print(f"one client, {count} calls: reserve_stock {service * 1000:.2f} ms each ({1 / service:,.0f}/s), "
-          f"raw conditional UPDATE {raw * 1000:.2f} ms each ({1 / raw:,.0f}/s)")
+    print(
+        f"one client, {count} calls: reserve_stock {service * 1000:.2f} ms each ({1 / service:,.0f}/s), "
+        f"raw conditional UPDATE {raw * 1000:.2f} ms each ({1 / raw:,.0f}/s)"
+    )
 
 
 def bench_oversell(rounds: int) -> None:
@@ -191,8 +205,10 @@ def bench_oversell(rounds: int) -> None:
     for number in range(rounds):
         tally[tuple(sorted(oversell_round(number).items()))] += 1
     assert not find_ledger_drift()
-    print(f"oversell check, {rounds} rounds of 200 clients for 10 units ({time.perf_counter() - started:.0f} s): "
-          + "; ".join(f"{count} round(s) {dict(outcome)}" for outcome, count in tally.items()))
+    print(
+        f"oversell check, {rounds} rounds of 200 clients for 10 units ({time.perf_counter() - started:.0f} s): "
+        + "; ".join(f"{count} round(s) {dict(outcome)}" for outcome, count in tally.items())
+    )
     assert list(tally) == [(("out_of_stock", 190), ("reserved", 10))], tally
 
 

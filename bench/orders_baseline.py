@@ -32,42 +32,62 @@ CREATE TABLE bench.outbox (id bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQ
     published_at timestamptz);
 CREATE INDEX ON bench.outbox (id) WHERE published_at IS NULL;
 """
-ADDRESS = ('{"recipient_name": "Bench Shopper", "line1": "Invalidenstr. 1", "city": "Berlin", '
-           '"postal_code": "10115", "country": "DE"}')
+ADDRESS = (
+    '{"recipient_name": "Bench Shopper", "line1": "Invalidenstr. 1", "city": "Berlin", '
+    '"postal_code": "10115", "country": "DE"}'
+)
 
 
-def create_baseline_tables(database_url: str, slot_count: int, capacity: int, stock_rows: int,
-                           on_hand: Decimal) -> None:
+def create_baseline_tables(
+    database_url: str, slot_count: int, capacity: int, stock_rows: int, on_hand: Decimal
+) -> None:
     with psycopg.connect(database_url) as conn:
         conn.execute(BASELINE_TABLES)
-        conn.cursor().executemany("INSERT INTO bench.slot (id, capacity) VALUES (%s, %s)",
-                                  [(n + 1, capacity) for n in range(slot_count)])
-        conn.cursor().executemany("INSERT INTO bench.stock (id, on_hand) VALUES (%s, %s)",
-                                  [(n + 1, on_hand) for n in range(stock_rows)])
+        conn.cursor().executemany(
+            "INSERT INTO bench.slot (id, capacity) VALUES (%s, %s)", [(n + 1, capacity) for n in range(slot_count)]
+        )
+        conn.cursor().executemany(
+            "INSERT INTO bench.stock (id, on_hand) VALUES (%s, %s)", [(n + 1, on_hand) for n in range(stock_rows)]
+        )
 
 
-def sql_order(cursor: psycopg.Cursor[Any], number: int, slot_id: int, basket: Basket, payload: bytes,
-              notify: bool) -> None:
+def sql_order(
+    cursor: psycopg.Cursor[Any], number: int, slot_id: int, basket: Basket, payload: bytes, notify: bool
+) -> None:
     """Order `number` in raw SQL (the caller commits)."""
     cursor.execute("SELECT capacity - reserved FROM bench.slot WHERE id = %s FOR UPDATE", [slot_id])
     subtotal = sum(quantity * price for _, quantity, price in basket)
-    cursor.execute("INSERT INTO bench.orders (customer_id, slot_id, status, currency, subtotal, total, "
-                   "shipping_address, placed_at) VALUES (%s, %s, 'pending_payment', 'EUR', %s, %s, %s, now()) "
-                   "RETURNING id", [number, slot_id, subtotal, subtotal, ADDRESS])
+    cursor.execute(
+        "INSERT INTO bench.orders (customer_id, slot_id, status, currency, subtotal, total, "
+        "shipping_address, placed_at) VALUES (%s, %s, 'pending_payment', 'EUR', %s, %s, %s, now()) "
+        "RETURNING id",
+        [number, slot_id, subtotal, subtotal, ADDRESS],
+    )
     row = cursor.fetchone()
     assert row is not None
     order_id = row[0]
     assert len(basket) == 5
-    cursor.execute("INSERT INTO bench.order_line (order_id, stock_id, quantity, unit_price, line_total) VALUES "
-                   "(%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s), "
-                   "(%s, %s, %s, %s, %s)",
-                   [value for stock_id, quantity, price in basket
-                    for value in (order_id, stock_id, quantity, price, quantity * price)])
+    cursor.execute(
+        "INSERT INTO bench.order_line (order_id, stock_id, quantity, unit_price, line_total) VALUES "
+        "(%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s), "
+        "(%s, %s, %s, %s, %s)",
+        [
+            value
+            for stock_id, quantity, price in basket
+            for value in (order_id, stock_id, quantity, price, quantity * price)
+        ],
+    )
     for stock_id, quantity, _ in basket:  # in id order, like reserve_stock: baskets never deadlock
-        cursor.execute("UPDATE bench.stock SET reserved = reserved + %s, version = version + 1 "
-                       "WHERE id = %s AND on_hand - reserved >= %s", [quantity, stock_id, quantity])
+        cursor.execute(
+            "UPDATE bench.stock SET reserved = reserved + %s, version = version + 1 "
+            "WHERE id = %s AND on_hand - reserved >= %s",
+            [quantity, stock_id, quantity],
+        )
         assert cursor.rowcount == 1
-    cursor.execute("INSERT INTO bench.outbox (event_id, event_type, aggregate_id, payload, occurred_at) "
-                   "VALUES (gen_random_uuid(), 'order.created', %s, %s, now())", [str(order_id), payload])
+    cursor.execute(
+        "INSERT INTO bench.outbox (event_id, event_type, aggregate_id, payload, occurred_at) "
+        "VALUES (gen_random_uuid(), 'order.created', %s, %s, now())",
+        [str(order_id), payload],
+    )
     if notify:
         cursor.execute("NOTIFY bench_outbox")

@@ -55,12 +55,19 @@ BENCH_URL = urlunsplit(_parts._replace(path=f"/{BENCH_DB}"))
 MAINTENANCE_URL = urlunsplit(_parts._replace(path="/postgres"))
 BROKER_URL = os.environ.get("CELERY_BROKER_URL") or urlunsplit(urlsplit(REDIS_URL)._replace(path="/8"))
 if urlsplit(BROKER_URL).path.strip("/") in ("", urlsplit(REDIS_URL).path.strip("/") or "0"):
-    sys.exit(f"CELERY_BROKER_URL ({BROKER_URL}) must be a Redis database of its own, not REDIS_URL's: "
-             "the authorization tasks must reach no worker")
-os.environ.update({
-    "DATABASE_URL": BENCH_URL, "CELERY_BROKER_URL": BROKER_URL, "DEBUG": "0", "EVENTS_IN_PROCESS_DISPATCH": "0",
-    "DATABASE_CONN_MAX_AGE": "0",
-})
+    sys.exit(
+        f"CELERY_BROKER_URL ({BROKER_URL}) must be a Redis database of its own, not REDIS_URL's: "
+        "the authorization tasks must reach no worker"
+    )
+os.environ.update(
+    {
+        "DATABASE_URL": BENCH_URL,
+        "CELERY_BROKER_URL": BROKER_URL,
+        "DEBUG": "0",
+        "EVENTS_IN_PROCESS_DISPATCH": "0",
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+)
 os.environ.setdefault("SECRET_KEY", "bench-orders-" + "k" * 50)
 os.environ.setdefault("CACHE_KEY_PREFIX", "bench-orders")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -149,7 +156,10 @@ def checkout_and_place(shopper: Shopper) -> None:
 
 
 OPERATIONS: dict[str, Callable[[Shopper], None]] = {
-    "checkout": checkout, "place": place, "checkout_and_place": checkout_and_place}
+    "checkout": checkout,
+    "place": place,
+    "checkout_and_place": checkout_and_place,
+}
 
 
 @dataclass
@@ -245,13 +255,16 @@ class Figures:
     seconds: float
 
 
-def run_clients(target: Callable[[str, Any, float, Any], Outcome], operation: str, clients: int,
-                seconds: float) -> Figures:
+def run_clients(
+    target: Callable[[str, Any, float, Any], Outcome], operation: str, clients: int, seconds: float
+) -> Figures:
     context = multiprocessing.get_context("fork")
     barrier, results, counter = context.Barrier(clients), context.Queue(), context.Value("q", 0)
     connections.close_all()
-    processes = [context.Process(target=reporting(target), args=(operation, counter, seconds, barrier, results))
-                 for _ in range(clients)]
+    processes = [
+        context.Process(target=reporting(target), args=(operation, counter, seconds, barrier, results))
+        for _ in range(clients)
+    ]
     for process in processes:
         process.start()
     outputs = [results.get(timeout=seconds + 600) for _ in processes]
@@ -283,16 +296,20 @@ def solo(shoppers: list[Shopper], out: Callable[[str], None]) -> None:
     statements = {kind: times for kind, times in spent.items() if kind not in SPANS}
     in_statements = sum(sum(times) for times in statements.values())
     commit, hooks = sum(spent[COMMIT]), sum(spent[ON_COMMIT])
-    out(f"one client alone, {count} orders: place_order {total / count * 1000:.1f} ms each "
+    out(
+        f"one client alone, {count} orders: place_order {total / count * 1000:.1f} ms each "
         f"({count / total:.0f}/s), p50 {statistics.median(latencies) * 1000:.1f} ms; per order "
         f"{sum(len(t) for t in statements.values()) / count:.0f} statements {in_statements / count * 1000:.1f} ms, "
         f"COMMIT {commit / count * 1000:.1f} ms, on-commit callbacks (Celery publish to Redis) "
         f"{hooks / count * 1000:.1f} ms, the rest (Python, Redis cache) "
-        f"{(total - in_statements - commit - hooks) / count * 1000:.1f} ms")
+        f"{(total - in_statements - commit - hooks) / count * 1000:.1f} ms"
+    )
     opened, locked = statistics.median(spent[TRANSACTION_OPEN]), statistics.median(spent[SLOT_LOCKED])
-    out(f"  the transaction stays open {opened * 1000:.1f} ms (p50); from its SELECT ... FOR UPDATE of the "
+    out(
+        f"  the transaction stays open {opened * 1000:.1f} ms (p50); from its SELECT ... FOR UPDATE of the "
         f"delivery slot (book_hold) to COMMIT {locked * 1000:.1f} ms: placements that need that lock go one at a "
-        f"time, at most {1 / locked:.0f}/s whatever the CPUs")
+        f"time, at most {1 / locked:.0f}/s whatever the CPUs"
+    )
     out("  statements by time per order (count x kind: ms):")
     ranked = sorted(statements.items(), key=lambda item: -sum(item[1]))
     for kind, times in ranked:
@@ -305,8 +322,11 @@ def solo(shoppers: list[Shopper], out: Callable[[str], None]) -> None:
 def broker_consumers(redis: Redis) -> list[str]:
     """Clients blocked reading lists in the broker's database (a Celery worker would be one)."""
     db = urlsplit(BROKER_URL).path.strip("/")
-    return [f"{client.get('addr')} {client.get('cmd')}" for client in redis.client_list()
-            if str(client.get("db")) == db and client.get("cmd") in ("brpop", "blpop", "blmove", "brpoplpush")]
+    return [
+        f"{client.get('addr')} {client.get('cmd')}"
+        for client in redis.client_list()
+        if str(client.get("db")) == db and client.get("cmd") in ("brpop", "blpop", "blmove", "brpoplpush")
+    ]
 
 
 def queued_tasks(redis: Redis) -> int:
@@ -325,8 +345,12 @@ def drop_cache_keys() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8, help="concurrent client processes")
-    parser.add_argument("--orders", type=int, default=1000,
-                        help="customers checked out for the placement run (and as many for checkout + place)")
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=1000,
+        help="customers checked out for the placement run (and as many for checkout + place)",
+    )
     parser.add_argument("--seconds", type=float, default=15.0, help="at most this long for each service run")
     parser.add_argument("--baseline-seconds", type=float, default=5.0, help="length of each baseline run")
     parser.add_argument("--slots", type=int, default=10, help="delivery slots the customers are spread over")
@@ -342,8 +366,10 @@ def main() -> None:
 
     broker = Redis.from_url(BROKER_URL)
     if consumers := broker_consumers(broker):
-        sys.exit(f"something consumes the broker database {BROKER_URL} ({consumers[0]}); "
-                 "set CELERY_BROKER_URL to another Redis database")
+        sys.exit(
+            f"something consumes the broker database {BROKER_URL} ({consumers[0]}); "
+            "set CELERY_BROKER_URL to another Redis database"
+        )
     load_before = os.getloadavg()
     create_database()
     try:
@@ -353,27 +379,36 @@ def main() -> None:
         variants, slots = make_shop(args.slots, capacity)
         WORK["checkout"] = make_customers("placed", args.orders + SOLO_ORDERS, variants, slots)
         WORK["checkout_and_place"] = make_customers("path", args.orders, variants, slots)
-        BASKETS[:] = [[(v + 1, quantity_of(variants[v]), variants[v].price) for v in basket_of(n)]
-                      for n in range(args.orders)]
+        BASKETS[:] = [
+            [(v + 1, quantity_of(variants[v]), variants[v].price) for v in basket_of(n)] for n in range(args.orders)
+        ]
         create_baseline_tables(BENCH_URL, args.slots, 10**9, VARIANTS, PLENTY)
         checked = run_clients(service_client, "checkout", min(args.clients, os.cpu_count() or 2), 3600)
         assert checked.done == len(WORK["checkout"]) and not checked.errors, checked
-        WORK["place"], solo_shoppers = WORK["checkout"][:args.orders], WORK["checkout"][args.orders:]
-        out(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, bench/orders_placement.py --clients {args.clients} "
+        WORK["place"], solo_shoppers = WORK["checkout"][: args.orders], WORK["checkout"][args.orders :]
+        out(
+            f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, bench/orders_placement.py --clients {args.clients} "
             f"--orders {args.orders} --seconds {args.seconds:g} --baseline-seconds {args.baseline_seconds:g} "
-            f"--slots {args.slots}")
+            f"--slots {args.slots}"
+        )
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
             cursor.execute("SHOW synchronous_commit")
             sync = cursor.fetchone()[0]
-        out(f"{os.cpu_count()} CPUs shared by clients and PostgreSQL {version} (synchronous_commit={sync}) on "
-            f"loopback; load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
-        out(f"setup {time.perf_counter() - begun:.0f} s: {VARIANTS} variants stocked, zone DE 10115, {args.slots} "
+        out(
+            f"{os.cpu_count()} CPUs shared by clients and PostgreSQL {version} (synchronous_commit={sync}) on "
+            f"loopback; load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}"
+        )
+        out(
+            f"setup {time.perf_counter() - begun:.0f} s: {VARIANTS} variants stocked, zone DE 10115, {args.slots} "
             f"slots, {len(WORK['checkout'])} customers checked out with 5-line carts "
-            f"({checked.rate:.0f} checkouts/s), {args.orders} more with carts only")
-        out("excluded: the payment worker (authorizations queued to a Redis database no worker reads, then "
-            "purged), the outbox relay and event consumers (events stay in the outbox), HTTP")
+            f"({checked.rate:.0f} checkouts/s), {args.orders} more with carts only"
+        )
+        out(
+            "excluded: the payment worker (authorizations queued to a Redis database no worker reads, then "
+            "purged), the outbox relay and event consumers (events stay in the outbox), HTTP"
+        )
         out()
 
         solo(solo_shoppers, out)
@@ -399,28 +434,39 @@ def main() -> None:
         baseline = run_clients(sql_client, f"sql:{args.slots}", args.clients, args.baseline_seconds)
         notify = run_clients(sql_client, f"sql+notify:{args.slots}", args.clients, args.baseline_seconds)
 
-        out(f"{args.clients} client processes; service runs until their {args.orders} customers are served or "
-            f"{args.seconds:g} s pass; baseline runs {args.baseline_seconds:g} s")
+        out(
+            f"{args.clients} client processes; service runs until their {args.orders} customers are served or "
+            f"{args.seconds:g} s pass; baseline runs {args.baseline_seconds:g} s"
+        )
         out(f"{'':40}{'done':>7}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-        rows = [("place_order", placed), ("start_checkout + place_order", path),
-                ("baseline SQL order tx", baseline), ("baseline SQL order tx + NOTIFY", notify)]
+        rows = [
+            ("place_order", placed),
+            ("start_checkout + place_order", path),
+            ("baseline SQL order tx", baseline),
+            ("baseline SQL order tx + NOTIFY", notify),
+        ]
         for name, figures in rows:
-            out(f"{name:40}{figures.done:7d}{figures.rate:9.1f}{figures.p50:9.2f}{figures.p99:9.2f}"
-                f"{sum(figures.errors.values()):8d}")
+            out(
+                f"{name:40}{figures.done:7d}{figures.rate:9.1f}{figures.p50:9.2f}{figures.p99:9.2f}"
+                f"{sum(figures.errors.values()):8d}"
+            )
             for error, count in figures.errors.items():
                 out(f"    {count} x {error}")
         out()
-        out(f"ratio place_order / baseline SQL order tx: {placed.rate / baseline.rate:.3f} "
-            f"(1 : {baseline.rate / placed.rate:.0f}); / baseline with NOTIFY: {placed.rate / notify.rate:.3f}")
+        out(
+            f"ratio place_order / baseline SQL order tx: {placed.rate / baseline.rate:.3f} "
+            f"(1 : {baseline.rate / placed.rate:.0f}); / baseline with NOTIFY: {placed.rate / notify.rate:.3f}"
+        )
         out(f"ratio checkout + place / baseline SQL order tx: {path.rate / baseline.rate:.3f}")
         out("what the database's backends were doing:")
         report_waits("place_order", place_waits, out)
         report_waits("start_checkout + place_order", path_waits, out)
-        out(f"checks: {new_orders} orders, as many payments, order.created events and authorization tasks queued "
-            f"({queued}; purged, never run)")
+        out(
+            f"checks: {new_orders} orders, as many payments, order.created events and authorization tasks queued "
+            f"({queued}; purged, never run)"
+        )
         load_after = os.getloadavg()
-        out(f"load average after the service runs {load_during[0]:.2f}, after the baseline {load_after[0]:.2f} "
-            f"(1 min)")
+        out(f"load average after the service runs {load_during[0]:.2f}, after the baseline {load_after[0]:.2f} (1 min)")
     finally:
         purged = celery_app.control.purge()
         if purged:

@@ -47,34 +47,70 @@ def make_shop(slot_count: int, capacity: int) -> tuple[list[Variant], list[Deliv
         weighed = n % 4 == 3
         product = Product.objects.create(name=f"Bench item {n}", slug=f"bench-item-{n}", category=category)
         variant = Variant.objects.create(
-            product=product, sku=f"BENCH-{n}", name="loose" if weighed else "1 pc", currency="EUR",
-            price=Decimal("0.99") + Decimal(n) / 5, unit="kg" if weighed else "piece",
-            step=Decimal("0.1") if weighed else Decimal(1))
+            product=product,
+            sku=f"BENCH-{n}",
+            name="loose" if weighed else "1 pc",
+            currency="EUR",
+            price=Decimal("0.99") + Decimal(n) / 5,
+            unit="kg" if weighed else "piece",
+            step=Decimal("0.1") if weighed else Decimal(1),
+        )
         receive_stock(warehouse_code=WAREHOUSE, variant=variant, quantity=PLENTY, reference="bench")
         variants.append(variant)
-    zone = Zone.objects.create(code="bench", name="Bench zone", time_zone="Europe/Berlin", currency="EUR",
-                               delivery_fee=Decimal("3.90"), free_delivery_threshold=Decimal("50.00"),
-                               minimum_order=Decimal("10.00"), warehouse_code=WAREHOUSE)
+    zone = Zone.objects.create(
+        code="bench",
+        name="Bench zone",
+        time_zone="Europe/Berlin",
+        currency="EUR",
+        delivery_fee=Decimal("3.90"),
+        free_delivery_threshold=Decimal("50.00"),
+        minimum_order=Decimal("10.00"),
+        warehouse_code=WAREHOUSE,
+    )
     ZonePostalCode.objects.create(zone=zone, country="DE", match=PostalCodeMatch.EXACT, value="10115")
     first = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=6)
-    slots = [DeliverySlot.objects.create(zone=zone, starts_at=first + timedelta(hours=k),
-                                         ends_at=first + timedelta(hours=k + 1),
-                                         cutoff_at=first + timedelta(hours=k - 1), capacity=capacity)
-             for k in range(slot_count)]
+    slots = [
+        DeliverySlot.objects.create(
+            zone=zone,
+            starts_at=first + timedelta(hours=k),
+            ends_at=first + timedelta(hours=k + 1),
+            cutoff_at=first + timedelta(hours=k - 1),
+            capacity=capacity,
+        )
+        for k in range(slot_count)
+    ]
     return variants, slots
 
 
 def make_customers(prefix: str, count: int, variants: list[Variant], slots: list[DeliverySlot]) -> list[Shopper]:
     """Customers with a default address in 10115 and an open 5-line cart, in bulk (the carts are
     the same rows add_to_cart writes; what is measured starts at the checkout)."""
-    users = User.objects.bulk_create([User(email=f"{prefix}{n}@bench.example.com", password=make_password(None))
-                                      for n in range(count)])
-    addresses = Address.objects.bulk_create([
-        Address(user=user, recipient_name=f"Bench Shopper {n}", line1="Invalidenstr. 1", city="Berlin",
-                postal_code="10115", country="DE", is_default=True) for n, user in enumerate(users)])
+    users = User.objects.bulk_create(
+        [User(email=f"{prefix}{n}@bench.example.com", password=make_password(None)) for n in range(count)]
+    )
+    addresses = Address.objects.bulk_create(
+        [
+            Address(
+                user=user,
+                recipient_name=f"Bench Shopper {n}",
+                line1="Invalidenstr. 1",
+                city="Berlin",
+                postal_code="10115",
+                country="DE",
+                is_default=True,
+            )
+            for n, user in enumerate(users)
+        ]
+    )
     carts = Cart.objects.bulk_create([Cart(customer=user) for user in users])
-    CartLine.objects.bulk_create([
-        CartLine(cart=cart, variant=variants[v], quantity=quantity_of(variants[v]), price_seen=variants[v].price)
-        for n, cart in enumerate(carts) for v in basket_of(n)])
-    return [Shopper(user, address.pk, slots[n % len(slots)].pk)
-            for n, (user, address) in enumerate(zip(users, addresses, strict=True))]
+    CartLine.objects.bulk_create(
+        [
+            CartLine(cart=cart, variant=variants[v], quantity=quantity_of(variants[v]), price_seen=variants[v].price)
+            for n, cart in enumerate(carts)
+            for v in basket_of(n)
+        ]
+    )
+    return [
+        Shopper(user, address.pk, slots[n % len(slots)].pk)
+        for n, (user, address) in enumerate(zip(users, addresses, strict=True))
+    ]

@@ -47,8 +47,12 @@ order_created = DomainSignal("order.created", aggregate_type="order")
 
 
 def payload(n: int) -> orders_pb2.OrderCreated:
-    message = orders_pb2.OrderCreated(order_id=f"bench-{n}", number=f"B{n:07d}", customer_id=str(n % 997),
-                                      total=money(Decimal(f"{n % 200}.{n % 100:02d}"), "EUR"))
+    message = orders_pb2.OrderCreated(
+        order_id=f"bench-{n}",
+        number=f"B{n:07d}",
+        customer_id=str(n % 997),
+        total=money(Decimal(f"{n % 200}.{n % 100:02d}"), "EUR"),
+    )
     message.placed_at.FromDatetime(datetime.now(UTC))
     return message
 
@@ -58,8 +62,9 @@ def commit_events(count: int, per_transaction: int = 100) -> list[int]:
     for start in range(0, count, per_transaction):
         with transaction.atomic():
             for n in range(start, min(start + per_transaction, count)):
-                ids.append(order_created.send_event(sender=None, aggregate_id=f"bench-{n % 500}",
-                                                    payload=payload(n)).pk)
+                ids.append(
+                    order_created.send_event(sender=None, aggregate_id=f"bench-{n % 500}", payload=payload(n)).pk
+                )
     return ids
 
 
@@ -70,14 +75,21 @@ def bench_throughput(count: int) -> tuple[float, float]:
     relay_seconds = time.perf_counter() - started
     assert stats.published == count, stats
 
-    rows = list(OutboxEvent.objects.filter(id__in=ids).order_by("id")
-                .values_list("event_id", "event_type", "aggregate_id", "payload"))
+    rows = list(
+        OutboxEvent.objects.filter(id__in=ids)
+        .order_by("id")
+        .values_list("event_id", "event_type", "aggregate_id", "payload")
+    )
     producer = relay_producer()
     topic = topic_for_family("order")
     started = time.perf_counter()
     for event_id, event_type, aggregate_id, value in rows:
-        producer.send(topic, key=aggregate_id.encode(), value=bytes(value),
-                      headers=[("event_id", str(event_id).encode()), ("event_type", event_type.encode())])
+        producer.send(
+            topic,
+            key=aggregate_id.encode(),
+            value=bytes(value),
+            headers=[("event_id", str(event_id).encode()), ("event_type", event_type.encode())],
+        )
     producer.flush()
     raw_seconds = time.perf_counter() - started
     producer.close()
@@ -88,8 +100,13 @@ def bench_latency(rate: int, seconds: float) -> list[float]:
     committed_at: dict[str, float] = {}
     arrived_at: dict[str, float] = {}
     topic = topic_for_family("order")
-    consumer = KafkaConsumer(topic, bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, group_id=None,
-                             auto_offset_reset="latest", enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+        group_id=None,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+    )
     while not consumer.assignment():
         consumer.poll(timeout_ms=100)
     for tp in consumer.assignment():
@@ -147,7 +164,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     args = parser.parse_args()
     if not settings.KAFKA_BOOTSTRAP_SERVERS or connection.vendor != "postgresql":
-        sys.exit("run with DATABASE_URL (Postgres) and KAFKA_BOOTSTRAP_SERVERS set: eval \"$(scripts/services env)\"")
+        sys.exit('run with DATABASE_URL (Postgres) and KAFKA_BOOTSTRAP_SERVERS set: eval "$(scripts/services env)"')
     call_command("migrate", verbosity=0)
     settings.KAFKA_TOPIC_PREFIX = f"bench-{uuid.uuid4().hex[:8]}."
     ensure_topics()
@@ -156,11 +173,15 @@ def main() -> None:
         sys.exit("the outbox has pending events of a running stack; bench on a quiet database")
     try:
         relay_rate, raw_rate = bench_throughput(args.events)
-        print(f"throughput: relay {relay_rate:,.0f} events/s, raw producer {raw_rate:,.0f} events/s, "
-              f"ratio {relay_rate / raw_rate:.2f} ({args.events} events, batch {settings.EVENTS_RELAY_BATCH_SIZE})")
+        print(
+            f"throughput: relay {relay_rate:,.0f} events/s, raw producer {raw_rate:,.0f} events/s, "
+            f"ratio {relay_rate / raw_rate:.2f} ({args.events} events, batch {settings.EVENTS_RELAY_BATCH_SIZE})"
+        )
         latencies = bench_latency(args.rate, args.seconds)
-        print(f"latency commit->Kafka: p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
-              f"({len(latencies)} events at {args.rate}/s)")
+        print(
+            f"latency commit->Kafka: p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
+            f"({len(latencies)} events at {args.rate}/s)"
+        )
     finally:
         OutboxEvent.objects.filter(id__gte=first_id).delete()
         admin = build_admin()

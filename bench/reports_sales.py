@@ -40,8 +40,9 @@ _parts = urlsplit(SOURCE_URL)
 BENCH_DB = f"{_parts.path.lstrip('/')}_bench_reports"
 BENCH_URL = urlunsplit(_parts._replace(path=f"/{BENCH_DB}"))
 MAINTENANCE_URL = urlunsplit(_parts._replace(path="/postgres"))
-os.environ.update({"DATABASE_URL": BENCH_URL, "DEBUG": "0", "EVENTS_IN_PROCESS_DISPATCH": "0",
-                   "TIME_ZONE": "Europe/Berlin"})
+os.environ.update(
+    {"DATABASE_URL": BENCH_URL, "DEBUG": "0", "EVENTS_IN_PROCESS_DISPATCH": "0", "TIME_ZONE": "Europe/Berlin"}
+)
 os.environ.pop("DATABASE_REPLICA_URL", None)
 os.environ.setdefault("SECRET_KEY", "bench-reports-" + "k" * 50)
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -99,23 +100,41 @@ def load(lines: int) -> float:
     orders = lines // 4
     unusable = make_password(None)
     User.objects.bulk_create([User(email=f"bench-{n}@example.com", password=unusable) for n in range(1, 2001)])
-    categories = Category.objects.bulk_create([Category(name=f"Category {n}", slug=f"cat-{n}", path=f"/{n}/")
-                                               for n in range(10)])
-    products = Product.objects.bulk_create([Product(name=f"Product {n}", slug=f"p-{n}", category=categories[n % 10])
-                                            for n in range(200)])
-    Variant.objects.bulk_create([Variant(product=product, sku=f"SKU-{n:03d}", name="each", currency="EUR",
-                                         price=Decimal(100 + n * 7 % 900) / 100) for n, product in enumerate(products)])
-    zone = Zone.objects.create(code="bench", name="Bench", time_zone="Europe/Berlin", delivery_fee=0,
-                               warehouse_code="bench-store")
+    categories = Category.objects.bulk_create(
+        [Category(name=f"Category {n}", slug=f"cat-{n}", path=f"/{n}/") for n in range(10)]
+    )
+    products = Product.objects.bulk_create(
+        [Product(name=f"Product {n}", slug=f"p-{n}", category=categories[n % 10]) for n in range(200)]
+    )
+    Variant.objects.bulk_create(
+        [
+            Variant(
+                product=product, sku=f"SKU-{n:03d}", name="each", currency="EUR", price=Decimal(100 + n * 7 % 900) / 100
+            )
+            for n, product in enumerate(products)
+        ]
+    )
+    zone = Zone.objects.create(
+        code="bench", name="Bench", time_zone="Europe/Berlin", delivery_fee=0, warehouse_code="bench-store"
+    )
     tz = ZoneInfo("Europe/Berlin")
-    DeliverySlot.objects.bulk_create([
-        DeliverySlot(zone=zone, starts_at=at, ends_at=at + timedelta(hours=2), cutoff_at=at - timedelta(hours=1),
-                     capacity=10000)
-        for at in (datetime.combine(START + timedelta(days=d), dtime(17), tzinfo=tz) for d in range(365))])
+    DeliverySlot.objects.bulk_create(
+        [
+            DeliverySlot(
+                zone=zone,
+                starts_at=at,
+                ends_at=at + timedelta(hours=2),
+                cutoff_at=at - timedelta(hours=1),
+                capacity=10000,
+            )
+            for at in (datetime.combine(START + timedelta(days=d), dtime(17), tzinfo=tz) for d in range(365))
+        ]
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(0.13)")
         # Orders spread over the year (more on Fridays and Saturdays), 5% cancelled, 3% part-refunded.
-        cursor.execute("""INSERT INTO orders_order (customer_id, status, currency, subtotal, delivery_fee, total,
+        cursor.execute(
+            """INSERT INTO orders_order (customer_id, status, currency, subtotal, delivery_fee, total,
                               authorized_amount, refunded_amount, shipping_address, zone_id, slot_id,
                               slot_starts_at, slot_ends_at, cutoff_at, warehouse_code, payment_gateway, placed_at,
                               cancelled_by, cancel_reason, version, updated_at)
@@ -129,7 +148,8 @@ def load(lines: int) -> float:
                           JOIN delivery_deliveryslot s ON (s.starts_at AT TIME ZONE 'Europe/Berlin')::date
                                                           = %s::date + x.day
                           JOIN accounts_user u ON u.email = 'bench-' || x.who || '@example.com'""",
-                       [orders, START.isoformat()])
+            [orders, START.isoformat()],
+        )
         cursor.execute("""INSERT INTO orders_orderline (order_id, variant_id, sku, name, unit, unit_price, quantity,
                               line_total, substitution, picked_sku, picked_name)
                           SELECT o.id, v.id, v.sku, v.name, 'piece', v.price, q.quantity, v.price * q.quantity,
@@ -178,8 +198,10 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM orders_orderline")
             loaded = cursor.fetchone()[0]
-        out(f"reports_sales {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {loaded:,} order lines over 365 days "
-            f"({START} to {END}) loaded in {seconds:.1f} s")
+        out(
+            f"reports_sales {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {loaded:,} order lines over 365 days "
+            f"({START} to {END}) loaded in {seconds:.1f} s"
+        )
         report = get_report("sales")
         params = report.parameters({"start": START.isoformat(), "end": END.isoformat()})
         start, end = params.bounds()
@@ -197,16 +219,22 @@ def main() -> None:
         tracemalloc.stop()
         rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         frame = result.frame
-        same = (len(rows) == len(frame)
-                and [r[1] for r in rows] == frame["orders"].tolist()
-                and all(abs(float(r[4]) - g) < 0.005 for r, g in zip(rows, frame["gross"], strict=True))
-                and all(abs(float(r[6]) - f) < 0.006 for r, f in zip(rows, frame["refunds"], strict=True)))
+        same = (
+            len(rows) == len(frame)
+            and [r[1] for r in rows] == frame["orders"].tolist()
+            and all(abs(float(r[4]) - g) < 0.005 for r, g in zip(rows, frame["gross"], strict=True))
+            and all(abs(float(r[6]) - f) < 0.006 for r, f in zip(rows, frame["refunds"], strict=True))
+        )
         out(f"  sales report by day (ORM GROUP BY + previous period + pandas): {report_seconds * 1000:8.0f} ms")
         out(f"  hand-written SQL GROUP BY of the same figures:                 {baseline_seconds * 1000:8.0f} ms")
-        out(f"  ratio {report_seconds / baseline_seconds:.2f}x (at most 2x); figures equal: {same}; "
-            f"{len(frame)} days, net {result.summary['totals']['net']:,.2f} EUR")
-        out(f"  peak memory: process RSS {rss_peak_mb:.0f} MB (at most 300), one report's Python heap "
-            f"{heap_peak / 2**20:.1f} MB")
+        out(
+            f"  ratio {report_seconds / baseline_seconds:.2f}x (at most 2x); figures equal: {same}; "
+            f"{len(frame)} days, net {result.summary['totals']['net']:,.2f} EUR"
+        )
+        out(
+            f"  peak memory: process RSS {rss_peak_mb:.0f} MB (at most 300), one report's Python heap "
+            f"{heap_peak / 2**20:.1f} MB"
+        )
         rng = np.random.default_rng(13)
         week = np.array([0.8, 0.8, 0.9, 1.0, 1.3, 1.5, 0.6])
         methods: dict[str, int] = {}
@@ -214,14 +242,17 @@ def main() -> None:
         for n in range(args.series):
             level = rng.uniform(2, 40)
             trend = rng.uniform(-0.05, 0.05) * level / 91
-            history = np.clip(level * np.tile(week, 13) + trend * np.arange(91) + rng.normal(0, level * 0.2, 91), 0,
-                              None).round()
+            history = np.clip(
+                level * np.tile(week, 13) + trend * np.arange(91) + rng.normal(0, level * 0.2, 91), 0, None
+            ).round()
             result_n = forecasting.forecast(history, 14)
             methods[result_n.method] = methods.get(result_n.method, 0) + 1
             del n
         per_series = (time.perf_counter() - began) / max(args.series, 1)
-        out(f"  forecasts: {args.series} series of 91 days, 14 ahead with backtest: {per_series * 1000:.1f} ms a "
-            f"series ({methods}); 5,000 series about {per_series * 5000:.0f} s on one core")
+        out(
+            f"  forecasts: {args.series} series of 91 days, 14 ahead with backtest: {per_series * 1000:.1f} ms a "
+            f"series ({methods}); 5,000 series about {per_series * 5000:.0f} s on one core"
+        )
     finally:
         connections.close_all()
         if not args.keep:

@@ -114,8 +114,20 @@ class BrandAdmin(ServiceModelAdmin):
 class VariantInline(admin.TabularInline):
     model = Variant
     form = VariantForm
-    fields = ("sku", "name", "price", "compare_at_price", "currency", "unit", "step", "barcode", "weight_kg",
-              "position", "is_active", "version")
+    fields = (
+        "sku",
+        "name",
+        "price",
+        "compare_at_price",
+        "currency",
+        "unit",
+        "step",
+        "barcode",
+        "weight_kg",
+        "position",
+        "is_active",
+        "version",
+    )
     extra = 0
     show_change_link = True
 
@@ -163,13 +175,17 @@ class ProductAdmin(ActivationActions, ServiceModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is Variant:
             save_inline_through(
-                formset, fields=VARIANT_FIELDS, create=services.create_variant,
+                formset,
+                fields=VARIANT_FIELDS,
+                create=services.create_variant,
                 update=lambda pk, changes, version: services.update_variant(pk, changes, expected_version=version),
                 remove=services.delete_variant,
             )
         elif formset.model is ProductImage:
             save_inline_through(
-                formset, fields=IMAGE_FIELDS, create=services.add_image,
+                formset,
+                fields=IMAGE_FIELDS,
+                create=services.add_image,
                 update=lambda pk, changes, version: services.update_image(pk, changes),
                 remove=services.delete_image,
             )
@@ -187,8 +203,21 @@ class VariantAdmin(ActivationActions, ServiceModelAdmin):
     list_select_related = ("product",)
     search_fields = ("sku", "barcode", "name", "product__name")
     autocomplete_fields = ("product",)
-    fields = ("product", "sku", "name", "price", "compare_at_price", "currency", "unit", "step", "barcode",
-              "weight_kg", "position", "is_active", "version")
+    fields = (
+        "product",
+        "sku",
+        "name",
+        "price",
+        "compare_at_price",
+        "currency",
+        "unit",
+        "step",
+        "barcode",
+        "weight_kg",
+        "position",
+        "is_active",
+        "version",
+    )
     actions = ("activate", "deactivate")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:

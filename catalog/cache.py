@@ -48,8 +48,9 @@ def bump_generation() -> None:
             cache.set(GENERATION_KEY, _fresh_generation(), timeout=None)
     except Exception:
         # The change is committed; entries of the old generation can live until their TTL.
-        logger.exception("could not invalidate the catalog cache; cached pages may lag by up to %ss",
-                         settings.CATALOG_CACHE_SECONDS)
+        logger.exception(
+            "could not invalidate the catalog cache; cached pages may lag by up to %ss", settings.CATALOG_CACHE_SECONDS
+        )
 
 
 def invalidate_on_commit() -> None:

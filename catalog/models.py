@@ -107,13 +107,19 @@ class Variant(models.Model):
     barcode = models.CharField(max_length=14, null=True, blank=True, unique=True, help_text="GTIN (EAN/UPC).")
     name = models.CharField(max_length=120, help_text="e.g. 1 l, 6-pack, loose.")
     price = models.DecimalField(max_digits=12, decimal_places=2)
-    compare_at_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
-                                           help_text="The former price, shown struck through.")
+    compare_at_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="The former price, shown struck through."
+    )
     currency = models.CharField(max_length=3)
     unit = models.CharField(max_length=8, choices=Unit.choices, default=Unit.PIECE)
     step = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal("1"))
-    weight_kg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True,
-                                    help_text="Shipping weight of one piece (or of one unit).")
+    weight_kg = models.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Shipping weight of one piece (or of one unit).",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
@@ -132,8 +138,9 @@ class Variant(models.Model):
             models.CheckConstraint(condition=Q(step__gt=0), name="variant_step_positive"),
             # Pieces are counted in whole numbers.
             models.CheckConstraint(condition=~Q(unit="piece") | Q(step=1), name="variant_piece_step_one"),
-            models.CheckConstraint(condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0),
-                                   name="variant_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0), name="variant_weight_positive"
+            ),
             models.CheckConstraint(condition=Q(unit__in=["piece", "kg", "l"]), name="variant_unit_known"),
         ]
 

@@ -72,7 +72,7 @@ def visible_categories() -> QuerySet[Category]:
 
 
 def parse_attribute_filter(raw: str) -> tuple[str, Any]:
-    """"origin:ES" -> ("origin", "ES"); "organic:true" -> ("organic", True); ValueError if bad."""
+    """ "origin:ES" -> ("origin", "ES"); "organic:true" -> ("organic", True); ValueError if bad."""
     key, sep, text = raw.partition(":")
     if not sep or not ATTRIBUTE_KEY.fullmatch(key) or not text:
         raise ValueError("Use key:value with a lower-case key, e.g. origin:ES or organic:true.")
@@ -186,8 +186,9 @@ def variants_by_ids(variant_ids: Iterable[int]) -> dict[int, Variant]:
 def variant_ids_and_units_by_sku(skus: Iterable[str]) -> dict[str, tuple[int, str]]:
     """SKU -> (variant id, unit) for the variants with these SKUs, active or not, in one query;
     unknown SKUs are absent."""
-    return {sku: (pk, unit) for sku, pk, unit in Variant.objects.filter(sku__in=list(skus)).values_list(
-        "sku", "pk", "unit")}
+    return {
+        sku: (pk, unit) for sku, pk, unit in Variant.objects.filter(sku__in=list(skus)).values_list("sku", "pk", "unit")
+    }
 
 
 def variant_on_sale(variant_id: int) -> Variant | None:

@@ -54,12 +54,15 @@ def load_history(*, days: int = DAYS, customers: int = CUSTOMERS, runs: bool = T
     rng = random.Random(SEED)  # noqa: S311  # made-up data, the same every time
     orders, lines = _history(rng, zones, variants, days=days, customers=customers)
     done = _demo_runs(days) if runs else []
-    return [f"Reports: {orders} orders with {lines} lines over {days} days for {customers} customers; "
-            f"report runs: {', '.join(done) or 'none'}"]
+    return [
+        f"Reports: {orders} orders with {lines} lines over {days} days for {customers} customers; "
+        f"report runs: {', '.join(done) or 'none'}"
+    ]
 
 
-def _history(rng: random.Random, zones: list[Zone], variants: list[Variant], *, days: int,
-             customers: int) -> tuple[int, int]:
+def _history(
+    rng: random.Random, zones: list[Zone], variants: list[Variant], *, days: int, customers: int
+) -> tuple[int, int]:
     password = make_password(None)  # unusable: demo shoppers never sign in
     User.objects.bulk_create([User(email=_shopper_email(n), password=password) for n in range(1, customers + 1)])
     shoppers = list(User.objects.filter(email__startswith="demo-shopper-").order_by("email"))
@@ -90,22 +93,54 @@ def _history(rng: random.Random, zones: list[Zone], variants: list[Variant], *, 
                 slot_index = rng.choice(free)
                 booked[slot_index] += 1
                 share = day_index / days
-                new_orders.append(_order(rng, shopper, zone, day_slots[slot_index], variants,
-                                         trending_weight=0.3 + 2.5 * share, declining_weight=2.5 - 2.2 * share))
+                new_orders.append(
+                    _order(
+                        rng,
+                        shopper,
+                        zone,
+                        day_slots[slot_index],
+                        variants,
+                        trending_weight=0.3 + 2.5 * share,
+                        declining_weight=2.5 - 2.2 * share,
+                    )
+                )
             created = Order.objects.bulk_create([order for order, _ in new_orders])
             for order, (_, order_lines) in zip(created, new_orders, strict=True):
                 for line in order_lines:
                     line.order = order
             OrderLine.objects.bulk_create([line for _, order_lines in new_orders for line in order_lines])
-            SlotHold.objects.bulk_create([
-                SlotHold(slot=order.slot, customer=order.customer, owner_id=f"demo-{order.pk}",
-                         state=HoldState.BOOKED, expires_at=order.slot.cutoff_at, order_ref=str(order.pk),
-                         booked_at=order.placed_at) for order in created if order.status != OrderStatus.CANCELLED])
-            failed = Payment.objects.bulk_create([
-                Payment(order_ref=str(order.pk), customer=order.customer, gateway="test_card", currency="EUR",
-                        amount=order.total, state=PaymentState.FAILED, failure_code=rng.choice(FAILURES),
-                        payment_method="card", idempotency_key=f"demo-history-failed-{order.pk}")
-                for order in created if rng.random() < 0.08])
+            SlotHold.objects.bulk_create(
+                [
+                    SlotHold(
+                        slot=order.slot,
+                        customer=order.customer,
+                        owner_id=f"demo-{order.pk}",
+                        state=HoldState.BOOKED,
+                        expires_at=order.slot.cutoff_at,
+                        order_ref=str(order.pk),
+                        booked_at=order.placed_at,
+                    )
+                    for order in created
+                    if order.status != OrderStatus.CANCELLED
+                ]
+            )
+            failed = Payment.objects.bulk_create(
+                [
+                    Payment(
+                        order_ref=str(order.pk),
+                        customer=order.customer,
+                        gateway="test_card",
+                        currency="EUR",
+                        amount=order.total,
+                        state=PaymentState.FAILED,
+                        failure_code=rng.choice(FAILURES),
+                        payment_method="card",
+                        idempotency_key=f"demo-history-failed-{order.pk}",
+                    )
+                    for order in created
+                    if rng.random() < 0.08
+                ]
+            )
             # created_at is set on insert; the history's attempts happened on their day.
             noon = datetime.combine(day, time(12), tzinfo=tz)
             Payment.objects.filter(pk__in=[p.pk for p in failed]).update(created_at=noon, updated_at=noon)
@@ -120,18 +155,35 @@ def _past_slots(zone: Zone, tz: ZoneInfo, today: date, days: int) -> dict[tuple[
         day = today - timedelta(days=offset)
         for hour in SLOT_HOURS:
             starts = datetime.combine(day, time(hour), tzinfo=tz)
-            wanted.append(DeliverySlot(zone=zone, starts_at=starts, ends_at=starts + timedelta(hours=2),
-                                       cutoff_at=starts - timedelta(hours=1), capacity=SLOT_CAPACITY,
-                                       reserved=0))
+            wanted.append(
+                DeliverySlot(
+                    zone=zone,
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=2),
+                    cutoff_at=starts - timedelta(hours=1),
+                    capacity=SLOT_CAPACITY,
+                    reserved=0,
+                )
+            )
     DeliverySlot.objects.bulk_create(wanted)
-    slots = DeliverySlot.objects.filter(zone=zone, starts_at__lt=datetime.combine(today, time.min, tzinfo=tz),
-                                        starts_at__gte=datetime.combine(today - timedelta(days=days), time.min,
-                                                                        tzinfo=tz))
+    slots = DeliverySlot.objects.filter(
+        zone=zone,
+        starts_at__lt=datetime.combine(today, time.min, tzinfo=tz),
+        starts_at__gte=datetime.combine(today - timedelta(days=days), time.min, tzinfo=tz),
+    )
     return {(slot.starts_at.astimezone(tz).date(), slot.starts_at.astimezone(tz).hour): slot for slot in slots}
 
 
-def _order(rng: random.Random, shopper: User, zone: Zone, slot: DeliverySlot, variants: list[Variant], *,
-           trending_weight: float, declining_weight: float) -> tuple[Order, list[OrderLine]]:
+def _order(
+    rng: random.Random,
+    shopper: User,
+    zone: Zone,
+    slot: DeliverySlot,
+    variants: list[Variant],
+    *,
+    trending_weight: float,
+    declining_weight: float,
+) -> tuple[Order, list[OrderLine]]:
     weights = [trending_weight, declining_weight, *([1.0] * (len(variants) - 2))]  # the first two SKUs
     chosen = {v.pk: v for v in rng.choices(variants, weights=weights, k=rng.randint(2, 6))}.values()
     placed_at = slot.starts_at - timedelta(hours=rng.randint(3, 30), minutes=rng.randint(0, 59))
@@ -139,9 +191,15 @@ def _order(rng: random.Random, shopper: User, zone: Zone, slot: DeliverySlot, va
     lines = []
     for variant in chosen:
         quantity = Decimal(rng.randint(1, 4))
-        line = OrderLine(variant=variant, sku=variant.sku, name=variant.name, unit=variant.unit,
-                         unit_price=variant.price, quantity=quantity, line_total=(variant.price * quantity)
-                         .quantize(CENT))
+        line = OrderLine(
+            variant=variant,
+            sku=variant.sku,
+            name=variant.name,
+            unit=variant.unit,
+            unit_price=variant.price,
+            quantity=quantity,
+            line_total=(variant.price * quantity).quantize(CENT),
+        )
         if not cancelled:
             line.picked_at = slot.starts_at - timedelta(minutes=50)
             line.picked_quantity, line.picked_variant = quantity, None
@@ -154,12 +212,24 @@ def _order(rng: random.Random, shopper: User, zone: Zone, slot: DeliverySlot, va
         lines.append(line)
     subtotal = sum((line.line_total for line in lines), Decimal(0))
     fee = zone.delivery_fee
-    order = Order(customer=shopper, status=OrderStatus.CANCELLED if cancelled else OrderStatus.DELIVERED,
-                  currency="EUR", subtotal=subtotal, delivery_fee=fee, total=subtotal + fee,
-                  authorized_amount=subtotal + fee, shipping_address={"demo": True}, zone=zone, slot=slot,
-                  slot_starts_at=slot.starts_at, slot_ends_at=slot.ends_at, cutoff_at=slot.cutoff_at,
-                  warehouse_code=zone.warehouse_code, payment_gateway=rng.choice(("test_card", "cash_on_delivery")),
-                  placed_at=placed_at)
+    order = Order(
+        customer=shopper,
+        status=OrderStatus.CANCELLED if cancelled else OrderStatus.DELIVERED,
+        currency="EUR",
+        subtotal=subtotal,
+        delivery_fee=fee,
+        total=subtotal + fee,
+        authorized_amount=subtotal + fee,
+        shipping_address={"demo": True},
+        zone=zone,
+        slot=slot,
+        slot_starts_at=slot.starts_at,
+        slot_ends_at=slot.ends_at,
+        cutoff_at=slot.cutoff_at,
+        warehouse_code=zone.warehouse_code,
+        payment_gateway=rng.choice(("test_card", "cash_on_delivery")),
+        placed_at=placed_at,
+    )
     if cancelled:
         order.cancelled_at, order.cancelled_by = placed_at + timedelta(minutes=20), "customer"
     else:
@@ -168,8 +238,11 @@ def _order(rng: random.Random, shopper: User, zone: Zone, slot: DeliverySlot, va
         order.confirmed_at = placed_at + timedelta(minutes=1)
         order.packed_at = slot.starts_at - timedelta(minutes=rng.randint(15, 45))
         late = rng.random() < 0.08
-        order.delivered_at = slot.ends_at + timedelta(minutes=rng.randint(5, 40)) if late else \
-            slot.starts_at + timedelta(minutes=rng.randint(10, 110))
+        order.delivered_at = (
+            slot.ends_at + timedelta(minutes=rng.randint(5, 40))
+            if late
+            else slot.starts_at + timedelta(minutes=rng.randint(10, 110))
+        )
         if rng.random() < 0.03:
             order.refunded_amount = (final / 4).quantize(CENT)
             order.status = OrderStatus.PARTIALLY_REFUNDED
@@ -179,16 +252,27 @@ def _order(rng: random.Random, shopper: User, zone: Zone, slot: DeliverySlot, va
 def _demo_runs(days: int) -> list[str]:
     yesterday = timezone.localdate() - timedelta(days=1)
     plans: list[tuple[str, int, dict[str, object]]] = [
-             ("sales", 56, {}), ("customers_new_returning", 84, {"granularity": "week"}),
-             ("customers_cohorts", days, {}), ("customers_rfm", 90, {}), ("inventory_abc_xyz", 56, {}),
-             ("inventory_cover", 28, {}), ("inventory_forecast", 91, {"horizon": 14}), ("inventory_reorder", 28, {}),
-             ("operations_slots", 28, {}), ("operations_fulfilment", 28, {}), ("payments_failures", 28, {}),
-             ("payments_refunds", 28, {})]
+        ("sales", 56, {}),
+        ("customers_new_returning", 84, {"granularity": "week"}),
+        ("customers_cohorts", days, {}),
+        ("customers_rfm", 90, {}),
+        ("inventory_abc_xyz", 56, {}),
+        ("inventory_cover", 28, {}),
+        ("inventory_forecast", 91, {"horizon": 14}),
+        ("inventory_reorder", 28, {}),
+        ("operations_slots", 28, {}),
+        ("operations_fulfilment", 28, {}),
+        ("payments_failures", 28, {}),
+        ("payments_refunds", 28, {}),
+    ]
     done = []
     for name, days, extra in plans:
         start = yesterday - timedelta(days=days - 1)
-        run = ReportRun.objects.create(report=name, schedule="demo data", parameters={
-            "start": start.isoformat(), "end": yesterday.isoformat(), **extra})
+        run = ReportRun.objects.create(
+            report=name,
+            schedule="demo data",
+            parameters={"start": start.isoformat(), "end": yesterday.isoformat(), **extra},
+        )
         execute_run(run.pk)
         done.append(name)
     return done

@@ -69,8 +69,11 @@ class CallInterceptor(grpc.ServerInterceptor):
                 with self.around(method, context):
                     return unary(request, context)
 
-            return grpc.unary_unary_rpc_method_handler(unary_unary, request_deserializer=handler.request_deserializer,
-                                                       response_serializer=handler.response_serializer)
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         if handler.unary_stream is not None:
             stream: Behavior = handler.unary_stream
 
@@ -78,8 +81,11 @@ class CallInterceptor(grpc.ServerInterceptor):
                 with self.around(method, context):
                     yield from stream(request, context)
 
-            return grpc.unary_stream_rpc_method_handler(unary_stream, request_deserializer=handler.request_deserializer,
-                                                        response_serializer=handler.response_serializer)
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         return handler  # client streams (reflection) pass as they are
 
 
@@ -113,8 +119,14 @@ class AccessLogInterceptor(CallInterceptor):
         finally:
             code = context.code() or (grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK)
             user = calls.caller().user
-            access_logger.info("%s %s %.1fms user=%s peer=%s", method, getattr(code, "name", code),
-                               (time.perf_counter() - started) * 1000, user.pk if user else "-", context.peer())
+            access_logger.info(
+                "%s %s %.1fms user=%s peer=%s",
+                method,
+                getattr(code, "name", code),
+                (time.perf_counter() - started) * 1000,
+                user.pk if user else "-",
+                context.peer(),
+            )
 
 
 class ErrorInterceptor(CallInterceptor):
@@ -183,7 +195,7 @@ class _AnonThrottle(_UserThrottle):
 
 
 def _peer_ip(peer: str) -> str:
-    """"ipv4:10.0.0.7:53122" -> "10.0.0.7"; "ipv6:[::1]:5000" -> "::1"."""
+    """ "ipv4:10.0.0.7:53122" -> "10.0.0.7"; "ipv6:[::1]:5000" -> "::1"."""
     address = peer.partition(":")[2]
     host = address.rpartition(":")[0] if address.count(":") >= 1 else address
     return host.strip("[]") or peer
@@ -213,8 +225,9 @@ class AuthInterceptor(CallInterceptor):
             return None
         scheme, _, key = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not key.strip() or " " in key.strip():
-            raise errors.Unauthenticated("The authorization metadata must be `Bearer <token>`.",
-                                         code="authentication_failed")
+            raise errors.Unauthenticated(
+                "The authorization metadata must be `Bearer <token>`.", code="authentication_failed"
+            )
         token = accounts_selectors.token_for_key(key.strip())
         now = timezone.now()
         if token is None or not token.is_usable(now) or not token.user.is_active:
@@ -224,8 +237,13 @@ class AuthInterceptor(CallInterceptor):
 
 
 def interceptors() -> list[grpc.ServerInterceptor]:
-    return [RequestIdInterceptor(), AccessLogInterceptor(), ErrorInterceptor(), DatabaseInterceptor(),
-            AuthInterceptor()]
+    return [
+        RequestIdInterceptor(),
+        AccessLogInterceptor(),
+        ErrorInterceptor(),
+        DatabaseInterceptor(),
+        AuthInterceptor(),
+    ]
 
 
 def register_app_servicers(server: grpc.Server) -> list[str]:
@@ -266,8 +284,11 @@ def build(bind: str | None = None) -> Built:
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.GRPC_MAX_WORKERS, thread_name_prefix="grpc"),
         interceptors=interceptors(),
-        options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit),
-                 ("grpc.max_concurrent_streams", settings.GRPC_MAX_CONCURRENT_STREAMS)],
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            ("grpc.max_concurrent_streams", settings.GRPC_MAX_CONCURRENT_STREAMS),
+        ],
         maximum_concurrent_rpcs=settings.GRPC_MAX_CONCURRENT_RPCS,
     )
     health_servicer = health.HealthServicer()
@@ -276,7 +297,8 @@ def build(bind: str | None = None) -> Built:
     for name in ["", *services]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        [*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
+        [*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+    )
     address = bind or settings.GRPC_BIND
     credentials = _credentials()
     port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)

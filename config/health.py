@@ -56,8 +56,10 @@ def _check_events_without_kafka() -> dict[str, Any]:
     (a database failure, a chain cut short): informational like the relay's lag, since the next
     commit or `manage.py relay_events` delivers them, not a restart."""
     if not settings.EVENTS_IN_PROCESS_DISPATCH:
-        return {"delivery": "none",
-                "detail": "neither KAFKA_BOOTSTRAP_SERVERS nor EVENTS_IN_PROCESS_DISPATCH: events stay in the outbox"}
+        return {
+            "delivery": "none",
+            "detail": "neither KAFKA_BOOTSTRAP_SERVERS nor EVENTS_IN_PROCESS_DISPATCH: events stay in the outbox",
+        }
     detail: dict[str, Any] = {"delivery": "in-process", "detail": "after each commit, to this process's consumers"}
     try:
         stale = outbox_backlog(older_than=timedelta(seconds=UNDELIVERED_AFTER_SECONDS))

@@ -44,11 +44,14 @@ class OutboxCollector:
         except Exception:  # a scrape during a database outage still answers the other series
             logger.debug("outbox backlog unavailable", exc_info=True)
             return
-        yield GaugeMetricFamily("commerce_outbox_pending_events", "Outbox events not yet published.",
-                                value=backlog["pending"])
-        yield GaugeMetricFamily("commerce_outbox_oldest_pending_age_seconds",
-                                "Age of the oldest unpublished outbox event (the relay's lag).",
-                                value=backlog["oldest_pending_age_seconds"])
+        yield GaugeMetricFamily(
+            "commerce_outbox_pending_events", "Outbox events not yet published.", value=backlog["pending"]
+        )
+        yield GaugeMetricFamily(
+            "commerce_outbox_oldest_pending_age_seconds",
+            "Age of the oldest unpublished outbox event (the relay's lag).",
+            value=backlog["oldest_pending_age_seconds"],
+        )
 
 
 def _count_order_placed(sender: Any, *, payload: Any, **kwargs: Any) -> None:

@@ -139,7 +139,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
-        DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["replica"]["ENGINE"] = "config.db.postgresql"
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
@@ -219,8 +220,10 @@ EVENTS_CONSUMER_MAX_ATTEMPTS = env_int("EVENTS_CONSUMER_MAX_ATTEMPTS", 5)
 # Never together with Kafka: it marks the rows published, so the relay would skip them.
 EVENTS_IN_PROCESS_DISPATCH = env_bool("EVENTS_IN_PROCESS_DISPATCH", not KAFKA_BOOTSTRAP_SERVERS)
 if EVENTS_IN_PROCESS_DISPATCH and KAFKA_BOOTSTRAP_SERVERS:
-    raise ImproperlyConfigured("EVENTS_IN_PROCESS_DISPATCH is for running without Kafka; with "
-                               "KAFKA_BOOTSTRAP_SERVERS set the relay and the consumer groups deliver the events")
+    raise ImproperlyConfigured(
+        "EVENTS_IN_PROCESS_DISPATCH is for running without Kafka; with "
+        "KAFKA_BOOTSTRAP_SERVERS set the relay and the consumer groups deliver the events"
+    )
 CELERY_BEAT_SCHEDULE = {
     "events-purge-published-outbox": {
         "task": "events.purge_published_outbox",
@@ -248,21 +251,20 @@ PAYMENTS_GATEWAYS = {
     "test_card": {
         "CLASS": "payments.sandbox.gateway.TestCardGateway",
         # Secrets that sign its webhooks, the current one first (rotation); a default only under DEBUG.
-        "WEBHOOK_SECRETS": env_list("PAYMENTS_TEST_CARD_WEBHOOK_SECRETS",
-                                    "whsec_test_card_for_development_only" if DEBUG else ""),
+        "WEBHOOK_SECRETS": env_list(
+            "PAYMENTS_TEST_CARD_WEBHOOK_SECRETS", "whsec_test_card_for_development_only" if DEBUG else ""
+        ),
         "WEBHOOK_URL": env_str("PAYMENTS_TEST_CARD_WEBHOOK_URL"),  # unset: the sandbox delivers in-process
         "AUTHENTICATION_SECONDS": env_int("PAYMENTS_TEST_CARD_AUTHENTICATION_SECONDS", 5),  # its 3-D Secure
     },
     "cash_on_delivery": {"CLASS": "payments.gateways.cash_on_delivery.CashOnDeliveryGateway"},
 }
-_enabled_gateways = env_list("PAYMENTS_ENABLED_GATEWAYS",
-                             ",".join(PAYMENTS_GATEWAYS) if DEBUG else "cash_on_delivery")
+_enabled_gateways = env_list("PAYMENTS_ENABLED_GATEWAYS", ",".join(PAYMENTS_GATEWAYS) if DEBUG else "cash_on_delivery")
 PAYMENTS_GATEWAYS = {name: options for name, options in PAYMENTS_GATEWAYS.items() if name in _enabled_gateways}
 PAYMENTS_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENTS_WEBHOOK_TOLERANCE_SECONDS", 5 * 60)
 PAYMENTS_EXPIRY_MARGIN_MINUTES = env_int("PAYMENTS_EXPIRY_MARGIN_MINUTES", 60)  # void before the provider lapses it
 PAYMENTS_REDRIVE_AFTER_MINUTES = env_int("PAYMENTS_REDRIVE_AFTER_MINUTES", 10)
-CELERY_BEAT_SCHEDULE["payments-expire-authorizations"] = {"task": "payments.expire_authorizations",
-                                                          "schedule": 15 * 60}
+CELERY_BEAT_SCHEDULE["payments-expire-authorizations"] = {"task": "payments.expire_authorizations", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["payments-redrive"] = {"task": "payments.redrive", "schedule": 5 * 60}
 
 # --- Inventory ----------------------------------------------------------------------------------
@@ -271,7 +273,9 @@ INVENTORY_RESERVATION_MAX_TTL_HOURS = env_int("INVENTORY_RESERVATION_MAX_TTL_HOU
 INVENTORY_AVAILABILITY_CACHE_SECONDS = env_int("INVENTORY_AVAILABILITY_CACHE_SECONDS", 5)  # dropped on each change
 INVENTORY_IMPORT_CHUNK_ROWS = env_int("INVENTORY_IMPORT_CHUNK_ROWS", 5000)  # rows checked and applied at a time
 CELERY_BEAT_SCHEDULE["inventory-release-expired-reservations"] = {
-    "task": "inventory.release_expired_reservations", "schedule": 60}
+    "task": "inventory.release_expired_reservations",
+    "schedule": 60,
+}
 CELERY_BEAT_SCHEDULE["inventory-check-stock-ledger"] = {"task": "inventory.check_stock_ledger", "schedule": 60 * 60}
 
 # --- Orders -------------------------------------------------------------------------------------
@@ -283,8 +287,10 @@ ORDERS_DEFAULT_ITEM_LIMIT = env_int("ORDERS_DEFAULT_ITEM_LIMIT", 50)
 ORDERS_WEIGHED_MARGIN_PERCENT = env_int("ORDERS_WEIGHED_MARGIN_PERCENT", 10)
 ORDERS_ANONYMOUS_CART_DAYS = env_int("ORDERS_ANONYMOUS_CART_DAYS", 30)  # visitors' carts are deleted after
 CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {"task": "orders.cancel_unpaid_orders", "schedule": 60}
-CELERY_BEAT_SCHEDULE["orders-purge-abandoned-carts"] = {"task": "orders.purge_abandoned_carts",
-                                                       "schedule": 24 * 60 * 60}
+CELERY_BEAT_SCHEDULE["orders-purge-abandoned-carts"] = {
+    "task": "orders.purge_abandoned_carts",
+    "schedule": 24 * 60 * 60,
+}
 
 # --- Reports ------------------------------------------------------------------------------------
 # Analytics run on their own queue so a long forecast never delays payments or delivery work:
@@ -301,17 +307,25 @@ REPORTS_DEFAULT_SERVICE_LEVEL = float(env_str("REPORTS_DEFAULT_SERVICE_LEVEL", "
 # admin can edit them. `period` is resolved by the task when it runs (reports/schedules.py).
 _shop_time = ZoneInfo(env_str("TIME_ZONE", "UTC"))
 CELERY_BEAT_SCHEDULE["reports-daily-sales"] = {
-    "task": "reports.run_scheduled", "schedule": TzAwareCrontab(minute=0, hour=6, tz=_shop_time),
-    "kwargs": {"report": "sales", "period": "yesterday"}}
+    "task": "reports.run_scheduled",
+    "schedule": TzAwareCrontab(minute=0, hour=6, tz=_shop_time),
+    "kwargs": {"report": "sales", "period": "yesterday"},
+}
 CELERY_BEAT_SCHEDULE["reports-weekly-customers"] = {
-    "task": "reports.run_scheduled", "schedule": TzAwareCrontab(minute=30, hour=6, day_of_week=1, tz=_shop_time),
-    "kwargs": {"report": "customers_rfm", "period": "last_week"}}
+    "task": "reports.run_scheduled",
+    "schedule": TzAwareCrontab(minute=30, hour=6, day_of_week=1, tz=_shop_time),
+    "kwargs": {"report": "customers_rfm", "period": "last_week"},
+}
 CELERY_BEAT_SCHEDULE["reports-nightly-forecast"] = {
-    "task": "reports.run_scheduled", "schedule": TzAwareCrontab(minute=0, hour=2, tz=_shop_time),
-    "kwargs": {"report": "inventory_forecast", "period": "last_91_days"}}
+    "task": "reports.run_scheduled",
+    "schedule": TzAwareCrontab(minute=0, hour=2, tz=_shop_time),
+    "kwargs": {"report": "inventory_forecast", "period": "last_91_days"},
+}
 CELERY_BEAT_SCHEDULE["reports-nightly-reorder"] = {
-    "task": "reports.run_scheduled", "schedule": TzAwareCrontab(minute=30, hour=2, tz=_shop_time),
-    "kwargs": {"report": "inventory_reorder", "period": "last_28_days"}}
+    "task": "reports.run_scheduled",
+    "schedule": TzAwareCrontab(minute=30, hour=2, tz=_shop_time),
+    "kwargs": {"report": "inventory_reorder", "period": "last_28_days"},
+}
 CELERY_BEAT_SCHEDULE["reports-purge-expired-runs"] = {"task": "reports.purge_expired_runs", "schedule": 24 * 60 * 60}
 
 # --- gRPC ---------------------------------------------------------------------------------------
@@ -369,10 +383,12 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
     # Choice sets whose field name other apps use too ("status"): named, not hashed.
-    "ENUM_NAME_OVERRIDES": {"ShipmentStatusEnum": "delivery.models.ShipmentStatus",
-                            "PaymentStateEnum": "payments.models.PaymentState",
-                            "OrderStatusEnum": "orders.models.OrderStatus",
-                            "OrderActorEnum": "orders.models.ActorKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ShipmentStatusEnum": "delivery.models.ShipmentStatus",
+        "PaymentStateEnum": "payments.models.PaymentState",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "OrderActorEnum": "orders.models.ActorKind",
+    },
 }
 # Browser front ends on other origins may call the API (never the admin); tokens travel in the
 # Authorization header, not cookies, so no credentials mode.

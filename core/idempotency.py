@@ -36,8 +36,11 @@ HEADER = "Idempotency-Key"
 
 def key_parameter(description: str, *, required: bool = True) -> OpenApiParameter:
     """The header as the OpenAPI schema shows it on an idempotent endpoint."""
-    return OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=required,
-                            description=description)
+    return OpenApiParameter(
+        HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=required, description=description
+    )
+
+
 REPLAY_HEADER = "Idempotent-Replayed"
 TRANSIENT_STATUSES = {409, 429}
 
@@ -77,7 +80,11 @@ def _claim(request: Request, key: str) -> IdempotencyRecord | Response:
         try:
             with transaction.atomic():
                 return IdempotencyRecord.objects.create(
-                    key=key, scope=scope, user=user, request_fingerprint=fingerprint, locked_until=now + lock,
+                    key=key,
+                    scope=scope,
+                    user=user,
+                    request_fingerprint=fingerprint,
+                    locked_until=now + lock,
                     expires_at=now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
                 )
         except IntegrityError:
@@ -88,8 +95,9 @@ def _claim(request: Request, key: str) -> IdempotencyRecord | Response:
             IdempotencyRecord.objects.filter(pk=record.pk, expires_at__lte=now).delete()
             continue
         if record.request_fingerprint != fingerprint:
-            return error(422, "idempotency_key_reused",
-                         f"The {HEADER} was already used for a different request; use a new key.")
+            return error(
+                422, "idempotency_key_reused", f"The {HEADER} was already used for a different request; use a new key."
+            )
         if record.state == IdempotencyState.COMPLETED:
             replay = Response(record.response_body, status=record.response_status)
             for name, value in record.response_headers.items():
@@ -97,13 +105,17 @@ def _claim(request: Request, key: str) -> IdempotencyRecord | Response:
             replay[REPLAY_HEADER] = "true"
             return replay
         # Still in progress: either running now, or its process died and the lock ran out.
-        taken = IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyState.IN_PROGRESS,
-                                                 locked_until__lt=now).update(locked_until=now + lock)
+        taken = IdempotencyRecord.objects.filter(
+            pk=record.pk, state=IdempotencyState.IN_PROGRESS, locked_until__lt=now
+        ).update(locked_until=now + lock)
         if taken:
             record.refresh_from_db()
             return record
-        return error(409, "idempotency_request_in_progress",
-                     f"A request with this {HEADER} is still being processed; retry shortly.")
+        return error(
+            409,
+            "idempotency_request_in_progress",
+            f"A request with this {HEADER} is still being processed; retry shortly.",
+        )
     return error(409, "idempotency_request_in_progress", f"The {HEADER} is contended; retry shortly.")
 
 
@@ -139,12 +151,21 @@ def idempotent(*, required: bool = False) -> Callable[[Handler], Handler]:
                     body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
                     updated = IdempotencyRecord.objects.filter(
                         pk=claimed.pk, state=IdempotencyState.IN_PROGRESS, locked_until=claimed.locked_until
-                    ).update(state=IdempotencyState.COMPLETED, response_status=response.status_code,
-                             response_body=body, response_headers=headers)
+                    ).update(
+                        state=IdempotencyState.COMPLETED,
+                        response_status=response.status_code,
+                        response_body=body,
+                        response_headers=headers,
+                    )
                     if not updated:
                         # Our lock ran out and another request took the key over: let it win.
-                        raise _NotStored(error(409, "idempotency_request_in_progress",
-                                               f"A request with this {HEADER} is still being processed."))
+                        raise _NotStored(
+                            error(
+                                409,
+                                "idempotency_request_in_progress",
+                                f"A request with this {HEADER} is still being processed.",
+                            )
+                        )
                     return response
             except _NotStored as not_stored:
                 _release(claimed)

@@ -17,8 +17,9 @@ class IdempotencyRecord(models.Model):
 
     key = models.CharField(max_length=255)
     scope = models.CharField(max_length=300, help_text="client and endpoint the key belongs to")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     request_fingerprint = models.CharField(max_length=64)
     state = models.CharField(max_length=16, choices=IdempotencyState.choices, default=IdempotencyState.IN_PROGRESS)
     locked_until = models.DateTimeField(help_text="a request in progress past this is presumed dead")

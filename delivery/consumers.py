@@ -17,16 +17,21 @@ class ShipmentsFromOrders(EventConsumer):
     def on_order_created(self, event: ConsumedEvent) -> None:
         payload = cast(orders_pb2.OrderCreated, event.payload)  # unpack_envelope checked the type
         orders.record_order_placed(
-            order_ref=payload.order_id, order_number=payload.number, customer_ref=payload.customer_id,
-            slot_ref=payload.delivery_slot_id, seen_at=event.envelope.occurred_at.ToDatetime(tzinfo=UTC))
+            order_ref=payload.order_id,
+            order_number=payload.number,
+            customer_ref=payload.customer_id,
+            slot_ref=payload.delivery_slot_id,
+            seen_at=event.envelope.occurred_at.ToDatetime(tzinfo=UTC),
+        )
 
     def on_order_confirmed(self, event: ConsumedEvent) -> None:
         payload = cast(orders_pb2.OrderConfirmed, event.payload)
-        confirmed_at = (payload.confirmed_at if payload.HasField("confirmed_at") else event.envelope.occurred_at)
+        confirmed_at = payload.confirmed_at if payload.HasField("confirmed_at") else event.envelope.occurred_at
         orders.record_order_confirmed(order_ref=payload.order_id, confirmed_at=confirmed_at.ToDatetime(tzinfo=UTC))
 
     def on_order_cancelled(self, event: ConsumedEvent) -> None:
         payload = cast(orders_pb2.OrderCancelled, event.payload)
-        cancelled_at = (payload.cancelled_at if payload.HasField("cancelled_at") else event.envelope.occurred_at)
-        orders.record_order_cancelled(order_ref=payload.order_id, cancelled_at=cancelled_at.ToDatetime(tzinfo=UTC),
-                                      reason=payload.reason)
+        cancelled_at = payload.cancelled_at if payload.HasField("cancelled_at") else event.envelope.occurred_at
+        orders.record_order_cancelled(
+            order_ref=payload.order_id, cancelled_at=cancelled_at.ToDatetime(tzinfo=UTC), reason=payload.reason
+        )

@@ -51,8 +51,9 @@ class SlotPastCutoff(SlotUnavailable):
 class StaleVersion(DeliveryError, StaleVersionBase):
     code = "stale_version"
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None,
-                 current_version: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, fields: dict[str, list[str]] | None = None, current_version: int | None = None
+    ) -> None:
         DomainError.__init__(self, message, fields=fields)
         self.current_version = current_version
 

@@ -46,8 +46,9 @@ def _location(request: delivery_pb2.ListSlotsRequest) -> dict[str, Any]:
     if which == "address_id":
         user = caller().user
         if user is None:
-            raise errors.Unauthenticated("Sign in to look slots up by one of your addresses, or send a postal code.",
-                                         code="not_authenticated")
+            raise errors.Unauthenticated(
+                "Sign in to look slots up by one of your addresses, or send a postal code.", code="not_authenticated"
+            )
         address = address_of(user, request.address_id)
         if address is None:
             raise AddressNotFound("No such address among yours.", fields={"address_id": ["Not one of your addresses."]})
@@ -61,8 +62,9 @@ def _location(request: delivery_pb2.ListSlotsRequest) -> dict[str, Any]:
 
 
 class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
-    def ListSlots(self, request: delivery_pb2.ListSlotsRequest,
-                  context: grpc.ServicerContext) -> delivery_pb2.ListSlotsResponse:
+    def ListSlots(
+        self, request: delivery_pb2.ListSlotsRequest, context: grpc.ServicerContext
+    ) -> delivery_pb2.ListSlotsResponse:
         data = _location(request)
         if request.date:
             data["date"] = request.date
@@ -77,16 +79,21 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
         holds.release_expired_holds_of(list(slots.values_list("pk", flat=True)), now)  # exact remaining places
         scope = ["slots", resolution.zone.pk, params["days"], params.get("date")]
         page = pages.paginate(slots, page_size=request.page_size, page_token=request.page_token, scope=scope)
-        availability = selectors.slot_availability(resolution.zone, page.items, now=now,
-                                                   subtotal=params.get("subtotal"))
+        availability = selectors.slot_availability(
+            resolution.zone, page.items, now=now, subtotal=params.get("subtotal")
+        )
         zone = resolution.zone
         return delivery_pb2.ListSlotsResponse(
-            zone=delivery_pb2.Zone(code=zone.code, name=zone.name, time_zone=zone.time_zone), match=resolution.match,
-            slots=[slot_message(a.slot, a) for a in availability], next_page_token=page.next_page_token,
-            total_size=page.total_size)
+            zone=delivery_pb2.Zone(code=zone.code, name=zone.name, time_zone=zone.time_zone),
+            match=resolution.match,
+            slots=[slot_message(a.slot, a) for a in availability],
+            next_page_token=page.next_page_token,
+            total_size=page.total_size,
+        )
 
-    def GetShipment(self, request: delivery_pb2.GetShipmentRequest,
-                    context: grpc.ServicerContext) -> delivery_pb2.Shipment:
+    def GetShipment(
+        self, request: delivery_pb2.GetShipmentRequest, context: grpc.ServicerContext
+    ) -> delivery_pb2.Shipment:
         user = require_user()
         if has_staff_permission(user, SHIPMENT_PERMISSION):
             shipment = Shipment.objects.select_related("slot", "courier").filter(order_ref=request.order_ref).first()
@@ -96,8 +103,12 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
             shipment = selectors.shipment_for_customer(request.order_ref, str(user.pk))
         steps = ShipmentHistory.objects.filter(shipment=shipment).order_by("at", "id")
         message = delivery_pb2.Shipment(
-            order_ref=shipment.order_ref, order_number=shipment.order_number, status=shipment.status,
-            slot=slot_message(shipment.slot), courier=shipment.courier.name if shipment.courier else "")
+            order_ref=shipment.order_ref,
+            order_number=shipment.order_number,
+            status=shipment.status,
+            slot=slot_message(shipment.slot),
+            courier=shipment.courier.name if shipment.courier else "",
+        )
         for step in steps.filter(kind=HistoryKind.STATUS):
             entry = message.history.add(from_status=step.from_status, to_status=step.to_status)
             entry.at.FromDatetime(step.at)
@@ -108,4 +119,3 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
 def register(server: grpc.Server) -> list[str]:
     delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(DeliveryServicer(), server)
     return [delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name]
-

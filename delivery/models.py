@@ -25,19 +25,26 @@ class Zone(models.Model):
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
-    time_zone = models.CharField(max_length=64, default=default_time_zone,
-                                 help_text="IANA name; slot templates are wall-clock times in it")
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, help_text="IANA name; slot templates are wall-clock times in it"
+    )
     currency = models.CharField(max_length=3, default=default_currency)
     delivery_fee = models.DecimalField(max_digits=10, decimal_places=2)
     free_delivery_threshold = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True,
-        help_text="orders with a subtotal at or above this pay no delivery fee (empty: never free)")
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="orders with a subtotal at or above this pay no delivery fee (empty: never free)",
+    )
     minimum_order = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
     # A code, not a foreign key: inventory is a sibling app (no imports across), and orders checks
     # that the warehouse exists when it reserves stock there.
-    warehouse_code = models.SlugField(max_length=40, blank=True,
-                                      help_text="code of the warehouse (dark store) that picks this zone's orders; "
-                                                "empty: the zone takes no orders")
+    warehouse_code = models.SlugField(
+        max_length=40,
+        blank=True,
+        help_text="code of the warehouse (dark store) that picks this zone's orders; empty: the zone takes no orders",
+    )
     is_active = models.BooleanField(default=True, help_text="inactive zones resolve no address")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -46,9 +53,11 @@ class Zone(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(delivery_fee__gte=0) & Q(minimum_order__gte=0)
+                condition=Q(delivery_fee__gte=0)
+                & Q(minimum_order__gte=0)
                 & (Q(free_delivery_threshold__isnull=True) | Q(free_delivery_threshold__gte=0)),
-                name="delivery_zone_amounts_not_negative"),
+                name="delivery_zone_amounts_not_negative",
+            ),
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="delivery_zone_currency_iso"),
         ]
 
@@ -106,8 +115,9 @@ class SlotTemplate(models.Model):
     ends_at = models.TimeField()
     capacity = models.PositiveIntegerField(help_text="orders the vans can serve in this window")
     cutoff_minutes = models.PositiveIntegerField(default=60, help_text="bookings close this long before the start")
-    fee_premium = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO,
-                                      help_text="added to the zone's delivery fee (peak windows)")
+    fee_premium = models.DecimalField(
+        max_digits=10, decimal_places=2, default=ZERO, help_text="added to the zone's delivery fee (peak windows)"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -127,8 +137,7 @@ class DeliverySlot(models.Model):
     """A dated delivery window with its capacity; `reserved` counts active holds and bookings."""
 
     zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="slots")
-    template = models.ForeignKey(SlotTemplate, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="slots")
+    template = models.ForeignKey(SlotTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     cutoff_at = models.DateTimeField(help_text="no new holds or bookings from this moment")
@@ -150,8 +159,9 @@ class DeliverySlot(models.Model):
             models.CheckConstraint(condition=Q(reserved__gte=0), name="delivery_slot_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("capacity")), name="delivery_slot_not_overbooked"),
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="delivery_slot_ends_after_start"),
-            models.CheckConstraint(condition=Q(cutoff_at__lte=F("starts_at")),
-                                   name="delivery_slot_cutoff_before_start"),
+            models.CheckConstraint(
+                condition=Q(cutoff_at__lte=F("starts_at")), name="delivery_slot_cutoff_before_start"
+            ),
             models.CheckConstraint(condition=Q(fee_premium__gte=0), name="delivery_slot_premium_not_negative"),
         ]
         indexes = [models.Index(fields=["starts_at"], name="delivery_slot_starts_idx")]
@@ -193,12 +203,13 @@ class SlotHold(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["customer"], condition=Q(state="active"),
-                                    name="delivery_one_active_hold_per_customer"),
-            models.UniqueConstraint(fields=["order_ref"], condition=Q(state="booked"),
-                                    name="delivery_one_booking_per_order"),
-            models.CheckConstraint(condition=~Q(state="booked") | ~Q(order_ref=""),
-                                   name="delivery_booking_has_order"),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(state="active"), name="delivery_one_active_hold_per_customer"
+            ),
+            models.UniqueConstraint(
+                fields=["order_ref"], condition=Q(state="booked"), name="delivery_one_booking_per_order"
+            ),
+            models.CheckConstraint(condition=~Q(state="booked") | ~Q(order_ref=""), name="delivery_booking_has_order"),
         ]
         indexes = [
             models.Index(fields=["expires_at"], condition=Q(state="active"), name="delivery_hold_expiry_idx"),
@@ -212,8 +223,9 @@ class SlotHold(models.Model):
 class Courier(models.Model):
     name = models.CharField(max_length=120)
     phone = models.CharField(max_length=40, blank=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="courier")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="courier"
+    )
     zones = models.ManyToManyField(Zone, related_name="couriers", blank=True)
     is_active = models.BooleanField(default=True, help_text="on shift: can be assigned shipments")
 
@@ -290,8 +302,9 @@ class ShipmentHistory(models.Model):
     from_status = models.CharField(max_length=16, blank=True, help_text="empty when the shipment was created")
     to_status = models.CharField(max_length=16)
     courier = models.ForeignKey(Courier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=254, help_text="the staff member's email, or the system process")
     note = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField()

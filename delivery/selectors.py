@@ -32,8 +32,10 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 def normalize_country(country: str) -> str:
     value = (country or "").strip().upper()
     if not _COUNTRY.match(value):
-        raise InvalidPostalCode(f"{country!r} is not a two-letter country code such as DE",
-                                fields={"country": ["Use a two-letter ISO country code such as DE."]})
+        raise InvalidPostalCode(
+            f"{country!r} is not a two-letter country code such as DE",
+            fields={"country": ["Use a two-letter ISO country code such as DE."]},
+        )
     return value
 
 
@@ -41,8 +43,9 @@ def normalize_postal_code(postal_code: str) -> str:
     """Upper case without spaces or hyphens, so "sw1a 1aa" and "SW1A1AA" are the same code."""
     value = _SEPARATORS.sub("", (postal_code or "").upper())
     if not _POSTAL_CODE.match(value):
-        raise InvalidPostalCode(f"{postal_code!r} is not a postal code",
-                                fields={"postal_code": ["Use 2 to 12 letters and digits."]})
+        raise InvalidPostalCode(
+            f"{postal_code!r} is not a postal code", fields={"postal_code": ["Use 2 to 12 letters and digits."]}
+        )
     return value
 
 
@@ -56,8 +59,11 @@ class ZoneResolution:
 
     @property
     def reason(self) -> str:
-        how = ("is listed as an exact postal code" if self.match == PostalCodeMatch.EXACT
-               else f"starts with the prefix {self.matched_value}")
+        how = (
+            "is listed as an exact postal code"
+            if self.match == PostalCodeMatch.EXACT
+            else f"starts with the prefix {self.matched_value}"
+        )
         return f"{self.country} {self.postal_code} {how} of zone {self.zone.name}"
 
 
@@ -68,16 +74,16 @@ def resolve_zone(country: str, postal_code: str) -> ZoneResolution:
     """
     country, code = normalize_country(country), normalize_postal_code(postal_code)
     prefixes = [code[:n] for n in range(1, len(code) + 1)]
-    candidates = (ZonePostalCode.objects.select_related("zone")
-                  .filter(country=country, zone__is_active=True)
-                  .filter(Q(match=PostalCodeMatch.EXACT, value=code) | Q(match=PostalCodeMatch.PREFIX,
-                                                                         value__in=prefixes)))
+    candidates = (
+        ZonePostalCode.objects.select_related("zone")
+        .filter(country=country, zone__is_active=True)
+        .filter(Q(match=PostalCodeMatch.EXACT, value=code) | Q(match=PostalCodeMatch.PREFIX, value__in=prefixes))
+    )
     # Exact first, then the longest prefix; the unique (country, match, value) makes this total.
     best = min(candidates, key=lambda c: (c.match != PostalCodeMatch.EXACT, -len(c.value)), default=None)
     if best is None:
         raise PostalCodeNotServed(f"We do not deliver to {country} {code} yet.")
-    return ZoneResolution(zone=best.zone, country=country, postal_code=code, match=best.match,
-                          matched_value=best.value)
+    return ZoneResolution(zone=best.zone, country=country, postal_code=code, match=best.match, matched_value=best.value)
 
 
 def local_day_bounds(zone: Zone, day: date) -> tuple[datetime, datetime]:
@@ -94,8 +100,11 @@ def upcoming_slots(zone: Zone, *, now: datetime, days: int, day: date | None = N
         today = now.astimezone(ZoneInfo(zone.time_zone)).date()
         start, _ = local_day_bounds(zone, today)
         _, end = local_day_bounds(zone, today + timedelta(days=max(days, 1) - 1))
-    return (DeliverySlot.objects.filter(zone=zone, starts_at__gt=now)
-            .filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at", "id"))
+    return (
+        DeliverySlot.objects.filter(zone=zone, starts_at__gt=now)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .order_by("starts_at", "id")
+    )
 
 
 @dataclass(frozen=True)
@@ -140,16 +149,29 @@ def delivery_fee(zone: Zone, slot: DeliverySlot, subtotal: Decimal | None = None
     return base + slot.fee_premium
 
 
-def slot_availability(zone: Zone, slots: list[DeliverySlot], *, now: datetime,
-                      subtotal: Decimal | None = None) -> list[SlotAvailability]:
-    return [SlotAvailability(slot=slot, remaining=slot.remaining, fee=delivery_fee(zone, slot, subtotal),
-                             currency=zone.currency, unavailable_reason=unavailable_reason(slot, now))
-            for slot in slots]
+def slot_availability(
+    zone: Zone, slots: list[DeliverySlot], *, now: datetime, subtotal: Decimal | None = None
+) -> list[SlotAvailability]:
+    return [
+        SlotAvailability(
+            slot=slot,
+            remaining=slot.remaining,
+            fee=delivery_fee(zone, slot, subtotal),
+            currency=zone.currency,
+            unavailable_reason=unavailable_reason(slot, now),
+        )
+        for slot in slots
+    ]
 
 
 def slots_with_expired_holds(slot_ids: list[int], now: datetime) -> list[int]:
-    return sorted(set(SlotHold.objects.filter(slot_id__in=slot_ids, state=HoldState.ACTIVE, expires_at__lte=now)
-                      .values_list("slot_id", flat=True)))
+    return sorted(
+        set(
+            SlotHold.objects.filter(slot_id__in=slot_ids, state=HoldState.ACTIVE, expires_at__lte=now).values_list(
+                "slot_id", flat=True
+            )
+        )
+    )
 
 
 def slots_with_fill(queryset: QuerySet[DeliverySlot]) -> QuerySet[DeliverySlot]:
@@ -163,8 +185,11 @@ def fill_rate(slot: DeliverySlot) -> float:
 
 def shipment_for_customer(order_ref: str, customer_ref: str) -> Shipment:
     """The shipment of an order, only for the customer who placed it (others learn nothing)."""
-    shipment = (Shipment.objects.select_related("slot", "zone", "courier")
-                .filter(order_ref=order_ref, customer_ref=customer_ref).first())
+    shipment = (
+        Shipment.objects.select_related("slot", "zone", "courier")
+        .filter(order_ref=order_ref, customer_ref=customer_ref)
+        .first()
+    )
     if shipment is None or not customer_ref:
         raise ShipmentNotFound("No shipment of yours has this order reference.")
     return shipment
@@ -204,35 +229,53 @@ def hold_is_active(hold_id: int) -> bool:
 def shipment_with_history(order_ref: str) -> Shipment | None:
     """The order's shipment with its slot, zone, courier and every history step (tracking)."""
     steps = Prefetch("history", ShipmentHistory.objects.order_by("at", "id"))
-    return (Shipment.objects.select_related("slot__zone", "courier").prefetch_related(steps)
-            .filter(order_ref=order_ref).first())
+    return (
+        Shipment.objects.select_related("slot__zone", "courier")
+        .prefetch_related(steps)
+        .filter(order_ref=order_ref)
+        .first()
+    )
+
 
 # --- Reads for the reports app: aggregated in the database, one row per group ----------------------
 
-def slot_capacity_by_hour(start: datetime, end: datetime, *, time_zone: str, zone: str = "",
-                          using: str = "default") -> Iterator[Mapping[str, Any]]:
+
+def slot_capacity_by_hour(
+    start: datetime, end: datetime, *, time_zone: str, zone: str = "", using: str = "default"
+) -> Iterator[Mapping[str, Any]]:
     """Slots starting in [start, end) per zone code, local ISO weekday and hour: slots and capacity."""
     slots = DeliverySlot.objects.using(using).filter(starts_at__gte=start, starts_at__lt=end)
     if zone:
         slots = slots.filter(zone__code=zone)
     tz = ZoneInfo(time_zone)
-    return (slots.annotate(weekday=ExtractIsoWeekDay("starts_at", tzinfo=tz), hour=ExtractHour("starts_at", tzinfo=tz))
-            .values("zone__code", "weekday", "hour").annotate(slots=Count("id"), capacity=Sum("capacity"))
-            .order_by("zone__code", "weekday", "hour").iterator(chunk_size=2000))
+    return (
+        slots.annotate(weekday=ExtractIsoWeekDay("starts_at", tzinfo=tz), hour=ExtractHour("starts_at", tzinfo=tz))
+        .values("zone__code", "weekday", "hour")
+        .annotate(slots=Count("id"), capacity=Sum("capacity"))
+        .order_by("zone__code", "weekday", "hour")
+        .iterator(chunk_size=2000)
+    )
 
 
-def slot_bookings_by_hour(start: datetime, end: datetime, *, time_zone: str, zone: str = "",
-                          using: str = "default") -> Iterator[Mapping[str, Any]]:
+def slot_bookings_by_hour(
+    start: datetime, end: datetime, *, time_zone: str, zone: str = "", using: str = "default"
+) -> Iterator[Mapping[str, Any]]:
     """Places booked (holds turned into bookings) in slots starting in [start, end), grouped as above."""
-    holds = SlotHold.objects.using(using).filter(state=HoldState.BOOKED, slot__starts_at__gte=start,
-                                                 slot__starts_at__lt=end)
+    holds = SlotHold.objects.using(using).filter(
+        state=HoldState.BOOKED, slot__starts_at__gte=start, slot__starts_at__lt=end
+    )
     if zone:
         holds = holds.filter(slot__zone__code=zone)
     tz = ZoneInfo(time_zone)
-    return (holds.annotate(weekday=ExtractIsoWeekDay("slot__starts_at", tzinfo=tz),
-                           hour=ExtractHour("slot__starts_at", tzinfo=tz))
-            .values("slot__zone__code", "weekday", "hour").annotate(booked=Count("id"))
-            .order_by("slot__zone__code", "weekday", "hour").iterator(chunk_size=2000))
+    return (
+        holds.annotate(
+            weekday=ExtractIsoWeekDay("slot__starts_at", tzinfo=tz), hour=ExtractHour("slot__starts_at", tzinfo=tz)
+        )
+        .values("slot__zone__code", "weekday", "hour")
+        .annotate(booked=Count("id"))
+        .order_by("slot__zone__code", "weekday", "hour")
+        .iterator(chunk_size=2000)
+    )
 
 
 def zone_time_zone(code: str) -> str | None:

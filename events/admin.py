@@ -54,14 +54,31 @@ def decoded(payload: bytes | memoryview) -> str:
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "event_type", "aggregate_type", "aggregate_id", "occurred_at", "state",
-                    "publish_attempts", "short_error")
+    list_display = (
+        "id",
+        "event_type",
+        "aggregate_type",
+        "aggregate_id",
+        "occurred_at",
+        "state",
+        "publish_attempts",
+        "short_error",
+    )
     list_filter = (StateFilter, AgeFilter, "event_type", "aggregate_type")
     search_fields = ("=event_id", "=aggregate_id")
     date_hierarchy = "occurred_at"
     ordering = ("-id",)
-    fields = ("event_id", "event_type", "aggregate_type", "aggregate_id", "occurred_at", "published_at",
-              "publish_attempts", "last_error", "envelope")
+    fields = (
+        "event_id",
+        "event_type",
+        "aggregate_type",
+        "aggregate_id",
+        "occurred_at",
+        "published_at",
+        "publish_attempts",
+        "last_error",
+        "envelope",
+    )
     readonly_fields = fields
     show_full_result_count = False  # no COUNT(*) over a big outbox on every page
 
@@ -79,22 +96,44 @@ class OutboxEventAdmin(ReadOnlyAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         backlog = outbox_backlog()
-        title = (
-            f"Outbox: {backlog['pending']} pending, relay lag {backlog['oldest_pending_age_seconds']:.0f} s"
-        )
+        title = f"Outbox: {backlog['pending']} pending, relay lag {backlog['oldest_pending_age_seconds']:.0f} s"
         return super().changelist_view(request, {**(extra_context or {}), "title": title})
 
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
-    list_display = ("id", "consumer_group", "event_type", "error_code", "status", "attempts", "created_at",
-                    "topic", "partition", "offset")
+    list_display = (
+        "id",
+        "consumer_group",
+        "event_type",
+        "error_code",
+        "status",
+        "attempts",
+        "created_at",
+        "topic",
+        "partition",
+        "offset",
+    )
     list_filter = ("status", "consumer_group", "error_code", "event_type")
     search_fields = ("=event_id", "error")
     ordering = ("-id",)
     actions = ("retry",)
-    fields = ("consumer_group", "topic", "partition", "offset", "event_id", "event_type", "error_code",
-              "error", "attempts", "status", "created_at", "retried_at", "headers", "message")
+    fields = (
+        "consumer_group",
+        "topic",
+        "partition",
+        "offset",
+        "event_id",
+        "event_type",
+        "error_code",
+        "error",
+        "attempts",
+        "status",
+        "created_at",
+        "retried_at",
+        "headers",
+        "message",
+    )
     readonly_fields = fields
 
     def has_retry_permission(self, request: HttpRequest) -> bool:

@@ -33,8 +33,9 @@ class HandlerGaveUp(Exception):
         self.attempts = attempts
 
 
-def apply_with_retries(consumer: EventConsumer, event: ConsumedEvent, *, max_attempts: int,
-                       retry_backoff: float) -> bool:
+def apply_with_retries(
+    consumer: EventConsumer, event: ConsumedEvent, *, max_attempts: int, retry_backoff: float
+) -> bool:
     """Apply the event once through the group's inbox (events.services.apply_event), retrying a
     failing handler. True if applied now, False if the group had already applied it.
 

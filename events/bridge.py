@@ -46,9 +46,7 @@ class DomainSignal(Signal):
         self.aggregate_type = aggregate_type
         self.connect(record_in_outbox, weak=False, dispatch_uid=f"outbox:{event_type}")
 
-    def send_event(
-        self, sender: Any, *, aggregate_id: str, payload: Message, correlation_id: str = ""
-    ) -> OutboxEvent:
+    def send_event(self, sender: Any, *, aggregate_id: str, payload: Message, correlation_id: str = "") -> OutboxEvent:
         """Send the signal (receivers run now, inside the caller's transaction) and return the
         outbox row that records the event."""
         replies = self.send(sender, aggregate_id=aggregate_id, payload=payload, correlation_id=correlation_id)
@@ -56,7 +54,12 @@ class DomainSignal(Signal):
 
 
 def record_in_outbox(
-    sender: Any, *, signal: DomainSignal, aggregate_id: str, payload: Message, correlation_id: str = "",
+    sender: Any,
+    *,
+    signal: DomainSignal,
+    aggregate_id: str,
+    payload: Message,
+    correlation_id: str = "",
     **kwargs: Any,
 ) -> OutboxEvent:
     if not transaction.get_connection().in_atomic_block:

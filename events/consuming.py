@@ -136,15 +136,23 @@ class ConsumerRunner:
             return
         event = ConsumedEvent(envelope, payload)
         try:
-            with consuming(self.consumer.group, envelope, carrier=header_trace_context(record.headers),
-                           **{"messaging.destination.name": record.topic,
-                              "messaging.destination.partition.id": str(record.partition),
-                              "messaging.kafka.offset": record.offset}):
-                applied = apply_with_retries(self.consumer, event, max_attempts=self.max_attempts,
-                                             retry_backoff=self.retry_backoff)
+            with consuming(
+                self.consumer.group,
+                envelope,
+                carrier=header_trace_context(record.headers),
+                **{
+                    "messaging.destination.name": record.topic,
+                    "messaging.destination.partition.id": str(record.partition),
+                    "messaging.kafka.offset": record.offset,
+                },
+            ):
+                applied = apply_with_retries(
+                    self.consumer, event, max_attempts=self.max_attempts, retry_backoff=self.retry_backoff
+                )
         except HandlerGaveUp as exc:
-            self._dead_letter(record, exc.code, exc.error, exc.attempts,
-                              event_id=envelope.event_id, event_type=envelope.event_type)
+            self._dead_letter(
+                record, exc.code, exc.error, exc.attempts, event_id=envelope.event_id, event_type=envelope.event_type
+            )
             return
         if applied:
             self.stats.applied += 1
@@ -152,29 +160,43 @@ class ConsumerRunner:
             self.stats.duplicates += 1
         CONSUMER_EVENTS.labels(self.consumer.group, "applied" if applied else "duplicate").inc()
 
-    def _dead_letter(self, record: ConsumerRecord, code: str, error: str, attempts: int, *,
-                     event_id: str = "", event_type: str = "") -> None:
+    def _dead_letter(
+        self, record: ConsumerRecord, code: str, error: str, attempts: int, *, event_id: str = "", event_type: str = ""
+    ) -> None:
         headers = list(record.headers or [])
         header_map = dict(headers)
         event_type = event_type or header_map.get("event_type", b"").decode("utf-8", "replace")
         event_id = event_id or header_map.get("event_id", b"").decode("utf-8", "replace")
         try:
             record_dead_letter(
-                consumer_group=self.consumer.group, topic=record.topic, partition=record.partition,
-                offset=record.offset, key=record.key, value=record.value, headers=headers,
-                error_code=code, error=error, attempts=attempts, event_id=event_id, event_type=event_type,
+                consumer_group=self.consumer.group,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                value=record.value,
+                headers=headers,
+                error_code=code,
+                error=error,
+                attempts=attempts,
+                event_id=event_id,
+                event_type=event_type,
             )
             if self._dead_letter_producer is None:
                 self._dead_letter_producer = build_producer(max_block_ms=5_000)
             self._dead_letter_producer.send(
-                dead_letter_topic(), key=record.key, value=record.value,
-                headers=[*headers,
-                         ("dlq_original_topic", record.topic.encode()),
-                         ("dlq_original_partition", str(record.partition).encode()),
-                         ("dlq_original_offset", str(record.offset).encode()),
-                         ("dlq_consumer_group", self.consumer.group.encode()),
-                         ("dlq_error_code", code.encode()),
-                         ("dlq_error", error[:1000].encode())],
+                dead_letter_topic(),
+                key=record.key,
+                value=record.value,
+                headers=[
+                    *headers,
+                    ("dlq_original_topic", record.topic.encode()),
+                    ("dlq_original_partition", str(record.partition).encode()),
+                    ("dlq_original_offset", str(record.offset).encode()),
+                    ("dlq_consumer_group", self.consumer.group.encode()),
+                    ("dlq_error_code", code.encode()),
+                    ("dlq_error", error[:1000].encode()),
+                ],
             ).get(timeout=20)
         except DatabaseError as exc:
             raise InfrastructureFailure(f"database unavailable: {exc}") from exc
@@ -182,5 +204,12 @@ class ConsumerRunner:
             self._dead_letter_producer = None  # rebuilt clean on the next try
             raise InfrastructureFailure(f"dead-letter topic unavailable: {exc}") from exc
         self.stats.dead_lettered += 1
-        logger.warning("consumer %s: dead-lettered %s[%d]@%d: %s %s", self.consumer.group, record.topic,
-                       record.partition, record.offset, code, error)
+        logger.warning(
+            "consumer %s: dead-lettered %s[%d]@%d: %s %s",
+            self.consumer.group,
+            record.topic,
+            record.partition,
+            record.offset,
+            code,
+            error,
+        )

@@ -62,7 +62,7 @@ def payload_class(event_type: str) -> type[Message]:
 
 
 def family_of(event_type: str) -> str:
-    """"order", "payment", "inventory" or "user": the family, which selects the Kafka topic."""
+    """ "order", "payment", "inventory" or "user": the family, which selects the Kafka topic."""
     payload_class(event_type)
     return event_type.partition(".")[0]
 
@@ -81,9 +81,7 @@ def pack_envelope(
 ) -> EventEnvelope:
     expected = payload_class(event_type)
     if type(payload) is not expected:
-        raise ValueError(
-            f"{event_type!r} carries {expected.DESCRIPTOR.full_name}, not {payload.DESCRIPTOR.full_name}"
-        )
+        raise ValueError(f"{event_type!r} carries {expected.DESCRIPTOR.full_name}, not {payload.DESCRIPTOR.full_name}")
     if occurred_at.utcoffset() is None:
         # A naive time would be read as UTC, silently shifting it by the server's offset.
         raise ValueError("occurred_at must be timezone-aware")

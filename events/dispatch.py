@@ -108,16 +108,25 @@ def dispatch_pending(*, max_rounds: int = MAX_ROUNDS) -> DispatchStats:
         consumers = [consumer_class() for consumer_class in discover_consumers().values()]
         while (last_id := _pending().aggregate(last=Max("id"))["last"]) is not None:
             if stats.rounds == max_rounds:
-                logger.warning("in-process dispatch: stopped after %d rounds of events sending events (a handler "
-                               "loop?); %d events stay pending", max_rounds, _pending().count())
+                logger.warning(
+                    "in-process dispatch: stopped after %d rounds of events sending events (a handler "
+                    "loop?); %d events stay pending",
+                    max_rounds,
+                    _pending().count(),
+                )
                 break
             stats.rounds += 1
             _deliver_round(consumers, last_id, stats)
     finally:
         _local.running = False
     if stats.applied or stats.dead_lettered:
-        logger.info("in-process dispatch: %d events delivered, %d applied, %d duplicates, %d dead-lettered",
-                    stats.delivered, stats.applied, stats.duplicates, stats.dead_lettered)
+        logger.info(
+            "in-process dispatch: %d events delivered, %d applied, %d duplicates, %d dead-lettered",
+            stats.delivered,
+            stats.applied,
+            stats.duplicates,
+            stats.dead_lettered,
+        )
     return stats
 
 
@@ -129,7 +138,9 @@ def _deliver_round(consumers: list[EventConsumer], last_id: int, stats: Dispatch
     after = 0
     while True:
         rows: list[Row] = list(
-            _pending().filter(id__gt=after, id__lte=last_id).order_by("id")
+            _pending()
+            .filter(id__gt=after, id__lte=last_id)
+            .order_by("id")
             .values_list("id", "event_id", "event_type", "aggregate_id", "payload")[: settings.EVENTS_RELAY_BATCH_SIZE]
         )
         if not rows:
@@ -138,8 +149,9 @@ def _deliver_round(consumers: list[EventConsumer], last_id: int, stats: Dispatch
             _deliver(row, consumers, stats)
         # Marked after the batch, like the relay: a failure before this redelivers the batch and
         # the inboxes drop what was already applied.
-        stats.delivered += OutboxEvent.objects.filter(id__in=[row[0] for row in rows], published_at__isnull=True
-                                                      ).update(published_at=timezone.now())
+        stats.delivered += OutboxEvent.objects.filter(
+            id__in=[row[0] for row in rows], published_at__isnull=True
+        ).update(published_at=timezone.now())
         after = rows[-1][0]
 
 
@@ -158,8 +170,12 @@ def _deliver(row: Row, consumers: list[EventConsumer], stats: DispatchStats) -> 
     for consumer in interested:
         try:
             with consuming(consumer.group, envelope, system="in-process"):
-                applied = apply_with_retries(consumer, event, max_attempts=settings.EVENTS_CONSUMER_MAX_ATTEMPTS,
-                                             retry_backoff=RETRY_BACKOFF_SECONDS)
+                applied = apply_with_retries(
+                    consumer,
+                    event,
+                    max_attempts=settings.EVENTS_CONSUMER_MAX_ATTEMPTS,
+                    retry_backoff=RETRY_BACKOFF_SECONDS,
+                )
         except HandlerGaveUp as exc:
             _dead_letter(consumer, row, exc.code, exc.error, attempts=exc.attempts, stats=stats)
             continue
@@ -169,8 +185,9 @@ def _deliver(row: Row, consumers: list[EventConsumer], stats: DispatchStats) -> 
             stats.duplicates += 1
 
 
-def _dead_letter(consumer: EventConsumer, row: Row, code: str, error: str, *, attempts: int,
-                 stats: DispatchStats) -> None:
+def _dead_letter(
+    consumer: EventConsumer, row: Row, code: str, error: str, *, attempts: int, stats: DispatchStats
+) -> None:
     """Set the event aside for the group as its Kafka consumer would, so the admin's retry action
     runs it again later; the row still counts as delivered."""
     outbox_id, event_uuid, event_type, aggregate_id, payload = row
@@ -178,13 +195,27 @@ def _dead_letter(consumer: EventConsumer, row: Row, code: str, error: str, *, at
     headers = [("event_id", event_id.encode()), ("event_type", event_type.encode())]
     try:
         record_dead_letter(
-            consumer_group=consumer.group, topic=topic_for_family(family_of(event_type)),
-            partition=IN_PROCESS_PARTITION, offset=outbox_id, key=aggregate_id.encode(), value=bytes(payload),
-            headers=headers, error_code=code, error=error, attempts=attempts, event_id=event_id,
+            consumer_group=consumer.group,
+            topic=topic_for_family(family_of(event_type)),
+            partition=IN_PROCESS_PARTITION,
+            offset=outbox_id,
+            key=aggregate_id.encode(),
+            value=bytes(payload),
+            headers=headers,
+            error_code=code,
+            error=error,
+            attempts=attempts,
+            event_id=event_id,
             event_type=event_type,
         )
     except DatabaseError as exc:
         raise InfrastructureFailure(f"database unavailable: {exc}") from exc
     stats.dead_lettered += 1
-    logger.warning("in-process dispatch: %s dead-lettered %s (outbox %d): %s %s", consumer.group, event_type,
-                   outbox_id, code, error)
+    logger.warning(
+        "in-process dispatch: %s dead-lettered %s (outbox %d): %s %s",
+        consumer.group,
+        event_type,
+        outbox_id,
+        code,
+        error,
+    )

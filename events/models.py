@@ -88,9 +88,7 @@ class DeadLetter(models.Model):
     class Meta:
         constraints = [
             # A message redelivered after a crash is dead-lettered once.
-            models.UniqueConstraint(
-                fields=["consumer_group", "topic", "partition", "offset"], name="dead_letter_once"
-            ),
+            models.UniqueConstraint(fields=["consumer_group", "topic", "partition", "offset"], name="dead_letter_once"),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="dead_letter_status_idx")]
 

@@ -141,11 +141,18 @@ class OutboxRelay:
                 # consumers continue it from the traceparent header.
                 span, trace_headers = publish_span(topic, event_type, str(event_id), value)
                 spans.append(span)
-                futures.append(producer.send(
-                    topic, key=aggregate_id.encode(), value=value,
-                    headers=[("event_id", str(event_id).encode()), ("event_type", event_type.encode()),
-                             *trace_headers],
-                ))
+                futures.append(
+                    producer.send(
+                        topic,
+                        key=aggregate_id.encode(),
+                        value=value,
+                        headers=[
+                            ("event_id", str(event_id).encode()),
+                            ("event_type", event_type.encode()),
+                            *trace_headers,
+                        ],
+                    )
+                )
             producer.flush(timeout=30)
             for future in futures:
                 future.get(timeout=0)  # raises the send's error, if any

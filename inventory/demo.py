@@ -27,8 +27,12 @@ def load() -> list[str]:
     for variant in variants:
         if variant.pk in stocked:
             continue
-        item, after = receive_stock(warehouse_code=DEMO_WAREHOUSE, variant=variant,
-                                    quantity=OPENING_STOCK[Unit(variant.unit)], reference="demo opening stock")
+        item, after = receive_stock(
+            warehouse_code=DEMO_WAREHOUSE,
+            variant=variant,
+            quantity=OPENING_STOCK[Unit(variant.unit)],
+            reference="demo opening stock",
+        )
         set_low_stock_threshold(item.id, THRESHOLD[Unit(variant.unit)], version=after.version)
         added += 1
     return [f"Warehouse {DEMO_WAREHOUSE}: {added} variant(s) stocked now, {len(stocked)} already were."]

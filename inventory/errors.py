@@ -28,10 +28,13 @@ class OutOfStock(Conflict):
 
     def __init__(self, shortages: list[Shortage]) -> None:
         self.shortages = shortages
-        described = "; ".join(f"{s.sku}: asked for {shown(s.requested)}, {shown(s.available)} available"
-                              for s in shortages)
-        super().__init__(f"Not enough stock for {described}.",
-                         fields={"lines": [f"{s.sku}: only {shown(s.available)} available." for s in shortages]})
+        described = "; ".join(
+            f"{s.sku}: asked for {shown(s.requested)}, {shown(s.available)} available" for s in shortages
+        )
+        super().__init__(
+            f"Not enough stock for {described}.",
+            fields={"lines": [f"{s.sku}: only {shown(s.available)} available." for s in shortages]},
+        )
 
 
 class WarehouseNotFound(NotFound):

@@ -48,8 +48,10 @@ class StockItem(models.Model):
     on_hand = models.DecimalField(**QUANTITY, default=ZERO)
     reserved = models.DecimalField(**QUANTITY, default=ZERO)
     low_stock_threshold = models.DecimalField(
-        **QUANTITY, default=ZERO,
-        help_text="inventory.low_stock is sent when availability drops to or below this (0: when it sells out).")
+        **QUANTITY,
+        default=ZERO,
+        help_text="inventory.low_stock is sent when availability drops to or below this (0: when it sells out).",
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -96,20 +98,23 @@ class StockMovement(models.Model):
     on_hand_delta = models.DecimalField(**QUANTITY, default=ZERO)
     reserved_delta = models.DecimalField(**QUANTITY, default=ZERO)
     reason = models.CharField(max_length=16, choices=MovementReason.choices)
-    reference = models.CharField(max_length=200, blank=True,
-                                 help_text="The document: reservation:12, a delivery note, import:7 line 42, ...")
+    reference = models.CharField(
+        max_length=200, blank=True, help_text="The document: reservation:12, a delivery note, import:7 line 42, ..."
+    )
     note = models.CharField(max_length=300, blank=True)
     # PROTECT: a person who moved stock stays on record; staff accounts are deactivated, not deleted.
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-id"]
         verbose_name = "stock movement"
         constraints = [
-            models.CheckConstraint(condition=~Q(on_hand_delta=0) | ~Q(reserved_delta=0),
-                                   name="inventory_movement_moves_something"),
+            models.CheckConstraint(
+                condition=~Q(on_hand_delta=0) | ~Q(reserved_delta=0), name="inventory_movement_moves_something"
+            ),
             models.CheckConstraint(condition=Q(reason__in=MovementReason.values), name="inventory_movement_reason"),
         ]
         indexes = [
@@ -147,8 +152,11 @@ class Reservation(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["owner_type", "owner_id"], condition=Q(state="active"),
-                                    name="inventory_one_active_reservation_per_owner"),
+            models.UniqueConstraint(
+                fields=["owner_type", "owner_id"],
+                condition=Q(state="active"),
+                name="inventory_one_active_reservation_per_owner",
+            ),
             models.CheckConstraint(condition=Q(state__in=ReservationState.values), name="inventory_reservation_state"),
         ]
         indexes = [
@@ -188,8 +196,9 @@ class ImportBatch(models.Model):
     rows_unchanged = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0, help_text="Bad rows left out of a partial import.")
     partial = models.BooleanField(default=False)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

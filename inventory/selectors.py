@@ -46,8 +46,10 @@ def variant_by(*, variant_id: int | None = None, sku: str | None = None) -> Vari
     elif sku:
         variant = catalog.variant_by_sku(sku.strip())
     if variant is None:
-        raise VariantNotFound(f"There is no variant {variant_id if variant_id is not None else sku!r}.",
-                              fields={"variant" if variant_id is not None else "sku": ["No such variant."]})
+        raise VariantNotFound(
+            f"There is no variant {variant_id if variant_id is not None else sku!r}.",
+            fields={"variant" if variant_id is not None else "sku": ["No such variant."]},
+        )
     return variant
 
 
@@ -61,14 +63,14 @@ def stock_item_id_of(warehouse: Warehouse, variant: Variant) -> int | None:
     return StockItem.objects.filter(warehouse=warehouse, variant=variant).values_list("pk", flat=True).first()
 
 
-
-
-
 def stock_items_with_availability(items: QuerySet[StockItem] | None = None) -> QuerySet[StockItem]:
     """Annotated with `available_now` (on_hand - reserved), to sort by."""
     items = items if items is not None else StockItem.objects.all()
-    return items.annotate(available_now=ExpressionWrapper(
-        F("on_hand") - F("reserved"), output_field=DecimalOutput(max_digits=14, decimal_places=3)))
+    return items.annotate(
+        available_now=ExpressionWrapper(
+            F("on_hand") - F("reserved"), output_field=DecimalOutput(max_digits=14, decimal_places=3)
+        )
+    )
 
 
 def low_stock(items: QuerySet[StockItem]) -> QuerySet[StockItem]:
@@ -124,53 +126,82 @@ class Drift:
     ledger_reserved: Decimal
 
     def describe(self) -> str:
-        return (f"stock item {self.stock_item_id} ({self.sku} at {self.warehouse_code}): on_hand {self.on_hand} but "
-                f"ledger {self.ledger_on_hand}; reserved {self.reserved} but ledger {self.ledger_reserved}")
+        return (
+            f"stock item {self.stock_item_id} ({self.sku} at {self.warehouse_code}): on_hand {self.on_hand} but "
+            f"ledger {self.ledger_on_hand}; reserved {self.reserved} but ledger {self.ledger_reserved}"
+        )
 
 
 def find_ledger_drift(warehouse_code: str | None = None) -> list[Drift]:
     """Every stock item whose counters differ from the sums of its movements; logs each one."""
     with connection.cursor() as cursor:
         if warehouse_code:
-            items_of = ("(SELECT s.id FROM inventory_stockitem s JOIN inventory_warehouse w ON w.id = s.warehouse_id "
-                        "WHERE w.code = %s)")
-            cursor.execute(_DRIFT.format(items_where=f"WHERE id IN {items_of}",
-                                         movements_where=f"WHERE stock_item_id IN {items_of}"),
-                           [warehouse_code, warehouse_code])
+            items_of = (
+                "(SELECT s.id FROM inventory_stockitem s JOIN inventory_warehouse w ON w.id = s.warehouse_id "
+                "WHERE w.code = %s)"
+            )
+            cursor.execute(
+                _DRIFT.format(
+                    items_where=f"WHERE id IN {items_of}", movements_where=f"WHERE stock_item_id IN {items_of}"
+                ),
+                [warehouse_code, warehouse_code],
+            )
         else:
             cursor.execute(_DRIFT.format(items_where="", movements_where=""))
         rows = cursor.fetchall()
-    labels = {pk: (code, sku) for pk, code, sku in StockItem.objects.filter(pk__in=[row[0] for row in rows])
-              .values_list("pk", "warehouse__code", "variant__sku")}
-    drifts = [Drift(stock_item_id=row[0], warehouse_code=labels[row[0]][0], sku=labels[row[0]][1],
-                    on_hand=as_quantity(row[1]), ledger_on_hand=as_quantity(row[2]), reserved=as_quantity(row[3]),
-                    ledger_reserved=as_quantity(row[4])) for row in rows]
+    labels = {
+        pk: (code, sku)
+        for pk, code, sku in StockItem.objects.filter(pk__in=[row[0] for row in rows]).values_list(
+            "pk", "warehouse__code", "variant__sku"
+        )
+    }
+    drifts = [
+        Drift(
+            stock_item_id=row[0],
+            warehouse_code=labels[row[0]][0],
+            sku=labels[row[0]][1],
+            on_hand=as_quantity(row[1]),
+            ledger_on_hand=as_quantity(row[2]),
+            reserved=as_quantity(row[3]),
+            ledger_reserved=as_quantity(row[4]),
+        )
+        for row in rows
+    ]
     for drift in drifts:
         logger.error("inventory: ledger drift: %s", drift.describe())
     if not drifts:
         logger.info("inventory: the stock ledger matches every stock level")
     return drifts
 
+
 # --- Reads for the reports app: aggregated in the database, one row per group ----------------------
+
 
 def stock_levels(*, warehouse: str = "", using: str = "default") -> Iterator[Mapping[str, Any]]:
     """On hand and reserved now, per warehouse code and SKU."""
     items = StockItem.objects.using(using)
     if warehouse:
         items = items.filter(warehouse__code=warehouse)
-    return (items.values("warehouse__code", "variant__sku", "on_hand", "reserved", "created_at")
-            .order_by("warehouse__code", "variant__sku").iterator(chunk_size=5000))
+    return (
+        items.values("warehouse__code", "variant__sku", "on_hand", "reserved", "created_at")
+        .order_by("warehouse__code", "variant__sku")
+        .iterator(chunk_size=5000)
+    )
 
 
-def on_hand_changes_by_day(since: datetime, *, time_zone: str, warehouse: str = "",
-                           using: str = "default") -> Iterator[Mapping[str, Any]]:
+def on_hand_changes_by_day(
+    since: datetime, *, time_zone: str, warehouse: str = "", using: str = "default"
+) -> Iterator[Mapping[str, Any]]:
     """The ledger's net change of on-hand stock per local day, warehouse and SKU from `since` on: with
     today's level it gives every day's closing level (stock-out days)."""
     movements = StockMovement.objects.using(using).filter(created_at__gte=since).exclude(on_hand_delta=0)
     if warehouse:
         movements = movements.filter(stock_item__warehouse__code=warehouse)
     day = Trunc("created_at", "day", output_field=DateField(), tzinfo=ZoneInfo(time_zone))
-    return (movements.annotate(day=day)
-            .values("day", "stock_item__warehouse__code", "stock_item__variant__sku")
-            .annotate(delta=Sum("on_hand_delta"))
-            .order_by("stock_item__warehouse__code", "stock_item__variant__sku", "day").iterator(chunk_size=5000))
+    return (
+        movements.annotate(day=day)
+        .values("day", "stock_item__warehouse__code", "stock_item__variant__sku")
+        .annotate(delta=Sum("on_hand_delta"))
+        .order_by("stock_item__warehouse__code", "stock_item__variant__sku", "day")
+        .iterator(chunk_size=5000)
+    )

@@ -49,8 +49,19 @@ class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     verbose_name = "line"
     verbose_name_plural = "lines (as ordered → as picked)"
-    fields = ("sku", "name", "ordered", "unit_price", "line_total", "substitution_wish", "picked", "picked_item",
-              "picked_unit_price", "final_line_total", "picked_at")
+    fields = (
+        "sku",
+        "name",
+        "ordered",
+        "unit_price",
+        "line_total",
+        "substitution_wish",
+        "picked",
+        "picked_item",
+        "picked_unit_price",
+        "final_line_total",
+        "picked_at",
+    )
     readonly_fields = fields
     ordering = ("id",)
 
@@ -95,8 +106,19 @@ class OrderHistoryInline(ReadOnlyInline):
 # The order page, section by section; every field is read-only.
 ORDER_SECTIONS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
     (None, ("number", "status", "customer", "placed_at", "confirmed_at", "packed_at", "delivered_at")),
-    ("Amounts", ("currency", "subtotal", "delivery_fee", "total", "authorized_amount", "final_subtotal",
-                 "final_total", "refunded_amount")),
+    (
+        "Amounts",
+        (
+            "currency",
+            "subtotal",
+            "delivery_fee",
+            "total",
+            "authorized_amount",
+            "final_subtotal",
+            "final_total",
+            "refunded_amount",
+        ),
+    ),
     ("Delivery", ("slot_window", "cutoff_at", "zone", "slot", "warehouse_code", "address")),
     ("Payment and stock", ("payment_gateway", "payment", "reservation")),
     ("Cancellation", ("cancelled_at", "cancelled_by", "cancel_reason")),
@@ -109,8 +131,16 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     API, the consumers). The change permission is what the actions need; the order page itself
     never saves (a form save would write back every field it read, over concurrent changes)."""
 
-    list_display = ("number", "customer_email", "status", "total_shown", "final_total_shown", "slot_window",
-                    "warehouse_code", "placed_at")
+    list_display = (
+        "number",
+        "customer_email",
+        "status",
+        "total_shown",
+        "final_total_shown",
+        "slot_window",
+        "warehouse_code",
+        "placed_at",
+    )
     list_filter = ("status", "warehouse_code", "placed_at")
     list_select_related = ("customer",)
     search_fields = ("customer__email",)
@@ -135,8 +165,9 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         # it is refused.
         return obj is None and super().has_change_permission(request)
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Order],
-                           search_term: str) -> tuple[QuerySet[Order], bool]:
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
+    ) -> tuple[QuerySet[Order], bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         number = search_term.strip().lstrip("#")
         if number.isdigit() and len(number) <= 12:  # "42" and "0000042" are the same order
@@ -167,13 +198,19 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     @admin.display(description="shipping address")
     def address(self, obj: Order) -> str:
         address = obj.shipping_address or {}
-        rows = [str(address.get("recipient_name", "")), str(address.get("line1", "")), str(address.get("line2", "")),
-                f"{address.get('postal_code', '')} {address.get('city', '')} ({address.get('country', '')})",
-                str(address.get("phone", "")), str(address.get("delivery_instructions", ""))]
+        rows = [
+            str(address.get("recipient_name", "")),
+            str(address.get("line1", "")),
+            str(address.get("line2", "")),
+            f"{address.get('postal_code', '')} {address.get('city', '')} ({address.get('country', '')})",
+            str(address.get("phone", "")),
+            str(address.get("delivery_instructions", "")),
+        ]
         return format_html_join("", "{}<br>", ((row,) for row in rows if row.strip()))
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[Order], done: str,
-              action: Callable[[int], object]) -> None:
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[Order], done: str, action: Callable[[int], object]
+    ) -> None:
         """One service call (its own transaction) per order, in id order (the lock order): a
         refused order is reported with the service's reason and the others' changes stay."""
         succeeded, failures = [], []
@@ -193,8 +230,14 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     @admin.action(description="Cancel selected orders", permissions=["change"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         actor = staff_member(request)
-        self._each(request, queryset, "cancelled", lambda order_id: lifecycle.cancel_order(
-            order_id, by=ActorKind.STAFF, actor=actor, reason=ADMIN_CANCEL_REASON))
+        self._each(
+            request,
+            queryset,
+            "cancelled",
+            lambda order_id: lifecycle.cancel_order(
+                order_id, by=ActorKind.STAFF, actor=actor, reason=ADMIN_CANCEL_REASON
+            ),
+        )
 
     @admin.action(description="Mark picked orders packed", permissions=["change"])
     def pack_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
@@ -225,8 +268,19 @@ class CartAdmin(ReadOnlyAdmin):
     ordering = ("-updated_at", "-id")
     show_full_result_count = False
     inlines = (CartLineInline,)
-    fields = ("customer", "state", "version", "address", "zone", "slot_hold", "reservation", "checkout_version",
-              "order", "created_at", "updated_at")
+    fields = (
+        "customer",
+        "state",
+        "version",
+        "address",
+        "zone",
+        "slot_hold",
+        "reservation",
+        "checkout_version",
+        "order",
+        "created_at",
+        "updated_at",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cart]:

@@ -27,8 +27,11 @@ class OrdersFromPayments(EventConsumer):
 
     def on_payment_failed(self, event: ConsumedEvent) -> None:
         payload = cast(payments_pb2.PaymentFailed, event.payload)
-        lifecycle.payment_failed(payload.order_id, payment_id=_payment_id(payload.payment_id),
-                                 failure=payload.failure_message or payload.failure_code)
+        lifecycle.payment_failed(
+            payload.order_id,
+            payment_id=_payment_id(payload.payment_id),
+            failure=payload.failure_message or payload.failure_code,
+        )
 
     def on_payment_refunded(self, event: ConsumedEvent) -> None:
         payload = cast(payments_pb2.PaymentRefunded, event.payload)

@@ -35,8 +35,15 @@ LIMIT = Decimal("6")
 LIMIT_NOTE = "promoted this week: enough for everyone"
 # SKU and quantity (kg for the weighed bananas): 18.62 EUR, above Berlin Mitte's 15.00 minimum.
 BASKET = (("BAK-SOU-750", "1"), ("DAI-MLK-1L", "4"), ("FRU-STR-500", "2"), ("FRU-BAN-KG", "1.2"))
-ADDRESS = {"label": "Home", "recipient_name": "Dana Demo", "line1": "Invalidenstraße 116", "city": "Berlin",
-           "postal_code": "10115", "country": "DE", "phone": "+49 151 23456789"}
+ADDRESS = {
+    "label": "Home",
+    "recipient_name": "Dana Demo",
+    "line1": "Invalidenstraße 116",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+    "phone": "+49 151 23456789",
+}
 GATEWAY, PAYMENT_METHOD = "cash_on_delivery", "cash"
 # Checkout and placement take a moment; a slot closing sooner than this is not offered.
 CUTOFF_MARGIN = timedelta(minutes=10)
@@ -49,8 +56,10 @@ def load() -> list[str]:
         return [*lines, "No demo customer, so no demo order (load the accounts demo data first)."]
     existing = Order.objects.filter(customer=customer).order_by("pk").first()
     if existing is not None:
-        return [*lines, f"Order {existing.number} of {customer.email} is there already "
-                        f"({existing.get_status_display()})."]
+        return [
+            *lines,
+            f"Order {existing.number} of {customer.email} is there already ({existing.get_status_display()}).",
+        ]
     try:
         with transaction.atomic():  # a refusal on the way leaves nothing of the order behind
             lines.append(_place_demo_order(customer))
@@ -63,10 +72,13 @@ def _purchase_limit() -> str:
     variant = variants_by_sku([LIMITED_SKU]).get(LIMITED_SKU)
     if variant is None:
         return f"No purchase limit: the catalog has no {LIMITED_SKU} (load the catalog's demo data first)."
-    limit, _ = PurchaseLimit.objects.get_or_create(variant=variant, defaults={"max_quantity": LIMIT,
-                                                                               "note": LIMIT_NOTE})
-    return (f"Purchase limit: at most {limit.max_quantity.normalize():f} of {variant.sku} "
-            f"({variant.product.name}, {variant.name}) per order")
+    limit, _ = PurchaseLimit.objects.get_or_create(
+        variant=variant, defaults={"max_quantity": LIMIT, "note": LIMIT_NOTE}
+    )
+    return (
+        f"Purchase limit: at most {limit.max_quantity.normalize():f} of {variant.sku} "
+        f"({variant.product.name}, {variant.name}) per order"
+    )
 
 
 def _orderable_address(customer: "User") -> tuple["Address", "Zone"]:
@@ -108,11 +120,14 @@ def _place_demo_order(customer: "User") -> str:
     for sku, quantity in BASKET:
         carts.add_to_cart(cart, variant_id=variants[sku].pk, quantity=quantity)
     started = checkout.start_checkout(customer, address_id=address.pk, slot_id=slot.pk)
-    order = placement.place_order(customer, payment_gateway=GATEWAY, payment_method=PAYMENT_METHOD,
-                                  expected_total=started.priced.summary.total)
+    order = placement.place_order(
+        customer, payment_gateway=GATEWAY, payment_method=PAYMENT_METHOD, expected_total=started.priced.summary.total
+    )
     starts = slot.starts_at.astimezone(ZoneInfo(zone.time_zone))
     ends = slot.ends_at.astimezone(ZoneInfo(zone.time_zone))
-    return (f"Order {order.number} of {customer.email}: {len(BASKET)} items (bananas by weight), "
-            f"{order.subtotal} + {order.delivery_fee} delivery = {order.total} {order.currency}, "
-            f"{zone.name} {starts:%a %d %b %H:%M}-{ends:%H:%M}, from {order.warehouse_code}, cash on delivery "
-            f"({order.get_status_display()}; confirmed once the payment worker has authorized it)")
+    return (
+        f"Order {order.number} of {customer.email}: {len(BASKET)} items (bananas by weight), "
+        f"{order.subtotal} + {order.delivery_fee} delivery = {order.total} {order.currency}, "
+        f"{zone.name} {starts:%a %d %b %H:%M}-{ends:%H:%M}, from {order.warehouse_code}, cash on delivery "
+        f"({order.get_status_display()}; confirmed once the payment worker has authorized it)"
+    )

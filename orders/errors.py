@@ -44,8 +44,7 @@ class CartInvalid(OrdersError, Conflict):
     code = "cart_invalid"
 
     def __init__(self, problems: Mapping[str, Sequence[str]]) -> None:
-        super().__init__("Some items in your cart cannot be ordered as they are; see the lines named.",
-                         fields=problems)
+        super().__init__("Some items in your cart cannot be ordered as they are; see the lines named.", fields=problems)
 
 
 class BelowMinimumOrder(OrdersError, Conflict):

@@ -32,9 +32,14 @@ CHANGE_ANY = "orders.change_order"
 S = OrderStatus
 FINAL = frozenset({S.DELIVERED, S.CANCELLED, S.REFUNDED})
 # The domain event each status is announced with (a picked order becomes "packed").
-EVENT_OF_STATUS = {S.PENDING_PAYMENT: "order.created", S.CONFIRMED: "order.confirmed", S.PACKED: "order.picked",
-                   S.OUT_FOR_DELIVERY: "order.shipped", S.DELIVERED: "order.delivered",
-                   S.CANCELLED: "order.cancelled"}
+EVENT_OF_STATUS = {
+    S.PENDING_PAYMENT: "order.created",
+    S.CONFIRMED: "order.confirmed",
+    S.PACKED: "order.picked",
+    S.OUT_FOR_DELIVERY: "order.shipped",
+    S.DELIVERED: "order.delivered",
+    S.CANCELLED: "order.cancelled",
+}
 # Stop this long before the client's deadline, so the stream ends with OK rather than the deadline.
 DEADLINE_MARGIN = 0.2
 
@@ -49,30 +54,53 @@ def quantity(value: Decimal, unit: str) -> Quantity:
 
 def order_message(order: Order, *, with_lines: bool) -> orders_pb2.Order:
     message = orders_pb2.Order(
-        id=order.pk, number=order.number, customer_id=order.customer_id, status=order.status,
-        subtotal=money(order.subtotal, order.currency), delivery_fee=money(order.delivery_fee, order.currency),
-        total=money(order.total, order.currency), warehouse_code=order.warehouse_code, version=order.version)
+        id=order.pk,
+        number=order.number,
+        customer_id=order.customer_id,
+        status=order.status,
+        subtotal=money(order.subtotal, order.currency),
+        delivery_fee=money(order.delivery_fee, order.currency),
+        total=money(order.total, order.currency),
+        warehouse_code=order.warehouse_code,
+        version=order.version,
+    )
     if order.final_total is not None:
         message.final_total.CopyFrom(money(order.final_total, order.currency))
-    for field, value in (("placed_at", order.placed_at), ("slot_starts_at", order.slot_starts_at),
-                         ("slot_ends_at", order.slot_ends_at), ("cutoff_at", order.cutoff_at)):
+    for field, value in (
+        ("placed_at", order.placed_at),
+        ("slot_starts_at", order.slot_starts_at),
+        ("slot_ends_at", order.slot_ends_at),
+        ("cutoff_at", order.cutoff_at),
+    ):
         getattr(message, field).FromDatetime(value)
     if with_lines:
         for line in order.lines.all():
-            entry = message.lines.add(id=line.pk, variant_id=line.variant_id, sku=line.sku, name=line.name,
-                                      quantity=quantity(line.quantity, line.unit),
-                                      unit_price=money(line.unit_price, order.currency),
-                                      line_total=money(line.line_total, order.currency), picked_sku=line.picked_sku)
+            entry = message.lines.add(
+                id=line.pk,
+                variant_id=line.variant_id,
+                sku=line.sku,
+                name=line.name,
+                quantity=quantity(line.quantity, line.unit),
+                unit_price=money(line.unit_price, order.currency),
+                line_total=money(line.line_total, order.currency),
+                picked_sku=line.picked_sku,
+            )
             if line.picked_quantity is not None:
                 entry.picked_quantity.CopyFrom(quantity(line.picked_quantity, line.unit))
     return message
 
 
-def change_message(order_id: int, *, from_status: str, to_status: str, at: datetime,
-                   actor_kind: str) -> orders_pb2.OrderStatusChange:
-    message = orders_pb2.OrderStatusChange(order_id=order_id, from_status=from_status, to_status=to_status,
-                                           event_type=EVENT_OF_STATUS.get(S(to_status), ""), actor_kind=actor_kind,
-                                           final=to_status in FINAL)
+def change_message(
+    order_id: int, *, from_status: str, to_status: str, at: datetime, actor_kind: str
+) -> orders_pb2.OrderStatusChange:
+    message = orders_pb2.OrderStatusChange(
+        order_id=order_id,
+        from_status=from_status,
+        to_status=to_status,
+        event_type=EVENT_OF_STATUS.get(S(to_status), ""),
+        actor_kind=actor_kind,
+        final=to_status in FINAL,
+    )
     message.at.FromDatetime(at)
     return message
 
@@ -87,46 +115,62 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         user = require_user()
         return order_message(selectors.order_of(request.order_id, customer=_customer_scope(user)), with_lines=True)
 
-    def ListOrders(self, request: orders_pb2.ListOrdersRequest,
-                   context: grpc.ServicerContext) -> orders_pb2.ListOrdersResponse:
+    def ListOrders(
+        self, request: orders_pb2.ListOrdersRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.ListOrdersResponse:
         user = require_user()
         customer = _customer_scope(user)
         if request.status and request.status not in S.values:
             raise InvalidInput(fields={"status": [f"One of {', '.join(S.values)}."]})
         orders: QuerySet[Order]
         if customer is None:
-            orders = selectors.orders_for_staff(selectors.StaffFilters(
-                status=request.status, customer_id=request.customer_id or None))
+            orders = selectors.orders_for_staff(
+                selectors.StaffFilters(status=request.status, customer_id=request.customer_id or None)
+            )
         else:
             orders = selectors.orders_of(customer, status=request.status)
             if request.customer_id and request.customer_id != customer.pk:
                 orders = orders.none()  # another customer's orders: none of theirs to see
         scope = ["orders", user.pk, request.status, request.customer_id]
         page = pages.paginate(orders, page_size=request.page_size, page_token=request.page_token, scope=scope)
-        return orders_pb2.ListOrdersResponse(orders=[order_message(o, with_lines=False) for o in page.items],
-                                             next_page_token=page.next_page_token, total_size=page.total_size)
+        return orders_pb2.ListOrdersResponse(
+            orders=[order_message(o, with_lines=False) for o in page.items],
+            next_page_token=page.next_page_token,
+            total_size=page.total_size,
+        )
 
     def CancelOrder(self, request: orders_pb2.CancelOrderRequest, context: grpc.ServicerContext) -> orders_pb2.Order:
         user = require_user()
         if has_staff_permission(user, CHANGE_ANY):
-            lifecycle.cancel_order(request.order_id, by=ActorKind.STAFF, actor=user,
-                                   reason=request.reason or "cancelled by staff")
+            lifecycle.cancel_order(
+                request.order_id, by=ActorKind.STAFF, actor=user, reason=request.reason or "cancelled by staff"
+            )
             customer = None
         else:
             customer = user
-            lifecycle.cancel_order(request.order_id, by=ActorKind.CUSTOMER, actor=user, customer=user,
-                                   reason=request.reason or "cancelled by the customer")
+            lifecycle.cancel_order(
+                request.order_id,
+                by=ActorKind.CUSTOMER,
+                actor=user,
+                customer=user,
+                reason=request.reason or "cancelled by the customer",
+            )
         return order_message(selectors.order_of(request.order_id, customer=customer), with_lines=True)
 
-    def WatchOrder(self, request: orders_pb2.WatchOrderRequest,
-                   context: grpc.ServicerContext) -> Iterator[orders_pb2.OrderStatusChange]:
+    def WatchOrder(
+        self, request: orders_pb2.WatchOrderRequest, context: grpc.ServicerContext
+    ) -> Iterator[orders_pb2.OrderStatusChange]:
         user = require_user()
         order = selectors.order_of(request.order_id, customer=_customer_scope(user))
         history = [h for h in order.history.all() if h.to_status]
         last: OrderHistory | None = history[-1] if history else None
-        yield change_message(order.pk, from_status=last.from_status if last else "", to_status=order.status,
-                             at=last.at if last else order.placed_at,
-                             actor_kind=last.actor_kind if last else ActorKind.CUSTOMER)
+        yield change_message(
+            order.pk,
+            from_status=last.from_status if last else "",
+            to_status=order.status,
+            at=last.at if last else order.placed_at,
+            actor_kind=last.actor_kind if last else ActorKind.CUSTOMER,
+        )
         if order.status in FINAL:
             return
         after_id = last.pk if last else 0
@@ -140,8 +184,13 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             time.sleep(min(poll, left))
             for change in selectors.status_changes(order.pk, after_id=after_id):
                 after_id = change.pk
-                yield change_message(order.pk, from_status=change.from_status, to_status=change.to_status,
-                                     at=change.at, actor_kind=change.actor_kind)
+                yield change_message(
+                    order.pk,
+                    from_status=change.from_status,
+                    to_status=change.to_status,
+                    at=change.at,
+                    actor_kind=change.actor_kind,
+                )
                 if change.to_status in FINAL:
                     return
 

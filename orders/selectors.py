@@ -41,7 +41,8 @@ PICKABLE = (OrderStatus.CONFIRMED, OrderStatus.PICKING)
 def _with_lines(orders: QuerySet[Order]) -> QuerySet[Order]:
     return orders.prefetch_related(
         Prefetch("lines", OrderLine.objects.order_by("id")),
-        Prefetch("history", OrderHistory.objects.order_by("at", "id")))
+        Prefetch("history", OrderHistory.objects.order_by("at", "id")),
+    )
 
 
 def orders_of(customer: "User", *, status: str = "") -> QuerySet[Order]:
@@ -131,6 +132,7 @@ def status_changes(order_id: int, *, after_id: int = 0) -> list[OrderHistory]:
     ids grow in the order the moves committed."""
     return list(OrderHistory.objects.filter(order_id=order_id, pk__gt=after_id).exclude(to_status="").order_by("id"))
 
+
 # --- Reads for the reports app ---------------------------------------------------------------------
 # Aggregated in the database (GROUP BY), one row per group, streamed with a server-side cursor on
 # PostgreSQL. `start`/`end` are aware datetimes (end exclusive) on the placed-at clock; local days,
@@ -138,8 +140,12 @@ def status_changes(order_id: int, *, after_id: int = 0) -> list[OrderHistory]:
 # (the reports read from the replica when there is one).
 
 REPORT_PERIODS = {"day": "day", "week": "week", "month": "month"}
-SALES_DIMENSIONS = {"category": "variant__product__category__name", "sku": "sku", "zone": "order__zone__code",
-                    "gateway": "order__payment_gateway"}
+SALES_DIMENSIONS = {
+    "category": "variant__product__category__name",
+    "sku": "sku",
+    "zone": "order__zone__code",
+    "gateway": "order__payment_gateway",
+}
 
 
 @dataclass(frozen=True)
@@ -180,16 +186,31 @@ def sales_aggregates(scope: ReportScope, *, by: str, granularity: str = "day") -
         key = F(SALES_DIMENSIONS[by])
     cancelled = Q(order__status=OrderStatus.CANCELLED)
     money = DecimalField(max_digits=20, decimal_places=6)
-    rows = (OrderLine.objects.using(scope.using).filter(_scoped_orders(scope, "order__"))
-            .annotate(key=key).values("key")
-            .annotate(orders=Count("order", distinct=True),
-                      cancellations=Count("order", distinct=True, filter=cancelled),
-                      items=Sum("quantity"), gross=Sum("line_total"),
-                      cancelled=Coalesce(Sum("line_total", filter=cancelled), Value(Decimal(0)), output_field=money),
-                      refunds=Coalesce(Sum(ExpressionWrapper(
-                          F("line_total") * F("order__refunded_amount") / NullIf(F("order__subtotal"), Value(0)),
-                          output_field=money), filter=~cancelled), Value(Decimal(0)), output_field=money))
-            .order_by("key"))
+    rows = (
+        OrderLine.objects.using(scope.using)
+        .filter(_scoped_orders(scope, "order__"))
+        .annotate(key=key)
+        .values("key")
+        .annotate(
+            orders=Count("order", distinct=True),
+            cancellations=Count("order", distinct=True, filter=cancelled),
+            items=Sum("quantity"),
+            gross=Sum("line_total"),
+            cancelled=Coalesce(Sum("line_total", filter=cancelled), Value(Decimal(0)), output_field=money),
+            refunds=Coalesce(
+                Sum(
+                    ExpressionWrapper(
+                        F("line_total") * F("order__refunded_amount") / NullIf(F("order__subtotal"), Value(0)),
+                        output_field=money,
+                    ),
+                    filter=~cancelled,
+                ),
+                Value(Decimal(0)),
+                output_field=money,
+            ),
+        )
+        .order_by("key")
+    )
     return rows.iterator(chunk_size=5000)
 
 
@@ -198,12 +219,19 @@ def customer_activity(scope: ReportScope, *, granularity: str) -> Iterator[Mappi
     picked, else as placed, less refunds)."""
     tz = ZoneInfo(scope.time_zone)
     period = Trunc("placed_at", REPORT_PERIODS[granularity], output_field=DateField(), tzinfo=tz)
-    rows = (Order.objects.using(scope.using).filter(_scoped_orders(scope)).exclude(status=OrderStatus.CANCELLED)
-            .annotate(period=period).values("customer_id", "period")
-            .annotate(orders=Count("id"),
-                      value=Sum(Coalesce("final_total", "total") - F("refunded_amount")),
-                      last_placed_at=Max("placed_at"))
-            .order_by("customer_id", "period"))
+    rows = (
+        Order.objects.using(scope.using)
+        .filter(_scoped_orders(scope))
+        .exclude(status=OrderStatus.CANCELLED)
+        .annotate(period=period)
+        .values("customer_id", "period")
+        .annotate(
+            orders=Count("id"),
+            value=Sum(Coalesce("final_total", "total") - F("refunded_amount")),
+            last_placed_at=Max("placed_at"),
+        )
+        .order_by("customer_id", "period")
+    )
     return rows.iterator(chunk_size=5000)
 
 
@@ -212,20 +240,25 @@ def first_orders(customer_ids: list[int] | None, *, using: str = "default") -> d
     orders = Order.objects.using(using).exclude(status=OrderStatus.CANCELLED)
     if customer_ids is not None:
         orders = orders.filter(customer_id__in=customer_ids)
-    return {row["customer_id"]: row["first"] for row in
-            orders.values("customer_id").annotate(first=Min("placed_at")).order_by()}
+    return {
+        row["customer_id"]: row["first"]
+        for row in orders.values("customer_id").annotate(first=Min("placed_at")).order_by()
+    }
 
 
 def daily_demand(scope: ReportScope) -> Iterator[Mapping[str, Any]]:
     """Ordered quantity and line value per local day, warehouse and SKU of orders kept. Ordered, not
     picked: a short is demand the shop failed to meet, and a forecast must not learn it away."""
     tz = ZoneInfo(scope.time_zone)
-    rows = (OrderLine.objects.using(scope.using).filter(_scoped_orders(scope, "order__"))
-            .exclude(order__status=OrderStatus.CANCELLED)
-            .annotate(day=Trunc("order__placed_at", "day", output_field=DateField(), tzinfo=tz))
-            .values("day", "order__warehouse_code", "sku")
-            .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"))
-            .order_by("order__warehouse_code", "sku", "day"))
+    rows = (
+        OrderLine.objects.using(scope.using)
+        .filter(_scoped_orders(scope, "order__"))
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .annotate(day=Trunc("order__placed_at", "day", output_field=DateField(), tzinfo=tz))
+        .values("day", "order__warehouse_code", "sku")
+        .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"))
+        .order_by("order__warehouse_code", "sku", "day")
+    )
     return rows.iterator(chunk_size=5000)
 
 
@@ -233,13 +266,19 @@ def fulfilment_by_sku(scope: ReportScope) -> Iterator[Mapping[str, Any]]:
     """Picked lines of orders in scope per ordered SKU: lines, ordered and filled quantity (picked, at
     most what was ordered), short lines (picked less than ordered) and substituted lines."""
     quantity = DecimalField(max_digits=14, decimal_places=3)
-    rows = (OrderLine.objects.using(scope.using).filter(_scoped_orders(scope, "order__"), picked_quantity__isnull=False)
-            .values("sku")
-            .annotate(lines=Count("id"), ordered=Sum("quantity"),
-                      filled=Sum(Least("picked_quantity", "quantity"), output_field=quantity),
-                      short_lines=Count("id", filter=Q(picked_quantity__lt=F("quantity"))),
-                      substituted_lines=Count("id", filter=Q(picked_variant__isnull=False)))
-            .order_by("sku"))
+    rows = (
+        OrderLine.objects.using(scope.using)
+        .filter(_scoped_orders(scope, "order__"), picked_quantity__isnull=False)
+        .values("sku")
+        .annotate(
+            lines=Count("id"),
+            ordered=Sum("quantity"),
+            filled=Sum(Least("picked_quantity", "quantity"), output_field=quantity),
+            short_lines=Count("id", filter=Q(picked_quantity__lt=F("quantity"))),
+            substituted_lines=Count("id", filter=Q(picked_variant__isnull=False)),
+        )
+        .order_by("sku")
+    )
     return rows.iterator(chunk_size=5000)
 
 
@@ -248,11 +287,20 @@ def delivery_punctuality(scope: ReportScope) -> dict[str, Any]:
     first pick to packing."""
     orders = Order.objects.using(scope.using).filter(_scoped_orders(scope))
     delivered = orders.filter(delivered_at__isnull=False).aggregate(
-        delivered=Count("id"), on_time=Count("id", filter=Q(delivered_at__lte=F("slot_ends_at"))))
-    first_pick = (OrderLine.objects.filter(order=OuterRef("pk"), picked_at__isnull=False)
-                  .order_by("picked_at").values("picked_at")[:1])
-    packed = (orders.filter(packed_at__isnull=False).annotate(first_pick=Subquery(first_pick))
-              .filter(first_pick__isnull=False)
-              .aggregate(packed=Count("id"), pick_to_pack=Avg(ExpressionWrapper(
-                  F("packed_at") - F("first_pick"), output_field=DurationField()))))
+        delivered=Count("id"), on_time=Count("id", filter=Q(delivered_at__lte=F("slot_ends_at")))
+    )
+    first_pick = (
+        OrderLine.objects.filter(order=OuterRef("pk"), picked_at__isnull=False)
+        .order_by("picked_at")
+        .values("picked_at")[:1]
+    )
+    packed = (
+        orders.filter(packed_at__isnull=False)
+        .annotate(first_pick=Subquery(first_pick))
+        .filter(first_pick__isnull=False)
+        .aggregate(
+            packed=Count("id"),
+            pick_to_pack=Avg(ExpressionWrapper(F("packed_at") - F("first_pick"), output_field=DurationField())),
+        )
+    )
     return {**delivered, **packed}

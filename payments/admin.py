@@ -28,8 +28,20 @@ if TYPE_CHECKING:
 
 class TransactionInline(ReadOnlyInline):
     model = PaymentTransaction
-    fields = ("id", "kind", "status", "amount", "final", "reason", "actor", "provider_reference", "failure_code",
-              "attempts", "created_at", "completed_at")
+    fields = (
+        "id",
+        "kind",
+        "status",
+        "amount",
+        "final",
+        "reason",
+        "actor",
+        "provider_reference",
+        "failure_code",
+        "attempts",
+        "created_at",
+        "completed_at",
+    )
     readonly_fields = fields
     ordering = ("id",)
 
@@ -43,10 +55,12 @@ class OperationForm(forms.Form):
 
 
 class CaptureForm(OperationForm):
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=CENT,
-                                help_text="What to take, e.g. the picked total.")
-    final = forms.BooleanField(required=False, initial=True, label="Final capture",
-                               help_text="Release the rest of the authorization.")
+    amount = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=CENT, help_text="What to take, e.g. the picked total."
+    )
+    final = forms.BooleanField(
+        required=False, initial=True, label="Final capture", help_text="Release the rest of the authorization."
+    )
 
 
 class RefundForm(OperationForm):
@@ -61,15 +75,25 @@ class VoidForm(OperationForm):
 Perform = Callable[[Payment, dict[str, Any], "User", str], PaymentTransaction]
 
 OPERATIONS: dict[str, tuple[type[OperationForm], str, Perform]] = {
-    "capture": (CaptureForm, "payments.capture_payment",
-                lambda p, data, actor, key: services.capture_payment(
-                    p, amount=data["amount"], final=data["final"], idempotency_key=key, actor=actor)),
-    "refund": (RefundForm, "payments.refund_payment",
-               lambda p, data, actor, key: services.refund_payment(
-                   p, amount=data["amount"], reason=data["reason"], idempotency_key=key, actor=actor)),
-    "void": (VoidForm, "payments.void_payment",
-             lambda p, data, actor, key: services.void_payment(
-                 p, reason=data["reason"], idempotency_key=key, actor=actor)),
+    "capture": (
+        CaptureForm,
+        "payments.capture_payment",
+        lambda p, data, actor, key: services.capture_payment(
+            p, amount=data["amount"], final=data["final"], idempotency_key=key, actor=actor
+        ),
+    ),
+    "refund": (
+        RefundForm,
+        "payments.refund_payment",
+        lambda p, data, actor, key: services.refund_payment(
+            p, amount=data["amount"], reason=data["reason"], idempotency_key=key, actor=actor
+        ),
+    ),
+    "void": (
+        VoidForm,
+        "payments.void_payment",
+        lambda p, data, actor, key: services.void_payment(p, reason=data["reason"], idempotency_key=key, actor=actor),
+    ),
 }
 
 
@@ -89,8 +113,17 @@ def _offered(operation: str, payment: Payment) -> bool:
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("id", "order_ref", "customer", "gateway", "state", "amount_display", "captured_amount",
-                    "refunded_amount", "created_at")
+    list_display = (
+        "id",
+        "order_ref",
+        "customer",
+        "gateway",
+        "state",
+        "amount_display",
+        "captured_amount",
+        "refunded_amount",
+        "created_at",
+    )
     list_filter = ("state", "gateway", "currency", "created_at")
     list_select_related = ("customer",)
     search_fields = ("=order_ref", "customer__email", "=transactions__provider_reference")
@@ -99,10 +132,26 @@ class PaymentAdmin(ReadOnlyAdmin):
     inlines = (TransactionInline,)
     actions = ("capture_selected", "refund_selected")
     change_form_template = "admin/payments/payment/change_form.html"
-    fields = ("order_ref", "customer", "gateway", "payment_method_label", "state", "currency", "amount",
-              "authorized_amount", "captured_amount", "capture_pending_amount", "refunded_amount",
-              "refund_pending_amount", "failure_code", "failure_message", "authorized_at", "expires_at",
-              "created_at", "updated_at")
+    fields = (
+        "order_ref",
+        "customer",
+        "gateway",
+        "payment_method_label",
+        "state",
+        "currency",
+        "amount",
+        "authorized_amount",
+        "captured_amount",
+        "capture_pending_amount",
+        "refunded_amount",
+        "refund_pending_amount",
+        "failure_code",
+        "failure_message",
+        "authorized_at",
+        "expires_at",
+        "created_at",
+        "updated_at",
+    )
     readonly_fields = fields
 
     @admin.display(description="amount", ordering="amount")
@@ -131,17 +180,22 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         pages = [
-            path(f"<int:payment_id>/{operation}/", self.admin_site.admin_view(self._page(operation)),
-                 name=f"payments_payment_{operation}")
+            path(
+                f"<int:payment_id>/{operation}/",
+                self.admin_site.admin_view(self._page(operation)),
+                name=f"payments_payment_{operation}",
+            )
             for operation in OPERATIONS
         ]
         return [*pages, *super().get_urls()]
 
-    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any,
-                           **kwargs: Any) -> HttpResponse:
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         payment = context.get("original")
         context["payment_operations"] = [
-            op for op, (_, perm, _) in OPERATIONS.items()
+            op
+            for op, (_, perm, _) in OPERATIONS.items()
             if payment is not None and request.user.has_perm(perm) and _offered(op, payment)
         ]
         return super().render_change_form(request, context, *args, **kwargs)
@@ -159,34 +213,64 @@ class PaymentAdmin(ReadOnlyAdmin):
         payment = Payment.objects.select_related("customer").filter(pk=payment_id).first()
         if payment is None:
             raise Http404("No such payment")
-        form = form_class(request.POST) if request.method == "POST" else form_class(initial={
-            "idempotency_key": uuid.uuid4().hex, "amount": _suggested_amount(operation, payment)})
+        form = (
+            form_class(request.POST)
+            if request.method == "POST"
+            else form_class(
+                initial={"idempotency_key": uuid.uuid4().hex, "amount": _suggested_amount(operation, payment)}
+            )
+        )
         if request.method == "POST" and form.is_valid():
             assert isinstance(request.user, get_user_model())
             try:
-                txn = perform(payment, form.cleaned_data, request.user,
-                              f"admin:{form.cleaned_data['idempotency_key']}")
+                txn = perform(payment, form.cleaned_data, request.user, f"admin:{form.cleaned_data['idempotency_key']}")
             except DomainError as refused:
                 field = next((name for name in refused.fields if name in form.fields), None)
                 form.add_error(field, refused.message)
             else:
-                self.message_user(request, f"{operation.capitalize()} of {txn.amount} {payment.currency} requested "
-                                  f"(transaction {txn.pk}); the gateway's answer shows here in a moment.")
+                self.message_user(
+                    request,
+                    f"{operation.capitalize()} of {txn.amount} {payment.currency} requested "
+                    f"(transaction {txn.pk}); the gateway's answer shows here in a moment.",
+                )
                 return HttpResponseRedirect(reverse("admin:payments_payment_change", args=[payment.pk]))
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "original": payment, "form": form,
-            "operation": operation, "title": f"{operation.capitalize()} payment {payment.pk}",
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": payment,
+            "form": form,
+            "operation": operation,
+            "title": f"{operation.capitalize()} payment {payment.pk}",
         }
         return TemplateResponse(request, "admin/payments/payment/operation.html", context)
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "gateway", "event_type", "provider_event_id", "received_at", "deliveries", "processed_at",
-                    "outcome")
+    list_display = (
+        "id",
+        "gateway",
+        "event_type",
+        "provider_event_id",
+        "received_at",
+        "deliveries",
+        "processed_at",
+        "outcome",
+    )
     list_filter = ("gateway", "event_type", ("processed_at", admin.EmptyFieldListFilter))
     search_fields = ("=provider_event_id",)
     ordering = ("-id",)
-    fields = ("gateway", "event_type", "provider_event_id", "received_at", "deliveries", "processed_at", "outcome",
-              "attempts", "last_error", "signature", "body")
+    fields = (
+        "gateway",
+        "event_type",
+        "provider_event_id",
+        "received_at",
+        "deliveries",
+        "processed_at",
+        "outcome",
+        "attempts",
+        "last_error",
+        "signature",
+        "body",
+    )
     readonly_fields = fields

@@ -15,8 +15,11 @@ def check_webhook_secrets(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     for name in gateway_names():
         gateway = get_gateway(name)
         if gateway.supports_webhooks and not gateway.webhook_secrets:
-            found.append(Error(
-                f"The {name} gateway has no webhook secret, so every webhook it sends is refused.",
-                hint=f"Set PAYMENTS_{name.upper()}_WEBHOOK_SECRETS (or its WEBHOOK_SECRETS option).",
-                id="payments.E001"))
+            found.append(
+                Error(
+                    f"The {name} gateway has no webhook secret, so every webhook it sends is refused.",
+                    hint=f"Set PAYMENTS_{name.upper()}_WEBHOOK_SECRETS (or its WEBHOOK_SECRETS option).",
+                    id="payments.E001",
+                )
+            )
     return found

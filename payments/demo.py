@@ -18,17 +18,28 @@ DEMO_ORDER_REF = "DEMO-1001"
 def load() -> list[str]:
     finance = user_by_email(DEMO_FINANCE_EMAIL)
     if finance is None:
-        finance = create_staff_member(email=DEMO_FINANCE_EMAIL, password=DEMO_FINANCE_PASSWORD, first_name="Fin",
-                                      last_name="Ance")
+        finance = create_staff_member(
+            email=DEMO_FINANCE_EMAIL, password=DEMO_FINANCE_PASSWORD, first_name="Fin", last_name="Ance"
+        )
     finance.groups.add(services.ensure_finance_group())
     customer = first_customer() or finance
-    payment = services.start_payment(
-        order_ref=DEMO_ORDER_REF, customer=customer, amount=Decimal("48.20"), currency=default_currency(),
-        gateway="test_card", payment_method="4242424242424242", idempotency_key=f"demo:{DEMO_ORDER_REF}",
-    ) if "test_card" in gateway_names() else None
+    payment = (
+        services.start_payment(
+            order_ref=DEMO_ORDER_REF,
+            customer=customer,
+            amount=Decimal("48.20"),
+            currency=default_currency(),
+            gateway="test_card",
+            payment_method="4242424242424242",
+            idempotency_key=f"demo:{DEMO_ORDER_REF}",
+        )
+        if "test_card" in gateway_names()
+        else None
+    )
     lines = [f"Finance login (admin: payments, capture, refund): {DEMO_FINANCE_EMAIL} / {DEMO_FINANCE_PASSWORD}"]
     if payment is not None:
-        lines.append(f"Payment {payment.pk} for order {DEMO_ORDER_REF}: 48.20 EUR by test card, to capture in the "
-                     "admin")
+        lines.append(
+            f"Payment {payment.pk} for order {DEMO_ORDER_REF}: 48.20 EUR by test card, to capture in the admin"
+        )
     lines += [f"Test card {card.number}: {card.description}" for card in TEST_CARDS.values()]
     return lines

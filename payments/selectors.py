@@ -50,9 +50,12 @@ def payments_for_staff(filters: PaymentFilters) -> QuerySet[Payment]:
 
 
 def payment_with_transactions(payment_id: int) -> Payment:
-    payment = (Payment.objects.select_related("customer")
-               .prefetch_related(Prefetch("transactions", PaymentTransaction.objects.order_by("id")))
-               .filter(pk=payment_id).first())
+    payment = (
+        Payment.objects.select_related("customer")
+        .prefetch_related(Prefetch("transactions", PaymentTransaction.objects.order_by("id")))
+        .filter(pk=payment_id)
+        .first()
+    )
     if payment is None:
         raise PaymentNotFound()
     return payment
@@ -69,8 +72,9 @@ def stalled_transaction_ids(older_than: timedelta, limit: int = 500) -> list[int
 
 def authorizations_due_to_expire(before: datetime, limit: int = 500) -> list[Payment]:
     """Authorized payments whose authorization lapses by `before` and that no void is pending for."""
-    voiding = PaymentTransaction.objects.filter(payment=OuterRef("pk"), kind=TransactionKind.VOID,
-                                                status=TransactionStatus.PENDING)
+    voiding = PaymentTransaction.objects.filter(
+        payment=OuterRef("pk"), kind=TransactionKind.VOID, status=TransactionStatus.PENDING
+    )
     due = Payment.objects.filter(state=PaymentState.AUTHORIZED, expires_at__lte=before).exclude(Exists(voiding))
     return list(due.order_by("id")[:limit])
 
@@ -78,8 +82,11 @@ def authorizations_due_to_expire(before: datetime, limit: int = 500) -> list[Pay
 def unprocessed_webhook_ids(older_than: timedelta, limit: int = 500) -> list[int]:
     """Stored webhooks that nothing applied yet (the process died, or the retries gave up)."""
     cutoff = timezone.now() - older_than
-    return list(WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
-                .order_by("id").values_list("id", flat=True)[:limit])
+    return list(
+        WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def payments_for_order(order_ref: str) -> QuerySet[Payment]:
@@ -95,28 +102,39 @@ def authorized_payment(payment_id: int) -> Payment | None:
     """The payment while its money is authorized (held, neither captured nor voided yet)."""
     return Payment.objects.filter(pk=payment_id, state=PaymentState.AUTHORIZED).first()
 
+
 # --- Reads for the reports app: aggregated in the database, one row per group ----------------------
 
-def payment_outcomes(start: datetime, end: datetime, *, currency: str = "",
-                     using: str = "default") -> Iterator[Mapping[str, Any]]:
+
+def payment_outcomes(
+    start: datetime, end: datetime, *, currency: str = "", using: str = "default"
+) -> Iterator[Mapping[str, Any]]:
     """Payments created in [start, end) per gateway, state and failure code: how many and their amount."""
     payments = Payment.objects.using(using).filter(created_at__gte=start, created_at__lt=end)
     if currency:
         payments = payments.filter(currency=currency)
-    return (payments.values("gateway", "state", "failure_code")
-            .annotate(payments=Count("id"), amount=Sum("amount"))
-            .order_by("gateway", "state", "failure_code").iterator(chunk_size=2000))
+    return (
+        payments.values("gateway", "state", "failure_code")
+        .annotate(payments=Count("id"), amount=Sum("amount"))
+        .order_by("gateway", "state", "failure_code")
+        .iterator(chunk_size=2000)
+    )
 
 
-def refunds_by_day(start: datetime, end: datetime, *, time_zone: str, currency: str = "",
-                   using: str = "default") -> Iterator[Mapping[str, Any]]:
+def refunds_by_day(
+    start: datetime, end: datetime, *, time_zone: str, currency: str = "", using: str = "default"
+) -> Iterator[Mapping[str, Any]]:
     """Refunds that succeeded in [start, end) per local day and gateway: how many and how much."""
     refunds = PaymentTransaction.objects.using(using).filter(
-        kind=TransactionKind.REFUND, status=TransactionStatus.SUCCEEDED,
-        completed_at__gte=start, completed_at__lt=end)
+        kind=TransactionKind.REFUND, status=TransactionStatus.SUCCEEDED, completed_at__gte=start, completed_at__lt=end
+    )
     if currency:
         refunds = refunds.filter(payment__currency=currency)
     day = Trunc("completed_at", "day", output_field=DateField(), tzinfo=ZoneInfo(time_zone))
-    return (refunds.annotate(day=day).values("day", "payment__gateway")
-            .annotate(refunds=Count("id"), amount=Sum("amount"))
-            .order_by("day", "payment__gateway").iterator(chunk_size=2000))
+    return (
+        refunds.annotate(day=day)
+        .values("day", "payment__gateway")
+        .annotate(refunds=Count("id"), amount=Sum("amount"))
+        .order_by("day", "payment__gateway")
+        .iterator(chunk_size=2000)
+    )

@@ -18,15 +18,26 @@ from payments.gateways.base import GatewayUnavailable
 
 # Backoff 2, 4, 8 ... s (with full jitter), capped at 5 minutes: about 20 minutes of retries, then
 # the redrive job takes over.
-@shared_task(name="payments.execute_transaction", autoretry_for=(GatewayUnavailable,), retry_backoff=2,
-             retry_backoff_max=300, retry_jitter=True, max_retries=10)
+@shared_task(
+    name="payments.execute_transaction",
+    autoretry_for=(GatewayUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=10,
+)
 def execute_transaction_task(transaction_id: int) -> str | None:
     txn = services.execute_transaction(transaction_id)
     return txn.status if txn else None
 
 
-@shared_task(name="payments.apply_webhook_event", autoretry_for=(Exception,), retry_backoff=2,
-             retry_backoff_max=300, max_retries=8)
+@shared_task(
+    name="payments.apply_webhook_event",
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=8,
+)
 def apply_webhook_event_task(webhook_event_id: int) -> str:
     return services.apply_webhook_event(webhook_event_id)
 

@@ -3,5 +3,4 @@
 
 
 def load() -> list[str]:
-    return ["Reports: `manage.py load_demo_history` adds 120 days of order history for the charts "
-            "(make run does)."]
+    return ["Reports: `manage.py load_demo_history` adds 120 days of order history for the charts (make run does)."]

@@ -21,8 +21,13 @@ def write_xlsx(result: ReportResult, path: Path, *, title: str) -> None:
         sheet.freeze_panes(1, 0)
         if len(result.frame.columns):
             sheet.autofilter(0, 0, len(result.frame), len(result.frame.columns) - 1)
-        summary = pd.DataFrame([(key, json.dumps(value, default=str) if isinstance(value, (dict, list)) else value)
-                                for key, value in result.summary.items()], columns=[title, "value"])
+        summary = pd.DataFrame(
+            [
+                (key, json.dumps(value, default=str) if isinstance(value, (dict, list)) else value)
+                for key, value in result.summary.items()
+            ],
+            columns=[title, "value"],
+        )
         summary.to_excel(writer, sheet_name="summary", index=False)
 
 

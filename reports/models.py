@@ -43,8 +43,6 @@ class DailySales(models.Model):
         return self.gross_placed - self.gross_cancelled
 
 
-
-
 def _report_files() -> FileSystemStorage:
     """Report downloads live under REPORTS_FILES_DIR, served only through permission-checked views."""
     return FileSystemStorage(location=settings.REPORTS_FILES_DIR)
@@ -64,8 +62,9 @@ class ReportRun(models.Model):
 
     report = models.CharField(max_length=64)
     parameters = models.JSONField(default=dict)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     schedule = models.CharField(max_length=200, blank=True, help_text="the beat entry that asked for it")
     # Scheduled runs: "<report>:<first day>:<last day>", so a redelivered or repeated beat message
     # finds the run of that period instead of computing it twice.
@@ -85,8 +84,9 @@ class ReportRun(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["report", "-created_at"], name="reports_run_recent")]
         constraints = [
-            models.UniqueConstraint(fields=["period_key"], condition=~Q(period_key=""),
-                                    name="reports_run_one_per_scheduled_period"),
+            models.UniqueConstraint(
+                fields=["period_key"], condition=~Q(period_key=""), name="reports_run_one_per_scheduled_period"
+            ),
             models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="reports_run_status"),
         ]
         permissions = [
@@ -106,15 +106,22 @@ class ReplenishmentPolicy(models.Model):
 
     warehouse_code = models.SlugField(max_length=40, unique=True)
     lead_time_days = models.PositiveIntegerField(default=2, help_text="days from ordering to stock on the shelf")
-    service_level = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.95"),
-                                        help_text="the chance of not running out during a lead time, e.g. 0.95")
+    service_level = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.95"),
+        help_text="the chance of not running out during a lead time, e.g. 0.95",
+    )
     review_days = models.PositiveIntegerField(default=7, help_text="days between two orders of the same item")
 
     class Meta:
         verbose_name_plural = "replenishment policies"
-        constraints = [models.CheckConstraint(condition=Q(service_level__gt=Decimal("0.5"),
-                                                          service_level__lt=Decimal("1")),
-                                              name="reports_policy_service_level")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service_level__gt=Decimal("0.5"), service_level__lt=Decimal("1")),
+                name="reports_policy_service_level",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.warehouse_code}: {self.lead_time_days} days, {self.service_level}"
@@ -123,5 +130,8 @@ class ReplenishmentPolicy(models.Model):
     def for_warehouse(cls, code: str) -> "ReplenishmentPolicy":
         """The warehouse's policy, or the defaults of the settings (unsaved) when it has none."""
         return cls.objects.filter(warehouse_code=code).first() or cls(
-            warehouse_code=code, lead_time_days=settings.REPORTS_DEFAULT_LEAD_TIME_DAYS,
-            service_level=Decimal(str(settings.REPORTS_DEFAULT_SERVICE_LEVEL)), review_days=7)
+            warehouse_code=code,
+            lead_time_days=settings.REPORTS_DEFAULT_LEAD_TIME_DAYS,
+            service_level=Decimal(str(settings.REPORTS_DEFAULT_SERVICE_LEVEL)),
+            review_days=7,
+        )

@@ -45,13 +45,22 @@ class ReportParameters:
     def bounds(self) -> tuple[datetime, datetime]:
         """The period as aware datetimes: local midnight of the first day, and of the day after the last."""
         tz = ZoneInfo(self.time_zone)
-        return (datetime.combine(self.start, time.min, tzinfo=tz),
-                datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=tz))
+        return (
+            datetime.combine(self.start, time.min, tzinfo=tz),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=tz),
+        )
 
     def scope(self) -> ReportScope:
         start, end = self.bounds()
-        return ReportScope(start=start, end=end, time_zone=self.time_zone, warehouse=self.warehouse, zone=self.zone,
-                           currency=self.currency_or_default, using=reports_database())
+        return ReportScope(
+            start=start,
+            end=end,
+            time_zone=self.time_zone,
+            warehouse=self.warehouse,
+            zone=self.zone,
+            currency=self.currency_or_default,
+            using=reports_database(),
+        )
 
     @property
     def currency_or_default(self) -> str:
@@ -116,5 +125,13 @@ def parse_parameters(raw: Mapping[str, Any], *, allowed_by: tuple[str, ...] = ("
     if errors:
         raise InvalidReportParameters(fields=errors)
     assert start is not None and end is not None  # errors were raised otherwise
-    return ReportParameters(start=start, end=end, granularity=granularity, warehouse=str(raw.get("warehouse") or ""),
-                            zone=zone, currency=currency, by=by, horizon=horizon)
+    return ReportParameters(
+        start=start,
+        end=end,
+        granularity=granularity,
+        warehouse=str(raw.get("warehouse") or ""),
+        zone=zone,
+        currency=currency,
+        by=by,
+        horizon=horizon,
+    )

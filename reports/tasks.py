@@ -9,8 +9,10 @@ from django.db import DatabaseError
 
 from reports import services
 
-LIMITS: dict[str, Any] = {"soft_time_limit": settings.REPORTS_SOFT_TIME_LIMIT,
-                          "time_limit": settings.REPORTS_TIME_LIMIT}
+LIMITS: dict[str, Any] = {
+    "soft_time_limit": settings.REPORTS_SOFT_TIME_LIMIT,
+    "time_limit": settings.REPORTS_TIME_LIMIT,
+}
 
 
 @shared_task(name="reports.execute_run", autoretry_for=(DatabaseError,), retry_backoff=30, max_retries=3, **LIMITS)

@@ -70,10 +70,26 @@ def celery_worker_process(django_db_setup: None, tmp_path_factory: pytest.TempPa
     env = {**os.environ, "DATABASE_URL": child_database_url()}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-             "-Q", f"celery,{settings.REPORTS_QUEUE}",
-             "--without-mingle", "--without-gossip", "-n", node],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "-Q",
+                f"celery,{settings.REPORTS_QUEUE}",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                node,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 60

@@ -47,13 +47,24 @@ def main() -> None:
         variant = Variant.objects.create(product=product, sku=sku, price=Decimal(price), currency="EUR")
         receive_stock(warehouse_code="embedded-store", variant=variant, quantity=Decimal(500), reference="test")
         variants.append(variant)
-    zone = Zone.objects.create(code="mitte", name="Mitte", time_zone="Europe/Berlin", currency="EUR",
-                               delivery_fee=Decimal("3.90"), minimum_order=Decimal("5.00"),
-                               warehouse_code="embedded-store")
+    zone = Zone.objects.create(
+        code="mitte",
+        name="Mitte",
+        time_zone="Europe/Berlin",
+        currency="EUR",
+        delivery_fee=Decimal("3.90"),
+        minimum_order=Decimal("5.00"),
+        warehouse_code="embedded-store",
+    )
     ZonePostalCode.objects.create(zone=zone, country="DE", match=PostalCodeMatch.EXACT, value="10115")
     starts_at = timezone.now().replace(second=0, microsecond=0) + timedelta(hours=6)
-    slot = DeliverySlot.objects.create(zone=zone, starts_at=starts_at, ends_at=starts_at + timedelta(hours=1),
-                                       cutoff_at=starts_at - timedelta(hours=1), capacity=50)
+    slot = DeliverySlot.objects.create(
+        zone=zone,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        cutoff_at=starts_at - timedelta(hours=1),
+        capacity=50,
+    )
 
     def customer(email: str) -> tuple[User, str]:
         user = User.objects.create_user(email, None)
@@ -62,8 +73,15 @@ def main() -> None:
     placing = []
     for n in range(PLACING):  # carts checked out through the services, ready to place
         user, token = customer(f"placing{n}@example.com")
-        address = Address.objects.create(user=user, recipient_name=f"Shopper {n}", line1="Invalidenstr. 1",
-                                         city="Berlin", postal_code="10115", country="DE", is_default=True)
+        address = Address.objects.create(
+            user=user,
+            recipient_name=f"Shopper {n}",
+            line1="Invalidenstr. 1",
+            city="Berlin",
+            postal_code="10115",
+            country="DE",
+            is_default=True,
+        )
         cart = carts.open_cart_of(user)
         assert cart is not None
         for variant in variants:
@@ -72,6 +90,7 @@ def main() -> None:
         placing.append(token)
     _, browsing = customer("browsing@example.com")  # fills a cart meanwhile
     print(json.dumps({"placing": placing, "browsing": browsing, "variants": [variant.pk for variant in variants]}))
+
 
 if __name__ == "__main__":
     main()

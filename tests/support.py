@@ -9,9 +9,20 @@ from django.db import connection
 REPO = Path(__file__).resolve().parent.parent
 
 # Variables that point a process at real services; removing them gives the embedded defaults.
-SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "CELERY_BROKER_URL",
-                "CELERY_RESULT_BACKEND", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT",
-                "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "DATA_DIR")
+SERVICE_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "DATA_DIR",
+)
 
 
 def child_database_url() -> str:

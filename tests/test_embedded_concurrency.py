@@ -69,11 +69,22 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
     log_path = data_dir / "server.log"
     # The server starts while the shop is made: it touches the database only when asked.
     with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-                                   cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        made = subprocess.run([sys.executable, "-m", "tests.embedded_shop"], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=180)
+        made = subprocess.run(
+            [sys.executable, "-m", "tests.embedded_shop"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert made.returncode == 0, made.stderr
         server = EmbeddedServer(f"http://127.0.0.1:{port}", json.loads(made.stdout), log_path)
         deadline = time.monotonic() + 120
@@ -106,8 +117,9 @@ def test_parallel_placements_with_one_key_make_one_order_and_no_server_error(emb
         index -= SHARED_KEY_CLIENTS
         if index < len(others):
             return "other", server.call("POST", PLACE, token=others[index], body=ORDER, key=f"own-{index}")
-        return "cart", server.call("POST", "/api/v1/cart/lines/", token=server.shop["browsing"],
-                                   body={"variant": variant, "quantity": "1"})
+        return "cart", server.call(
+            "POST", "/api/v1/cart/lines/", token=server.shop["browsing"], body={"variant": variant, "quantity": "1"}
+        )
 
     results = run_together(SHARED_KEY_CLIENTS + len(others) + CART_WRITERS, client, database=False)
     failures = [result for result in results if isinstance(result, BaseException) or result[1].status >= 500]
@@ -129,13 +141,18 @@ def test_parallel_placements_with_one_key_make_one_order_and_no_server_error(emb
     # Afterwards the key answers with the one order, and the customer has exactly that one.
     again = server.call("POST", PLACE, token=shared, body=ORDER, key="one-order")
     assert (again.status, again.body["id"], again.headers.get("Idempotent-Replayed")) == (
-        201, placed[0].body["id"], "true")
+        201,
+        placed[0].body["id"],
+        "true",
+    )
     orders = server.call("GET", "/api/v1/orders/", token=shared).body
     assert [order["id"] for order in orders["results"]] == [placed[0].body["id"]]
     # The payment events were delivered in-process meanwhile: the sandbox authorized every
     # payment, and each order was confirmed by its payment.authorized event.
-    statuses = [server.call("GET", f"/api/v1/orders/{reply.body['id']}/", token=token).body["status"]
-                for reply, token in [(placed[0], shared), *zip(replies["other"], others, strict=True)]]
+    statuses = [
+        server.call("GET", f"/api/v1/orders/{reply.body['id']}/", token=token).body["status"]
+        for reply, token in [(placed[0], shared), *zip(replies["other"], others, strict=True)]
+    ]
     assert statuses == ["confirmed"] * (1 + len(others))
     cart = server.call("GET", "/api/v1/cart/", token=server.shop["browsing"]).body
     assert [line["quantity"] for line in cart["lines"]] == [str(CART_WRITERS)]

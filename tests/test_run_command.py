@@ -27,8 +27,14 @@ def embedded_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     env = environment_without_services(DATA_DIR=str(data_dir))
     log_path = data_dir / "run.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=REPO, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ["make", "run", f"PORT={port}"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 240

@@ -17,19 +17,26 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
 class RegisterSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
-                                        help_text="Shown in the list of signed-in devices, e.g. `Pixel 8`.")
+    device_name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Shown in the list of signed-in devices, e.g. `Pixel 8`.",
+    )
 
 
 class LoginSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=128, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
     device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
@@ -40,8 +47,9 @@ class TokenSerializer(serializers.Serializer[Any]):
 
 
 class LogoutSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    everywhere = serializers.BooleanField(required=False, default=False,
-                                          help_text="Sign out every device, not only this one.")
+    everywhere = serializers.BooleanField(
+        required=False, default=False, help_text="Sign out every device, not only this one."
+    )
 
 
 class ProfileUpdateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
@@ -49,10 +57,19 @@ class ProfileUpdateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    current_password = serializers.CharField(max_length=128, required=False, write_only=True, trim_whitespace=False,
-                                             help_text="Needed to change the email address.")
-    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
-                                       help_text="The `version` you read; a stale one is refused with 409.")
+    current_password = serializers.CharField(
+        max_length=128,
+        required=False,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="Needed to change the email address.",
+    )
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="The `version` you read; a stale one is refused with 409.",
+    )
 
 
 class PasswordChangeSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
@@ -63,8 +80,23 @@ class PasswordChangeSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 class AddressSerializer(serializers.ModelSerializer[Address]):
     class Meta:
         model = Address
-        fields = ("id", "label", "recipient_name", "phone", "line1", "line2", "city", "region", "postal_code",
-                  "country", "delivery_instructions", "is_default", "version", "created_at", "updated_at")
+        fields = (
+            "id",
+            "label",
+            "recipient_name",
+            "phone",
+            "line1",
+            "line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "delivery_instructions",
+            "is_default",
+            "version",
+            "created_at",
+            "updated_at",
+        )
         read_only_fields = fields
 
 
@@ -84,5 +116,9 @@ class AddressWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     country = serializers.CharField(max_length=2, min_length=2, help_text="ISO 3166-1 alpha-2, e.g. `DE`.")
     delivery_instructions = serializers.CharField(max_length=500, required=False, allow_blank=True)
     is_default = serializers.BooleanField(required=False)
-    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
-                                       help_text="On PATCH: the `version` you read; a stale one gets 409.")
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="On PATCH: the `version` you read; a stale one gets 409.",
+    )

@@ -29,8 +29,7 @@ from core.errors import NotFound
 
 
 def _token_body(issued: services.IssuedToken) -> dict[str, Any]:
-    return TokenSerializer({"token": issued.key, "expires_at": issued.token.expires_at,
-                            "user": issued.token.user}).data
+    return TokenSerializer({"token": issued.key, "expires_at": issued.token.expires_at, "user": issued.token.user}).data
 
 
 def _user(request: Request) -> User:
@@ -43,8 +42,12 @@ class RegisterView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = with_default_throttles(RegisterThrottle)
 
-    @extend_schema(tags=["auth"], request=RegisterSerializer, responses={201: TokenSerializer},
-                   summary="Create a customer account and sign in")
+    @extend_schema(
+        tags=["auth"],
+        request=RegisterSerializer,
+        responses={201: TokenSerializer},
+        summary="Create a customer account and sign in",
+    )
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -61,8 +64,12 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = with_default_throttles(LoginThrottle)
 
-    @extend_schema(tags=["auth"], request=LoginSerializer, responses={200: TokenSerializer},
-                   summary="Sign in with email and password; returns a new token for this device")
+    @extend_schema(
+        tags=["auth"],
+        request=LoginSerializer,
+        responses={200: TokenSerializer},
+        summary="Sign in with email and password; returns a new token for this device",
+    )
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -74,8 +81,12 @@ class LoginView(APIView):
 class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["auth"], request=LogoutSerializer, responses={204: OpenApiResponse(description="Signed out")},
-                   summary="Revoke this device's token (or every token of the account)")
+    @extend_schema(
+        tags=["auth"],
+        request=LogoutSerializer,
+        responses={204: OpenApiResponse(description="Signed out")},
+        summary="Revoke this device's token (or every token of the account)",
+    )
     def post(self, request: Request) -> Response:
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -93,16 +104,21 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(_user(request)).data)
 
-    @extend_schema(tags=["me"], request=ProfileUpdateSerializer, responses=UserSerializer,
-                   summary="Change your profile (a new email needs `current_password`)")
+    @extend_schema(
+        tags=["me"],
+        request=ProfileUpdateSerializer,
+        responses=UserSerializer,
+        summary="Change your profile (a new email needs `current_password`)",
+    )
     def patch(self, request: Request) -> Response:
         serializer = ProfileUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         version = changes.pop("version", None)
         current_password = changes.pop("current_password", None)
-        user = services.update_profile(_user(request).pk, changes, expected_version=version,
-                                       current_password=current_password)
+        user = services.update_profile(
+            _user(request).pk, changes, expected_version=version, current_password=current_password
+        )
         return Response(UserSerializer(user).data)
 
 
@@ -110,9 +126,12 @@ class PasswordView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = with_default_throttles(LoginThrottle)  # it checks a password too
 
-    @extend_schema(tags=["me"], request=PasswordChangeSerializer,
-                   responses={204: OpenApiResponse(description="Changed; other devices are signed out")},
-                   summary="Change your password")
+    @extend_schema(
+        tags=["me"],
+        request=PasswordChangeSerializer,
+        responses={204: OpenApiResponse(description="Changed; other devices are signed out")},
+        summary="Change your password",
+    )
     def post(self, request: Request) -> Response:
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -131,8 +150,12 @@ class AddressListView(APIView):
         page = paginator.paginate_queryset(selectors.addresses_of(_user(request)), request, view=self)
         return paginator.get_paginated_response(AddressSerializer(page, many=True).data)
 
-    @extend_schema(tags=["me"], request=AddressWriteSerializer, responses={201: AddressSerializer},
-                   summary="Add an address (the first one becomes the default)")
+    @extend_schema(
+        tags=["me"],
+        request=AddressWriteSerializer,
+        responses={201: AddressSerializer},
+        summary="Add an address (the first one becomes the default)",
+    )
     def post(self, request: Request) -> Response:
         serializer = AddressWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -155,8 +178,9 @@ class AddressDetailView(APIView):
     def get(self, request: Request, address_id: int) -> Response:
         return Response(AddressSerializer(self._address(request, address_id)).data)
 
-    @extend_schema(tags=["me"], request=AddressWriteSerializer, responses=AddressSerializer,
-                   summary="Change one of your addresses")
+    @extend_schema(
+        tags=["me"], request=AddressWriteSerializer, responses=AddressSerializer, summary="Change one of your addresses"
+    )
     def patch(self, request: Request, address_id: int) -> Response:
         serializer = AddressWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -165,8 +189,9 @@ class AddressDetailView(APIView):
         address = services.update_address(_user(request).pk, address_id, changes, expected_version=version)
         return Response(AddressSerializer(address).data)
 
-    @extend_schema(tags=["me"], responses={204: OpenApiResponse(description="Deleted")},
-                   summary="Delete one of your addresses")
+    @extend_schema(
+        tags=["me"], responses={204: OpenApiResponse(description="Deleted")}, summary="Delete one of your addresses"
+    )
     def delete(self, request: Request, address_id: int) -> Response:
         services.delete_address(_user(request).pk, address_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,88 +7,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
-            fields=[
-            ],
+            name="Customer",
+            fields=[],
             options={
-                'verbose_name': 'customer',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "customer",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('accounts.user',),
+            bases=("accounts.user",),
         ),
         migrations.CreateModel(
-            name='StaffMember',
-            fields=[
-            ],
+            name="StaffMember",
+            fields=[],
             options={
-                'verbose_name': 'staff member',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "staff member",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('accounts.user',),
+            bases=("accounts.user",),
         ),
         migrations.AddField(
-            model_name='user',
-            name='phone',
-            field=models.CharField(blank=True, help_text='International format, e.g. +4915112345678.', max_length=20),
+            model_name="user",
+            name="phone",
+            field=models.CharField(blank=True, help_text="International format, e.g. +4915112345678.", max_length=20),
         ),
         migrations.AddField(
-            model_name='user',
-            name='version',
+            model_name="user",
+            name="version",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.CreateModel(
-            name='AccessToken',
+            name="AccessToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('prefix', models.CharField(editable=False, help_text="The token's first characters, to tell it apart.", max_length=12)),
-                ('name', models.CharField(blank=True, help_text='The device or app that holds it.', max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField()),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "prefix",
+                    models.CharField(
+                        editable=False, help_text="The token's first characters, to tell it apart.", max_length=12
+                    ),
+                ),
+                ("name", models.CharField(blank=True, help_text="The device or app that holds it.", max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField()),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'revoked_at'], name='access_token_user_idx')],
+                "indexes": [models.Index(fields=["user", "revoked_at"], name="access_token_user_idx")],
             },
         ),
         migrations.CreateModel(
-            name='Address',
+            name="Address",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(blank=True, help_text='e.g. Home, Office.', max_length=50)),
-                ('recipient_name', models.CharField(max_length=150)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('line1', models.CharField(max_length=200)),
-                ('line2', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(max_length=100)),
-                ('region', models.CharField(blank=True, max_length=100)),
-                ('postal_code', models.CharField(max_length=12)),
-                ('country', models.CharField(help_text='ISO 3166-1 alpha-2 code, e.g. DE.', max_length=2)),
-                ('delivery_instructions', models.CharField(blank=True, max_length=500)),
-                ('is_default', models.BooleanField(default=False)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("label", models.CharField(blank=True, help_text="e.g. Home, Office.", max_length=50)),
+                ("recipient_name", models.CharField(max_length=150)),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                ("line1", models.CharField(max_length=200)),
+                ("line2", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(max_length=100)),
+                ("region", models.CharField(blank=True, max_length=100)),
+                ("postal_code", models.CharField(max_length=12)),
+                ("country", models.CharField(help_text="ISO 3166-1 alpha-2 code, e.g. DE.", max_length=2)),
+                ("delivery_instructions", models.CharField(blank=True, max_length=500)),
+                ("is_default", models.BooleanField(default=False)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="addresses",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'addresses',
-                'ordering': ['-is_default', 'id'],
-                'indexes': [models.Index(fields=['user', 'id'], name='address_user_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('user',), name='address_one_default_per_user')],
+                "verbose_name_plural": "addresses",
+                "ordering": ["-is_default", "id"],
+                "indexes": [models.Index(fields=["user", "id"], name="address_user_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)), fields=("user",), name="address_one_default_per_user"
+                    )
+                ],
             },
         ),
     ]

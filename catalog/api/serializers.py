@@ -49,8 +49,18 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
 
     class Meta:
         model = Variant
-        fields: tuple[str, ...] = ("id", "sku", "barcode", "name", "price", "compare_at_price", "currency", "unit",
-                                   "step", "weight_kg")
+        fields: tuple[str, ...] = (
+            "id",
+            "sku",
+            "barcode",
+            "name",
+            "price",
+            "compare_at_price",
+            "currency",
+            "unit",
+            "step",
+            "weight_kg",
+        )
 
 
 def _cheapest(product: Product) -> Variant | None:
@@ -68,8 +78,18 @@ class ProductListSerializer(serializers.ModelSerializer[Product]):
 
     class Meta:
         model = Product
-        fields: tuple[str, ...] = ("id", "slug", "name", "brand", "category", "image", "attributes", "price_from",
-                                   "currency", "variants")
+        fields: tuple[str, ...] = (
+            "id",
+            "slug",
+            "name",
+            "brand",
+            "category",
+            "image",
+            "attributes",
+            "price_from",
+            "currency",
+            "variants",
+        )
 
     @extend_schema_field(ImageSerializer(allow_null=True))
     def get_image(self, product: Product) -> dict[str, str] | None:
@@ -103,13 +123,16 @@ class ProductQuerySerializer(serializers.Serializer[Any]):
     """The listing's query parameters."""
 
     q = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="Words to search for.")
-    category = serializers.CharField(max_length=140, required=False,
-                                     help_text="Category id or slug; includes its sub-categories.")
+    category = serializers.CharField(
+        max_length=140, required=False, help_text="Category id or slug; includes its sub-categories."
+    )
     brand = serializers.CharField(max_length=500, required=False, help_text="Brand slugs, comma-separated.")
     price_min = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False)
     price_max = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False)
     attr = serializers.ListField(
-        child=serializers.CharField(max_length=100), max_length=10, required=False,
+        child=serializers.CharField(max_length=100),
+        max_length=10,
+        required=False,
         help_text="Attribute filters `key:value`, repeatable: `attr=origin:ES&attr=organic:true`.",
     )
     sort = serializers.ChoiceField(choices=SORTS, required=False, help_text="Default: relevance with `q`, else name.")
@@ -135,8 +158,8 @@ class ProductQuerySerializer(serializers.Serializer[Any]):
 
 class CategoryQuerySerializer(serializers.Serializer[Any]):
     parent = serializers.CharField(  # type: ignore[assignment]  # DRF moves declared fields off the class
-        max_length=20, required=False,
-                                   help_text="`root` for top-level categories, or a category id for its children.")
+        max_length=20, required=False, help_text="`root` for top-level categories, or a category id for its children."
+    )
 
     def validate_parent(self, value: str) -> int | None:
         if value == "root":
@@ -159,10 +182,12 @@ class StaffVariantUpdateSerializer(StrictFieldsMixin, serializers.Serializer[Any
     name = serializers.CharField(max_length=120, required=False)
     barcode = serializers.CharField(max_length=14, required=False, allow_null=True, allow_blank=True)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False)
-    compare_at_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"),
-                                                required=False, allow_null=True)
+    compare_at_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True
+    )
     step = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=Decimal("0.001"), required=False)
-    weight_kg = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=Decimal("0.001"),
-                                         required=False, allow_null=True)
+    weight_kg = serializers.DecimalField(
+        max_digits=8, decimal_places=3, min_value=Decimal("0.001"), required=False, allow_null=True
+    )
     is_active = serializers.BooleanField(required=False)
     position = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)

@@ -48,11 +48,18 @@ class ProductListView(APIView):
     permission_classes = [AllowAny]
     pagination_class = PageNumberPagination
 
-    @extend_schema(tags=["catalog"], parameters=[ProductQuerySerializer], responses=ProductListSerializer(many=True),
-                   summary="Browse and search products (cached; X-Cache says HIT or MISS)")
+    @extend_schema(
+        tags=["catalog"],
+        parameters=[ProductQuerySerializer],
+        responses=ProductListSerializer(many=True),
+        summary="Browse and search products (cached; X-Cache says HIT or MISS)",
+    )
     def get(self, request: Request) -> HttpResponse:
-        raw = tuple(sorted((name, tuple(request.query_params.getlist(name))) for name in FILTERS
-                           if name in request.query_params))
+        raw = tuple(
+            sorted(
+                (name, tuple(request.query_params.getlist(name))) for name in FILTERS if name in request.query_params
+            )
+        )
         params = dict(_validated_filters(raw)) if raw else {}
         paginator = self.pagination_class()
         page, page_size = paginator.get_page_number(request, None), paginator.get_page_size(request)
@@ -66,17 +73,25 @@ class ProductListView(APIView):
                 if category is None:
                     raise ValidationError({"category": ["There is no such category."]})
             filters = selectors.ProductFilters(
-                q=params.get("q", "").strip(), category=category, brands=tuple(params.get("brand", ())),
-                price_min=params.get("price_min"), price_max=params.get("price_max"),
-                attributes=tuple(params.get("attr", ())), sort=params.get("sort", ""),
+                q=params.get("q", "").strip(),
+                category=category,
+                brands=tuple(params.get("brand", ())),
+                price_min=params.get("price_min"),
+                price_max=params.get("price_max"),
+                attributes=tuple(params.get("attr", ())),
+                sort=params.get("sort", ""),
             )
             products = selectors.with_listing_relations(selectors.search_products(filters))
             rows = paginator.paginate_queryset(products, request, view=self)
             return paginator.get_paginated_response(ProductListSerializer(rows, many=True).data).data
 
         # Keyed by the validated filters, not the raw query: junk parameters cannot bust the cache.
-        parts = [request.build_absolute_uri(request.path), *(f"{k}={v}" for k, v in canonical.items()),
-                 f"page={page}", f"page_size={page_size}"]
+        parts = [
+            request.build_absolute_uri(request.path),
+            *(f"{k}={v}" for k, v in canonical.items()),
+            f"page={page}",
+            f"page_size={page_size}",
+        ]
         return _cached_response("products", parts, build)
 
     @staticmethod
@@ -107,8 +122,9 @@ def _validated_filters(raw: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tu
     input raises, and is not remembered)."""
     query = ProductQuerySerializer(data=QueryDict(urlencode([(k, v) for k, values in raw for v in values])))
     query.is_valid(raise_exception=True)
-    return tuple((name, tuple(value) if isinstance(value, list) else value)
-                 for name, value in query.validated_data.items())
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value) for name, value in query.validated_data.items()
+    )
 
 
 def _attr_text(value: Any) -> str:
@@ -133,8 +149,12 @@ class CategoryListView(APIView):
     permission_classes = [AllowAny]
     pagination_class = PageNumberPagination
 
-    @extend_schema(tags=["catalog"], parameters=[CategoryQuerySerializer], responses=CategorySerializer(many=True),
-                   summary="The active categories, top level first (build the tree with `parent`)")
+    @extend_schema(
+        tags=["catalog"],
+        parameters=[CategoryQuerySerializer],
+        responses=CategorySerializer(many=True),
+        summary="The active categories, top level first (build the tree with `parent`)",
+    )
     def get(self, request: Request) -> HttpResponse:
         params: dict[str, Any] = {}
         if "parent" in request.query_params:
@@ -153,8 +173,12 @@ class CategoryListView(APIView):
             rows = paginator.paginate_queryset(categories, request, view=self)
             return paginator.get_paginated_response(CategorySerializer(rows, many=True).data).data
 
-        parts = [request.build_absolute_uri(request.path), *(f"{k}={v}" for k, v in canonical.items()),
-                 f"page={page}", f"page_size={page_size}"]
+        parts = [
+            request.build_absolute_uri(request.path),
+            *(f"{k}={v}" for k, v in canonical.items()),
+            f"page={page}",
+            f"page_size={page_size}",
+        ]
         return _cached_response("categories", parts, build)
 
 
@@ -171,9 +195,13 @@ class StaffVariantView(APIView):
             raise NotFound()
         return Response(StaffVariantSerializer(variant).data)
 
-    @extend_schema(tags=["staff"], request=StaffVariantUpdateSerializer, responses=StaffVariantSerializer,
-                   parameters=[OpenApiParameter("variant_id", int, OpenApiParameter.PATH)],
-                   summary="Change a variant (e.g. its price); a stale `version` is refused with 409")
+    @extend_schema(
+        tags=["staff"],
+        request=StaffVariantUpdateSerializer,
+        responses=StaffVariantSerializer,
+        parameters=[OpenApiParameter("variant_id", int, OpenApiParameter.PATH)],
+        summary="Change a variant (e.g. its price); a stale `version` is refused with 409",
+    )
     def patch(self, request: Request, variant_id: int) -> Response:
         serializer = StaffVariantUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -9,150 +9,223 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_schema'),
+        ("catalog", "0001_schema"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Brand',
+            name="Brand",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('slug', models.SlugField(max_length=140, unique=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("slug", models.SlugField(max_length=140, unique=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=140, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('path', models.CharField(db_index=True, editable=False, max_length=255)),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order among its siblings.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='catalog.category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=140, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("path", models.CharField(db_index=True, editable=False, max_length=255)),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False)),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order among its siblings.")),
+                ("is_active", models.BooleanField(default=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="catalog.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['path'],
+                "verbose_name_plural": "categories",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=220, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('is_active', models.BooleanField(default=True)),
-                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('brand', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.brand')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=220, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                ("is_active", models.BooleanField(default=True)),
+                ("search_vector", django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="products",
+                        to="catalog.brand",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="products", to="catalog.category"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ProductImage',
+            name="ProductImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=500)),
-                ('alt_text', models.CharField(blank=True, max_length=200)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='catalog.product')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("url", models.URLField(max_length=500)),
+                ("alt_text", models.CharField(blank=True, max_length=200)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="images", to="catalog.product"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Variant',
+            name="Variant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=64, unique=True)),
-                ('barcode', models.CharField(blank=True, help_text='GTIN (EAN/UPC).', max_length=14, null=True, unique=True)),
-                ('name', models.CharField(help_text='e.g. 1 l, 6-pack, loose.', max_length=120)),
-                ('price', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('compare_at_price', models.DecimalField(blank=True, decimal_places=2, help_text='The former price, shown struck through.', max_digits=12, null=True)),
-                ('currency', models.CharField(max_length=3)),
-                ('unit', models.CharField(choices=[('piece', 'piece'), ('kg', 'kilogram'), ('l', 'litre')], default='piece', max_length=8)),
-                ('step', models.DecimalField(decimal_places=3, default=Decimal('1'), max_digits=8)),
-                ('weight_kg', models.DecimalField(blank=True, decimal_places=3, help_text='Shipping weight of one piece (or of one unit).', max_digits=8, null=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='catalog.product')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sku", models.CharField(max_length=64, unique=True)),
+                (
+                    "barcode",
+                    models.CharField(blank=True, help_text="GTIN (EAN/UPC).", max_length=14, null=True, unique=True),
+                ),
+                ("name", models.CharField(help_text="e.g. 1 l, 6-pack, loose.", max_length=120)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "compare_at_price",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="The former price, shown struck through.",
+                        max_digits=12,
+                        null=True,
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[("piece", "piece"), ("kg", "kilogram"), ("l", "litre")], default="piece", max_length=8
+                    ),
+                ),
+                ("step", models.DecimalField(decimal_places=3, default=Decimal("1"), max_digits=8)),
+                (
+                    "weight_kg",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        help_text="Shipping weight of one piece (or of one unit).",
+                        max_digits=8,
+                        null=True,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="variants", to="catalog.product"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='category_not_own_parent'),
+            model_name="category",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True), name="category_not_own_parent"
+            ),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['category', 'is_active'], name='product_category_idx'),
+            model_name="product",
+            index=models.Index(fields=["category", "is_active"], name="product_category_idx"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['brand', 'is_active'], name='product_brand_idx'),
+            model_name="product",
+            index=models.Index(fields=["brand", "is_active"], name="product_brand_idx"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['-created_at'], name='product_newest_idx'),
+            model_name="product",
+            index=models.Index(fields=["-created_at"], name="product_newest_idx"),
         ),
         migrations.AddIndex(
-            model_name='productimage',
-            index=models.Index(fields=['product', 'position'], name='product_image_order_idx'),
+            model_name="productimage",
+            index=models.Index(fields=["product", "position"], name="product_image_order_idx"),
         ),
         migrations.AddIndex(
-            model_name='variant',
-            index=models.Index(fields=['product', 'is_active', 'price'], name='variant_product_price_idx'),
+            model_name="variant",
+            index=models.Index(fields=["product", "is_active", "price"], name="variant_product_price_idx"),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='variant_price_not_negative'),
+            model_name="variant",
+            constraint=models.CheckConstraint(condition=models.Q(("price__gte", 0)), name="variant_price_not_negative"),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.CheckConstraint(condition=models.Q(('compare_at_price__isnull', True), ('compare_at_price__gt', models.F('price')), _connector='OR'), name='variant_compare_at_above_price'),
+            model_name="variant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("compare_at_price__isnull", True), ("compare_at_price__gt", models.F("price")), _connector="OR"
+                ),
+                name="variant_compare_at_above_price",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.CheckConstraint(condition=models.Q(('step__gt', 0)), name='variant_step_positive'),
+            model_name="variant",
+            constraint=models.CheckConstraint(condition=models.Q(("step__gt", 0)), name="variant_step_positive"),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('unit', 'piece'), _negated=True), ('step', 1), _connector='OR'), name='variant_piece_step_one'),
+            model_name="variant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("unit", "piece"), _negated=True), ("step", 1), _connector="OR"),
+                name="variant_piece_step_one",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.CheckConstraint(condition=models.Q(('weight_kg__isnull', True), ('weight_kg__gt', 0), _connector='OR'), name='variant_weight_positive'),
+            model_name="variant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weight_kg__isnull", True), ("weight_kg__gt", 0), _connector="OR"),
+                name="variant_weight_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.CheckConstraint(condition=models.Q(('unit__in', ['piece', 'kg', 'l'])), name='variant_unit_known'),
+            model_name="variant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit__in", ["piece", "kg", "l"])), name="variant_unit_known"
+            ),
         ),
     ]

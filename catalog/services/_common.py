@@ -71,8 +71,10 @@ def save(obj: models.Model, **kwargs: Any) -> None:
         with transaction.atomic():
             obj.save(**kwargs)
     except IntegrityError as exc:
-        raise InvalidInput(f"The change conflicts with the catalog's rules or another change: {_constraint(exc)}",
-                           code="constraint_violated") from None
+        raise InvalidInput(
+            f"The change conflicts with the catalog's rules or another change: {_constraint(exc)}",
+            code="constraint_violated",
+        ) from None
 
 
 def _constraint(exc: IntegrityError) -> str:
@@ -107,15 +109,16 @@ def ensure_unique(model: type[models.Model], field: str, value: Any, *, exclude_
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
     if rows.exists():
-        raise InvalidInput(fields={field: [f"Another {model._meta.verbose_name} has this {field} already."]},
-                           code=f"{field}_taken")
+        raise InvalidInput(
+            fields={field: [f"Another {model._meta.verbose_name} has this {field} already."]}, code=f"{field}_taken"
+        )
 
 
 def clean_attributes(value: Any) -> dict[str, Any]:
     """Attributes are a flat object of lower-case keys to scalars or lists of scalars, so that
     filters can name them."""
     if not isinstance(value, dict):
-        raise InvalidInput(fields={"attributes": ["Must be an object, e.g. {\"origin\": \"ES\"}."]})
+        raise InvalidInput(fields={"attributes": ['Must be an object, e.g. {"origin": "ES"}.']})
     problems = []
     for key, item in value.items():
         if not isinstance(key, str) or not ATTRIBUTE_KEY.fullmatch(key):

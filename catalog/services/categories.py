@@ -101,8 +101,7 @@ def delete_category(category_id: int) -> None:
 
 def set_categories_active(category_ids: list[int], active: bool) -> int:
     with transaction.atomic():
-        count = bump_versions(Category.objects.filter(pk__in=category_ids).exclude(is_active=active),
-                              is_active=active)
+        count = bump_versions(Category.objects.filter(pk__in=category_ids).exclude(is_active=active), is_active=active)
         if count:
             changed_catalog()
     return count

@@ -26,8 +26,19 @@ from core.errors import InvalidInput, NotFound
 from core.quantities import QuantityRefused, clean_quantity
 
 PRODUCT_FIELDS = ("name", "slug", "description", "brand", "category", "attributes", "is_active")
-VARIANT_FIELDS = ("sku", "barcode", "name", "price", "compare_at_price", "currency", "unit", "step", "weight_kg",
-                  "is_active", "position")
+VARIANT_FIELDS = (
+    "sku",
+    "barcode",
+    "name",
+    "price",
+    "compare_at_price",
+    "currency",
+    "unit",
+    "step",
+    "weight_kg",
+    "is_active",
+    "position",
+)
 IMAGE_FIELDS = ("url", "alt_text", "position")
 SEARCHED_FIELDS = {"name", "description", "brand", "category"}
 

@@ -179,6 +179,7 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         # Django has logged the exception with its traceback and the request id already.
-        return JsonResponse(error_body("server_error", "Something went wrong on our side; it has been logged."),
-                            status=500)
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it has been logged."), status=500
+        )
     return defaults.server_error(request)

@@ -92,10 +92,19 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_schema_operation_parameters(self, view: "APIView") -> list[dict[str, Any]]:
         return [
-            {"name": "page", "required": False, "in": "query", "description": "Page number, from 1.",
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}},
-            {"name": "page_size", "required": False, "in": "query",
-             "description": f"Results per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}: more is served "
-                            f"at {MAX_PAGE_SIZE}).",
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}},
+            {
+                "name": "page",
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER},
+            },
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": f"Results per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}: "
+                f"more is served at {MAX_PAGE_SIZE}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER},
+            },
         ]

@@ -30,8 +30,11 @@ class AutoSchema(openapi.AutoSchema):
         self._document_page_parameters(operation)
         for parameter in operation.get("parameters", []):
             # DRF reads an empty optional query value (`?status=`) as an absent one.
-            if parameter.get("in") == "query" and not parameter.get("required") \
-                    and parameter.get("schema", {}).get("type") != "array":
+            if (
+                parameter.get("in") == "query"
+                and not parameter.get("required")
+                and parameter.get("schema", {}).get("type") != "array"
+            ):
                 parameter["allowEmptyValue"] = True
         error = {"application/json": {"schema": self.resolve_serializer(ErrorSerializer, "response").ref}}
         responses = operation.setdefault("responses", {})
@@ -64,11 +67,15 @@ class AutoSchema(openapi.AutoSchema):
         parameters = operation.setdefault("parameters", [])
         if required is None or any(p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
             return
-        parameters.append({
-            "in": "header", "name": IDEMPOTENCY_HEADER, "required": required,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            "description": "The same key and body is the same request: a retry is safe and answered alike.",
-        })
+        parameters.append(
+            {
+                "in": "header",
+                "name": IDEMPOTENCY_HEADER,
+                "required": required,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "description": "The same key and body is the same request: a retry is safe and answered alike.",
+            }
+        )
 
     def _document_page_parameters(self, operation: dict[str, Any]) -> None:
         """A paginated list's page parameters as its paginator checks them, also where the view
@@ -80,8 +87,9 @@ class AutoSchema(openapi.AutoSchema):
             return
         exact = {p["name"]: p for p in paginator.get_schema_operation_parameters(self.view)}
         parameters = operation.setdefault("parameters", [])
-        parameters[:] = [exact[p["name"]] if p.get("in") == "query" and p.get("name") in exact else p
-                         for p in parameters]
+        parameters[:] = [
+            exact[p["name"]] if p.get("in") == "query" and p.get("name") in exact else p for p in parameters
+        ]
 
     def _is_public(self) -> bool:
         return all(isinstance(permission, AllowAny) for permission in self.view.get_permissions())

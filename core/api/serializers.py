@@ -17,8 +17,9 @@ def money_field(*, max_digits: int = 12, **kwargs: Any) -> serializers.DecimalFi
 
 def quantity_field(*, max_digits: int = 12, **kwargs: Any) -> serializers.DecimalField:
     """A quantity (core.quantities) as people write it: "0.1", "3", no padding to three places."""
-    return serializers.DecimalField(max_digits=max_digits, decimal_places=3, coerce_to_string=True,
-                                    normalize_output=True, **kwargs)
+    return serializers.DecimalField(
+        max_digits=max_digits, decimal_places=3, coerce_to_string=True, normalize_output=True, **kwargs
+    )
 
 
 class StrictFieldsMixin:
@@ -38,9 +39,13 @@ class StrictFieldsMixin:
             unknown = sorted(str(key) for key in data if key not in self.fields)
             if unknown:
                 raise serializers.ValidationError({key: [NOT_ALLOWED] for key in unknown})
-            numbers = sorted(str(key) for key, value in data.items()
-                             if isinstance(value, int | float) and not isinstance(value, bool)
-                             and isinstance(self.fields[key], serializers.CharField))
+            numbers = sorted(
+                str(key)
+                for key, value in data.items()
+                if isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and isinstance(self.fields[key], serializers.CharField)
+            )
             if numbers:
                 raise serializers.ValidationError({key: [NOT_A_STRING] for key in numbers})
         return super().to_internal_value(data)  # type: ignore[misc]

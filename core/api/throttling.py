@@ -27,8 +27,18 @@ from core.cache import redis_client, uses_redis
 if TYPE_CHECKING:  # DRF imports the API settings' classes while rest_framework.views loads
     from rest_framework.views import APIView
 
-PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
-           "d": 86400, "day": 86400}
+PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
 
 # KEYS: current window, previous window. ARGV: weight of the previous window, limit, key ttl.
 _SLIDING_WINDOW = """
@@ -45,7 +55,7 @@ _script: Any = None
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """"120/min" -> (120, 60)."""
+    """ "120/min" -> (120, 60)."""
     count, _, period = rate.partition("/")
     return int(count), PERIODS[period.strip().lower()]
 
@@ -105,8 +115,9 @@ class SlidingWindowThrottle(BaseThrottle):
             keys = (cache.make_key(f"{base}:{slot}"), cache.make_key(f"{base}:{slot - 1}"))
             allowed, current, previous = _count_in_redis(*keys, weight, limit, window)
         else:
-            allowed, current, previous = _count_in_process(f"{base}:{slot}", f"{base}:{slot - 1}", weight, limit,
-                                                           window)
+            allowed, current, previous = _count_in_process(
+                f"{base}:{slot}", f"{base}:{slot - 1}", weight, limit, window
+            )
         if not allowed:
             self._wait = self._time_until_allowed(limit, window, elapsed, current, previous)
         return allowed

@@ -54,8 +54,9 @@ def require_staff_permission(permission: str) -> Any:
     return user
 
 
-def validated(serializer_class: type[serializers.Serializer[Any]], data: Mapping[str, Any],
-              names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def validated(
+    serializer_class: type[serializers.Serializer[Any]], data: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The REST API's validation of the same input, its messages as field violations named by
     the request's fields (`names` maps a serializer field to the message field path)."""
     serializer = serializer_class(data=dict(data))

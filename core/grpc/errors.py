@@ -64,9 +64,15 @@ def status_proto(error: errors.DomainError) -> status_pb2.Status:
         info.metadata["retry_after_seconds"] = str(error.retry_after)
         details.append(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=error.retry_after)))
     if error.fields:
-        details.append(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=name, description=message)
-            for name, messages in error.fields.items() for message in messages]))
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=name, description=message)
+                    for name, messages in error.fields.items()
+                    for message in messages
+                ]
+            )
+        )
     return status_pb2.Status(code=code.value[0], message=error.message, details=_packed(details))
 
 
@@ -77,12 +83,17 @@ def status_for(error: errors.DomainError) -> grpc.Status:
 
 def internal_status(message: str = "Something went wrong on our side; it has been logged.") -> grpc.Status:
     info = error_details_pb2.ErrorInfo(reason="server_error", domain=DOMAIN)
-    return rpc_status.to_status(status_pb2.Status(code=grpc.StatusCode.INTERNAL.value[0], message=message,
-                                                  details=_packed([info])))
+    return rpc_status.to_status(
+        status_pb2.Status(code=grpc.StatusCode.INTERNAL.value[0], message=message, details=_packed([info]))
+    )
 
 
 def deadline_status() -> grpc.Status:
     info = error_details_pb2.ErrorInfo(reason="deadline_exceeded", domain=DOMAIN)
-    return rpc_status.to_status(status_pb2.Status(
-        code=grpc.StatusCode.DEADLINE_EXCEEDED.value[0], message="The call's deadline ran out before it finished.",
-        details=_packed([info])))
+    return rpc_status.to_status(
+        status_pb2.Status(
+            code=grpc.StatusCode.DEADLINE_EXCEEDED.value[0],
+            message="The call's deadline ran out before it finished.",
+            details=_packed([info]),
+        )
+    )

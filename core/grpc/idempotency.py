@@ -31,8 +31,10 @@ def _fingerprint(method: str, request: Message) -> str:
 
 
 def _in_progress() -> errors.Conflict:
-    return errors.Conflict("A call with this idempotency key is still being processed; retry shortly.",
-                           code="idempotency_request_in_progress")
+    return errors.Conflict(
+        "A call with this idempotency key is still being processed; retry shortly.",
+        code="idempotency_request_in_progress",
+    )
 
 
 def _claim(key: str, scope: str, fingerprint: str, user: Any) -> IdempotencyRecord | bytes:
@@ -43,8 +45,13 @@ def _claim(key: str, scope: str, fingerprint: str, user: Any) -> IdempotencyReco
         try:
             with transaction.atomic():
                 return IdempotencyRecord.objects.create(
-                    key=key, scope=scope, user=user, request_fingerprint=fingerprint, locked_until=now + lock,
-                    expires_at=now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS))
+                    key=key,
+                    scope=scope,
+                    user=user,
+                    request_fingerprint=fingerprint,
+                    locked_until=now + lock,
+                    expires_at=now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
+                )
         except IntegrityError:
             record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
         if record is None:
@@ -53,13 +60,16 @@ def _claim(key: str, scope: str, fingerprint: str, user: Any) -> IdempotencyReco
             IdempotencyRecord.objects.filter(pk=record.pk, expires_at__lte=now).delete()
             continue
         if record.request_fingerprint != fingerprint:
-            raise errors.Unprocessable("This idempotency key was already used for a different request; use a new key.",
-                                       fields={"idempotency_key": ["Already used for a different request."]},
-                                       code="idempotency_key_reused")
+            raise errors.Unprocessable(
+                "This idempotency key was already used for a different request; use a new key.",
+                fields={"idempotency_key": ["Already used for a different request."]},
+                code="idempotency_key_reused",
+            )
         if record.state == IdempotencyState.COMPLETED:
             return base64.b64decode((record.response_body or {})["grpc"])
-        taken = IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyState.IN_PROGRESS,
-                                                 locked_until__lt=now).update(locked_until=now + lock)
+        taken = IdempotencyRecord.objects.filter(
+            pk=record.pk, state=IdempotencyState.IN_PROGRESS, locked_until__lt=now
+        ).update(locked_until=now + lock)
         if taken:
             record.refresh_from_db()
             return record
@@ -67,17 +77,21 @@ def _claim(key: str, scope: str, fingerprint: str, user: Any) -> IdempotencyReco
     raise _in_progress()
 
 
-def idempotent_call(*, key: str, method: str, request: Message, user: Any, response_type: type[M],
-                    run: Callable[[], M]) -> M:
+def idempotent_call(
+    *, key: str, method: str, request: Message, user: Any, response_type: type[M], run: Callable[[], M]
+) -> M:
     """Run `run` once per key; `request` is the whole request message, key included."""
     key = key.strip()
     if not key:
-        raise errors.InvalidInput("This call needs an idempotency key.",
-                                  fields={"idempotency_key": ["Required: 1 to 255 printable characters."]},
-                                  code="idempotency_key_required")
+        raise errors.InvalidInput(
+            "This call needs an idempotency key.",
+            fields={"idempotency_key": ["Required: 1 to 255 printable characters."]},
+            code="idempotency_key_required",
+        )
     if len(key) > 255 or not key.isprintable():
-        raise errors.InvalidInput(fields={"idempotency_key": ["1 to 255 printable characters."]},
-                                  code="idempotency_key_invalid")
+        raise errors.InvalidInput(
+            fields={"idempotency_key": ["1 to 255 printable characters."]}, code="idempotency_key_invalid"
+        )
     claimed = _claim(key, f"user:{user.pk} grpc {method}"[:300], _fingerprint(method, request), user)
     if isinstance(claimed, bytes):
         return response_type.FromString(claimed)
@@ -85,9 +99,14 @@ def idempotent_call(*, key: str, method: str, request: Message, user: Any, respo
         with transaction.atomic():
             response = run()
             updated = IdempotencyRecord.objects.filter(
-                pk=claimed.pk, state=IdempotencyState.IN_PROGRESS, locked_until=claimed.locked_until,
-            ).update(state=IdempotencyState.COMPLETED, response_status=200,
-                     response_body={"grpc": base64.b64encode(response.SerializeToString()).decode()})
+                pk=claimed.pk,
+                state=IdempotencyState.IN_PROGRESS,
+                locked_until=claimed.locked_until,
+            ).update(
+                state=IdempotencyState.COMPLETED,
+                response_status=200,
+                response_body={"grpc": base64.b64encode(response.SerializeToString()).decode()},
+            )
             if not updated:  # our lock ran out and another call took the key over: let it win
                 raise _in_progress()
             return response

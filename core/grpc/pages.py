@@ -59,12 +59,12 @@ def token_for(offset: int, scope: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def paginate(rows: "QuerySet[Any] | Sequence[Any]", *, page_size: int, page_token: str,
-             scope: Sequence[Any]) -> Page[Any]:
+def paginate(
+    rows: "QuerySet[Any] | Sequence[Any]", *, page_size: int, page_token: str, scope: Sequence[Any]
+) -> Page[Any]:
     """One page of an ordered queryset (or list); `scope` names the query (filters and sort)."""
     size, offset = page_size_of(page_size), offset_of(page_token, scope)
     total = rows.count() if isinstance(rows, QuerySet) else len(rows)
-    items = list(rows[offset:offset + size])
+    items = list(rows[offset : offset + size])
     following = offset + size
-    return Page(items=items, next_page_token=token_for(following, scope) if following < total else "",
-                total_size=total)
+    return Page(items=items, next_page_token=token_for(following, scope) if following < total else "", total_size=total)

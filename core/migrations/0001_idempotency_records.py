@@ -18,7 +18,6 @@ def adopt_or_create_table(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -27,26 +26,56 @@ class Migration(migrations.Migration):
 
     operations = [
         # The state gains the model here; the table itself is created (or adopted) by the step below.
-        migrations.SeparateDatabaseAndState(state_operations=[migrations.CreateModel(
-            name='IdempotencyRecord',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=255)),
-                ('scope', models.CharField(help_text='client and endpoint the key belongs to', max_length=300)),
-                ('request_fingerprint', models.CharField(max_length=64)),
-                ('state', models.CharField(choices=[('in_progress', 'In progress'), ('completed', 'Completed')], default='in_progress', max_length=16)),
-                ('locked_until', models.DateTimeField(help_text='a request in progress past this is presumed dead')),
-                ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('response_body', models.JSONField(blank=True, null=True)),
-                ('response_headers', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'indexes': [models.Index(fields=['expires_at'], name='idempotency_expiry_idx')],
-                'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='idempotency_key_once_per_scope')],
-            },
-        )]),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="IdempotencyRecord",
+                    fields=[
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
+                        ("key", models.CharField(max_length=255)),
+                        ("scope", models.CharField(help_text="client and endpoint the key belongs to", max_length=300)),
+                        ("request_fingerprint", models.CharField(max_length=64)),
+                        (
+                            "state",
+                            models.CharField(
+                                choices=[("in_progress", "In progress"), ("completed", "Completed")],
+                                default="in_progress",
+                                max_length=16,
+                            ),
+                        ),
+                        (
+                            "locked_until",
+                            models.DateTimeField(help_text="a request in progress past this is presumed dead"),
+                        ),
+                        ("response_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                        ("response_body", models.JSONField(blank=True, null=True)),
+                        ("response_headers", models.JSONField(blank=True, default=dict)),
+                        ("created_at", models.DateTimeField(auto_now_add=True)),
+                        ("expires_at", models.DateTimeField()),
+                        (
+                            "user",
+                            models.ForeignKey(
+                                blank=True,
+                                null=True,
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="+",
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
+                    ],
+                    options={
+                        "indexes": [models.Index(fields=["expires_at"], name="idempotency_expiry_idx")],
+                        "constraints": [
+                            models.UniqueConstraint(fields=("scope", "key"), name="idempotency_key_once_per_scope")
+                        ],
+                    },
+                )
+            ]
+        ),
         migrations.RunPython(adopt_or_create_table, migrations.RunPython.noop),
     ]

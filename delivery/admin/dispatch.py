@@ -27,8 +27,12 @@ from delivery.services.shipments import Actor
 
 
 class ShipmentActionForm(ActionForm):
-    courier = forms.ModelChoiceField(queryset=Courier.objects.filter(is_active=True), required=False,
-                                     empty_label="(courier)", help_text="for “Assign the chosen courier”")
+    courier = forms.ModelChoiceField(
+        queryset=Courier.objects.filter(is_active=True),
+        required=False,
+        empty_label="(courier)",
+        help_text="for “Assign the chosen courier”",
+    )
     note = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"placeholder": "note"}))
 
 
@@ -67,10 +71,20 @@ class ShipmentAdmin(admin.ModelAdmin[Shipment]):
     action_form = ShipmentActionForm
     actions = [
         *(_transition_action(status) for status in ShipmentStatus if status != ShipmentStatus.PENDING),
-        "assign_chosen_courier", "assign_least_loaded_courier",
+        "assign_chosen_courier",
+        "assign_least_loaded_courier",
     ]
-    fields = ("order_ref", "order_number", "customer_ref", "status", "slot", "zone", "courier", "status_changed_at",
-              "created_at")
+    fields = (
+        "order_ref",
+        "order_number",
+        "customer_ref",
+        "status",
+        "slot",
+        "zone",
+        "courier",
+        "status_changed_at",
+        "created_at",
+    )
     readonly_fields = fields
     inlines = (HistoryInline,)
 
@@ -138,8 +152,15 @@ class SlotHoldAdmin(ReadOnlyAdmin):
 
 @admin.register(DeliveryOrder)
 class DeliveryOrderAdmin(ReadOnlyAdmin):
-    list_display = ("order_ref", "order_number", "customer_ref", "slot", "placed_seen_at", "confirmed_at",
-                    "cancelled_at")
+    list_display = (
+        "order_ref",
+        "order_number",
+        "customer_ref",
+        "slot",
+        "placed_seen_at",
+        "confirmed_at",
+        "cancelled_at",
+    )
     search_fields = ("=order_ref", "order_number")
     ordering = ("-id",)
 

@@ -49,8 +49,17 @@ class SlotTemplateInline(admin.TabularInline[SlotTemplate, Zone]):
 
 @admin.register(Zone)
 class ZoneAdmin(admin.ModelAdmin[Zone]):
-    list_display = ("name", "code", "currency", "delivery_fee", "free_delivery_threshold", "minimum_order",
-                    "warehouse_code", "postal_codes_list", "is_active")
+    list_display = (
+        "name",
+        "code",
+        "currency",
+        "delivery_fee",
+        "free_delivery_threshold",
+        "minimum_order",
+        "warehouse_code",
+        "postal_codes_list",
+        "is_active",
+    )
     list_filter = ("is_active",)
     search_fields = ("name", "code", "postal_codes__value")
     prepopulated_fields = {"code": ("name",)}
@@ -79,8 +88,12 @@ class CourierAdmin(admin.ModelAdmin[Courier]):
     raw_id_fields = ("user",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Courier]:
-        return (super().get_queryset(request).prefetch_related("zones")
-                .annotate(active=Count("shipments", filter=Q(shipments__status__in=ACTIVE_STATUSES))))
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("zones")
+            .annotate(active=Count("shipments", filter=Q(shipments__status__in=ACTIVE_STATUSES)))
+        )
 
     @admin.display(description="zones")
     def zones_list(self, obj: Courier) -> str:

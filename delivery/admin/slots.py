@@ -36,18 +36,25 @@ class WindowFilter(admin.SimpleListFilter):
         return [("today", "Today"), ("tomorrow", "Tomorrow"), ("week", "Next 7 days"), ("all", "All")]
 
     def choices(self, changelist: ChangeList) -> Iterator[Any]:
-        yield {"selected": self.value() is None, "display": "Today and tomorrow",
-               "query_string": changelist.get_query_string(remove=[self.parameter_name])}
+        yield {
+            "selected": self.value() is None,
+            "display": "Today and tomorrow",
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+        }
         for lookup, title in self.lookup_choices:
-            yield {"selected": self.value() == lookup, "display": title,
-                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
+            yield {
+                "selected": self.value() == lookup,
+                "display": title,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+            }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "all":
             return queryset
         first, last = self.WINDOWS.get(self.value() or "", (0, 2))
-        return queryset.filter(**{f"{self.field}__gte": _local_day_start(first),
-                                  f"{self.field}__lt": _local_day_start(last)})
+        return queryset.filter(
+            **{f"{self.field}__gte": _local_day_start(first), f"{self.field}__lt": _local_day_start(last)}
+        )
 
 
 class SlotForm(forms.ModelForm[DeliverySlot]):
@@ -64,12 +71,15 @@ class SlotForm(forms.ModelForm[DeliverySlot]):
         current = DeliverySlot.objects.filter(pk=self.instance.pk).first()
         if current is not None:
             if data.get("version") != current.version:
-                raise forms.ValidationError(f"Someone else changed this slot since you opened it (now version "
-                                            f"{current.version}); reload the page and try again.",
-                                            code="stale_version")
+                raise forms.ValidationError(
+                    f"Someone else changed this slot since you opened it (now version "
+                    f"{current.version}); reload the page and try again.",
+                    code="stale_version",
+                )
             if data.get("capacity") is not None and data["capacity"] < current.reserved:
-                self.add_error("capacity", f"Capacity cannot go below the {current.reserved} places already "
-                                           "held or booked.")
+                self.add_error(
+                    "capacity", f"Capacity cannot go below the {current.reserved} places already held or booked."
+                )
         return data
 
 
@@ -91,8 +101,18 @@ class HoldInline(admin.TabularInline[SlotHold, DeliverySlot]):
 @admin.register(DeliverySlot)
 class DeliverySlotAdmin(admin.ModelAdmin[DeliverySlot]):
     form = SlotForm
-    list_display = ("starts_at", "ends_at", "zone", "capacity", "reserved", "booked_places", "remaining_places",
-                    "fill", "cutoff_at", "closed")
+    list_display = (
+        "starts_at",
+        "ends_at",
+        "zone",
+        "capacity",
+        "reserved",
+        "booked_places",
+        "remaining_places",
+        "fill",
+        "cutoff_at",
+        "closed",
+    )
     list_filter = (WindowFilter, "zone", "closed")
     list_select_related = ("zone",)
     ordering = ("starts_at", "zone__name")
@@ -134,12 +154,18 @@ class DeliverySlotAdmin(admin.ModelAdmin[DeliverySlot]):
             response.context_data["title"] = f"Delivery slots: {reserved} of {capacity} places taken ({rate})"
         return response
 
-    def save_model(self, request: HttpRequest, obj: DeliverySlot, form: forms.ModelForm[DeliverySlot],
-                   change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: DeliverySlot, form: forms.ModelForm[DeliverySlot], change: bool
+    ) -> None:
         data = form.cleaned_data
         try:
-            slots.update_slot(obj.pk, version=data["version"], capacity=data["capacity"], closed=data["closed"],
-                              closed_reason=data.get("closed_reason", ""))
+            slots.update_slot(
+                obj.pk,
+                version=data["version"],
+                capacity=data["capacity"],
+                closed=data["closed"],
+                closed_reason=data.get("closed_reason", ""),
+            )
         except DeliveryError as exc:
             request._delivery_error = exc  # type: ignore[attr-defined]  # reported by response_change
 
@@ -165,8 +191,9 @@ class DeliverySlotAdmin(admin.ModelAdmin[DeliverySlot]):
         done, failed = 0, []
         for slot_id, version in queryset.order_by("pk").values_list("pk", "version"):
             try:
-                slots.update_slot(slot_id, version=version, closed=closed,
-                                  closed_reason="closed by dispatcher" if closed else "")
+                slots.update_slot(
+                    slot_id, version=version, closed=closed, closed_reason="closed by dispatcher" if closed else ""
+                )
                 done += 1
             except DeliveryError as exc:
                 failed.append(f"slot {slot_id}: {exc.message}")

@@ -30,14 +30,16 @@ class StrictSerializer(serializers.Serializer[Any]):
 
 # --- customers ------------------------------------------------------------------------------------
 
+
 class SlotQuerySerializer(serializers.Serializer[Any]):
     postal_code = serializers.CharField(required=False, max_length=20)
     country = serializers.CharField(required=False, max_length=2, help_text="ISO code; default per settings")
     address = serializers.IntegerField(required=False, help_text="one of your addresses (signed in)")
     date = serializers.DateField(required=False, help_text="only the slots of this day (zone's local date)")
     days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DAYS)
-    subtotal = money_field(max_digits=MONEY_DIGITS, required=False, min_value=0,
-                           help_text="the cart's subtotal, for free delivery")
+    subtotal = money_field(
+        max_digits=MONEY_DIGITS, required=False, min_value=0, help_text="the cart's subtotal, for free delivery"
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "postal_code" not in attrs and "address" not in attrs:
@@ -73,8 +75,9 @@ class SlotAvailabilitySerializer(serializers.Serializer[Any]):
     cutoff_at = serializers.DateTimeField(source="slot.cutoff_at", help_text="holds and orders close then")
     capacity = serializers.IntegerField(source="slot.capacity")
     remaining = serializers.IntegerField()
-    fee = money_field(max_digits=MONEY_DIGITS,
-                      help_text="delivery fee in this slot, after free delivery for the given subtotal")
+    fee = money_field(
+        max_digits=MONEY_DIGITS, help_text="delivery fee in this slot, after free delivery for the given subtotal"
+    )
     fee_premium = money_field(max_digits=MONEY_DIGITS, source="slot.fee_premium")
     currency = serializers.CharField()
     available = serializers.BooleanField()
@@ -141,8 +144,16 @@ class TrackingSerializer(serializers.ModelSerializer[Shipment]):
 
     class Meta:
         model = Shipment
-        fields = ("order_ref", "order_number", "status", "status_display", "status_changed_at", "slot", "courier",
-                  "history")
+        fields = (
+            "order_ref",
+            "order_number",
+            "status",
+            "status_display",
+            "status_changed_at",
+            "slot",
+            "courier",
+            "history",
+        )
 
     def get_courier(self, obj: Shipment) -> str | None:
         return obj.courier.name if obj.courier else None
@@ -154,6 +165,7 @@ class TrackingSerializer(serializers.ModelSerializer[Shipment]):
 
 # --- staff ----------------------------------------------------------------------------------------
 
+
 class StaffSlotSerializer(serializers.ModelSerializer[DeliverySlot]):
     zone = serializers.CharField(source="zone.code")
     remaining = serializers.IntegerField()
@@ -162,8 +174,22 @@ class StaffSlotSerializer(serializers.ModelSerializer[DeliverySlot]):
 
     class Meta:
         model = DeliverySlot
-        fields = ("id", "zone", "starts_at", "ends_at", "cutoff_at", "capacity", "reserved", "booked", "remaining",
-                  "fill_rate", "fee_premium", "closed", "closed_reason", "version")
+        fields = (
+            "id",
+            "zone",
+            "starts_at",
+            "ends_at",
+            "cutoff_at",
+            "capacity",
+            "reserved",
+            "booked",
+            "remaining",
+            "fill_rate",
+            "fee_premium",
+            "closed",
+            "closed_reason",
+            "version",
+        )
 
     def get_booked(self, obj: DeliverySlot) -> int:
         return int(getattr(obj, "booked", obj.holds.filter(state=HoldState.BOOKED).count()))
@@ -196,8 +222,19 @@ class StaffShipmentSerializer(serializers.ModelSerializer[Shipment]):
 
     class Meta:
         model = Shipment
-        fields = ("id", "order_ref", "order_number", "customer_ref", "status", "allowed_transitions",
-                  "status_changed_at", "slot", "zone", "courier", "history")
+        fields = (
+            "id",
+            "order_ref",
+            "order_number",
+            "customer_ref",
+            "status",
+            "allowed_transitions",
+            "status_changed_at",
+            "slot",
+            "zone",
+            "courier",
+            "history",
+        )
 
     def get_courier(self, obj: Shipment) -> dict[str, Any] | None:
         return {"id": obj.courier.pk, "name": obj.courier.name} if obj.courier else None
@@ -215,8 +252,9 @@ class StaffShipmentQuerySerializer(serializers.Serializer[Any]):
 
 class StaffSlotQuerySerializer(serializers.Serializer[Any]):
     zone = serializers.CharField(required=False)
-    date = serializers.DateField(required=False, help_text="slots starting on this UTC date (default: today and "
-                                                           "tomorrow)")
+    date = serializers.DateField(
+        required=False, help_text="slots starting on this UTC date (default: today and tomorrow)"
+    )
 
 
 class TransitionSerializer(StrictSerializer):
@@ -225,6 +263,7 @@ class TransitionSerializer(StrictSerializer):
 
 
 class AssignSerializer(StrictSerializer):
-    courier = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                       help_text="a courier id; none for the least loaded of the zone")
+    courier = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="a courier id; none for the least loaded of the zone"
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")

@@ -41,8 +41,11 @@ class StaffSlotListView(APIView):
     permission_model = "deliveryslot"
     serializer_class = StaffSlotSerializer  # what the schema shows for its GET
 
-    @extend_schema(parameters=[StaffSlotQuerySerializer], responses={200: StaffSlotSerializer(many=True)},
-                   summary="Slots with their fill rate (default: today's and tomorrow's)")
+    @extend_schema(
+        parameters=[StaffSlotQuerySerializer],
+        responses={200: StaffSlotSerializer(many=True)},
+        summary="Slots with their fill rate (default: today's and tomorrow's)",
+    )
     def get(self, request: Request) -> Response:
         query = StaffSlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -51,8 +54,9 @@ class StaffSlotListView(APIView):
         else:
             start, _ = _day_bounds(timezone.localdate())
             end = start + timedelta(days=2)
-        found = selectors.slots_with_fill(DeliverySlot.objects.select_related("zone")
-                                          .filter(starts_at__gte=start, starts_at__lt=end))
+        found = selectors.slots_with_fill(
+            DeliverySlot.objects.select_related("zone").filter(starts_at__gte=start, starts_at__lt=end)
+        )
         if "zone" in query.validated_data:
             found = found.filter(zone__code=query.validated_data["zone"])
         paginator = self.pagination_class()
@@ -75,16 +79,25 @@ class StaffSlotDetailView(APIView):
     def get(self, request: Request, slot_id: int) -> Response:
         return self._answer(slot_id)
 
-    @extend_schema(request=StaffSlotUpdateSerializer, responses={
-        200: StaffSlotSerializer,
-        409: OpenApiResponse(description="stale_version, or capacity_below_reserved")},
-        summary="Change a slot's capacity (never below its reserved places) or close/reopen it")
+    @extend_schema(
+        request=StaffSlotUpdateSerializer,
+        responses={
+            200: StaffSlotSerializer,
+            409: OpenApiResponse(description="stale_version, or capacity_below_reserved"),
+        },
+        summary="Change a slot's capacity (never below its reserved places) or close/reopen it",
+    )
     def patch(self, request: Request, slot_id: int) -> Response:
         body = StaffSlotUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        slots.update_slot(slot_id, version=data["version"], capacity=data.get("capacity"),
-                          closed=data.get("closed"), closed_reason=data.get("closed_reason", ""))
+        slots.update_slot(
+            slot_id,
+            version=data["version"],
+            capacity=data.get("capacity"),
+            closed=data.get("closed"),
+            closed_reason=data.get("closed_reason", ""),
+        )
         return self._answer(slot_id)
 
 
@@ -99,8 +112,11 @@ class StaffShipmentListView(APIView):
     permission_model = "shipment"
     serializer_class = StaffShipmentSerializer  # what the schema shows for its GET
 
-    @extend_schema(parameters=[StaffShipmentQuerySerializer], responses={200: StaffShipmentSerializer(many=True)},
-                   summary="Shipments by status, zone, courier and day")
+    @extend_schema(
+        parameters=[StaffShipmentQuerySerializer],
+        responses={200: StaffShipmentSerializer(many=True)},
+        summary="Shipments by status, zone, courier and day",
+    )
     def get(self, request: Request) -> Response:
         query = StaffShipmentQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -141,16 +157,21 @@ class StaffShipmentTransitionView(APIView):
     permission_classes = [DispatcherPermission]
     permission_model = "shipment"
 
-    @extend_schema(request=TransitionSerializer, responses={
-        200: StaffShipmentSerializer,
-        409: OpenApiResponse(description="illegal_transition (nothing changed), or courier_required")},
-        summary="Move a shipment to its next status (see allowed_transitions)")
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={
+            200: StaffShipmentSerializer,
+            409: OpenApiResponse(description="illegal_transition (nothing changed), or courier_required"),
+        },
+        summary="Move a shipment to its next status (see allowed_transitions)",
+    )
     @idempotent()
     def post(self, request: Request, shipment_id: int) -> Response:
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        shipments.transition_shipment(shipment_id, body.validated_data["status"], actor=Actor.of(request.user),
-                                      note=body.validated_data["note"])
+        shipments.transition_shipment(
+            shipment_id, body.validated_data["status"], actor=Actor.of(request.user), note=body.validated_data["note"]
+        )
         return _shipment_response(shipment_id)
 
 
@@ -158,14 +179,22 @@ class StaffShipmentAssignView(APIView):
     permission_classes = [DispatcherPermission]
     permission_model = "shipment"
 
-    @extend_schema(request=AssignSerializer, responses={
-        200: StaffShipmentSerializer,
-        409: OpenApiResponse(description="courier_unavailable, no_courier_available, or illegal_transition")},
-        summary="Assign a courier, or the least loaded one of the zone when none is given")
+    @extend_schema(
+        request=AssignSerializer,
+        responses={
+            200: StaffShipmentSerializer,
+            409: OpenApiResponse(description="courier_unavailable, no_courier_available, or illegal_transition"),
+        },
+        summary="Assign a courier, or the least loaded one of the zone when none is given",
+    )
     @idempotent()
     def post(self, request: Request, shipment_id: int) -> Response:
         body = AssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        shipments.assign_courier(shipment_id, courier_id=body.validated_data["courier"],
-                                 actor=Actor.of(request.user), note=body.validated_data["note"])
+        shipments.assign_courier(
+            shipment_id,
+            courier_id=body.validated_data["courier"],
+            actor=Actor.of(request.user),
+            note=body.validated_data["note"],
+        )
         return _shipment_response(shipment_id)

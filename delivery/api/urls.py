@@ -13,10 +13,19 @@ urlpatterns = [
     path("staff/delivery/slots/", staff_views.StaffSlotListView.as_view(), name="staff-slots"),
     path("staff/delivery/slots/<int:slot_id>/", staff_views.StaffSlotDetailView.as_view(), name="staff-slot"),
     path("staff/delivery/shipments/", staff_views.StaffShipmentListView.as_view(), name="staff-shipments"),
-    path("staff/delivery/shipments/<int:shipment_id>/", staff_views.StaffShipmentDetailView.as_view(),
-         name="staff-shipment"),
-    path("staff/delivery/shipments/<int:shipment_id>/transition/",
-         staff_views.StaffShipmentTransitionView.as_view(), name="staff-shipment-transition"),
-    path("staff/delivery/shipments/<int:shipment_id>/assign/", staff_views.StaffShipmentAssignView.as_view(),
-         name="staff-shipment-assign"),
+    path(
+        "staff/delivery/shipments/<int:shipment_id>/",
+        staff_views.StaffShipmentDetailView.as_view(),
+        name="staff-shipment",
+    ),
+    path(
+        "staff/delivery/shipments/<int:shipment_id>/transition/",
+        staff_views.StaffShipmentTransitionView.as_view(),
+        name="staff-shipment-transition",
+    ),
+    path(
+        "staff/delivery/shipments/<int:shipment_id>/assign/",
+        staff_views.StaffShipmentAssignView.as_view(),
+        name="staff-shipment-assign",
+    ),
 ]

@@ -30,8 +30,12 @@ from delivery.errors import AddressNotFound
 from delivery.models import ShipmentHistory
 from delivery.services import holds
 
-CONFLICTS = {409: OpenApiResponse(description="slot_full, slot_closed, slot_past_cutoff, hold_already_active, "
-                                              "hold_expired, hold_already_extended or hold_not_active")}
+CONFLICTS = {
+    409: OpenApiResponse(
+        description="slot_full, slot_closed, slot_past_cutoff, hold_already_active, "
+        "hold_expired, hold_already_extended or hold_not_active"
+    )
+}
 
 
 def customer_id(request: Request) -> int:
@@ -62,9 +66,12 @@ class SlotListView(APIView):
     pagination_class = PageNumberPagination
     serializer_class = SlotAvailabilitySerializer  # what the schema shows for its GET
 
-    @extend_schema(parameters=[SlotQuerySerializer, *PAGE_PARAMETERS], responses={200: SlotPageSerializer},
-                   summary="Delivery slots for a postal code, with remaining capacity, fee, cut-off and why a "
-                           "slot is not available")
+    @extend_schema(
+        parameters=[SlotQuerySerializer, *PAGE_PARAMETERS],
+        responses={200: SlotPageSerializer},
+        summary="Delivery slots for a postal code, with remaining capacity, fee, cut-off and why a "
+        "slot is not available",
+    )
     def get(self, request: Request) -> Response:
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -96,9 +103,11 @@ def _hold_response(hold: Any, status_code: int = status.HTTP_200_OK) -> Response
 class HoldCreateView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=HoldCreateSerializer,
-                   responses={201: HoldSerializer, 404: OpenApiResponse(description="slot_not_found"), **CONFLICTS},
-                   summary="Hold a place in a slot while checking out (one active hold per customer)")
+    @extend_schema(
+        request=HoldCreateSerializer,
+        responses={201: HoldSerializer, 404: OpenApiResponse(description="slot_not_found"), **CONFLICTS},
+        summary="Hold a place in a slot while checking out (one active hold per customer)",
+    )
     @idempotent()
     def post(self, request: Request) -> Response:
         body = HoldCreateSerializer(data=request.data)
@@ -124,8 +133,11 @@ class HoldDetailView(APIView):
 class HoldExtendView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: HoldSerializer, **CONFLICTS},
-                   summary="Extend your hold once by DELIVERY_HOLD_EXTENSION_MINUTES")
+    @extend_schema(
+        request=None,
+        responses={200: HoldSerializer, **CONFLICTS},
+        summary="Extend your hold once by DELIVERY_HOLD_EXTENSION_MINUTES",
+    )
     def post(self, request: Request, hold_id: int) -> Response:
         return _hold_response(holds.extend_hold(hold_id, customer_id=customer_id(request)))
 
@@ -138,6 +150,7 @@ class ShipmentTrackingView(APIView):
     def get(self, request: Request, order_ref: str) -> Response:
         shipment = selectors.shipment_for_customer(order_ref, str(request.user.pk))
         steps = Prefetch("history", queryset=ShipmentHistory.objects.order_by("at", "id"))
-        shipment = type(shipment).objects.select_related("slot__zone", "courier").prefetch_related(steps).get(
-            pk=shipment.pk)
+        shipment = (
+            type(shipment).objects.select_related("slot__zone", "courier").prefetch_related(steps).get(pk=shipment.pk)
+        )
         return Response(TrackingSerializer(shipment).data)

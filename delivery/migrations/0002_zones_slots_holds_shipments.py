@@ -10,273 +10,532 @@ import delivery.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('delivery', '0001_schema'),
+        ("delivery", "0001_schema"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeliverySlot',
+            name="DeliverySlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('cutoff_at', models.DateTimeField(help_text='no new holds or bookings from this moment')),
-                ('capacity', models.PositiveIntegerField()),
-                ('reserved', models.PositiveIntegerField(default=0, help_text='active holds plus bookings')),
-                ('fee_premium', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=10)),
-                ('closed', models.BooleanField(default=False)),
-                ('closed_reason', models.CharField(blank=True, max_length=200)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("cutoff_at", models.DateTimeField(help_text="no new holds or bookings from this moment")),
+                ("capacity", models.PositiveIntegerField()),
+                ("reserved", models.PositiveIntegerField(default=0, help_text="active holds plus bookings")),
+                ("fee_premium", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=10)),
+                ("closed", models.BooleanField(default=False)),
+                ("closed_reason", models.CharField(blank=True, max_length=200)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['starts_at', 'zone'],
+                "ordering": ["starts_at", "zone"],
             },
         ),
         migrations.CreateModel(
-            name='SlotTemplate',
+            name="SlotTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('starts_at', models.TimeField()),
-                ('ends_at', models.TimeField()),
-                ('capacity', models.PositiveIntegerField(help_text='orders the vans can serve in this window')),
-                ('cutoff_minutes', models.PositiveIntegerField(default=60, help_text='bookings close this long before the start')),
-                ('fee_premium', models.DecimalField(decimal_places=2, default=Decimal('0.00'), help_text="added to the zone's delivery fee (peak windows)", max_digits=10)),
-                ('is_active', models.BooleanField(default=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                ("starts_at", models.TimeField()),
+                ("ends_at", models.TimeField()),
+                ("capacity", models.PositiveIntegerField(help_text="orders the vans can serve in this window")),
+                (
+                    "cutoff_minutes",
+                    models.PositiveIntegerField(default=60, help_text="bookings close this long before the start"),
+                ),
+                (
+                    "fee_premium",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        help_text="added to the zone's delivery fee (peak windows)",
+                        max_digits=10,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['zone', 'weekday', 'starts_at'],
+                "ordering": ["zone", "weekday", "starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='Courier',
+            name="Courier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('is_active', models.BooleanField(default=True, help_text='on shift: can be assigned shipments')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='courier', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("is_active", models.BooleanField(default=True, help_text="on shift: can be assigned shipments")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="courier",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DeliveryOrder',
+            name="DeliveryOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_ref', models.CharField(max_length=64, unique=True)),
-                ('order_number', models.CharField(blank=True, max_length=64)),
-                ('customer_ref', models.CharField(blank=True, max_length=64)),
-                ('placed_seen_at', models.DateTimeField(blank=True, help_text='when order.created arrived', null=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('slot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='delivery.deliveryslot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order_ref", models.CharField(max_length=64, unique=True)),
+                ("order_number", models.CharField(blank=True, max_length=64)),
+                ("customer_ref", models.CharField(blank=True, max_length=64)),
+                ("placed_seen_at", models.DateTimeField(blank=True, help_text="when order.created arrived", null=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="delivery.deliveryslot",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Shipment',
+            name="Shipment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_ref', models.CharField(max_length=64, unique=True)),
-                ('order_number', models.CharField(blank=True, max_length=64)),
-                ('customer_ref', models.CharField(blank=True, help_text="the ordering customer's id", max_length=64)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('picking', 'Picking'), ('packed', 'Packed'), ('out_for_delivery', 'Out for delivery'), ('delivered', 'Delivered'), ('failed_attempt', 'Failed attempt'), ('returned', 'Returned'), ('cancelled', 'Cancelled')], default='pending', max_length=16)),
-                ('status_changed_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('courier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='shipments', to='delivery.courier')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shipments', to='delivery.deliveryslot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order_ref", models.CharField(max_length=64, unique=True)),
+                ("order_number", models.CharField(blank=True, max_length=64)),
+                ("customer_ref", models.CharField(blank=True, help_text="the ordering customer's id", max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("picking", "Picking"),
+                            ("packed", "Packed"),
+                            ("out_for_delivery", "Out for delivery"),
+                            ("delivered", "Delivered"),
+                            ("failed_attempt", "Failed attempt"),
+                            ("returned", "Returned"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "courier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shipments",
+                        to="delivery.courier",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shipments",
+                        to="delivery.deliveryslot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['slot__starts_at', 'id'],
+                "ordering": ["slot__starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ShipmentHistory',
+            name="ShipmentHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('status', 'Status change'), ('courier', 'Courier assignment')], default='status', max_length=8)),
-                ('from_status', models.CharField(blank=True, help_text='empty when the shipment was created', max_length=16)),
-                ('to_status', models.CharField(max_length=16)),
-                ('actor_label', models.CharField(help_text="the staff member's email, or the system process", max_length=254)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('at', models.DateTimeField()),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('courier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='delivery.courier')),
-                ('shipment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='delivery.shipment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("status", "Status change"), ("courier", "Courier assignment")],
+                        default="status",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(blank=True, help_text="empty when the shipment was created", max_length=16),
+                ),
+                ("to_status", models.CharField(max_length=16)),
+                (
+                    "actor_label",
+                    models.CharField(help_text="the staff member's email, or the system process", max_length=254),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("at", models.DateTimeField()),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "courier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="delivery.courier",
+                    ),
+                ),
+                (
+                    "shipment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="history", to="delivery.shipment"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'shipment history entry',
-                'verbose_name_plural': 'shipment history',
-                'ordering': ['at', 'id'],
+                "verbose_name": "shipment history entry",
+                "verbose_name_plural": "shipment history",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='deliveryslot',
-            name='template',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='slots', to='delivery.slottemplate'),
+            model_name="deliveryslot",
+            name="template",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="slots",
+                to="delivery.slottemplate",
+            ),
         ),
         migrations.CreateModel(
-            name='Zone',
+            name="Zone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('time_zone', models.CharField(default=delivery.models.default_time_zone, help_text='IANA name; slot templates are wall-clock times in it', max_length=64)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('delivery_fee', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('free_delivery_threshold', models.DecimalField(blank=True, decimal_places=2, help_text='orders with a subtotal at or above this pay no delivery fee (empty: never free)', max_digits=10, null=True)),
-                ('minimum_order', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=10)),
-                ('is_active', models.BooleanField(default=True, help_text='inactive zones resolve no address')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default=delivery.models.default_time_zone,
+                        help_text="IANA name; slot templates are wall-clock times in it",
+                        max_length=64,
+                    ),
+                ),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                ("delivery_fee", models.DecimalField(decimal_places=2, max_digits=10)),
+                (
+                    "free_delivery_threshold",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="orders with a subtotal at or above this pay no delivery fee (empty: never free)",
+                        max_digits=10,
+                        null=True,
+                    ),
+                ),
+                ("minimum_order", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=10)),
+                ("is_active", models.BooleanField(default=True, help_text="inactive zones resolve no address")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('delivery_fee__gte', 0), ('minimum_order__gte', 0), models.Q(('free_delivery_threshold__isnull', True), ('free_delivery_threshold__gte', 0), _connector='OR')), name='delivery_zone_amounts_not_negative'), models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='delivery_zone_currency_iso')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("delivery_fee__gte", 0),
+                            ("minimum_order__gte", 0),
+                            models.Q(
+                                ("free_delivery_threshold__isnull", True),
+                                ("free_delivery_threshold__gte", 0),
+                                _connector="OR",
+                            ),
+                        ),
+                        name="delivery_zone_amounts_not_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("currency__regex", "^[A-Z]{3}$")), name="delivery_zone_currency_iso"
+                    ),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='slottemplate',
-            name='zone',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slot_templates', to='delivery.zone'),
+            model_name="slottemplate",
+            name="zone",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="slot_templates", to="delivery.zone"
+            ),
         ),
         migrations.AddField(
-            model_name='shipment',
-            name='zone',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shipments', to='delivery.zone'),
+            model_name="shipment",
+            name="zone",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="shipments", to="delivery.zone"
+            ),
         ),
         migrations.AddField(
-            model_name='deliveryslot',
-            name='zone',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='slots', to='delivery.zone'),
+            model_name="deliveryslot",
+            name="zone",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="slots", to="delivery.zone"
+            ),
         ),
         migrations.AddField(
-            model_name='courier',
-            name='zones',
-            field=models.ManyToManyField(blank=True, related_name='couriers', to='delivery.zone'),
+            model_name="courier",
+            name="zones",
+            field=models.ManyToManyField(blank=True, related_name="couriers", to="delivery.zone"),
         ),
         migrations.CreateModel(
-            name='ZonePostalCode',
+            name="ZonePostalCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(help_text='ISO 3166-1 alpha-2, e.g. DE', max_length=2)),
-                ('match', models.CharField(choices=[('exact', 'Exact postal code'), ('prefix', 'Postal code prefix')], default='exact', max_length=6)),
-                ('value', models.CharField(max_length=16)),
-                ('zone', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='postal_codes', to='delivery.zone')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("country", models.CharField(help_text="ISO 3166-1 alpha-2, e.g. DE", max_length=2)),
+                (
+                    "match",
+                    models.CharField(
+                        choices=[("exact", "Exact postal code"), ("prefix", "Postal code prefix")],
+                        default="exact",
+                        max_length=6,
+                    ),
+                ),
+                ("value", models.CharField(max_length=16)),
+                (
+                    "zone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="postal_codes", to="delivery.zone"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'postal code',
-                'ordering': ['country', 'value'],
+                "verbose_name": "postal code",
+                "ordering": ["country", "value"],
             },
         ),
         migrations.CreateModel(
-            name='DispatchNotification',
+            name="DispatchNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('courier_assigned', 'Courier assigned'), ('out_for_delivery', 'Out for delivery'), ('delivered', 'Delivered'), ('failed_attempt', 'Failed attempt')], max_length=20)),
-                ('recipient', models.CharField(help_text='courier:<id> or customer:<id>', max_length=120)),
-                ('message', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('shipment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='delivery.shipment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("courier_assigned", "Courier assigned"),
+                            ("out_for_delivery", "Out for delivery"),
+                            ("delivered", "Delivered"),
+                            ("failed_attempt", "Failed attempt"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("recipient", models.CharField(help_text="courier:<id> or customer:<id>", max_length=120)),
+                ("message", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "shipment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="delivery.shipment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['sent_at'], name='delivery_notice_sent_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["sent_at"], name="delivery_notice_sent_idx")],
             },
         ),
         migrations.CreateModel(
-            name='SlotHold',
+            name="SlotHold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owner_type', models.CharField(default='customer', max_length=32)),
-                ('owner_id', models.CharField(max_length=64)),
-                ('state', models.CharField(choices=[('active', 'Active'), ('booked', 'Booked'), ('released', 'Released'), ('expired', 'Expired')], default='active', max_length=8)),
-                ('expires_at', models.DateTimeField()),
-                ('extended_at', models.DateTimeField(blank=True, help_text='set by the one extension allowed', null=True)),
-                ('order_ref', models.CharField(blank=True, help_text='the order the place is booked for', max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('booked_at', models.DateTimeField(blank=True, null=True)),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='slot_holds', to=settings.AUTH_USER_MODEL)),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='holds', to='delivery.deliveryslot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("owner_type", models.CharField(default="customer", max_length=32)),
+                ("owner_id", models.CharField(max_length=64)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("booked", "Booked"),
+                            ("released", "Released"),
+                            ("expired", "Expired"),
+                        ],
+                        default="active",
+                        max_length=8,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "extended_at",
+                    models.DateTimeField(blank=True, help_text="set by the one extension allowed", null=True),
+                ),
+                (
+                    "order_ref",
+                    models.CharField(blank=True, help_text="the order the place is booked for", max_length=64),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("booked_at", models.DateTimeField(blank=True, null=True)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="slot_holds",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="holds", to="delivery.deliveryslot"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(condition=models.Q(('state', 'active')), fields=['expires_at'], name='delivery_hold_expiry_idx'), models.Index(fields=['owner_type', 'owner_id'], name='delivery_hold_owner_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state', 'active')), fields=('customer',), name='delivery_one_active_hold_per_customer'), models.UniqueConstraint(condition=models.Q(('state', 'booked')), fields=('order_ref',), name='delivery_one_booking_per_order'), models.CheckConstraint(condition=models.Q(models.Q(('state', 'booked'), _negated=True), models.Q(('order_ref', ''), _negated=True), _connector='OR'), name='delivery_booking_has_order')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "active")), fields=["expires_at"], name="delivery_hold_expiry_idx"
+                    ),
+                    models.Index(fields=["owner_type", "owner_id"], name="delivery_hold_owner_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "active")),
+                        fields=("customer",),
+                        name="delivery_one_active_hold_per_customer",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "booked")),
+                        fields=("order_ref",),
+                        name="delivery_one_booking_per_order",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("state", "booked"), _negated=True),
+                            models.Q(("order_ref", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="delivery_booking_has_order",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='slottemplate',
-            constraint=models.UniqueConstraint(fields=('zone', 'weekday', 'starts_at'), name='delivery_template_once'),
+            model_name="slottemplate",
+            constraint=models.UniqueConstraint(fields=("zone", "weekday", "starts_at"), name="delivery_template_once"),
         ),
         migrations.AddConstraint(
-            model_name='slottemplate',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='delivery_template_ends_after_start'),
+            model_name="slottemplate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="delivery_template_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slottemplate',
-            constraint=models.CheckConstraint(condition=models.Q(('weekday__lte', 6)), name='delivery_template_weekday'),
+            model_name="slottemplate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weekday__lte", 6)), name="delivery_template_weekday"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slottemplate',
-            constraint=models.CheckConstraint(condition=models.Q(('fee_premium__gte', 0)), name='delivery_template_premium_not_negative'),
+            model_name="slottemplate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("fee_premium__gte", 0)), name="delivery_template_premium_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='shipment',
-            index=models.Index(fields=['status'], name='delivery_ship_status_idx'),
+            model_name="shipment",
+            index=models.Index(fields=["status"], name="delivery_ship_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='shipment',
-            index=models.Index(fields=['courier', 'status'], name='delivery_ship_courier_idx'),
+            model_name="shipment",
+            index=models.Index(fields=["courier", "status"], name="delivery_ship_courier_idx"),
         ),
         migrations.AddIndex(
-            model_name='deliveryslot',
-            index=models.Index(fields=['starts_at'], name='delivery_slot_starts_idx'),
+            model_name="deliveryslot",
+            index=models.Index(fields=["starts_at"], name="delivery_slot_starts_idx"),
         ),
         migrations.AddConstraint(
-            model_name='deliveryslot',
-            constraint=models.UniqueConstraint(fields=('zone', 'starts_at'), name='delivery_slot_once_per_zone_start'),
+            model_name="deliveryslot",
+            constraint=models.UniqueConstraint(fields=("zone", "starts_at"), name="delivery_slot_once_per_zone_start"),
         ),
         migrations.AddConstraint(
-            model_name='deliveryslot',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__gte', 0)), name='delivery_slot_reserved_not_negative'),
+            model_name="deliveryslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__gte", 0)), name="delivery_slot_reserved_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliveryslot',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__lte', models.F('capacity'))), name='delivery_slot_not_overbooked'),
+            model_name="deliveryslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__lte", models.F("capacity"))), name="delivery_slot_not_overbooked"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliveryslot',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='delivery_slot_ends_after_start'),
+            model_name="deliveryslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="delivery_slot_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliveryslot',
-            constraint=models.CheckConstraint(condition=models.Q(('cutoff_at__lte', models.F('starts_at'))), name='delivery_slot_cutoff_before_start'),
+            model_name="deliveryslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cutoff_at__lte", models.F("starts_at"))), name="delivery_slot_cutoff_before_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliveryslot',
-            constraint=models.CheckConstraint(condition=models.Q(('fee_premium__gte', 0)), name='delivery_slot_premium_not_negative'),
+            model_name="deliveryslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("fee_premium__gte", 0)), name="delivery_slot_premium_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='zonepostalcode',
-            constraint=models.UniqueConstraint(fields=('country', 'match', 'value'), name='delivery_postal_code_one_zone'),
+            model_name="zonepostalcode",
+            constraint=models.UniqueConstraint(
+                fields=("country", "match", "value"), name="delivery_postal_code_one_zone"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='zonepostalcode',
-            constraint=models.CheckConstraint(condition=models.Q(('country__regex', '^[A-Z]{2}$')), name='delivery_postal_code_country'),
+            model_name="zonepostalcode",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("country__regex", "^[A-Z]{2}$")), name="delivery_postal_code_country"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='zonepostalcode',
-            constraint=models.CheckConstraint(condition=models.Q(('value__regex', '^[A-Z0-9]+$')), name='delivery_postal_code_normalised'),
+            model_name="zonepostalcode",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__regex", "^[A-Z0-9]+$")), name="delivery_postal_code_normalised"
+            ),
         ),
     ]

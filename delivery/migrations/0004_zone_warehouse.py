@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('delivery', '0003_dispatcher_group'),
+        ("delivery", "0003_dispatcher_group"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='zone',
-            name='warehouse_code',
-            field=models.SlugField(blank=True, help_text="code of the warehouse (dark store) that picks this zone's orders; empty: the zone takes no orders", max_length=40),
+            model_name="zone",
+            name="warehouse_code",
+            field=models.SlugField(
+                blank=True,
+                help_text="code of the warehouse (dark store) that picks this zone's orders; empty: the zone takes no orders",
+                max_length=40,
+            ),
         ),
     ]

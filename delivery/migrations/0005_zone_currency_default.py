@@ -6,15 +6,14 @@ import core.money
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('delivery', '0004_zone_warehouse'),
+        ("delivery", "0004_zone_warehouse"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='zone',
-            name='currency',
+            model_name="zone",
+            name="currency",
             field=models.CharField(default=core.money.default_currency, max_length=3),
         ),
     ]

@@ -34,15 +34,18 @@ from delivery.selectors import UNAVAILABLE_MESSAGES, slots_with_expired_holds, u
 logger = logging.getLogger(__name__)
 
 _UNAVAILABLE: dict[str, type[SlotUnavailable]] = {
-    "slot_closed": SlotClosed, "slot_past_cutoff": SlotPastCutoff, "slot_full": SlotFull}
+    "slot_closed": SlotClosed,
+    "slot_past_cutoff": SlotPastCutoff,
+    "slot_full": SlotFull,
+}
 
 
 def _take_place(slot_id: int, now: datetime) -> None:
     """Take one place with one conditional UPDATE; concurrent takers queue on the row and each
     re-checks the condition against the row as the previous one left it, so none can overbook."""
-    taken = (DeliverySlot.objects
-             .filter(pk=slot_id, reserved__lt=F("capacity"), closed=False, cutoff_at__gt=now)
-             .update(reserved=F("reserved") + 1, updated_at=now))
+    taken = DeliverySlot.objects.filter(pk=slot_id, reserved__lt=F("capacity"), closed=False, cutoff_at__gt=now).update(
+        reserved=F("reserved") + 1, updated_at=now
+    )
     if taken:
         return
     slot = DeliverySlot.objects.filter(pk=slot_id).first()
@@ -59,8 +62,9 @@ def _give_back(slot_id: int, places: int, now: datetime) -> None:
 def _lock_slot(slot_id: int) -> None:
     # Only the slot's row: the model's default ordering joins its zone, and a plain FOR UPDATE
     # would lock the zone too, serialising every booking in the zone until its order commits.
-    list(DeliverySlot.objects.select_for_update(of=("self",)).order_by().filter(pk=slot_id)
-         .values_list("pk", flat=True))
+    list(
+        DeliverySlot.objects.select_for_update(of=("self",)).order_by().filter(pk=slot_id).values_list("pk", flat=True)
+    )
 
 
 def release_expired_holds(slot_id: int, now: datetime | None = None) -> int:
@@ -69,7 +73,8 @@ def release_expired_holds(slot_id: int, now: datetime | None = None) -> int:
     with transaction.atomic():
         _lock_slot(slot_id)
         freed = SlotHold.objects.filter(slot_id=slot_id, state=HoldState.ACTIVE, expires_at__lte=now).update(
-            state=HoldState.EXPIRED, released_at=now)
+            state=HoldState.EXPIRED, released_at=now
+        )
         if freed:
             _give_back(slot_id, freed, now)
             logger.info("delivery: %d expired hold(s) of slot %s released", freed, slot_id)
@@ -85,19 +90,24 @@ def release_expired_holds_of(slot_ids: list[int], now: datetime | None = None) -
 def release_all_expired_holds(now: datetime | None = None) -> int:
     """The beat sweep: one short transaction per slot, so a sweep never holds many slot locks."""
     now = now or timezone.now()
-    slot_ids = sorted(set(SlotHold.objects.filter(state=HoldState.ACTIVE, expires_at__lte=now)
-                          .values_list("slot_id", flat=True)))
+    slot_ids = sorted(
+        set(SlotHold.objects.filter(state=HoldState.ACTIVE, expires_at__lte=now).values_list("slot_id", flat=True))
+    )
     return sum(release_expired_holds(slot_id, now) for slot_id in slot_ids)
 
 
 def _release_expired_holds_of_customer(customer_id: int, now: datetime) -> None:
-    for slot_id in list(SlotHold.objects.filter(customer_id=customer_id, state=HoldState.ACTIVE,
-                                                expires_at__lte=now).values_list("slot_id", flat=True)):
+    for slot_id in list(
+        SlotHold.objects.filter(customer_id=customer_id, state=HoldState.ACTIVE, expires_at__lte=now).values_list(
+            "slot_id", flat=True
+        )
+    ):
         release_expired_holds(slot_id, now)
 
 
-def hold_slot(*, slot_id: int, customer_id: int, owner_type: str = "customer", owner_id: str = "",
-              ttl: timedelta | None = None) -> SlotHold:
+def hold_slot(
+    *, slot_id: int, customer_id: int, owner_type: str = "customer", owner_id: str = "", ttl: timedelta | None = None
+) -> SlotHold:
     """Hold a place in the slot for the customer for `ttl` (DELIVERY_HOLD_TTL_MINUTES by default).
 
     Refused with slot_full, slot_closed or slot_past_cutoff, and with hold_already_active while the
@@ -110,7 +120,8 @@ def hold_slot(*, slot_id: int, customer_id: int, owner_type: str = "customer", o
         if current is not None:
             raise HoldAlreadyActive(
                 f"You already hold a place (hold {current.pk}) until {current.expires_at:%H:%M} UTC; "
-                "release it before holding another slot.")
+                "release it before holding another slot."
+            )
         try:
             _take_place(slot_id, now)
         except SlotFull:
@@ -119,14 +130,24 @@ def hold_slot(*, slot_id: int, customer_id: int, owner_type: str = "customer", o
             _take_place(slot_id, now)
         try:
             with transaction.atomic():
-                hold = SlotHold.objects.create(slot_id=slot_id, customer_id=customer_id, owner_type=owner_type,
-                                               owner_id=owner_id or str(customer_id), expires_at=now + ttl)
+                hold = SlotHold.objects.create(
+                    slot_id=slot_id,
+                    customer_id=customer_id,
+                    owner_type=owner_type,
+                    owner_id=owner_id or str(customer_id),
+                    expires_at=now + ttl,
+                )
         except IntegrityError:
             # The partial unique index: a concurrent request of the same customer won. Raising rolls
             # back the place taken above.
             raise HoldAlreadyActive("You already hold a place in another slot.") from None
-    logger.info("delivery: hold %s on slot %s for customer %s until %s", hold.pk, slot_id, customer_id,
-                hold.expires_at.isoformat())
+    logger.info(
+        "delivery: hold %s on slot %s for customer %s until %s",
+        hold.pk,
+        slot_id,
+        customer_id,
+        hold.expires_at.isoformat(),
+    )
     return hold
 
 
@@ -219,8 +240,9 @@ def book_hold(hold_id: int, order_ref: str, *, customer_id: int | None = None) -
         if outcome is None and hold.slot.closed:
             outcome = SlotClosed("This slot was closed; choose another one.")
         if outcome is None and hold.slot.cutoff_at <= now:
-            outcome = SlotPastCutoff(f"Orders for this slot closed at {hold.slot.cutoff_at:%H:%M} UTC; "
-                                     "choose a later slot.")
+            outcome = SlotPastCutoff(
+                f"Orders for this slot closed at {hold.slot.cutoff_at:%H:%M} UTC; choose a later slot."
+            )
         if outcome is None:
             hold.state, hold.order_ref, hold.booked_at = HoldState.BOOKED, order_ref, now
             try:
@@ -236,15 +258,17 @@ def book_hold(hold_id: int, order_ref: str, *, customer_id: int | None = None) -
 
 def cancel_booking(order_ref: str) -> bool:
     """Free the place booked for an order (it was cancelled); False when it had none (any more)."""
-    slot_id = (SlotHold.objects.filter(order_ref=order_ref, state=HoldState.BOOKED)
-               .values_list("slot_id", flat=True).first())
+    slot_id = (
+        SlotHold.objects.filter(order_ref=order_ref, state=HoldState.BOOKED).values_list("slot_id", flat=True).first()
+    )
     if slot_id is None:
         return False
     now = timezone.now()
     with transaction.atomic():
         _lock_slot(slot_id)
         freed = SlotHold.objects.filter(order_ref=order_ref, state=HoldState.BOOKED).update(
-            state=HoldState.RELEASED, released_at=now)
+            state=HoldState.RELEASED, released_at=now
+        )
         if freed:
             _give_back(slot_id, freed, now)
     return bool(freed)

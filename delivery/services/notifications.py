@@ -16,22 +16,29 @@ SEND_DISPATCH_NOTIFICATION = "delivery.send_dispatch_notification"  # the task i
 logger = logging.getLogger(__name__)
 
 
-def queue_notification(shipment: Shipment, kind: NotificationKind, recipient: str,
-                       message: str) -> DispatchNotification:
+def queue_notification(
+    shipment: Shipment, kind: NotificationKind, recipient: str, message: str
+) -> DispatchNotification:
     """Record the notification in the caller's transaction; the task is queued only if it commits."""
-    notification = DispatchNotification.objects.create(shipment=shipment, kind=kind, recipient=recipient,
-                                                       message=message)
+    notification = DispatchNotification.objects.create(
+        shipment=shipment, kind=kind, recipient=recipient, message=message
+    )
     enqueue_on_commit(SEND_DISPATCH_NOTIFICATION, notification.pk)
     return notification
 
 
 def send_notification(notification_id: int) -> bool:
     """Send the notification once; False when it was already sent (or no longer exists)."""
-    sent = DispatchNotification.objects.filter(pk=notification_id, sent_at__isnull=True).update(
-        sent_at=timezone.now())
+    sent = DispatchNotification.objects.filter(pk=notification_id, sent_at__isnull=True).update(sent_at=timezone.now())
     if not sent:
         return False
     notification = DispatchNotification.objects.select_related("shipment").get(pk=notification_id)
-    logger.info("dispatch notification sent id=%s kind=%s recipient=%s order=%s message=%r", notification.pk,
-                notification.kind, notification.recipient, notification.shipment.order_ref, notification.message)
+    logger.info(
+        "dispatch notification sent id=%s kind=%s recipient=%s order=%s message=%r",
+        notification.pk,
+        notification.kind,
+        notification.recipient,
+        notification.shipment.order_ref,
+        notification.message,
+    )
     return True

@@ -31,12 +31,14 @@ def _ship_if_ready(order: DeliveryOrder) -> Shipment | None:
     if order.slot is None:
         logger.info("delivery: order %s has no delivery slot; nothing to ship", order.order_ref)
         return None
-    return create_shipment(order_ref=order.order_ref, order_number=order.order_number,
-                           customer_ref=order.customer_ref, slot=order.slot)
+    return create_shipment(
+        order_ref=order.order_ref, order_number=order.order_number, customer_ref=order.customer_ref, slot=order.slot
+    )
 
 
-def record_order_placed(*, order_ref: str, order_number: str, customer_ref: str, slot_ref: str,
-                        seen_at: datetime) -> Shipment | None:
+def record_order_placed(
+    *, order_ref: str, order_number: str, customer_ref: str, slot_ref: str, seen_at: datetime
+) -> Shipment | None:
     slot: DeliverySlot | None = None
     if slot_ref:
         slot = DeliverySlot.objects.filter(pk=int(slot_ref)).first() if slot_ref.isdigit() else None
@@ -72,8 +74,16 @@ def record_order_cancelled(*, order_ref: str, cancelled_at: datetime, reason: st
         if shipment is None:
             return
         if ShipmentStatus.CANCELLED in TRANSITIONS[shipment.status]:
-            transition_shipment(shipment.pk, ShipmentStatus.CANCELLED, actor=SYSTEM,
-                                note=f"order cancelled: {reason}" if reason else "order cancelled")
+            transition_shipment(
+                shipment.pk,
+                ShipmentStatus.CANCELLED,
+                actor=SYSTEM,
+                note=f"order cancelled: {reason}" if reason else "order cancelled",
+            )
         elif shipment.status != ShipmentStatus.CANCELLED:
-            logger.warning("delivery: order %s was cancelled while its shipment %s is %s; the dispatcher "
-                           "decides", order_ref, shipment.pk, shipment.status)
+            logger.warning(
+                "delivery: order %s was cancelled while its shipment %s is %s; the dispatcher decides",
+                order_ref,
+                shipment.pk,
+                shipment.status,
+            )

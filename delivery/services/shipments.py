@@ -79,23 +79,44 @@ def _window(shipment: Shipment) -> str:
     return f"{start:%a %d %b %H:%M}-{end:%H:%M}"
 
 
-def _record(shipment: Shipment, *, kind: HistoryKind, from_status: str, actor: Actor, note: str, at: datetime,
-            courier: Courier | None = None) -> None:
-    ShipmentHistory.objects.create(shipment=shipment, kind=kind, from_status=from_status, to_status=shipment.status,
-                                   courier=courier, actor_id=actor.user_id, actor_label=actor.label,
-                                   note=note[:500], at=at)
+def _record(
+    shipment: Shipment,
+    *,
+    kind: HistoryKind,
+    from_status: str,
+    actor: Actor,
+    note: str,
+    at: datetime,
+    courier: Courier | None = None,
+) -> None:
+    ShipmentHistory.objects.create(
+        shipment=shipment,
+        kind=kind,
+        from_status=from_status,
+        to_status=shipment.status,
+        courier=courier,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        note=note[:500],
+        at=at,
+    )
 
 
 def _locked(shipment_id: int) -> Shipment:
-    shipment = (Shipment.objects.select_for_update(of=("self",)).select_related("slot", "zone", "courier")
-                .filter(pk=shipment_id).first())
+    shipment = (
+        Shipment.objects.select_for_update(of=("self",))
+        .select_related("slot", "zone", "courier")
+        .filter(pk=shipment_id)
+        .first()
+    )
     if shipment is None:
         raise ShipmentNotFound(f"There is no shipment {shipment_id}.")
     return shipment
 
 
-def create_shipment(*, order_ref: str, order_number: str, customer_ref: str, slot: DeliverySlot,
-                    note: str = "order confirmed") -> Shipment:
+def create_shipment(
+    *, order_ref: str, order_number: str, customer_ref: str, slot: DeliverySlot, note: str = "order confirmed"
+) -> Shipment:
     """The shipment of a confirmed order, pending, with the least loaded courier of its zone if any
     is on shift. Creating it again for the same order returns the existing one."""
     existing = Shipment.objects.filter(order_ref=order_ref).first()
@@ -103,8 +124,15 @@ def create_shipment(*, order_ref: str, order_number: str, customer_ref: str, slo
         return existing
     now = timezone.now()
     with transaction.atomic():
-        shipment = Shipment.objects.create(order_ref=order_ref, order_number=order_number, customer_ref=customer_ref,
-                                           slot=slot, zone_id=slot.zone_id, status=S.PENDING, status_changed_at=now)
+        shipment = Shipment.objects.create(
+            order_ref=order_ref,
+            order_number=order_number,
+            customer_ref=customer_ref,
+            slot=slot,
+            zone_id=slot.zone_id,
+            status=S.PENDING,
+            status_changed_at=now,
+        )
         _record(shipment, kind=HistoryKind.STATUS, from_status="", actor=SYSTEM, note=note, at=now)
         courier = _least_loaded_courier(slot.zone_id)
         if courier is None:
@@ -116,16 +144,18 @@ def create_shipment(*, order_ref: str, order_number: str, customer_ref: str, slo
 
 def transition_shipment(shipment_id: int, to_status: str, *, actor: Actor, note: str = "") -> Shipment:
     if to_status not in TRANSITIONS:
-        raise DeliveryError(f"{to_status!r} is not a shipment status.",
-                            fields={"status": [f"Use one of: {', '.join(TRANSITIONS)}."]})
+        raise DeliveryError(
+            f"{to_status!r} is not a shipment status.", fields={"status": [f"Use one of: {', '.join(TRANSITIONS)}."]}
+        )
     now = timezone.now()
     with transaction.atomic():
         shipment = _locked(shipment_id)
         from_status = shipment.status
         if to_status not in TRANSITIONS[from_status]:
             allowed = ", ".join(sorted(TRANSITIONS[from_status])) or "nothing (it is final)"
-            raise IllegalTransition(f"A shipment that is {from_status} cannot become {to_status}; "
-                                    f"it can become: {allowed}.")
+            raise IllegalTransition(
+                f"A shipment that is {from_status} cannot become {to_status}; it can become: {allowed}."
+            )
         if to_status == S.OUT_FOR_DELIVERY and shipment.courier is None:
             raise CourierRequired("Assign a courier before the shipment goes out for delivery.")
         shipment.status, shipment.status_changed_at = to_status, now
@@ -142,11 +172,16 @@ def _announce(shipment: Shipment, from_status: str, now: datetime) -> None:
     number = shipment.order_number or shipment.order_ref
     if shipment.status == S.OUT_FOR_DELIVERY:
         assert shipment.courier is not None  # transition_shipment requires one
-        queue_notification(shipment, NotificationKind.OUT_FOR_DELIVERY, customer,
-                           f"Your order {number} is on its way with {shipment.courier.name} ({_window(shipment)}).")
+        queue_notification(
+            shipment,
+            NotificationKind.OUT_FOR_DELIVERY,
+            customer,
+            f"Your order {number} is on its way with {shipment.courier.name} ({_window(shipment)}).",
+        )
         if from_status == S.PACKED:  # a retry after a failed attempt is not a second shipping
-            payload = orders_pb2.OrderShipped(order_id=shipment.order_ref, shipment_id=str(shipment.pk),
-                                              courier_id=str(shipment.courier.pk))
+            payload = orders_pb2.OrderShipped(
+                order_id=shipment.order_ref, shipment_id=str(shipment.pk), courier_id=str(shipment.courier.pk)
+            )
             payload.shipped_at.FromDatetime(now.astimezone(UTC))
             signals.order_shipped.send_event(sender=Shipment, aggregate_id=shipment.order_ref, payload=payload)
     elif shipment.status == S.DELIVERED:
@@ -155,8 +190,12 @@ def _announce(shipment: Shipment, from_status: str, now: datetime) -> None:
         delivered.delivered_at.FromDatetime(now.astimezone(UTC))
         signals.order_delivered.send_event(sender=Shipment, aggregate_id=shipment.order_ref, payload=delivered)
     elif shipment.status == S.FAILED_ATTEMPT:
-        queue_notification(shipment, NotificationKind.FAILED_ATTEMPT, customer,
-                           f"We could not deliver your order {number}; we will contact you to try again.")
+        queue_notification(
+            shipment,
+            NotificationKind.FAILED_ATTEMPT,
+            customer,
+            f"We could not deliver your order {number}; we will contact you to try again.",
+        )
 
 
 def _least_loaded_courier(zone_id: int) -> Courier | None:
@@ -164,12 +203,20 @@ def _least_loaded_courier(zone_id: int) -> Courier | None:
 
     The zone's couriers are locked (in id order) so that two assignments at once count each other's
     shipments instead of both picking the same courier."""
-    ids = list(Courier.objects.select_for_update(of=("self",)).filter(zones=zone_id, is_active=True)
-               .order_by("pk").values_list("pk", flat=True))
+    ids = list(
+        Courier.objects.select_for_update(of=("self",))
+        .filter(zones=zone_id, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     if not ids:
         return None
-    loads = dict(Shipment.objects.filter(courier_id__in=ids, status__in=ACTIVE_STATUSES)
-                 .values("courier_id").annotate(n=Count("id")).values_list("courier_id", "n"))
+    loads = dict(
+        Shipment.objects.filter(courier_id__in=ids, status__in=ACTIVE_STATUSES)
+        .values("courier_id")
+        .annotate(n=Count("id"))
+        .values_list("courier_id", "n")
+    )
     best = min(ids, key=lambda pk: (loads.get(pk, 0), pk))
     return Courier.objects.get(pk=best)
 
@@ -177,11 +224,21 @@ def _least_loaded_courier(zone_id: int) -> Courier | None:
 def _assign(shipment: Shipment, courier: Courier, *, actor: Actor, note: str, at: datetime) -> None:
     shipment.courier = courier
     shipment.save(update_fields=["courier"])
-    _record(shipment, kind=HistoryKind.COURIER, from_status=shipment.status, actor=actor, at=at, courier=courier,
-            note=note or f"assigned to {courier.name}")
-    queue_notification(shipment, NotificationKind.COURIER_ASSIGNED, f"courier:{courier.pk}",
-                       f"Order {shipment.order_number or shipment.order_ref} in {shipment.zone.name}, "
-                       f"{_window(shipment)}, is yours.")
+    _record(
+        shipment,
+        kind=HistoryKind.COURIER,
+        from_status=shipment.status,
+        actor=actor,
+        at=at,
+        courier=courier,
+        note=note or f"assigned to {courier.name}",
+    )
+    queue_notification(
+        shipment,
+        NotificationKind.COURIER_ASSIGNED,
+        f"courier:{courier.pk}",
+        f"Order {shipment.order_number or shipment.order_ref} in {shipment.zone.name}, {_window(shipment)}, is yours.",
+    )
 
 
 def assign_courier(shipment_id: int, *, courier_id: int | None, actor: Actor, note: str = "") -> Shipment:

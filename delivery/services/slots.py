@@ -41,15 +41,26 @@ def generate_slots(days_ahead: int | None = None, *, now: datetime | None = None
                 cutoff_at = starts_at - timedelta(minutes=template.cutoff_minutes)
                 if cutoff_at <= now:
                     continue
-                wanted.append(DeliverySlot(
-                    zone=zone, template=template, starts_at=starts_at,
-                    ends_at=datetime.combine(day, template.ends_at, tzinfo=tz), cutoff_at=cutoff_at,
-                    capacity=template.capacity, fee_premium=template.fee_premium))
+                wanted.append(
+                    DeliverySlot(
+                        zone=zone,
+                        template=template,
+                        starts_at=starts_at,
+                        ends_at=datetime.combine(day, template.ends_at, tzinfo=tz),
+                        cutoff_at=cutoff_at,
+                        capacity=template.capacity,
+                        fee_premium=template.fee_premium,
+                    )
+                )
     if not wanted:
         return 0
-    existing = set(DeliverySlot.objects.filter(
-        zone_id__in=templates.keys(), starts_at__gte=min(s.starts_at for s in wanted),
-        starts_at__lte=max(s.starts_at for s in wanted)).values_list("zone_id", "starts_at"))
+    existing = set(
+        DeliverySlot.objects.filter(
+            zone_id__in=templates.keys(),
+            starts_at__gte=min(s.starts_at for s in wanted),
+            starts_at__lte=max(s.starts_at for s in wanted),
+        ).values_list("zone_id", "starts_at")
+    )
     missing = [s for s in wanted if (s.zone_id, s.starts_at) not in existing]
     # ignore_conflicts: a concurrent run (two beats by mistake, the demo loader) creates the same rows.
     DeliverySlot.objects.bulk_create(missing, ignore_conflicts=True, batch_size=500)
@@ -57,8 +68,9 @@ def generate_slots(days_ahead: int | None = None, *, now: datetime | None = None
     return len(missing)
 
 
-def update_slot(slot_id: int, *, version: int, capacity: int | None = None, closed: bool | None = None,
-                closed_reason: str = "") -> DeliverySlot:
+def update_slot(
+    slot_id: int, *, version: int, capacity: int | None = None, closed: bool | None = None, closed_reason: str = ""
+) -> DeliverySlot:
     """A staff edit of a slot: one conditional UPDATE that checks the version the editor saw and,
     for a capacity change, that the capacity stays at or above the places already taken."""
     if capacity is not None and capacity < 0:
@@ -73,8 +85,7 @@ def update_slot(slot_id: int, *, version: int, capacity: int | None = None, clos
         changes.update(closed=closed, closed_reason=closed_reason[:200] if closed else "")
     with transaction.atomic():
         if changes:
-            updated = DeliverySlot.objects.filter(condition).update(**changes, version=F("version") + 1,
-                                                                    updated_at=now)
+            updated = DeliverySlot.objects.filter(condition).update(**changes, version=F("version") + 1, updated_at=now)
         else:
             updated = DeliverySlot.objects.filter(condition).count()
         slot = DeliverySlot.objects.filter(pk=slot_id).first()
@@ -84,10 +95,13 @@ def update_slot(slot_id: int, *, version: int, capacity: int | None = None, clos
             if slot.version != version:
                 raise StaleVersion(
                     f"The slot was changed by someone else since version {version} (it is now at version "
-                    f"{slot.version}); reload it and try again.", fields={"version": ["Stale version."]})
+                    f"{slot.version}); reload it and try again.",
+                    fields={"version": ["Stale version."]},
+                )
             raise CapacityBelowReserved(
                 f"Capacity cannot go below the {slot.reserved} places already held or booked in this slot.",
-                fields={"capacity": [f"Must be at least {slot.reserved}."]})
+                fields={"capacity": [f"Must be at least {slot.reserved}."]},
+            )
     return slot
 
 

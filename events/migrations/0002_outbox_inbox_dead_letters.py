@@ -6,70 +6,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('events', '0001_schema'),
+        ("events", "0001_schema"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeadLetter',
+            name="DeadLetter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consumer_group', models.CharField(max_length=100)),
-                ('topic', models.CharField(max_length=200)),
-                ('partition', models.IntegerField()),
-                ('offset', models.BigIntegerField()),
-                ('key', models.BinaryField(blank=True, null=True)),
-                ('value', models.BinaryField()),
-                ('headers', models.JSONField(blank=True, default=list)),
-                ('event_id', models.CharField(blank=True, max_length=64)),
-                ('event_type', models.CharField(blank=True, max_length=64)),
-                ('error_code', models.CharField(max_length=64)),
-                ('error', models.TextField()),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('retried', 'Retried successfully')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('retried_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("consumer_group", models.CharField(max_length=100)),
+                ("topic", models.CharField(max_length=200)),
+                ("partition", models.IntegerField()),
+                ("offset", models.BigIntegerField()),
+                ("key", models.BinaryField(blank=True, null=True)),
+                ("value", models.BinaryField()),
+                ("headers", models.JSONField(blank=True, default=list)),
+                ("event_id", models.CharField(blank=True, max_length=64)),
+                ("event_type", models.CharField(blank=True, max_length=64)),
+                ("error_code", models.CharField(max_length=64)),
+                ("error", models.TextField()),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("retried", "Retried successfully")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("retried_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['status', 'created_at'], name='dead_letter_status_idx')],
-                'constraints': [models.UniqueConstraint(fields=('consumer_group', 'topic', 'partition', 'offset'), name='dead_letter_once')],
+                "indexes": [models.Index(fields=["status", "created_at"], name="dead_letter_status_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("consumer_group", "topic", "partition", "offset"), name="dead_letter_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutboxEvent',
+            name="OutboxEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('event_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('event_type', models.CharField(max_length=64)),
-                ('aggregate_type', models.CharField(max_length=64)),
-                ('aggregate_id', models.CharField(max_length=64)),
-                ('payload', models.BinaryField(help_text='The serialized EventEnvelope (protobuf).')),
-                ('occurred_at', models.DateTimeField()),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('publish_attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("event_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("event_type", models.CharField(max_length=64)),
+                ("aggregate_type", models.CharField(max_length=64)),
+                ("aggregate_id", models.CharField(max_length=64)),
+                ("payload", models.BinaryField(help_text="The serialized EventEnvelope (protobuf).")),
+                ("occurred_at", models.DateTimeField()),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("publish_attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name': 'outbox event',
-                'indexes': [models.Index(condition=models.Q(('published_at__isnull', True)), fields=['id'], name='outbox_pending_idx'), models.Index(fields=['published_at'], name='outbox_published_idx'), models.Index(fields=['event_type', 'occurred_at'], name='outbox_type_idx'), models.Index(fields=['aggregate_type', 'aggregate_id'], name='outbox_aggregate_idx')],
+                "verbose_name": "outbox event",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("published_at__isnull", True)), fields=["id"], name="outbox_pending_idx"
+                    ),
+                    models.Index(fields=["published_at"], name="outbox_published_idx"),
+                    models.Index(fields=["event_type", "occurred_at"], name="outbox_type_idx"),
+                    models.Index(fields=["aggregate_type", "aggregate_id"], name="outbox_aggregate_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProcessedEvent',
+            name="ProcessedEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consumer_group', models.CharField(max_length=100)),
-                ('event_id', models.UUIDField()),
-                ('event_type', models.CharField(max_length=64)),
-                ('processed_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("consumer_group", models.CharField(max_length=100)),
+                ("event_id", models.UUIDField()),
+                ("event_type", models.CharField(max_length=64)),
+                ("processed_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['processed_at'], name='processed_event_age_idx')],
-                'constraints': [models.UniqueConstraint(fields=('consumer_group', 'event_id'), name='processed_event_once')],
+                "indexes": [models.Index(fields=["processed_at"], name="processed_event_age_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("consumer_group", "event_id"), name="processed_event_once")
+                ],
             },
         ),
     ]

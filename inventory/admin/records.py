@@ -36,15 +36,25 @@ class WarehouseAdmin(admin.ModelAdmin[Warehouse]):
         return False  # deactivate instead: stock and reservations refer to it
 
     def save_model(self, request: HttpRequest, obj: Warehouse, form: forms.ModelForm[Warehouse], change: bool) -> None:
-        saved = services.save_warehouse(code=obj.code, name=obj.name, is_active=obj.is_active,
-                                        pk=obj.pk if change else None)
+        saved = services.save_warehouse(
+            code=obj.code, name=obj.name, is_active=obj.is_active, pk=obj.pk if change else None
+        )
         obj.pk = saved.pk
 
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "warehouse", "sku", "reason", "on_hand_delta", "reserved_delta", "reference",
-                    "actor")
+    list_display = (
+        "id",
+        "created_at",
+        "warehouse",
+        "sku",
+        "reason",
+        "on_hand_delta",
+        "reserved_delta",
+        "reference",
+        "actor",
+    )
     list_filter = ("reason", "stock_item__warehouse")
     list_select_related = ("stock_item__warehouse", "stock_item__variant", "actor")
     search_fields = ("=stock_item__variant__sku", "reference")
@@ -102,7 +112,16 @@ class ReservationAdmin(ReadOnlyAdmin):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyAdmin):
-    list_display = ("id", "file_name", "created_at", "rows_total", "rows_changed", "rows_unchanged", "rows_skipped",
-                    "partial", "actor")
+    list_display = (
+        "id",
+        "file_name",
+        "created_at",
+        "rows_total",
+        "rows_changed",
+        "rows_unchanged",
+        "rows_skipped",
+        "partial",
+        "actor",
+    )
     search_fields = ("file_name", "=fingerprint")
     ordering = ("-id",)

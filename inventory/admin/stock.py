@@ -49,24 +49,41 @@ class ThresholdForm(forms.ModelForm[StockItem]):
 class AdjustForm(forms.Form):
     stock_item = forms.IntegerField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
-    on_hand = forms.DecimalField(required=False, min_value=Decimal(0), max_digits=14, decimal_places=3,
-                                 label="New on-hand", help_text="Leave empty to keep.")
+    on_hand = forms.DecimalField(
+        required=False,
+        min_value=Decimal(0),
+        max_digits=14,
+        decimal_places=3,
+        label="New on-hand",
+        help_text="Leave empty to keep.",
+    )
 
 
 AdjustFormSet = forms.formset_factory(AdjustForm, extra=0)
 
 
 class AdjustReasonForm(forms.Form):
-    reason = forms.ChoiceField(choices=[(r.value, r.label) for r in ADJUSTMENT_REASONS],
-                               initial=MovementReason.ADJUSTMENT)
+    reason = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in ADJUSTMENT_REASONS], initial=MovementReason.ADJUSTMENT
+    )
     note = forms.CharField(max_length=300, help_text="Why, e.g. 'weekly count' or 'broken in transit'.")
 
 
 @admin.register(StockItem)
 class StockItemAdmin(admin.ModelAdmin[StockItem]):
     form = ThresholdForm
-    list_display = ("warehouse_code", "sku", "variant_name", "on_hand_shown", "reserved_shown", "available",
-                    "threshold_shown", "level", "version", "updated_at")
+    list_display = (
+        "warehouse_code",
+        "sku",
+        "variant_name",
+        "on_hand_shown",
+        "reserved_shown",
+        "available",
+        "threshold_shown",
+        "level",
+        "version",
+        "updated_at",
+    )
     list_filter = ("warehouse", StockLevelFilter)
     list_select_related = ("warehouse", "variant")
     search_fields = ("=variant__sku", "variant__name")
@@ -129,8 +146,9 @@ class StockItemAdmin(admin.ModelAdmin[StockItem]):
 
     def save_model(self, request: HttpRequest, obj: StockItem, form: forms.ModelForm[StockItem], change: bool) -> None:
         try:
-            services.set_low_stock_threshold(obj.pk, form.cleaned_data["low_stock_threshold"],
-                                             version=form.cleaned_data["version"])
+            services.set_low_stock_threshold(
+                obj.pk, form.cleaned_data["low_stock_threshold"], version=form.cleaned_data["version"]
+            )
         except DomainError as exc:
             request._inventory_error = exc  # type: ignore[attr-defined]  # reported by response_change
 
@@ -143,11 +161,15 @@ class StockItemAdmin(admin.ModelAdmin[StockItem]):
 
     @admin.action(description="Adjust stock (count, waste, return)…", permissions=["change"])
     def adjust(self, request: HttpRequest, queryset: QuerySet[StockItem]) -> HttpResponse | None:
-        items = list(queryset.select_related("warehouse", "variant").order_by("warehouse__code", "variant__sku")
-                     [:MAX_ADJUSTED_AT_ONCE + 1])
+        items = list(
+            queryset.select_related("warehouse", "variant").order_by("warehouse__code", "variant__sku")[
+                : MAX_ADJUSTED_AT_ONCE + 1
+            ]
+        )
         if len(items) > MAX_ADJUSTED_AT_ONCE:
-            self.message_user(request, f"Select at most {MAX_ADJUSTED_AT_ONCE} items to adjust at once.",
-                              messages.WARNING)
+            self.message_user(
+                request, f"Select at most {MAX_ADJUSTED_AT_ONCE} items to adjust at once.", messages.WARNING
+            )
             return None
         if "apply" in request.POST:
             formset = AdjustFormSet(request.POST, prefix="adjust")
@@ -156,26 +178,40 @@ class StockItemAdmin(admin.ModelAdmin[StockItem]):
                 self._apply(request, formset, reason)
                 return None
         else:
-            formset = AdjustFormSet(prefix="adjust", initial=[
-                {"stock_item": item.pk, "version": item.version} for item in items])
+            formset = AdjustFormSet(
+                prefix="adjust", initial=[{"stock_item": item.pk, "version": item.version} for item in items]
+            )
             reason = AdjustReasonForm()
         by_pk = {item.pk: item for item in items}
         rows = [(form, by_pk.get(int(form["stock_item"].value()))) for form in formset]
-        context = {**self.admin_site.each_context(request), "title": "Adjust stock", "opts": self.model._meta,
-                   "formset": formset, "reason_form": reason, "rows": rows, "items": items,
-                   "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Adjust stock",
+            "opts": self.model._meta,
+            "formset": formset,
+            "reason_form": reason,
+            "rows": rows,
+            "items": items,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
         return TemplateResponse(request, "admin/inventory/stockitem/adjust.html", context)
 
     def _apply(self, request: HttpRequest, formset: Any, reason: AdjustReasonForm) -> None:
-        adjustments = [services.Adjustment(stock_item_id=data["stock_item"], version=data["version"],
-                                           on_hand=data["on_hand"])
-                       for data in formset.cleaned_data if data.get("on_hand") is not None]
+        adjustments = [
+            services.Adjustment(stock_item_id=data["stock_item"], version=data["version"], on_hand=data["on_hand"])
+            for data in formset.cleaned_data
+            if data.get("on_hand") is not None
+        ]
         if not adjustments:
             self.message_user(request, "No new on-hand was entered; nothing changed.", messages.WARNING)
             return None
         try:
-            services.adjust_stock_levels(adjustments, reason=reason.cleaned_data["reason"],
-                                         note=reason.cleaned_data["note"], actor_id=request.user.pk)
+            services.adjust_stock_levels(
+                adjustments,
+                reason=reason.cleaned_data["reason"],
+                note=reason.cleaned_data["note"],
+                actor_id=request.user.pk,
+            )
         except DomainError as exc:
             self.message_user(request, f"Nothing changed: {exc.message}", messages.ERROR)
             return None

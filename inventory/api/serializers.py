@@ -45,8 +45,19 @@ class StockItemSerializer(serializers.ModelSerializer[StockItem]):
 
     class Meta:
         model = StockItem
-        fields = ("id", "warehouse", "variant", "sku", "unit", "on_hand", "reserved", "available",
-                  "low_stock_threshold", "version", "updated_at")
+        fields = (
+            "id",
+            "warehouse",
+            "variant",
+            "sku",
+            "unit",
+            "on_hand",
+            "reserved",
+            "available",
+            "low_stock_threshold",
+            "version",
+            "updated_at",
+        )
 
 
 class StockQuerySerializer(serializers.Serializer[Any]):
@@ -59,8 +70,13 @@ class _ItemTarget(StrictFieldsMixin, serializers.Serializer[Any]):
     warehouse = serializers.SlugField(help_text="Code of the warehouse.")
     variant = serializers.IntegerField(required=False, min_value=1, help_text="Id of the variant (or give `sku`).")
     sku = serializers.CharField(required=False, max_length=64)
-    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
-                                      help_text="The document, e.g. a delivery note or count sheet number.")
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="The document, e.g. a delivery note or count sheet number.",
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -72,8 +88,9 @@ class _ItemTarget(StrictFieldsMixin, serializers.Serializer[Any]):
 class AdjustmentSerializer(_ItemTarget):
     on_hand = serializers.DecimalField(**QUANTITY, required=False, help_text="The counted on-hand.")
     delta = serializers.DecimalField(**QUANTITY, required=False, help_text="Or a signed change of on-hand.")
-    reason = serializers.ChoiceField(choices=[(r.value, r.label) for r in ADJUSTMENT_REASONS],
-                                     default=MovementReason.ADJUSTMENT)
+    reason = serializers.ChoiceField(
+        choices=[(r.value, r.label) for r in ADJUSTMENT_REASONS], default=MovementReason.ADJUSTMENT
+    )
     version = serializers.IntegerField(min_value=1, help_text="The stock item's version you read.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

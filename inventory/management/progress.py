@@ -40,8 +40,10 @@ class ProgressBar:
     def _line(self) -> str:
         share = min(self.done_bytes / self.total, 1.0)
         filled = int(share * self.WIDTH)
-        return (f"{self.phase:<9} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%}  "
-                f"{self.done_bytes / 1e6:.1f}/{self.total / 1e6:.1f} MB  {time.monotonic() - self.started:.1f} s")
+        return (
+            f"{self.phase:<9} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%}  "
+            f"{self.done_bytes / 1e6:.1f}/{self.total / 1e6:.1f} MB  {time.monotonic() - self.started:.1f} s"
+        )
 
     def _draw(self, force: bool = False) -> None:
         if not self.interactive:

@@ -9,154 +9,322 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_catalog_tree_products_variants'),
-        ('inventory', '0001_schema'),
+        ("catalog", "0002_catalog_tree_products_variants"),
+        ("inventory", "0001_schema"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Warehouse',
+            name="Warehouse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(help_text='Stable short name used by imports and the API.', max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive warehouses take no new reservations.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable short name used by imports and the API.", max_length=40, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "is_active",
+                    models.BooleanField(default=True, help_text="Inactive warehouses take no new reservations."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fingerprint', models.CharField(help_text='sha256 of the content and default mode.', max_length=64, unique=True)),
-                ('file_name', models.CharField(max_length=255)),
-                ('rows_total', models.PositiveIntegerField(default=0)),
-                ('rows_changed', models.PositiveIntegerField(default=0)),
-                ('rows_unchanged', models.PositiveIntegerField(default=0)),
-                ('rows_skipped', models.PositiveIntegerField(default=0, help_text='Bad rows left out of a partial import.')),
-                ('partial', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "fingerprint",
+                    models.CharField(help_text="sha256 of the content and default mode.", max_length=64, unique=True),
+                ),
+                ("file_name", models.CharField(max_length=255)),
+                ("rows_total", models.PositiveIntegerField(default=0)),
+                ("rows_changed", models.PositiveIntegerField(default=0)),
+                ("rows_unchanged", models.PositiveIntegerField(default=0)),
+                (
+                    "rows_skipped",
+                    models.PositiveIntegerField(default=0, help_text="Bad rows left out of a partial import."),
+                ),
+                ("partial", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stock import',
-                'ordering': ['-id'],
+                "verbose_name": "stock import",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='StockItem',
+            name="StockItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_hand', models.DecimalField(decimal_places=3, default=Decimal('0.000'), max_digits=14)),
-                ('reserved', models.DecimalField(decimal_places=3, default=Decimal('0.000'), max_digits=14)),
-                ('low_stock_threshold', models.DecimalField(decimal_places=3, default=Decimal('0.000'), help_text='inventory.low_stock is sent when availability drops to or below this (0: when it sells out).', max_digits=14)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('variant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stock_items', to='catalog.variant')),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stock_items', to='inventory.warehouse')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("on_hand", models.DecimalField(decimal_places=3, default=Decimal("0.000"), max_digits=14)),
+                ("reserved", models.DecimalField(decimal_places=3, default=Decimal("0.000"), max_digits=14)),
+                (
+                    "low_stock_threshold",
+                    models.DecimalField(
+                        decimal_places=3,
+                        default=Decimal("0.000"),
+                        help_text="inventory.low_stock is sent when availability drops to or below this (0: when it sells out).",
+                        max_digits=14,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="stock_items", to="catalog.variant"
+                    ),
+                ),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stock_items",
+                        to="inventory.warehouse",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stock item',
-                'ordering': ['warehouse', 'variant'],
+                "verbose_name": "stock item",
+                "ordering": ["warehouse", "variant"],
             },
         ),
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owner_type', models.CharField(help_text='e.g. "cart" or "order"', max_length=20)),
-                ('owner_id', models.CharField(max_length=64)),
-                ('state', models.CharField(choices=[('active', 'active'), ('committed', 'committed'), ('released', 'released'), ('expired', 'expired')], default='active', max_length=10)),
-                ('expires_at', models.DateTimeField()),
-                ('end_reason', models.CharField(blank=True, help_text='Why it was released, e.g. expired.', max_length=40)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='inventory.warehouse')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("owner_type", models.CharField(help_text='e.g. "cart" or "order"', max_length=20)),
+                ("owner_id", models.CharField(max_length=64)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("active", "active"),
+                            ("committed", "committed"),
+                            ("released", "released"),
+                            ("expired", "expired"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "end_reason",
+                    models.CharField(blank=True, help_text="Why it was released, e.g. expired.", max_length=40),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservations",
+                        to="inventory.warehouse",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReservationLine',
+            name="ReservationLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14)),
-                ('reservation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='inventory.reservation')),
-                ('stock_item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservation_lines', to='inventory.stockitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("quantity", models.DecimalField(decimal_places=3, max_digits=14)),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="lines", to="inventory.reservation"
+                    ),
+                ),
+                (
+                    "stock_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservation_lines",
+                        to="inventory.stockitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['stock_item_id'],
-                'constraints': [models.UniqueConstraint(fields=('reservation', 'stock_item'), name='inventory_reservation_line_once'), models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='inventory_reservation_line_positive')],
+                "ordering": ["stock_item_id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("reservation", "stock_item"), name="inventory_reservation_line_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gt", 0)), name="inventory_reservation_line_positive"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StockMovement',
+            name="StockMovement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_hand_delta', models.DecimalField(decimal_places=3, default=Decimal('0.000'), max_digits=14)),
-                ('reserved_delta', models.DecimalField(decimal_places=3, default=Decimal('0.000'), max_digits=14)),
-                ('reason', models.CharField(choices=[('receipt', 'receipt'), ('sale', 'sale'), ('reservation', 'reservation'), ('release', 'release'), ('adjustment', 'adjustment'), ('return', 'return'), ('transfer', 'transfer'), ('waste', 'waste')], max_length=16)),
-                ('reference', models.CharField(blank=True, help_text='The document: reservation:12, a delivery note, import:7 line 42, ...', max_length=200)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('stock_item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='inventory.stockitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("on_hand_delta", models.DecimalField(decimal_places=3, default=Decimal("0.000"), max_digits=14)),
+                ("reserved_delta", models.DecimalField(decimal_places=3, default=Decimal("0.000"), max_digits=14)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("receipt", "receipt"),
+                            ("sale", "sale"),
+                            ("reservation", "reservation"),
+                            ("release", "release"),
+                            ("adjustment", "adjustment"),
+                            ("return", "return"),
+                            ("transfer", "transfer"),
+                            ("waste", "waste"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True,
+                        help_text="The document: reservation:12, a delivery note, import:7 line 42, ...",
+                        max_length=200,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "stock_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="movements", to="inventory.stockitem"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stock movement',
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['stock_item', 'id'], name='inventory_movement_item_idx'), models.Index(fields=['created_at'], name='inventory_movement_time_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('on_hand_delta', 0), _negated=True), models.Q(('reserved_delta', 0), _negated=True), _connector='OR'), name='inventory_movement_moves_something'), models.CheckConstraint(condition=models.Q(('reason__in', ['receipt', 'sale', 'reservation', 'release', 'adjustment', 'return', 'transfer', 'waste'])), name='inventory_movement_reason')],
+                "verbose_name": "stock movement",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["stock_item", "id"], name="inventory_movement_item_idx"),
+                    models.Index(fields=["created_at"], name="inventory_movement_time_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("on_hand_delta", 0), _negated=True),
+                            models.Q(("reserved_delta", 0), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="inventory_movement_moves_something",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "reason__in",
+                                [
+                                    "receipt",
+                                    "sale",
+                                    "reservation",
+                                    "release",
+                                    "adjustment",
+                                    "return",
+                                    "transfer",
+                                    "waste",
+                                ],
+                            )
+                        ),
+                        name="inventory_movement_reason",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='stockitem',
-            index=models.Index(fields=['variant', 'warehouse'], name='inventory_stock_variant_idx'),
+            model_name="stockitem",
+            index=models.Index(fields=["variant", "warehouse"], name="inventory_stock_variant_idx"),
         ),
         migrations.AddConstraint(
-            model_name='stockitem',
-            constraint=models.UniqueConstraint(fields=('warehouse', 'variant'), name='inventory_stock_once_per_warehouse'),
+            model_name="stockitem",
+            constraint=models.UniqueConstraint(
+                fields=("warehouse", "variant"), name="inventory_stock_once_per_warehouse"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockitem',
-            constraint=models.CheckConstraint(condition=models.Q(('on_hand__gte', 0)), name='inventory_on_hand_not_negative'),
+            model_name="stockitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("on_hand__gte", 0)), name="inventory_on_hand_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockitem',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__gte', 0)), name='inventory_reserved_not_negative'),
+            model_name="stockitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__gte", 0)), name="inventory_reserved_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockitem',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__lte', models.F('on_hand'))), name='inventory_reserved_within_on_hand'),
+            model_name="stockitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__lte", models.F("on_hand"))), name="inventory_reserved_within_on_hand"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockitem',
-            constraint=models.CheckConstraint(condition=models.Q(('low_stock_threshold__gte', 0)), name='inventory_threshold_not_negative'),
+            model_name="stockitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("low_stock_threshold__gte", 0)), name="inventory_threshold_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(condition=models.Q(('state', 'active')), fields=['expires_at'], name='inventory_reservation_live'),
+            model_name="reservation",
+            index=models.Index(
+                condition=models.Q(("state", "active")), fields=["expires_at"], name="inventory_reservation_live"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(fields=['owner_type', 'owner_id'], name='inventory_reservation_owner'),
+            model_name="reservation",
+            index=models.Index(fields=["owner_type", "owner_id"], name="inventory_reservation_owner"),
         ),
         migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'active')), fields=('owner_type', 'owner_id'), name='inventory_one_active_reservation_per_owner'),
+            model_name="reservation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "active")),
+                fields=("owner_type", "owner_id"),
+                name="inventory_one_active_reservation_per_owner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['active', 'committed', 'released', 'expired'])), name='inventory_reservation_state'),
+            model_name="reservation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["active", "committed", "released", "expired"])),
+                name="inventory_reservation_state",
+            ),
         ),
     ]

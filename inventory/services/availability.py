@@ -55,8 +55,11 @@ def stock_by_warehouse(variant_ids: Iterable[int], warehouse_code: str | None = 
     ids = [pk for pk, _, _ in found]
     release_expired_reservations(item_ids=ids)
     now = levels.current_levels(ids)
-    return [WarehouseStock(variant_id=variant_id, warehouse_code=code, on_hand=now[pk].on_hand,
-                           reserved=now[pk].reserved) for pk, variant_id, code in found if pk in now]
+    return [
+        WarehouseStock(variant_id=variant_id, warehouse_code=code, on_hand=now[pk].on_hand, reserved=now[pk].reserved)
+        for pk, variant_id, code in found
+        if pk in now
+    ]
 
 
 def availability(variant_ids: Iterable[int], warehouse_code: str | None = None) -> dict[int, Availability]:
@@ -67,8 +70,11 @@ def availability(variant_ids: Iterable[int], warehouse_code: str | None = None) 
         per_variant[stock.variant_id].append(stock)
     return {
         variant_id: Availability(
-            variant_id=variant_id, warehouse_code=warehouse_code,
+            variant_id=variant_id,
+            warehouse_code=warehouse_code,
             on_hand=sum((s.on_hand for s in stocks), levels.ZERO),
-            reserved=sum((s.reserved for s in stocks), levels.ZERO), warehouses=tuple(stocks))
+            reserved=sum((s.reserved for s in stocks), levels.ZERO),
+            warehouses=tuple(stocks),
+        )
         for variant_id, stocks in per_variant.items()
     }

@@ -75,8 +75,13 @@ class _ShortPick(Exception):
         self.shortages, self.item_ids = shortages, item_ids
 
 
-def commit_reservation(reservation: ReservationRef, *, reference: str = "", actor_id: int | None = None,
-                       picked: Mapping[int, Decimal] | None = None) -> Reservation:
+def commit_reservation(
+    reservation: ReservationRef,
+    *,
+    reference: str = "",
+    actor_id: int | None = None,
+    picked: Mapping[int, Decimal] | None = None,
+) -> Reservation:
     """The goods leave. Without `picked`, every line leaves at its reserved quantity; with it
     (variant id -> quantity that left, 0 allowed), each line's reservation ends and on-hand drops
     by what was picked of its variant (0 when absent), and variants the reservation does not hold
@@ -106,12 +111,14 @@ def commit_reservation(reservation: ReservationRef, *, reference: str = "", acto
     raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; reserve the stock again.")
 
 
-def _commit(reservation_id: int, *, reference: str, actor_id: int | None, picked: Mapping[int, Decimal] | None,
-            now: datetime) -> bool:
+def _commit(
+    reservation_id: int, *, reference: str, actor_id: int | None, picked: Mapping[int, Decimal] | None, now: datetime
+) -> bool:
     """Commit the reservation if it is active and unexpired; False when it is not (any more)."""
     with transaction.atomic():
         if not Reservation.objects.filter(pk=reservation_id, state=ReservationState.ACTIVE, expires_at__gt=now).update(
-                state=ReservationState.COMMITTED, end_reason="committed", ended_at=now):
+            state=ReservationState.COMMITTED, end_reason="committed", ended_at=now
+        ):
             return False
         # Bad input raises from here on, which rolls the state flip back too.
         takes = _takes(reservation_id, picked)
@@ -121,18 +128,34 @@ def _commit(reservation_id: int, *, reference: str, actor_id: int | None, picked
         levels.record(_movement(take, label, actor_id, now) for take in takes)
         for index, take in enumerate(takes):  # sorted by stock item id: the one lock order
             need = take.from_available
-            after = levels.move(take.item.id, on_hand=-take.picked, reserved=-take.reserved, now=now,
-                                require_available=need if need else None)
+            after = levels.move(
+                take.item.id,
+                on_hand=-take.picked,
+                reserved=-take.reserved,
+                now=now,
+                require_available=need if need else None,
+            )
             if after is None:
-                raise _ShortPick(_shortages(take, takes[index + 1:]),
-                                 [t.item.id for t in takes[index:] if t.from_available])
+                raise _ShortPick(
+                    _shortages(take, takes[index + 1 :]), [t.item.id for t in takes[index:] if t.from_available]
+                )
             if take.picked:
-                levels.announce_adjusted(take.item, delta=-take.picked, on_hand_after=after.on_hand,
-                                         reason=MovementReason.SALE, reference=label, actor_id=actor_id)
+                levels.announce_adjusted(
+                    take.item,
+                    delta=-take.picked,
+                    on_hand_after=after.on_hand,
+                    reason=MovementReason.SALE,
+                    reference=label,
+                    actor_id=actor_id,
+                )
             if need:
                 # Only what came from available can cross the threshold; a short pick raises available.
-                levels.check_low_stock(take.item, available_before=after.available + need,
-                                       available_after=after.available, threshold=after.threshold)
+                levels.check_low_stock(
+                    take.item,
+                    available_before=after.available + need,
+                    available_after=after.available,
+                    threshold=after.threshold,
+                )
         levels.changed(take.item for take in takes)
     return True
 
@@ -142,18 +165,27 @@ def _takes(reservation_id: int, picked: Mapping[int, Decimal] | None) -> list[_T
     lines = list(ReservationLine.objects.filter(reservation_id=reservation_id).order_by("stock_item_id"))
     refs = levels.item_refs(line.stock_item_id for line in lines)
     if picked is None:
-        return [_Take(refs[line.stock_item_id], as_quantity(line.quantity), as_quantity(line.quantity))
-                for line in lines]
+        return [
+            _Take(refs[line.stock_item_id], as_quantity(line.quantity), as_quantity(line.quantity)) for line in lines
+        ]
     wanted, variants = _clean_picked(picked)
-    takes = [_Take(refs[line.stock_item_id], wanted.get(refs[line.stock_item_id].variant_id, ZERO),
-                   as_quantity(line.quantity)) for line in lines]
+    takes = [
+        _Take(
+            refs[line.stock_item_id], wanted.get(refs[line.stock_item_id].variant_id, ZERO), as_quantity(line.quantity)
+        )
+        for line in lines
+    ]
     held = {take.item.variant_id for take in takes}
     # A substitute picked as 0 moves nothing, so it needs no stock item either.
     substitutes = {variant_id: qty for variant_id, qty in wanted.items() if variant_id not in held and qty}
     if substitutes:
         warehouse_id = Reservation.objects.values_list("warehouse_id", flat=True).get(pk=reservation_id)
-        items = {item.variant_id: ItemRef.of(item) for item in StockItem.objects.filter(
-            warehouse_id=warehouse_id, variant_id__in=substitutes).select_related("warehouse", "variant")}
+        items = {
+            item.variant_id: ItemRef.of(item)
+            for item in StockItem.objects.filter(warehouse_id=warehouse_id, variant_id__in=substitutes).select_related(
+                "warehouse", "variant"
+            )
+        }
         unstocked = [Shortage(v, variants[v].sku, q, ZERO) for v, q in substitutes.items() if v not in items]
         if unstocked:
             raise OutOfStock(unstocked)  # no retry can help: the warehouse never held them
@@ -176,12 +208,26 @@ def _clean_picked(picked: Mapping[int, Decimal]) -> tuple[dict[int, Decimal], di
 
 def _movement(take: _Take, label: str, actor_id: int | None, now: datetime) -> StockMovement:
     if take.picked:
-        return levels.movement(take.item, on_hand=-take.picked, reserved=-take.reserved, reason=MovementReason.SALE,
-                               reference=label, actor_id=actor_id, now=now)
+        return levels.movement(
+            take.item,
+            on_hand=-take.picked,
+            reserved=-take.reserved,
+            reason=MovementReason.SALE,
+            reference=label,
+            actor_id=actor_id,
+            now=now,
+        )
     # Nothing of this line was picked: only its reservation ends, which is a release in the ledger
     # (a SALE that sold nothing would read wrong in stock reports).
-    return levels.movement(take.item, reserved=-take.reserved, reason=MovementReason.RELEASE, reference=label,
-                           note="not picked", actor_id=actor_id, now=now)
+    return levels.movement(
+        take.item,
+        reserved=-take.reserved,
+        reason=MovementReason.RELEASE,
+        reference=label,
+        note="not picked",
+        actor_id=actor_id,
+        now=now,
+    )
 
 
 def _shortages(refused: _Take, rest: Sequence[_Take]) -> list[Shortage]:

@@ -83,8 +83,9 @@ def _lines(stream: BinaryIO, progress: Callable[[int], None] | None) -> Iterator
             yield number, None
 
 
-def read_rows(path: Path, fmt: str, default_mode: str | None,
-              progress: Callable[[int], None] | None = None) -> Iterator[RawRow | RowError]:
+def read_rows(
+    path: Path, fmt: str, default_mode: str | None, progress: Callable[[int], None] | None = None
+) -> Iterator[RawRow | RowError]:
     with path.open("rb") as stream:
         reader = _csv_rows if fmt == "csv" else _jsonl_rows
         yield from reader(_lines(stream, progress), default_mode)
@@ -114,8 +115,9 @@ def _csv_rows(lines: Iterator[tuple[int, str | None]], default_mode: str | None)
     unknown = [name for name in names if name not in COLUMNS]
     missing = [name for name in REQUIRED if name not in names]
     if unknown or missing or len(set(names)) != len(names):
-        raise FileRejected(f"Line 1: the header must name the columns {', '.join(COLUMNS)} (mode optional); got "
-                           f"{','.join(header)!r}.")
+        raise FileRejected(
+            f"Line 1: the header must name the columns {', '.join(COLUMNS)} (mode optional); got {','.join(header)!r}."
+        )
     position = {name: index for index, name in enumerate(names)}
     numbers.clear()
     while True:
@@ -139,9 +141,13 @@ def _csv_rows(lines: Iterator[tuple[int, str | None]], default_mode: str | None)
         elif len(record) != len(names):
             yield RowError(line, f"expected {len(names)} fields, found {len(record)}")
         else:
-            yield RawRow(line, record[position["warehouse"]].strip(), record[position["sku"]].strip(),
-                         record[position["quantity"]].strip(),
-                         _mode(record[position["mode"]] if "mode" in position else "", default_mode))
+            yield RawRow(
+                line,
+                record[position["warehouse"]].strip(),
+                record[position["sku"]].strip(),
+                record[position["quantity"]].strip(),
+                _mode(record[position["mode"]] if "mode" in position else "", default_mode),
+            )
 
 
 def _jsonl_rows(lines: Iterator[tuple[int, str | None]], default_mode: str | None) -> Iterator[RawRow | RowError]:
@@ -170,8 +176,13 @@ def _jsonl_rows(lines: Iterator[tuple[int, str | None]], default_mode: str | Non
         if isinstance(quantity, bool) or not isinstance(quantity, str | int | Decimal):
             yield RowError(line, "quantity must be a number or a decimal string")
             continue
-        yield RawRow(line, str(record["warehouse"]).strip(), str(record["sku"]).strip(), quantity,
-                     _mode(record.get("mode"), default_mode))
+        yield RawRow(
+            line,
+            str(record["warehouse"]).strip(),
+            str(record["sku"]).strip(),
+            quantity,
+            _mode(record.get("mode"), default_mode),
+        )
 
 
 def warehouses_by_code() -> dict[str, tuple[int, str]]:
@@ -185,10 +196,12 @@ def validate_chunk(rows: list[RawRow], warehouses: dict[str, tuple[int, str]]) -
     variants = catalog.variant_ids_and_units_by_sku(skus)
     warehouse_ids = {warehouses[row.warehouse][0] for row in rows if row.warehouse in warehouses}
     variant_ids = {pk for pk, _ in variants.values()}
-    items = {(w, v): ItemState(pk, as_quantity(on_hand), as_quantity(reserved), as_quantity(threshold))
-             for pk, w, v, on_hand, reserved, threshold in StockItem.objects.filter(
-                 warehouse_id__in=warehouse_ids, variant_id__in=variant_ids).values_list(
-                 "pk", "warehouse_id", "variant_id", "on_hand", "reserved", "low_stock_threshold")}
+    items = {
+        (w, v): ItemState(pk, as_quantity(on_hand), as_quantity(reserved), as_quantity(threshold))
+        for pk, w, v, on_hand, reserved, threshold in StockItem.objects.filter(
+            warehouse_id__in=warehouse_ids, variant_id__in=variant_ids
+        ).values_list("pk", "warehouse_id", "variant_id", "on_hand", "reserved", "low_stock_threshold")
+    }
     valid: list[ValidRow] = []
     errors: list[RowError] = []
     for row in rows:
@@ -200,8 +213,11 @@ def validate_chunk(rows: list[RawRow], warehouses: dict[str, tuple[int, str]]) -
         if variant is None:
             reasons.append(f"SKU {row.sku!r} does not exist" if row.sku else "sku is empty")
         if row.mode not in MODES:
-            reasons.append(f"mode must be set or add, not {row.mode!r}" if row.mode
-                           else "mode is missing (a mode column, or --mode set|add)")
+            reasons.append(
+                f"mode must be set or add, not {row.mode!r}"
+                if row.mode
+                else "mode is missing (a mode column, or --mode set|add)"
+            )
         quantity = None
         if variant is not None:
             try:
@@ -215,8 +231,9 @@ def validate_chunk(rows: list[RawRow], warehouses: dict[str, tuple[int, str]]) -
             errors.append(RowError(row.line, "; ".join(reasons)))
             continue
         assert warehouse is not None and variant is not None and quantity is not None
-        valid.append(ValidRow(row.line, warehouse[0], warehouse[1], variant[0], row.sku, variant[1], quantity,
-                              row.mode, item))
+        valid.append(
+            ValidRow(row.line, warehouse[0], warehouse[1], variant[0], row.sku, variant[1], quantity, row.mode, item)
+        )
     return valid, errors
 
 
@@ -238,4 +255,3 @@ def chunked(rows: Iterator[RawRow | RowError], size: int) -> Iterator[tuple[list
 
 def too_large(on_hand: Decimal) -> bool:
     return on_hand > MAX_QUANTITY
-

@@ -97,10 +97,18 @@ def fingerprint(path: Path, default_mode: str | None) -> str:
     return digest.hexdigest()
 
 
-def import_stock(path: Path, *, fmt: str | None = None, default_mode: str | None = None, partial: bool = False,
-                 dry_run: bool = False, actor_id: int | None = None, chunk_rows: int | None = None,
-                 on_error: Callable[[RowError], None] = lambda error: None,
-                 progress: Progress | None = None) -> ImportReport:
+def import_stock(
+    path: Path,
+    *,
+    fmt: str | None = None,
+    default_mode: str | None = None,
+    partial: bool = False,
+    dry_run: bool = False,
+    actor_id: int | None = None,
+    chunk_rows: int | None = None,
+    on_error: Callable[[RowError], None] = lambda error: None,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Check, then apply the file (see the module's docstring); bad rows go to `on_error` with
     their line numbers as they are found. The report's status says what happened."""
     if default_mode is not None and default_mode not in MODES:
@@ -116,8 +124,9 @@ def import_stock(path: Path, *, fmt: str | None = None, default_mode: str | None
         return report
 
     warehouses = warehouses_by_code()
-    used_warehouses = _check_file(path, fmt, default_mode, warehouses, chunk_rows, report,
-                                  None if partial else on_error, progress)
+    used_warehouses = _check_file(
+        path, fmt, default_mode, warehouses, chunk_rows, report, None if partial else on_error, progress
+    )
     if report.rows_bad and not partial:
         report.status = "rejected"
         return report
@@ -132,15 +141,17 @@ def import_stock(path: Path, *, fmt: str | None = None, default_mode: str | None
         with transaction.atomic():
             try:
                 with transaction.atomic():
-                    batch = ImportBatch.objects.create(fingerprint=digest, file_name=path.name[:255], partial=partial,
-                                                       actor_id=actor_id)
+                    batch = ImportBatch.objects.create(
+                        fingerprint=digest, file_name=path.name[:255], partial=partial, actor_id=actor_id
+                    )
             except IntegrityError:
                 report.status = "already_imported"
                 report.previous_import = ImportBatch.objects.filter(fingerprint=digest).first()
                 return report
             _lock_stock_of(used_warehouses)
-            _apply_file(path, fmt, default_mode, warehouses, chunk_rows, batch, partial, actor_id, report, on_error,
-                        progress)
+            _apply_file(
+                path, fmt, default_mode, warehouses, chunk_rows, batch, partial, actor_id, report, on_error, progress
+            )
             batch.rows_total, batch.rows_changed = report.rows_total, report.rows_changed
             batch.rows_unchanged, batch.rows_skipped = report.rows_unchanged, report.rows_skipped
             batch.save(update_fields=["rows_total", "rows_changed", "rows_unchanged", "rows_skipped"])
@@ -155,14 +166,28 @@ def import_stock(path: Path, *, fmt: str | None = None, default_mode: str | None
         report.status, report.batch_id = "dry_run", None
         return report
     report.status = "applied"
-    logger.info("inventory: import %s applied from %s: %d rows, %d changed, %d unchanged, %d skipped", report.batch_id,
-                path.name, report.rows_total, report.rows_changed, report.rows_unchanged, report.rows_skipped)
+    logger.info(
+        "inventory: import %s applied from %s: %d rows, %d changed, %d unchanged, %d skipped",
+        report.batch_id,
+        path.name,
+        report.rows_total,
+        report.rows_changed,
+        report.rows_unchanged,
+        report.rows_skipped,
+    )
     return report
 
 
-def _check_file(path: Path, fmt: str, default_mode: str | None, warehouses: dict[str, tuple[int, str]],
-                chunk_rows: int, report: ImportReport, on_error: Callable[[RowError], None] | None,
-                progress: Progress) -> set[int]:
+def _check_file(
+    path: Path,
+    fmt: str,
+    default_mode: str | None,
+    warehouses: dict[str, tuple[int, str]],
+    chunk_rows: int,
+    report: ImportReport,
+    on_error: Callable[[RowError], None] | None,
+    progress: Progress,
+) -> set[int]:
     """Pass 1: count and check every row; returns the warehouses the good rows touch."""
     used: set[int] = set()
     progress.start("checking", path.stat().st_size)
@@ -185,13 +210,26 @@ def _lock_stock_of(warehouse_ids: set[int]) -> None:
     if connection.vendor != "postgresql" or not warehouse_ids:
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM (SELECT id FROM inventory_stockitem WHERE warehouse_id = ANY(%s) "
-                       "ORDER BY id FOR UPDATE) AS locked", [sorted(warehouse_ids)])
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT id FROM inventory_stockitem WHERE warehouse_id = ANY(%s) "
+            "ORDER BY id FOR UPDATE) AS locked",
+            [sorted(warehouse_ids)],
+        )
 
 
-def _apply_file(path: Path, fmt: str, default_mode: str | None, warehouses: dict[str, tuple[int, str]],
-                chunk_rows: int, batch: ImportBatch, partial: bool, actor_id: int | None, report: ImportReport,
-                on_error: Callable[[RowError], None], progress: Progress) -> None:
+def _apply_file(
+    path: Path,
+    fmt: str,
+    default_mode: str | None,
+    warehouses: dict[str, tuple[int, str]],
+    chunk_rows: int,
+    batch: ImportBatch,
+    partial: bool,
+    actor_id: int | None,
+    report: ImportReport,
+    on_error: Callable[[RowError], None],
+    progress: Progress,
+) -> None:
     """Pass 2, inside the import's transaction: re-read, re-check and apply chunk by chunk."""
     report.rows_total = report.rows_bad = 0
     progress.start("applying", path.stat().st_size)
@@ -216,14 +254,14 @@ def _stock_items(rows: list[ValidRow]) -> dict[tuple[int, int], ItemState]:
     items = {(row.warehouse_id, row.variant_id): row.item for row in rows if row.item is not None}
     missing = {(row.warehouse_id, row.variant_id) for row in rows if row.item is None} - set(items)
     if missing:
-        StockItem.objects.bulk_create([StockItem(warehouse_id=w, variant_id=v) for w, v in sorted(missing)],
-                                      ignore_conflicts=True)
+        StockItem.objects.bulk_create(
+            [StockItem(warehouse_id=w, variant_id=v) for w, v in sorted(missing)], ignore_conflicts=True
+        )
         for pk, w, v, on_hand, reserved, threshold in StockItem.objects.filter(
-                warehouse_id__in={w for w, _ in missing}, variant_id__in={v for _, v in missing}).values_list(
-                "pk", "warehouse_id", "variant_id", "on_hand", "reserved", "low_stock_threshold"):
+            warehouse_id__in={w for w, _ in missing}, variant_id__in={v for _, v in missing}
+        ).values_list("pk", "warehouse_id", "variant_id", "on_hand", "reserved", "low_stock_threshold"):
             if (w, v) in missing:
-                items[(w, v)] = ItemState(pk, as_quantity(on_hand), as_quantity(reserved),
-                                          as_quantity(threshold))
+                items[(w, v)] = ItemState(pk, as_quantity(on_hand), as_quantity(reserved), as_quantity(threshold))
     return items
 
 
@@ -254,20 +292,45 @@ def _apply_chunk(rows: list[ValidRow], batch: ImportBatch, actor_id: int | None)
         cursor.executemany(
             "UPDATE inventory_stockitem SET on_hand = on_hand + CAST(%s AS NUMERIC), version = version + 1, "
             "updated_at = %s WHERE id = %s",
-            [(delta, now, item.id) for _, item, delta, _ in changes])
+            [(delta, now, item.id) for _, item, delta, _ in changes],
+        )
     movements = []
     for row, item, delta, after in changes:
-        ref = ItemRef(id=item.id, warehouse_id=row.warehouse_id, warehouse_code=row.warehouse_code,
-                      variant_id=row.variant_id, sku=row.sku, unit=row.unit)
+        ref = ItemRef(
+            id=item.id,
+            warehouse_id=row.warehouse_id,
+            warehouse_code=row.warehouse_code,
+            variant_id=row.variant_id,
+            sku=row.sku,
+            unit=row.unit,
+        )
         reference = f"import:{batch.pk} line {row.line}"
-        movements.append(levels.movement(ref, on_hand=delta, reason=MovementReason.ADJUSTMENT, reference=reference,
-                                         note=f"{row.mode} {row.quantity} from {batch.file_name}", actor_id=actor_id,
-                                         now=now))
-        levels.announce_adjusted(ref, delta=delta, on_hand_after=after, reason=MovementReason.ADJUSTMENT,
-                                 reference=reference, actor_id=actor_id)
+        movements.append(
+            levels.movement(
+                ref,
+                on_hand=delta,
+                reason=MovementReason.ADJUSTMENT,
+                reference=reference,
+                note=f"{row.mode} {row.quantity} from {batch.file_name}",
+                actor_id=actor_id,
+                now=now,
+            )
+        )
+        levels.announce_adjusted(
+            ref,
+            delta=delta,
+            on_hand_after=after,
+            reason=MovementReason.ADJUSTMENT,
+            reference=reference,
+            actor_id=actor_id,
+        )
         if delta < 0:
             # The import holds the item's lock, so `reserved` is what the chunk read.
-            levels.check_low_stock(ref, available_before=after - delta - item.reserved,
-                                   available_after=after - item.reserved, threshold=item.threshold)
+            levels.check_low_stock(
+                ref,
+                available_before=after - delta - item.reserved,
+                available_after=after - item.reserved,
+                threshold=item.threshold,
+            )
     levels.record(movements)
     return len(changes), unchanged, refused

@@ -37,8 +37,14 @@ class ItemRef:
 
     @classmethod
     def of(cls, item: StockItem) -> "ItemRef":
-        return cls(id=item.pk, warehouse_id=item.warehouse_id, warehouse_code=item.warehouse.code,
-                   variant_id=item.variant_id, sku=item.variant.sku, unit=item.variant.unit)
+        return cls(
+            id=item.pk,
+            warehouse_id=item.warehouse_id,
+            warehouse_code=item.warehouse.code,
+            variant_id=item.variant_id,
+            sku=item.variant.sku,
+            unit=item.variant.unit,
+        )
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,9 @@ class Levels:
         return self.on_hand - self.reserved
 
 
-def clean_quantity(value: object, *, unit: str, field: str = "quantity", allow_zero: bool = False,
-                   step: Decimal | None = None) -> Decimal:
+def clean_quantity(
+    value: object, *, unit: str, field: str = "quantity", allow_zero: bool = False, step: Decimal | None = None
+) -> Decimal:
     """A quantity of stock (core.quantities' rules, MAX_QUANTITY at most); with `step`, a multiple
     of it (what a customer may order). Refused as InvalidQuantity naming the field and the value."""
     try:
@@ -71,8 +78,15 @@ _MOVE = (
 )
 
 
-def move(item_id: int, *, on_hand: Decimal = ZERO, reserved: Decimal = ZERO, now: datetime,
-         require_available: Decimal | None = None, expected_version: int | None = None) -> Levels | None:
+def move(
+    item_id: int,
+    *,
+    on_hand: Decimal = ZERO,
+    reserved: Decimal = ZERO,
+    now: datetime,
+    require_available: Decimal | None = None,
+    expected_version: int | None = None,
+) -> Levels | None:
     """Change the item's counters by the deltas in one UPDATE; None when the row is missing or a
     condition failed (nothing changed). A change of on-hand bumps the version."""
     conditions, params = "", list[Decimal | int]()
@@ -83,52 +97,103 @@ def move(item_id: int, *, on_hand: Decimal = ZERO, reserved: Decimal = ZERO, now
         conditions += " AND version = %s"
         params.append(expected_version)
     with connection.cursor() as cursor:
-        cursor.execute(_MOVE.format(conditions=conditions),
-                       [on_hand, reserved, 1 if on_hand else 0, now, item_id, *params])
+        cursor.execute(
+            _MOVE.format(conditions=conditions), [on_hand, reserved, 1 if on_hand else 0, now, item_id, *params]
+        )
         row = cursor.fetchone()
     if row is None:
         return None
-    return Levels(on_hand=as_quantity(row[0]), reserved=as_quantity(row[1]), threshold=as_quantity(row[2]),
-                  version=int(row[3]))
+    return Levels(
+        on_hand=as_quantity(row[0]), reserved=as_quantity(row[1]), threshold=as_quantity(row[2]), version=int(row[3])
+    )
 
 
 def current_levels(item_ids: Iterable[int]) -> dict[int, Levels]:
     """The counters of these items as committed now (a plain read: no lock)."""
-    rows = StockItem.objects.filter(pk__in=list(item_ids)).values_list("pk", "on_hand", "reserved",
-                                                                       "low_stock_threshold", "version")
-    return {pk: Levels(on_hand=as_quantity(on_hand), reserved=as_quantity(reserved), threshold=as_quantity(threshold),
-                       version=int(version)) for pk, on_hand, reserved, threshold, version in rows}
+    rows = StockItem.objects.filter(pk__in=list(item_ids)).values_list(
+        "pk", "on_hand", "reserved", "low_stock_threshold", "version"
+    )
+    return {
+        pk: Levels(
+            on_hand=as_quantity(on_hand),
+            reserved=as_quantity(reserved),
+            threshold=as_quantity(threshold),
+            version=int(version),
+        )
+        for pk, on_hand, reserved, threshold, version in rows
+    }
 
 
-def movement(item: ItemRef, *, on_hand: Decimal = ZERO, reserved: Decimal = ZERO, reason: str, reference: str = "",
-             note: str = "", actor_id: int | None = None, now: datetime) -> StockMovement:
+def movement(
+    item: ItemRef,
+    *,
+    on_hand: Decimal = ZERO,
+    reserved: Decimal = ZERO,
+    reason: str,
+    reference: str = "",
+    note: str = "",
+    actor_id: int | None = None,
+    now: datetime,
+) -> StockMovement:
     """An unsaved ledger entry (callers bulk-create them with `record`)."""
-    return StockMovement(stock_item_id=item.id, on_hand_delta=on_hand, reserved_delta=reserved, reason=reason,
-                         reference=reference[:200], note=note[:300], actor_id=actor_id, created_at=now)
+    return StockMovement(
+        stock_item_id=item.id,
+        on_hand_delta=on_hand,
+        reserved_delta=reserved,
+        reason=reason,
+        reference=reference[:200],
+        note=note[:300],
+        actor_id=actor_id,
+        created_at=now,
+    )
 
 
 def record(movements: Iterable[StockMovement]) -> list[StockMovement]:
     return StockMovement.objects.bulk_create(list(movements))
 
 
-def announce_adjusted(item: ItemRef, *, delta: Decimal, on_hand_after: Decimal, reason: str, reference: str = "",
-                      actor_id: int | None = None) -> None:
+def announce_adjusted(
+    item: ItemRef,
+    *,
+    delta: Decimal,
+    on_hand_after: Decimal,
+    reason: str,
+    reference: str = "",
+    actor_id: int | None = None,
+) -> None:
     """inventory.adjusted: on-hand changed (receipt, count, waste, sale, transfer, import)."""
-    inventory_adjusted.send_event(sender=StockItem, aggregate_id=str(item.id), payload=inventory_pb2.InventoryAdjusted(
-        warehouse_code=item.warehouse_code, variant_id=str(item.variant_id), sku=item.sku,
-        delta=quantity(delta, item.unit), on_hand_after=quantity(on_hand_after, item.unit), reason=reason,
-        reference=reference, actor_id=str(actor_id) if actor_id else ""))
+    inventory_adjusted.send_event(
+        sender=StockItem,
+        aggregate_id=str(item.id),
+        payload=inventory_pb2.InventoryAdjusted(
+            warehouse_code=item.warehouse_code,
+            variant_id=str(item.variant_id),
+            sku=item.sku,
+            delta=quantity(delta, item.unit),
+            on_hand_after=quantity(on_hand_after, item.unit),
+            reason=reason,
+            reference=reference,
+            actor_id=str(actor_id) if actor_id else "",
+        ),
+    )
 
 
-def check_low_stock(item: ItemRef, *, available_before: Decimal, available_after: Decimal,
-                    threshold: Decimal) -> bool:
+def check_low_stock(item: ItemRef, *, available_before: Decimal, available_after: Decimal, threshold: Decimal) -> bool:
     """inventory.low_stock when availability just crossed down to or below the item's threshold
     (0: when it sells out); once per crossing, not on every sale below it."""
     if not (available_after <= threshold < available_before):
         return False
-    inventory_low_stock.send_event(sender=StockItem, aggregate_id=str(item.id), payload=inventory_pb2.InventoryLowStock(
-        warehouse_code=item.warehouse_code, variant_id=str(item.variant_id), sku=item.sku,
-        available=quantity(available_after, item.unit), threshold=quantity(threshold, item.unit)))
+    inventory_low_stock.send_event(
+        sender=StockItem,
+        aggregate_id=str(item.id),
+        payload=inventory_pb2.InventoryLowStock(
+            warehouse_code=item.warehouse_code,
+            variant_id=str(item.variant_id),
+            sku=item.sku,
+            available=quantity(available_after, item.unit),
+            threshold=quantity(threshold, item.unit),
+        ),
+    )
     return True
 
 

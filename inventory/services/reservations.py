@@ -87,15 +87,22 @@ def _wanted(lines: Sequence[tuple[int, object]]) -> tuple[dict[int, Decimal], di
         if variant is None:
             raise VariantNotFound(f"There is no variant {variant_id}.", fields={f"lines.{index}": ["No such variant."]})
         if not variant.is_active:
-            raise VariantNotSellable(f"{variant.sku} is not sold at the moment.",
-                                     fields={f"lines.{index}": ["Not sold at the moment."]})
+            raise VariantNotSellable(
+                f"{variant.sku} is not sold at the moment.", fields={f"lines.{index}": ["Not sold at the moment."]}
+            )
         qty = levels.clean_quantity(amount, unit=variant.unit, step=variant.step, field=f"lines.{index}")
         wanted[variant_id] = wanted.get(variant_id, levels.ZERO) + qty
     return wanted, variants
 
 
-def reserve_stock(*, owner_type: str, owner_id: str, lines: Sequence[tuple[int, object]], warehouse_code: str,
-                  ttl: timedelta | None = None) -> Reservation:
+def reserve_stock(
+    *,
+    owner_type: str,
+    owner_id: str,
+    lines: Sequence[tuple[int, object]],
+    warehouse_code: str,
+    ttl: timedelta | None = None,
+) -> Reservation:
     """Reserve every line for the owner in the warehouse until now + ttl, or nothing (OutOfStock
     names each short SKU and what is available). An active reservation of the same owner is
     replaced in the same transaction: if the new one fails, the old one stays."""
@@ -103,8 +110,12 @@ def reserve_stock(*, owner_type: str, owner_id: str, lines: Sequence[tuple[int, 
     ttl = _clean_ttl(ttl)
     warehouse = active_warehouse(warehouse_code)
     wanted, variants = _wanted(lines)
-    items = {item.variant_id: ItemRef.of(item) for item in StockItem.objects.filter(
-        warehouse=warehouse, variant_id__in=wanted).select_related("warehouse", "variant")}
+    items = {
+        item.variant_id: ItemRef.of(item)
+        for item in StockItem.objects.filter(warehouse=warehouse, variant_id__in=wanted).select_related(
+            "warehouse", "variant"
+        )
+    }
     unknown = [Shortage(v, variants[v].sku, q, levels.ZERO) for v, q in wanted.items() if v not in items]
     if unknown:
         raise OutOfStock(unknown)
@@ -147,8 +158,8 @@ class _Short(Exception):
 def _held_by_owner(owner_type: str, owner_id: str) -> dict[int, Decimal]:
     held: dict[int, Decimal] = {}
     for item_id, qty in ReservationLine.objects.filter(
-            reservation__owner_type=owner_type, reservation__owner_id=owner_id,
-            reservation__state=ReservationState.ACTIVE).values_list("stock_item_id", "quantity"):
+        reservation__owner_type=owner_type, reservation__owner_id=owner_id, reservation__state=ReservationState.ACTIVE
+    ).values_list("stock_item_id", "quantity"):
         held[item_id] = held.get(item_id, levels.ZERO) + as_quantity(qty)
     return held
 
@@ -165,37 +176,66 @@ def _shortages(wanted: dict[int, Decimal], items: dict[int, ItemRef], held: dict
     return short
 
 
-def _reserve(owner_type: str, owner_id: str, warehouse_id: int, wanted: dict[int, Decimal],
-             items: dict[int, ItemRef], ttl: timedelta) -> Reservation:
+def _reserve(
+    owner_type: str,
+    owner_id: str,
+    warehouse_id: int,
+    wanted: dict[int, Decimal],
+    items: dict[int, ItemRef],
+    ttl: timedelta,
+) -> Reservation:
     now = timezone.now()
     with transaction.atomic():
         # The owner's current reservation row first (the lock order), then the new one.
-        old = Reservation.objects.select_for_update().filter(
-            owner_type=owner_type, owner_id=owner_id, state=ReservationState.ACTIVE).first()
+        old = (
+            Reservation.objects.select_for_update()
+            .filter(owner_type=owner_type, owner_id=owner_id, state=ReservationState.ACTIVE)
+            .first()
+        )
         old_lines = list(old.lines.all()) if old is not None else []
         refs = {item.id: item for item in items.values()}
         refs |= levels.item_refs(line.stock_item_id for line in old_lines if line.stock_item_id not in refs)
         movements = []
         if old is not None:
             expired = old.expires_at <= now
-            _end_state(old, now, ReservationState.EXPIRED if expired else ReservationState.RELEASED,
-                       "expired" if expired else "replaced")
-            movements = [levels.movement(refs[line.stock_item_id], reserved=-line.quantity,
-                                         reason=MovementReason.RELEASE,
-                                         reference=f"reservation:{old.pk} {old.end_reason}", now=now)
-                         for line in old_lines]
+            _end_state(
+                old,
+                now,
+                ReservationState.EXPIRED if expired else ReservationState.RELEASED,
+                "expired" if expired else "replaced",
+            )
+            movements = [
+                levels.movement(
+                    refs[line.stock_item_id],
+                    reserved=-line.quantity,
+                    reason=MovementReason.RELEASE,
+                    reference=f"reservation:{old.pk} {old.end_reason}",
+                    now=now,
+                )
+                for line in old_lines
+            ]
         # A concurrent first reservation of the same owner fails this INSERT (the partial unique
         # index); the IntegrityError rolls everything back and reserve_stock tries again.
-        reservation = Reservation.objects.create(owner_type=owner_type, owner_id=owner_id, warehouse_id=warehouse_id,
-                                                 expires_at=now + ttl, created_at=now)
-        new_lines = [ReservationLine(reservation=reservation, stock_item_id=items[v].id, quantity=q)
-                     for v, q in sorted(wanted.items(), key=lambda pair: items[pair[0]].id)]
+        reservation = Reservation.objects.create(
+            owner_type=owner_type, owner_id=owner_id, warehouse_id=warehouse_id, expires_at=now + ttl, created_at=now
+        )
+        new_lines = [
+            ReservationLine(reservation=reservation, stock_item_id=items[v].id, quantity=q)
+            for v, q in sorted(wanted.items(), key=lambda pair: items[pair[0]].id)
+        ]
         ReservationLine.objects.bulk_create(new_lines)
         # Ledger and events before the UPDATEs: the contended rows stay locked only from their
         # UPDATE to the commit.
-        movements += [levels.movement(refs[line.stock_item_id], reserved=line.quantity,
-                                      reason=MovementReason.RESERVATION, reference=f"reservation:{reservation.pk}",
-                                      now=now) for line in new_lines]
+        movements += [
+            levels.movement(
+                refs[line.stock_item_id],
+                reserved=line.quantity,
+                reason=MovementReason.RESERVATION,
+                reference=f"reservation:{reservation.pk}",
+                now=now,
+            )
+            for line in new_lines
+        ]
         levels.record(movements)
         if old is not None:
             _announce_released(old, old_lines, refs)
@@ -210,13 +250,23 @@ def _reserve(owner_type: str, owner_id: str, warehouse_id: int, wanted: dict[int
                 after = levels.move(item_id, reserved=delta, require_available=delta, now=now)
                 if after is None:
                     raise _Short()
-                levels.check_low_stock(refs[item_id], available_before=after.available + delta,
-                                       available_after=after.available, threshold=after.threshold)
+                levels.check_low_stock(
+                    refs[item_id],
+                    available_before=after.available + delta,
+                    available_after=after.available,
+                    threshold=after.threshold,
+                )
             elif delta < 0:
                 levels.move(item_id, reserved=delta, now=now)
         levels.changed(refs.values())
-    logger.info("inventory: reserved %s for %s:%s, %d line(s) until %s", reservation.pk, owner_type, owner_id,
-                len(new_lines), reservation.expires_at.isoformat())
+    logger.info(
+        "inventory: reserved %s for %s:%s, %d line(s) until %s",
+        reservation.pk,
+        owner_type,
+        owner_id,
+        len(new_lines),
+        reservation.expires_at.isoformat(),
+    )
     return reservation
 
 
@@ -226,26 +276,40 @@ def _end_state(reservation: Reservation, now: datetime, state: str, reason: str)
 
 
 def _lines_payload(lines: Iterable[ReservationLine], refs: dict[int, ItemRef]) -> list[inventory_pb2.ReservedLine]:
-    return [inventory_pb2.ReservedLine(variant_id=str(refs[line.stock_item_id].variant_id),
-                                       sku=refs[line.stock_item_id].sku,
-                                       quantity=quantity(line.quantity, refs[line.stock_item_id].unit))
-            for line in lines]
+    return [
+        inventory_pb2.ReservedLine(
+            variant_id=str(refs[line.stock_item_id].variant_id),
+            sku=refs[line.stock_item_id].sku,
+            quantity=quantity(line.quantity, refs[line.stock_item_id].unit),
+        )
+        for line in lines
+    ]
 
 
 def _announce_reserved(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
     payload = inventory_pb2.InventoryReserved(
-        reservation_id=str(reservation.pk), owner_type=reservation.owner_type, owner_id=reservation.owner_id,
-        warehouse_code=refs[lines[0].stock_item_id].warehouse_code, lines=_lines_payload(lines, refs))
+        reservation_id=str(reservation.pk),
+        owner_type=reservation.owner_type,
+        owner_id=reservation.owner_id,
+        warehouse_code=refs[lines[0].stock_item_id].warehouse_code,
+        lines=_lines_payload(lines, refs),
+    )
     payload.expires_at.FromDatetime(reservation.expires_at)
     inventory_reserved.send_event(sender=Reservation, aggregate_id=str(reservation.pk), payload=payload)
 
 
 def _announce_released(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
-    inventory_released.send_event(sender=Reservation, aggregate_id=str(reservation.pk),
-                                  payload=inventory_pb2.InventoryReleased(
-                                      reservation_id=str(reservation.pk), owner_type=reservation.owner_type,
-                                      owner_id=reservation.owner_id, reason=reservation.end_reason,
-                                      lines=_lines_payload(lines, refs)))
+    inventory_released.send_event(
+        sender=Reservation,
+        aggregate_id=str(reservation.pk),
+        payload=inventory_pb2.InventoryReleased(
+            reservation_id=str(reservation.pk),
+            owner_type=reservation.owner_type,
+            owner_id=reservation.owner_id,
+            reason=reservation.end_reason,
+            lines=_lines_payload(lines, refs),
+        ),
+    )
 
 
 def _end(reservation_id: int, *, state: str, reason: str, now: datetime, only_if_expired: bool = False) -> bool:
@@ -262,9 +326,16 @@ def _end(reservation_id: int, *, state: str, reason: str, now: datetime, only_if
         refs = levels.item_refs(line.stock_item_id for line in lines)
         for line in lines:
             levels.move(line.stock_item_id, reserved=-line.quantity, now=now)
-        levels.record(levels.movement(refs[line.stock_item_id], reserved=-line.quantity, reason=MovementReason.RELEASE,
-                                      reference=f"reservation:{reservation_id} {reason}"[:200], now=now)
-                      for line in lines)
+        levels.record(
+            levels.movement(
+                refs[line.stock_item_id],
+                reserved=-line.quantity,
+                reason=MovementReason.RELEASE,
+                reference=f"reservation:{reservation_id} {reason}"[:200],
+                now=now,
+            )
+            for line in lines
+        )
         _announce_released(reservation, lines, refs)
         levels.changed(refs.values())
     logger.info("inventory: reservation %s %s (%s)", reservation_id, state, reason)
@@ -279,8 +350,9 @@ def release_expired_reservations(*, item_ids: Sequence[int] | None = None, limit
     if item_ids is not None:
         rows = rows.filter(lines__stock_item_id__in=list(item_ids))
     expired = list(rows.order_by("expires_at", "pk").values_list("pk", flat=True).distinct()[:limit])
-    return sum(_end(pk, state=ReservationState.EXPIRED, reason="expired", now=now, only_if_expired=True)
-               for pk in expired)
+    return sum(
+        _end(pk, state=ReservationState.EXPIRED, reason="expired", now=now, only_if_expired=True) for pk in expired
+    )
 
 
 def explain_unusable(reservation_id: int, now: datetime) -> Reservation:
@@ -293,8 +365,9 @@ def explain_unusable(reservation_id: int, now: datetime) -> Reservation:
         _end(reservation_id, state=ReservationState.EXPIRED, reason="expired", now=now, only_if_expired=True)
         reservation.refresh_from_db()
     if reservation.state == ReservationState.EXPIRED:
-        raise ReservationExpired(f"Reservation {reservation_id} expired at {reservation.expires_at:%H:%M:%S} UTC; "
-                                 "reserve the stock again.")
+        raise ReservationExpired(
+            f"Reservation {reservation_id} expired at {reservation.expires_at:%H:%M:%S} UTC; reserve the stock again."
+        )
     return reservation
 
 
@@ -308,13 +381,15 @@ def release_reservation(reservation: ReservationRef, *, reason: str = "cancelled
         if found is None:
             raise ReservationNotFound(f"There is no reservation {reservation_id}.")
         if found.state == ReservationState.COMMITTED:
-            raise ReservationNotActive(f"Reservation {reservation_id} was committed; its goods have left. "
-                                       "Record a return instead.")
+            raise ReservationNotActive(
+                f"Reservation {reservation_id} was committed; its goods have left. Record a return instead."
+            )
     return Reservation.objects.get(pk=reservation_id)
 
 
-def rebind_reservation(reservation: ReservationRef, *, owner_type: str, owner_id: str,
-                       ttl: timedelta | None = None) -> Reservation:
+def rebind_reservation(
+    reservation: ReservationRef, *, owner_type: str, owner_id: str, ttl: timedelta | None = None
+) -> Reservation:
     """Hand an active reservation to a new owner (a cart's to its order) with a new expiry; also
     how an owner extends its own reservation. Stock does not move, so no event is sent."""
     reservation_id = reservation_id_of(reservation)
@@ -323,12 +398,14 @@ def rebind_reservation(reservation: ReservationRef, *, owner_type: str, owner_id
     now = timezone.now()
     try:
         with transaction.atomic():
-            rebound = Reservation.objects.filter(pk=reservation_id, state=ReservationState.ACTIVE,
-                                                 expires_at__gt=now).update(owner_type=owner_type, owner_id=owner_id,
-                                                                            expires_at=now + ttl)
+            rebound = Reservation.objects.filter(
+                pk=reservation_id, state=ReservationState.ACTIVE, expires_at__gt=now
+            ).update(owner_type=owner_type, owner_id=owner_id, expires_at=now + ttl)
     except IntegrityError:
-        raise ReservationBusy(f"{owner_type}:{owner_id} already has an active reservation; release it first.",
-                              code="owner_has_reservation") from None
+        raise ReservationBusy(
+            f"{owner_type}:{owner_id} already has an active reservation; release it first.",
+            code="owner_has_reservation",
+        ) from None
     if rebound:
         return Reservation.objects.get(pk=reservation_id)
     found = explain_unusable(reservation_id, now)

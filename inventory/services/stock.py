@@ -86,16 +86,27 @@ def ensure_stock_item(warehouse: Warehouse, variant: Variant) -> ItemRef:
 
 
 def _item(warehouse_code: str, variant: Variant) -> ItemRef:
-    item = StockItem.objects.filter(warehouse__code=warehouse_code, variant=variant).select_related(
-        "warehouse", "variant").first()
+    item = (
+        StockItem.objects.filter(warehouse__code=warehouse_code, variant=variant)
+        .select_related("warehouse", "variant")
+        .first()
+    )
     if item is None:
         warehouse_by_code(warehouse_code)
         raise StockItemNotFound(f"Warehouse {warehouse_code} holds no stock of {variant.sku}.")
     return ItemRef.of(item)
 
 
-def receive_stock(*, warehouse_code: str, variant: Variant, quantity: object, reference: str = "", note: str = "",
-                  actor_id: int | None = None, expected_version: int | None = None) -> tuple[ItemRef, levels.Levels]:
+def receive_stock(
+    *,
+    warehouse_code: str,
+    variant: Variant,
+    quantity: object,
+    reference: str = "",
+    note: str = "",
+    actor_id: int | None = None,
+    expected_version: int | None = None,
+) -> tuple[ItemRef, levels.Levels]:
     """Goods arrived: on-hand grows by the quantity (the item is created on its first receipt).
 
     With `expected_version` (warehouse systems that read the item first) the receipt applies only
@@ -110,22 +121,52 @@ def receive_stock(*, warehouse_code: str, variant: Variant, quantity: object, re
         item = ensure_stock_item(warehouse, variant)
         after = levels.move(item.id, on_hand=qty, now=now)
         assert after is not None  # rows are never deleted while anything refers to them
-        levels.record([levels.movement(item, on_hand=qty, reason=MovementReason.RECEIPT, reference=reference,
-                                       note=note, actor_id=actor_id, now=now)])
-        levels.announce_adjusted(item, delta=qty, on_hand_after=after.on_hand, reason=MovementReason.RECEIPT,
-                                 reference=reference, actor_id=actor_id)
+        levels.record(
+            [
+                levels.movement(
+                    item,
+                    on_hand=qty,
+                    reason=MovementReason.RECEIPT,
+                    reference=reference,
+                    note=note,
+                    actor_id=actor_id,
+                    now=now,
+                )
+            ]
+        )
+        levels.announce_adjusted(
+            item,
+            delta=qty,
+            on_hand_after=after.on_hand,
+            reason=MovementReason.RECEIPT,
+            reference=reference,
+            actor_id=actor_id,
+        )
         levels.changed([item])
-    logger.info("inventory: received %s %s of %s at %s (%s)", shown(qty), item.unit, item.sku, item.warehouse_code,
-                reference or "-")
+    logger.info(
+        "inventory: received %s %s of %s at %s (%s)",
+        shown(qty),
+        item.unit,
+        item.sku,
+        item.warehouse_code,
+        reference or "-",
+    )
     return item, after
 
 
 def _expect_version(warehouse: Warehouse, variant: Variant, expected: int) -> None:
-    current = (StockItem.objects.select_for_update().filter(warehouse=warehouse, variant=variant)
-               .values_list("version", flat=True).first())
+    current = (
+        StockItem.objects.select_for_update()
+        .filter(warehouse=warehouse, variant=variant)
+        .values_list("version", flat=True)
+        .first()
+    )
     if current != expected:
-        raise StaleVersion(f"The stock of {variant.sku} at {warehouse.code} is at version {current or 'none'}, not "
-                           f"{expected}; reload and try again.", current_version=current)
+        raise StaleVersion(
+            f"The stock of {variant.sku} at {warehouse.code} is at version {current or 'none'}, not "
+            f"{expected}; reload and try again.",
+            current_version=current,
+        )
 
 
 @dataclass(frozen=True)
@@ -139,13 +180,25 @@ class Adjustment:
     delta: Decimal | None = None
 
 
-def adjust_stock(adjustment: Adjustment, *, reason: str = MovementReason.ADJUSTMENT, note: str = "",
-                 reference: str = "", actor_id: int | None = None) -> levels.Levels:
+def adjust_stock(
+    adjustment: Adjustment,
+    *,
+    reason: str = MovementReason.ADJUSTMENT,
+    note: str = "",
+    reference: str = "",
+    actor_id: int | None = None,
+) -> levels.Levels:
     return adjust_stock_levels([adjustment], reason=reason, note=note, reference=reference, actor_id=actor_id)[0]
 
 
-def adjust_stock_levels(adjustments: Sequence[Adjustment], *, reason: str = MovementReason.ADJUSTMENT,
-                        note: str = "", reference: str = "", actor_id: int | None = None) -> list[levels.Levels]:
+def adjust_stock_levels(
+    adjustments: Sequence[Adjustment],
+    *,
+    reason: str = MovementReason.ADJUSTMENT,
+    note: str = "",
+    reference: str = "",
+    actor_id: int | None = None,
+) -> list[levels.Levels]:
     """Apply all the corrections or none. A version that moved on is a StaleVersion (409), never
     a silent overwrite; on-hand cannot go below what is reserved. `waste` only lowers stock and
     `return` only raises it. Returns the new levels, in the order given."""
@@ -171,19 +224,34 @@ def adjust_stock_levels(adjustments: Sequence[Adjustment], *, reason: str = Move
                     raise StaleVersion(_stale(item, current.version), current_version=current.version)
                 results[item.id] = current
                 continue
-            after = levels.move(item.id, on_hand=delta, now=now, expected_version=adjustment.version,
-                                require_available=-delta if delta < 0 else None)
+            after = levels.move(
+                item.id,
+                on_hand=delta,
+                now=now,
+                expected_version=adjustment.version,
+                require_available=-delta if delta < 0 else None,
+            )
             if after is None:
                 _refuse(item, adjustment, delta)
             assert after is not None
             results[item.id] = after
-            levels.record([levels.movement(item, on_hand=delta, reason=reason, reference=reference, note=note,
-                                           actor_id=actor_id, now=now)])
-            levels.announce_adjusted(item, delta=delta, on_hand_after=after.on_hand, reason=reason,
-                                     reference=reference, actor_id=actor_id)
+            levels.record(
+                [
+                    levels.movement(
+                        item, on_hand=delta, reason=reason, reference=reference, note=note, actor_id=actor_id, now=now
+                    )
+                ]
+            )
+            levels.announce_adjusted(
+                item, delta=delta, on_hand_after=after.on_hand, reason=reason, reference=reference, actor_id=actor_id
+            )
             if delta < 0:
-                levels.check_low_stock(item, available_before=after.available - delta, available_after=after.available,
-                                       threshold=after.threshold)
+                levels.check_low_stock(
+                    item,
+                    available_before=after.available - delta,
+                    available_after=after.available,
+                    threshold=after.threshold,
+                )
         levels.changed(refs.values())
     logger.info("inventory: %d stock item(s) adjusted (%s) by %s", len(adjustments), reason, actor_id or "system")
     return [results[a.stock_item_id] for a in adjustments]
@@ -211,8 +279,10 @@ def _delta(adjustment: Adjustment, item: ItemRef, reason: str) -> Decimal:
 
 
 def _stale(item: ItemRef, version: int) -> str:
-    return (f"The stock of {item.sku} at {item.warehouse_code} changed since you read it (now version {version}); "
-            "reload and try again.")
+    return (
+        f"The stock of {item.sku} at {item.warehouse_code} changed since you read it (now version {version}); "
+        "reload and try again."
+    )
 
 
 def _refuse(item: ItemRef, adjustment: Adjustment, delta: Decimal) -> None:
@@ -221,13 +291,22 @@ def _refuse(item: ItemRef, adjustment: Adjustment, delta: Decimal) -> None:
         raise StockItemNotFound(f"There is no stock item {item.id}.")
     if current.version != adjustment.version:
         raise StaleVersion(_stale(item, current.version), current_version=current.version)
-    raise BelowReserved(f"{item.sku} at {item.warehouse_code}: on-hand cannot go to {shown(current.on_hand + delta)} "
-                        f"while {shown(current.reserved)} is reserved for carts and orders.",
-                        fields={"on_hand": [f"At least {shown(current.reserved)} (reserved)."]})
+    raise BelowReserved(
+        f"{item.sku} at {item.warehouse_code}: on-hand cannot go to {shown(current.on_hand + delta)} "
+        f"while {shown(current.reserved)} is reserved for carts and orders.",
+        fields={"on_hand": [f"At least {shown(current.reserved)} (reserved)."]},
+    )
 
 
-def transfer_stock(*, from_code: str, to_code: str, variant: Variant, quantity: object, reference: str = "",
-                   actor_id: int | None = None) -> tuple[levels.Levels, levels.Levels]:
+def transfer_stock(
+    *,
+    from_code: str,
+    to_code: str,
+    variant: Variant,
+    quantity: object,
+    reference: str = "",
+    actor_id: int | None = None,
+) -> tuple[levels.Levels, levels.Levels]:
     """Move available (unreserved) stock from one warehouse to another, both sides or neither."""
     if from_code == to_code:
         raise InvalidInput(fields={"to": ["Choose another warehouse than the source."]})
@@ -243,21 +322,37 @@ def transfer_stock(*, from_code: str, to_code: str, variant: Variant, quantity: 
             moved = levels.move(item.id, on_hand=delta, now=now, require_available=qty if delta < 0 else None)
             if moved is None:
                 available = levels.current_levels([item.id])[item.id].available
-                raise NotEnoughOnHand(f"{variant.sku} at {from_code}: {shown(available)} available (unreserved), "
-                                      f"cannot transfer {shown(qty)}.",
-                                      fields={"quantity": [f"At most {shown(available)}."]})
+                raise NotEnoughOnHand(
+                    f"{variant.sku} at {from_code}: {shown(available)} available (unreserved), "
+                    f"cannot transfer {shown(qty)}.",
+                    fields={"quantity": [f"At most {shown(available)}."]},
+                )
             after[item.id] = moved
-            levels.announce_adjusted(item, delta=delta, on_hand_after=moved.on_hand, reason=MovementReason.TRANSFER,
-                                     reference=label, actor_id=actor_id)
-        levels.record(levels.movement(item, on_hand=delta, reason=MovementReason.TRANSFER, reference=label,
-                                      actor_id=actor_id, now=now)
-                      for item, delta in ((source_item, -qty), (target_item, qty)))
+            levels.announce_adjusted(
+                item,
+                delta=delta,
+                on_hand_after=moved.on_hand,
+                reason=MovementReason.TRANSFER,
+                reference=label,
+                actor_id=actor_id,
+            )
+        levels.record(
+            levels.movement(
+                item, on_hand=delta, reason=MovementReason.TRANSFER, reference=label, actor_id=actor_id, now=now
+            )
+            for item, delta in ((source_item, -qty), (target_item, qty))
+        )
         source_after = after[source_item.id]
-        levels.check_low_stock(source_item, available_before=source_after.available + qty,
-                               available_after=source_after.available, threshold=source_after.threshold)
+        levels.check_low_stock(
+            source_item,
+            available_before=source_after.available + qty,
+            available_after=source_after.available,
+            threshold=source_after.threshold,
+        )
         levels.changed([source_item, target_item])
-    logger.info("inventory: transferred %s %s of %s from %s to %s", shown(qty), variant.unit, variant.sku, from_code,
-                to_code)
+    logger.info(
+        "inventory: transferred %s %s of %s from %s to %s", shown(qty), variant.unit, variant.sku, from_code, to_code
+    )
     return after[source_item.id], after[target_item.id]
 
 
@@ -269,7 +364,8 @@ def set_low_stock_threshold(stock_item_id: int, threshold: object, *, version: i
     value = levels.clean_quantity(threshold, unit=item.unit, field="low_stock_threshold", allow_zero=True)
     with transaction.atomic():
         updated = StockItem.objects.filter(pk=stock_item_id, version=version).update(
-            low_stock_threshold=value, version=version + 1, updated_at=timezone.now())
+            low_stock_threshold=value, version=version + 1, updated_at=timezone.now()
+        )
         current = levels.current_levels([stock_item_id])[stock_item_id]
         if not updated:
             raise StaleVersion(_stale(item, current.version), current_version=current.version)

@@ -23,5 +23,10 @@ class RefundPermission(StaffModelPermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_staff and user.has_perm("orders.view_order")
-                    and user.has_perm("payments.refund_payment"))
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_staff
+            and user.has_perm("orders.view_order")
+            and user.has_perm("payments.refund_payment")
+        )

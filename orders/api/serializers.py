@@ -14,6 +14,7 @@ from orders.services.checkout import Checkout
 
 # --- Cart and checkout ---------------------------------------------------------------------------
 
+
 class CartLineSerializer(serializers.Serializer[PricedLine]):
     id = serializers.IntegerField(source="line.pk")
     variant = serializers.IntegerField(source="line.variant_id")
@@ -23,16 +24,16 @@ class CartLineSerializer(serializers.Serializer[PricedLine]):
     quantity = quantity_field(source="line.quantity")
     unit_price = money_field(help_text="the catalog's price now, per unit")
     line_total = money_field(source="total")
-    price_changed_from = money_field(allow_null=True,
-                                     help_text="the price you last saw, when it changed since")
+    price_changed_from = money_field(allow_null=True, help_text="the price you last saw, when it changed since")
     substitution = serializers.ChoiceField(source="line.substitution", choices=Substitution.choices)
     substitute_variant = serializers.IntegerField(source="line.substitute_variant_id", allow_null=True)
     problems = serializers.ListField(child=serializers.CharField(), help_text="why the line cannot be ordered as is")
 
 
 class CartSerializer(serializers.Serializer[PricedCart]):
-    token = serializers.UUIDField(source="cart.token", allow_null=True,
-                                  help_text="send as X-Cart-Token while signed out (none while signed in)")
+    token = serializers.UUIDField(
+        source="cart.token", allow_null=True, help_text="send as X-Cart-Token while signed out (none while signed in)"
+    )
     version = serializers.IntegerField(source="cart.version")
     currency = serializers.CharField(source="summary.currency")
     lines = CartLineSerializer(many=True)
@@ -46,8 +47,9 @@ class CartSerializer(serializers.Serializer[PricedCart]):
 class CartLineInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     variant = serializers.IntegerField(min_value=1)
     quantity = serializers.CharField(max_length=20, help_text="decimal string; weighed items in kg or l")
-    substitution = serializers.ChoiceField(choices=Substitution.choices, required=False,
-                                           help_text="similar for a new line; an existing line keeps its own")
+    substitution = serializers.ChoiceField(
+        choices=Substitution.choices, required=False, help_text="similar for a new line; an existing line keeps its own"
+    )
     substitute_variant = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
@@ -65,8 +67,7 @@ class CheckoutInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 class PlaceOrderInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     payment_gateway = serializers.CharField(max_length=32)
     payment_method = serializers.CharField(max_length=255, help_text="the gateway's token for the card or wallet")
-    expected_total = money_field(required=False,
-                                 help_text="the total you agreed to; refused with 409 if it changed")
+    expected_total = money_field(required=False, help_text="the total you agreed to; refused with 409 if it changed")
 
 
 class CheckoutSerializer(serializers.Serializer[Checkout]):
@@ -82,17 +83,24 @@ class CheckoutSerializer(serializers.Serializer[Checkout]):
     total = money_field(source="priced.summary.total")
     authorized_amount = money_field(
         source="priced.summary.authorized_amount",
-        help_text="held on your card: the total plus a margin for weighed items; you pay what is picked")
+        help_text="held on your card: the total plus a margin for weighed items; you pay what is picked",
+    )
     minimum_order = money_field(source="zone.minimum_order", allow_null=True, default=None)
 
     def get_slot(self, obj: Checkout) -> dict[str, Any] | None:
         if obj.slot is None:
             return None
-        return {"id": obj.slot.pk, "starts_at": obj.slot.starts_at, "ends_at": obj.slot.ends_at,
-                "cutoff_at": obj.slot.cutoff_at, "hold": obj.hold.pk if obj.hold else None}
+        return {
+            "id": obj.slot.pk,
+            "starts_at": obj.slot.starts_at,
+            "ends_at": obj.slot.ends_at,
+            "cutoff_at": obj.slot.cutoff_at,
+            "hold": obj.hold.pk if obj.hold else None,
+        }
 
 
 # --- Orders --------------------------------------------------------------------------------------
+
 
 class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     variant = serializers.IntegerField(source="variant_id")
@@ -108,9 +116,25 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
 
     class Meta:
         model = OrderLine
-        fields = ("id", "variant", "sku", "name", "unit", "unit_price", "quantity", "line_total", "substitution",
-                  "substitute_variant", "picked_quantity", "picked_variant", "picked_sku", "picked_name",
-                  "picked_unit_price", "final_line_total", "change")
+        fields = (
+            "id",
+            "variant",
+            "sku",
+            "name",
+            "unit",
+            "unit_price",
+            "quantity",
+            "line_total",
+            "substitution",
+            "substitute_variant",
+            "picked_quantity",
+            "picked_variant",
+            "picked_sku",
+            "picked_name",
+            "picked_unit_price",
+            "final_line_total",
+            "change",
+        )
 
     def get_change(self, obj: OrderLine) -> str | None:
         return picking.line_change(obj)
@@ -130,8 +154,18 @@ class OrderSummarySerializer(serializers.ModelSerializer[Order]):
 
     class Meta:
         model = Order
-        fields: tuple[str, ...] = ("id", "number", "status", "status_display", "currency", "total", "final_total",
-                                   "placed_at", "slot_starts_at", "slot_ends_at")
+        fields: tuple[str, ...] = (
+            "id",
+            "number",
+            "status",
+            "status_display",
+            "currency",
+            "total",
+            "final_total",
+            "placed_at",
+            "slot_starts_at",
+            "slot_ends_at",
+        )
 
 
 class OrderSerializer(OrderSummarySerializer):
@@ -146,10 +180,26 @@ class OrderSerializer(OrderSummarySerializer):
     tracking = serializers.SerializerMethodField()
 
     class Meta(OrderSummarySerializer.Meta):
-        fields = (*OrderSummarySerializer.Meta.fields, "subtotal", "delivery_fee", "authorized_amount",
-                  "final_subtotal", "refunded_amount", "shipping_address", "cutoff_at", "confirmed_at", "packed_at",
-                  "delivered_at", "cancelled_at", "cancelled_by", "cancel_reason", "can_cancel", "lines", "history",
-                  "tracking")
+        fields = (
+            *OrderSummarySerializer.Meta.fields,
+            "subtotal",
+            "delivery_fee",
+            "authorized_amount",
+            "final_subtotal",
+            "refunded_amount",
+            "shipping_address",
+            "cutoff_at",
+            "confirmed_at",
+            "packed_at",
+            "delivered_at",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+            "can_cancel",
+            "lines",
+            "history",
+            "tracking",
+        )
 
     def get_can_cancel(self, obj: Order) -> bool:
         return lifecycle.customer_may_cancel(obj)
@@ -165,13 +215,22 @@ class CancelInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 # --- Staff ---------------------------------------------------------------------------------------
 
+
 class StaffOrderSerializer(OrderSerializer):
     customer = serializers.EmailField(source="customer.email")
     payment = serializers.IntegerField(source="payment_id", allow_null=True)
 
     class Meta(OrderSerializer.Meta):
-        fields = (*OrderSerializer.Meta.fields, "customer", "warehouse_code", "zone", "slot", "payment",
-                  "payment_gateway", "version")
+        fields = (
+            *OrderSerializer.Meta.fields,
+            "customer",
+            "warehouse_code",
+            "zone",
+            "slot",
+            "payment",
+            "payment_gateway",
+            "version",
+        )
 
 
 class StaffOrderListSerializer(OrderSummarySerializer):

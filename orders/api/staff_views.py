@@ -52,9 +52,12 @@ class StaffOrderListView(APIView):
     pagination_class = PageNumberPagination
     serializer_class = StaffOrderListSerializer  # what the schema shows for its GET
 
-    @extend_schema(tags=TAGS, parameters=[StaffOrderQuerySerializer],
-                   responses={200: StaffOrderListSerializer(many=True)},
-                   summary="Orders, newest first, by status, warehouse, slot, customer, time or number")
+    @extend_schema(
+        tags=TAGS,
+        parameters=[StaffOrderQuerySerializer],
+        responses={200: StaffOrderListSerializer(many=True)},
+        summary="Orders, newest first, by status, warehouse, slot, customer, time or number",
+    )
     def get(self, request: Request) -> Response:
         query = StaffOrderQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -78,38 +81,73 @@ class StaffOrderDetailView(APIView):
 class PickingListView(APIView):
     permission_classes = [OrderStaffPermission]
 
-    @extend_schema(tags=TAGS, parameters=[PickingListQuerySerializer], responses={200: OpenApiTypes.OBJECT},
-                   summary="What to pick in a warehouse (and slot): the orders, and the SKUs they need in total")
+    @extend_schema(
+        tags=TAGS,
+        parameters=[PickingListQuerySerializer],
+        responses={200: OpenApiTypes.OBJECT},
+        summary="What to pick in a warehouse (and slot): the orders, and the SKUs they need in total",
+    )
     def get(self, request: Request) -> Response:
         query = PickingListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         orders, items = selectors.picking_list(query.validated_data["warehouse"], query.validated_data.get("slot"))
-        return Response({
-            "orders": [{**OrderSummarySerializer(order).data,
-                        "lines": [{"id": line.pk, "sku": line.sku, "name": line.name, "unit": line.unit,
-                                   "quantity": f"{line.quantity.normalize():f}", "substitution": line.substitution,
-                                   "substitute_variant": line.substitute_variant_id,
-                                   "picked_quantity": None if line.picked_quantity is None
-                                   else f"{line.picked_quantity.normalize():f}"}
-                                  for line in order.lines.all()]}
-                       for order in orders],
-            "items": [{"variant": item.variant_id, "sku": item.sku, "name": item.name, "unit": item.unit,
-                       "quantity": f"{item.quantity.normalize():f}", "order_lines": item.order_lines}
-                      for item in items],
-        })
+        return Response(
+            {
+                "orders": [
+                    {
+                        **OrderSummarySerializer(order).data,
+                        "lines": [
+                            {
+                                "id": line.pk,
+                                "sku": line.sku,
+                                "name": line.name,
+                                "unit": line.unit,
+                                "quantity": f"{line.quantity.normalize():f}",
+                                "substitution": line.substitution,
+                                "substitute_variant": line.substitute_variant_id,
+                                "picked_quantity": None
+                                if line.picked_quantity is None
+                                else f"{line.picked_quantity.normalize():f}",
+                            }
+                            for line in order.lines.all()
+                        ],
+                    }
+                    for order in orders
+                ],
+                "items": [
+                    {
+                        "variant": item.variant_id,
+                        "sku": item.sku,
+                        "name": item.name,
+                        "unit": item.unit,
+                        "quantity": f"{item.quantity.normalize():f}",
+                        "order_lines": item.order_lines,
+                    }
+                    for item in items
+                ],
+            }
+        )
 
 
 class StaffPickView(APIView):
     permission_classes = [OrderStaffPermission]
 
-    @extend_schema(tags=TAGS, request=PickInputSerializer, responses={200: StaffOrderSerializer, 409: OpenApiResponse(
-        description="pick_refused, substitution_not_allowed or illegal_transition")},
-                   summary="Record what was picked for lines (quantity or weight, and any substitute)")
+    @extend_schema(
+        tags=TAGS,
+        request=PickInputSerializer,
+        responses={
+            200: StaffOrderSerializer,
+            409: OpenApiResponse(description="pick_refused, substitution_not_allowed or illegal_transition"),
+        },
+        summary="Record what was picked for lines (quantity or weight, and any substitute)",
+    )
     def post(self, request: Request, order_id: int) -> Response:
         body = PickInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        picks = [picking.Pick(line["line"], line["picked_quantity"], line["substitute_variant"])
-                 for line in body.validated_data["lines"]]
+        picks = [
+            picking.Pick(line["line"], line["picked_quantity"], line["substitute_variant"])
+            for line in body.validated_data["lines"]
+        ]
         picking.record_picks(order_id, picks, actor=staff_of(request))
         return staff_order_response(order_id)
 
@@ -117,9 +155,16 @@ class StaffPickView(APIView):
 class StaffPackView(APIView):
     permission_classes = [OrderStaffPermission]
 
-    @extend_schema(tags=TAGS, request=None, parameters=[IDEMPOTENCY_KEY], responses={200: StaffOrderSerializer,
-                   409: OpenApiResponse(description="lines_not_picked, nothing_picked or illegal_transition")},
-                   summary="Picking done: the stock leaves, the picked total is captured, the customer is told")
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: StaffOrderSerializer,
+            409: OpenApiResponse(description="lines_not_picked, nothing_picked or illegal_transition"),
+        },
+        summary="Picking done: the stock leaves, the picked total is captured, the customer is told",
+    )
     @idempotent(required=True)
     def post(self, request: Request, order_id: int) -> Response:
         picking.pack_order(order_id, actor=staff_of(request))
@@ -129,27 +174,44 @@ class StaffPackView(APIView):
 class StaffCancelView(APIView):
     permission_classes = [OrderStaffPermission]
 
-    @extend_schema(tags=TAGS, request=CancelInputSerializer, responses={200: StaffOrderSerializer},
-                   summary="Cancel (until picking is done): stock, slot and payment are released")
+    @extend_schema(
+        tags=TAGS,
+        request=CancelInputSerializer,
+        responses={200: StaffOrderSerializer},
+        summary="Cancel (until picking is done): stock, slot and payment are released",
+    )
     @idempotent()
     def post(self, request: Request, order_id: int) -> Response:
         body = CancelInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        lifecycle.cancel_order(order_id, by=ActorKind.STAFF, actor=staff_of(request),
-                               reason=body.validated_data["reason"] or "cancelled by staff")
+        lifecycle.cancel_order(
+            order_id,
+            by=ActorKind.STAFF,
+            actor=staff_of(request),
+            reason=body.validated_data["reason"] or "cancelled by staff",
+        )
         return staff_order_response(order_id)
 
 
 class StaffRefundView(APIView):
     permission_classes = [RefundPermission]
 
-    @extend_schema(tags=TAGS, request=RefundInputSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses={202: StaffOrderSerializer, 409: OpenApiResponse(description="refund_refused")},
-                   summary="Refund (part of) a delivered order; its status follows when the money moved")
+    @extend_schema(
+        tags=TAGS,
+        request=RefundInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: StaffOrderSerializer, 409: OpenApiResponse(description="refund_refused")},
+        summary="Refund (part of) a delivered order; its status follows when the money moved",
+    )
     @idempotent(required=True)
     def post(self, request: Request, order_id: int) -> Response:
         body = RefundInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        refunds.refund_order(order_id, amount=body.validated_data.get("amount"), reason=body.validated_data["reason"],
-                             idempotency_key=request.headers[HEADER].strip(), actor=staff_of(request))
+        refunds.refund_order(
+            order_id,
+            amount=body.validated_data.get("amount"),
+            reason=body.validated_data["reason"],
+            idempotency_key=request.headers[HEADER].strip(),
+            actor=staff_of(request),
+        )
         return staff_order_response(order_id, status.HTTP_202_ACCEPTED)

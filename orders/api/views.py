@@ -36,9 +36,13 @@ from orders.services import checkout, lifecycle, placement
 if TYPE_CHECKING:
     from accounts.models import User
 
-CART_TOKEN = OpenApiParameter(CART_TOKEN_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
-                              description="Signed out: the token of your cart (from the first response); a "
-                                          "value that is not a cart's token names no cart.")
+CART_TOKEN = OpenApiParameter(
+    CART_TOKEN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Signed out: the token of your cart (from the first response); a "
+    "value that is not a cart's token names no cart.",
+)
 IDEMPOTENCY_KEY = key_parameter("The same key and body is the same request: one order.")
 OPTIONAL_IDEMPOTENCY_KEY = key_parameter("Makes a retry of this request safe.", required=False)
 
@@ -58,8 +62,16 @@ def cart_of(request: Request, *, create: bool) -> Cart | None:
 
 def cart_response(cart: Cart | None, status_code: int = status.HTTP_200_OK) -> Response:
     if cart is None:  # a visitor with no cart yet: an empty one, created on the first line
-        return Response({"token": None, "version": 0, "currency": default_currency(), "lines": [], "subtotal": "0.00",
-                         "can_check_out": False})
+        return Response(
+            {
+                "token": None,
+                "version": 0,
+                "currency": default_currency(),
+                "lines": [],
+                "subtotal": "0.00",
+                "can_check_out": False,
+            }
+        )
     priced = carts.price_cart(cart)
     carts.acknowledge_prices(priced)
     return Response(CartSerializer(priced).data, status=status_code)
@@ -69,13 +81,16 @@ class CartView(APIView):
     permission_classes = [AllowAny]
     serializer_class = CartSerializer  # what the schema shows for its GET
 
-    @extend_schema(tags=["cart"], parameters=[CART_TOKEN], responses={200: CartSerializer},
-                   summary="The cart at today's prices, with what stops a line from being ordered")
+    @extend_schema(
+        tags=["cart"],
+        parameters=[CART_TOKEN],
+        responses={200: CartSerializer},
+        summary="The cart at today's prices, with what stops a line from being ordered",
+    )
     def get(self, request: Request) -> Response:
         return cart_response(cart_of(request, create=False))
 
-    @extend_schema(tags=["cart"], parameters=[CART_TOKEN], responses={200: CartSerializer},
-                   summary="Empty the cart")
+    @extend_schema(tags=["cart"], parameters=[CART_TOKEN], responses={200: CartSerializer}, summary="Empty the cart")
     def delete(self, request: Request) -> Response:
         cart = cart_of(request, create=False)
         if cart is not None:
@@ -87,16 +102,26 @@ class CartView(APIView):
 class CartLinesView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["cart"], parameters=[CART_TOKEN], request=CartLineInputSerializer,
-                   responses={201: CartSerializer}, summary="Add an item (or more of it)")
+    @extend_schema(
+        tags=["cart"],
+        parameters=[CART_TOKEN],
+        request=CartLineInputSerializer,
+        responses={201: CartSerializer},
+        summary="Add an item (or more of it)",
+    )
     def post(self, request: Request) -> Response:
         body = CartLineInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         cart = cart_of(request, create=True)
         assert cart is not None
-        carts.add_to_cart(cart, variant_id=data["variant"], quantity=data["quantity"],
-                          substitution=data.get("substitution"), substitute_variant_id=data["substitute_variant"])
+        carts.add_to_cart(
+            cart,
+            variant_id=data["variant"],
+            quantity=data["quantity"],
+            substitution=data.get("substitution"),
+            substitute_variant_id=data["substitute_variant"],
+        )
         cart.refresh_from_db()
         return cart_response(cart, status.HTTP_201_CREATED)
 
@@ -110,20 +135,29 @@ class CartLineView(APIView):
             raise CartLineNotFound("Your cart has no such line.")
         return cart
 
-    @extend_schema(tags=["cart"], parameters=[CART_TOKEN], request=CartLineUpdateSerializer,
-                   responses={200: CartSerializer}, summary="Change a line's quantity or substitution preference")
+    @extend_schema(
+        tags=["cart"],
+        parameters=[CART_TOKEN],
+        request=CartLineUpdateSerializer,
+        responses={200: CartSerializer},
+        summary="Change a line's quantity or substitution preference",
+    )
     def patch(self, request: Request, line_id: int) -> Response:
         body = CartLineUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data: dict[str, Any] = body.validated_data
         cart = self._cart(request)
-        carts.update_cart_line(cart, line_id, quantity=data.get("quantity"), substitution=data.get("substitution"),
-                               substitute_variant_id=data.get("substitute_variant"))
+        carts.update_cart_line(
+            cart,
+            line_id,
+            quantity=data.get("quantity"),
+            substitution=data.get("substitution"),
+            substitute_variant_id=data.get("substitute_variant"),
+        )
         cart.refresh_from_db()
         return cart_response(cart)
 
-    @extend_schema(tags=["cart"], parameters=[CART_TOKEN], responses={200: CartSerializer},
-                   summary="Remove a line")
+    @extend_schema(tags=["cart"], parameters=[CART_TOKEN], responses={200: CartSerializer}, summary="Remove a line")
     def delete(self, request: Request, line_id: int) -> Response:
         cart = self._cart(request)
         carts.remove_cart_line(cart, line_id)
@@ -135,28 +169,42 @@ class CheckoutView(APIView):
     permission_classes = [IsAuthenticated]
     serializer_class = CheckoutSerializer  # what the schema shows for its GET
 
-    @extend_schema(tags=["checkout"], responses={200: CheckoutSerializer},
-                   summary="The checkout as it stands: held slot, reserved stock and the price summary")
+    @extend_schema(
+        tags=["checkout"],
+        responses={200: CheckoutSerializer},
+        summary="The checkout as it stands: held slot, reserved stock and the price summary",
+    )
     def get(self, request: Request) -> Response:
         return Response(CheckoutSerializer(checkout.checkout_of(customer_of(request))).data)
 
-    @extend_schema(tags=["checkout"], request=CheckoutInputSerializer, parameters=[OPTIONAL_IDEMPOTENCY_KEY],
-                   responses={200: CheckoutSerializer,
-                              404: OpenApiResponse(description="address_not_found or slot_not_found"),
-                              409: OpenApiResponse(
-                       description="out_of_stock, slot_full, slot_past_cutoff, slot_closed, cart_empty, "
-                                   "cart_invalid, below_minimum_order or cart_changed")},
-                   summary="Hold a place in the slot and reserve the cart's stock; returns the price summary")
+    @extend_schema(
+        tags=["checkout"],
+        request=CheckoutInputSerializer,
+        parameters=[OPTIONAL_IDEMPOTENCY_KEY],
+        responses={
+            200: CheckoutSerializer,
+            404: OpenApiResponse(description="address_not_found or slot_not_found"),
+            409: OpenApiResponse(
+                description="out_of_stock, slot_full, slot_past_cutoff, slot_closed, cart_empty, "
+                "cart_invalid, below_minimum_order or cart_changed"
+            ),
+        },
+        summary="Hold a place in the slot and reserve the cart's stock; returns the price summary",
+    )
     @idempotent()
     def post(self, request: Request) -> Response:
         body = CheckoutInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        started = checkout.start_checkout(customer_of(request), address_id=body.validated_data["address"],
-                                          slot_id=body.validated_data["slot"])
+        started = checkout.start_checkout(
+            customer_of(request), address_id=body.validated_data["address"], slot_id=body.validated_data["slot"]
+        )
         return Response(CheckoutSerializer(started).data)
 
-    @extend_schema(tags=["checkout"], responses={204: OpenApiResponse(description="Released")},
-                   summary="Leave the checkout: the held place and the reserved stock go back")
+    @extend_schema(
+        tags=["checkout"],
+        responses={204: OpenApiResponse(description="Released")},
+        summary="Leave the checkout: the held place and the reserved stock go back",
+    )
     def delete(self, request: Request) -> Response:
         checkout.cancel_checkout(customer_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -171,12 +219,20 @@ def order_response(order: Order, customer: "User | None" = None, status_code: in
 class PlaceOrderView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["checkout"], request=PlaceOrderInputSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses={201: OrderSerializer, 409: OpenApiResponse(
-                       description="checkout_required, price_changed, hold_expired, reservation_expired, "
-                                   "slot_past_cutoff, or a request with this key is still running"),
-                              422: OpenApiResponse(description="idempotency_key_reused")},
-                   summary="Place the order: books the slot, keeps the stock, and authorizes the payment")
+    @extend_schema(
+        tags=["checkout"],
+        request=PlaceOrderInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: OrderSerializer,
+            409: OpenApiResponse(
+                description="checkout_required, price_changed, hold_expired, reservation_expired, "
+                "slot_past_cutoff, or a request with this key is still running"
+            ),
+            422: OpenApiResponse(description="idempotency_key_reused"),
+        },
+        summary="Place the order: books the slot, keeps the stock, and authorizes the payment",
+    )
     @idempotent(required=True)
     def post(self, request: Request) -> Response:
         body = PlaceOrderInputSerializer(data=request.data)
@@ -193,8 +249,12 @@ class OrderListView(APIView):
     pagination_class = PageNumberPagination
     serializer_class = OrderSummarySerializer  # what the schema shows for its GET
 
-    @extend_schema(tags=["orders"], parameters=[OpenApiParameter("status", str)],
-                   responses={200: OrderSummarySerializer(many=True)}, summary="Your orders, newest first")
+    @extend_schema(
+        tags=["orders"],
+        parameters=[OpenApiParameter("status", str)],
+        responses={200: OrderSummarySerializer(many=True)},
+        summary="Your orders, newest first",
+    )
     def get(self, request: Request) -> Response:
         orders = selectors.orders_of(customer_of(request), status=request.query_params.get("status", ""))
         paginator = self.pagination_class()
@@ -206,8 +266,11 @@ class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSerializer  # what the schema shows for its GET
 
-    @extend_schema(tags=["orders"], responses={200: OrderSerializer},
-                   summary="One of your orders: lines as ordered and as picked, history and delivery tracking")
+    @extend_schema(
+        tags=["orders"],
+        responses={200: OrderSerializer},
+        summary="One of your orders: lines as ordered and as picked, history and delivery tracking",
+    )
     def get(self, request: Request, order_id: int) -> Response:
         customer = customer_of(request)
         return order_response(selectors.order_of(order_id, customer=customer), customer)
@@ -216,16 +279,28 @@ class OrderDetailView(APIView):
 class OrderCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["orders"], request=CancelInputSerializer, parameters=[OPTIONAL_IDEMPOTENCY_KEY],
-                   responses={200: OrderSerializer, 409: OpenApiResponse(
-                       description="illegal_transition or cancellation_closed (after the cut-off or once picking "
-                                   "started)")},
-                   summary="Cancel one of your orders before its slot's cut-off")
+    @extend_schema(
+        tags=["orders"],
+        request=CancelInputSerializer,
+        parameters=[OPTIONAL_IDEMPOTENCY_KEY],
+        responses={
+            200: OrderSerializer,
+            409: OpenApiResponse(
+                description="illegal_transition or cancellation_closed (after the cut-off or once picking started)"
+            ),
+        },
+        summary="Cancel one of your orders before its slot's cut-off",
+    )
     @idempotent()
     def post(self, request: Request, order_id: int) -> Response:
         body = CancelInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         customer = customer_of(request)
-        order = lifecycle.cancel_order(order_id, by=ActorKind.CUSTOMER, actor=customer, customer=customer,
-                                       reason=body.validated_data["reason"] or "cancelled by the customer")
+        order = lifecycle.cancel_order(
+            order_id,
+            by=ActorKind.CUSTOMER,
+            actor=customer,
+            customer=customer,
+            reason=body.validated_data["reason"] or "cancelled by the customer",
+        )
         return order_response(order, customer)

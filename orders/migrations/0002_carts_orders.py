@@ -10,187 +10,486 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_staff_roles'),
-        ('catalog', '0003_search_indexes'),
-        ('delivery', '0004_zone_warehouse'),
-        ('inventory', '0003_stock_ledger_append_only'),
-        ('orders', '0001_schema'),
-        ('payments', '0003_finance_group'),
+        ("accounts", "0003_staff_roles"),
+        ("catalog", "0003_search_indexes"),
+        ("delivery", "0004_zone_warehouse"),
+        ("inventory", "0003_stock_ledger_append_only"),
+        ("orders", "0001_schema"),
+        ("payments", "0003_finance_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending_payment', 'pending payment'), ('confirmed', 'confirmed'), ('picking', 'picking'), ('packed', 'packed'), ('out_for_delivery', 'out for delivery'), ('delivered', 'delivered'), ('cancelled', 'cancelled'), ('partially_refunded', 'partially refunded'), ('refunded', 'refunded')], default='pending_payment', max_length=20)),
-                ('currency', models.CharField(max_length=3)),
-                ('subtotal', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('delivery_fee', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('total', models.DecimalField(decimal_places=2, help_text='as placed', max_digits=12)),
-                ('authorized_amount', models.DecimalField(decimal_places=2, help_text='what the payment authorization asks for', max_digits=12)),
-                ('final_subtotal', models.DecimalField(blank=True, decimal_places=2, help_text='as picked', max_digits=12, null=True)),
-                ('final_total', models.DecimalField(blank=True, decimal_places=2, help_text='as picked: what is captured', max_digits=12, null=True)),
-                ('refunded_amount', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('shipping_address', models.JSONField(help_text='the address as it was when the order was placed')),
-                ('slot_starts_at', models.DateTimeField()),
-                ('slot_ends_at', models.DateTimeField()),
-                ('cutoff_at', models.DateTimeField(help_text='customers may cancel until then')),
-                ('warehouse_code', models.SlugField(max_length=40)),
-                ('payment_gateway', models.CharField(max_length=32)),
-                ('placed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('packed_at', models.DateTimeField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_by', models.CharField(blank=True, choices=[('customer', 'customer'), ('staff', 'staff'), ('payment', 'payment'), ('delivery', 'delivery'), ('system', 'system')], max_length=10)),
-                ('cancel_reason', models.CharField(blank=True, max_length=300)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='payments.payment')),
-                ('reservation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inventory.reservation')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='delivery.deliveryslot')),
-                ('zone', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='delivery.zone')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending_payment", "pending payment"),
+                            ("confirmed", "confirmed"),
+                            ("picking", "picking"),
+                            ("packed", "packed"),
+                            ("out_for_delivery", "out for delivery"),
+                            ("delivered", "delivered"),
+                            ("cancelled", "cancelled"),
+                            ("partially_refunded", "partially refunded"),
+                            ("refunded", "refunded"),
+                        ],
+                        default="pending_payment",
+                        max_length=20,
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("subtotal", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("delivery_fee", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("total", models.DecimalField(decimal_places=2, help_text="as placed", max_digits=12)),
+                (
+                    "authorized_amount",
+                    models.DecimalField(
+                        decimal_places=2, help_text="what the payment authorization asks for", max_digits=12
+                    ),
+                ),
+                (
+                    "final_subtotal",
+                    models.DecimalField(blank=True, decimal_places=2, help_text="as picked", max_digits=12, null=True),
+                ),
+                (
+                    "final_total",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, help_text="as picked: what is captured", max_digits=12, null=True
+                    ),
+                ),
+                ("refunded_amount", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("shipping_address", models.JSONField(help_text="the address as it was when the order was placed")),
+                ("slot_starts_at", models.DateTimeField()),
+                ("slot_ends_at", models.DateTimeField()),
+                ("cutoff_at", models.DateTimeField(help_text="customers may cancel until then")),
+                ("warehouse_code", models.SlugField(max_length=40)),
+                ("payment_gateway", models.CharField(max_length=32)),
+                ("placed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("packed_at", models.DateTimeField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cancelled_by",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("customer", "customer"),
+                            ("staff", "staff"),
+                            ("payment", "payment"),
+                            ("delivery", "delivery"),
+                            ("system", "system"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("cancel_reason", models.CharField(blank=True, max_length=300)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="orders", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="payments.payment",
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="inventory.reservation",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="delivery.deliveryslot"
+                    ),
+                ),
+                (
+                    "zone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="delivery.zone"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-placed_at', '-id'],
+                "ordering": ["-placed_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Cart',
+            name="Cart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('state', models.CharField(choices=[('open', 'open'), ('ordered', 'ordered'), ('merged', "merged into the customer's cart at sign-in")], default='open', max_length=10)),
-                ('checkout_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('address', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.address')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='carts', to=settings.AUTH_USER_MODEL)),
-                ('reservation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inventory.reservation')),
-                ('slot_hold', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='delivery.slothold')),
-                ('zone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='delivery.zone')),
-                ('order', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cart', to='orders.order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "open"),
+                            ("ordered", "ordered"),
+                            ("merged", "merged into the customer's cart at sign-in"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("checkout_version", models.PositiveIntegerField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "address",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.address",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="carts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="inventory.reservation",
+                    ),
+                ),
+                (
+                    "slot_hold",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="delivery.slothold",
+                    ),
+                ),
+                (
+                    "zone",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="delivery.zone",
+                    ),
+                ),
+                (
+                    "order",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="cart",
+                        to="orders.order",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OrderHistory',
+            name="OrderHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, max_length=20)),
-                ('to_status', models.CharField(blank=True, max_length=20)),
-                ('actor_kind', models.CharField(choices=[('customer', 'customer'), ('staff', 'staff'), ('payment', 'payment'), ('delivery', 'delivery'), ('system', 'system')], max_length=10)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='orders.order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_status", models.CharField(blank=True, max_length=20)),
+                ("to_status", models.CharField(blank=True, max_length=20)),
+                (
+                    "actor_kind",
+                    models.CharField(
+                        choices=[
+                            ("customer", "customer"),
+                            ("staff", "staff"),
+                            ("payment", "payment"),
+                            ("delivery", "delivery"),
+                            ("system", "system"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="history", to="orders.order"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'order history',
-                'ordering': ['at', 'id'],
+                "verbose_name_plural": "order history",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=64)),
-                ('name', models.CharField(help_text='product and variant name when ordered', max_length=300)),
-                ('unit', models.CharField(max_length=8)),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=12)),
-                ('line_total', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('substitution', models.CharField(choices=[('none', 'no substitute'), ('similar', 'any similar item'), ('chosen', 'the chosen item')], default='similar', max_length=10)),
-                ('picked_quantity', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True)),
-                ('picked_sku', models.CharField(blank=True, max_length=64)),
-                ('picked_name', models.CharField(blank=True, max_length=300)),
-                ('picked_unit_price', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('final_line_total', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('picked_at', models.DateTimeField(blank=True, null=True)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='orders.order')),
-                ('picked_variant', models.ForeignKey(blank=True, help_text='the substitute picked instead, if any', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.variant')),
-                ('substitute_variant', models.ForeignKey(blank=True, help_text="the customer's chosen substitute", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.variant')),
-                ('variant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.variant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sku", models.CharField(max_length=64)),
+                ("name", models.CharField(help_text="product and variant name when ordered", max_length=300)),
+                ("unit", models.CharField(max_length=8)),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("quantity", models.DecimalField(decimal_places=3, max_digits=12)),
+                ("line_total", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "substitution",
+                    models.CharField(
+                        choices=[
+                            ("none", "no substitute"),
+                            ("similar", "any similar item"),
+                            ("chosen", "the chosen item"),
+                        ],
+                        default="similar",
+                        max_length=10,
+                    ),
+                ),
+                ("picked_quantity", models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True)),
+                ("picked_sku", models.CharField(blank=True, max_length=64)),
+                ("picked_name", models.CharField(blank=True, max_length=300)),
+                ("picked_unit_price", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                ("final_line_total", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                ("picked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="orders.order"
+                    ),
+                ),
+                (
+                    "picked_variant",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the substitute picked instead, if any",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.variant",
+                    ),
+                ),
+                (
+                    "substitute_variant",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the customer's chosen substitute",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.variant",
+                    ),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="catalog.variant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='PurchaseLimit',
+            name="PurchaseLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('max_quantity', models.DecimalField(decimal_places=3, max_digits=12)),
-                ('note', models.CharField(blank=True, help_text='why, for colleagues', max_length=200)),
-                ('variant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='purchase_limit', to='catalog.variant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("max_quantity", models.DecimalField(decimal_places=3, max_digits=12)),
+                ("note", models.CharField(blank=True, help_text="why, for colleagues", max_length=200)),
+                (
+                    "variant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="purchase_limit", to="catalog.variant"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CartLine',
+            name="CartLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=12)),
-                ('substitution', models.CharField(choices=[('none', 'no substitute'), ('similar', 'any similar item'), ('chosen', 'the chosen item')], default='similar', max_length=10)),
-                ('price_seen', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('cart', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='orders.cart')),
-                ('substitute_variant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.variant')),
-                ('variant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.variant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("quantity", models.DecimalField(decimal_places=3, max_digits=12)),
+                (
+                    "substitution",
+                    models.CharField(
+                        choices=[
+                            ("none", "no substitute"),
+                            ("similar", "any similar item"),
+                            ("chosen", "the chosen item"),
+                        ],
+                        default="similar",
+                        max_length=10,
+                    ),
+                ),
+                ("price_seen", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "cart",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="orders.cart"
+                    ),
+                ),
+                (
+                    "substitute_variant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="catalog.variant",
+                    ),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="catalog.variant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['added_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('cart', 'variant'), name='orders_cart_line_variant_once'), models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='orders_cart_line_quantity_positive'), models.CheckConstraint(condition=models.Q(models.Q(('substitution', 'chosen'), _negated=True), ('substitute_variant__isnull', False), _connector='OR'), name='orders_cart_line_chosen_has_variant')],
+                "ordering": ["added_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("cart", "variant"), name="orders_cart_line_variant_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gt", 0)), name="orders_cart_line_quantity_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("substitution", "chosen"), _negated=True),
+                            ("substitute_variant__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="orders_cart_line_chosen_has_variant",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['customer', '-placed_at'], name='orders_customer_recent'),
+            model_name="order",
+            index=models.Index(fields=["customer", "-placed_at"], name="orders_customer_recent"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['warehouse_code', 'slot', 'status'], name='orders_picking_list'),
+            model_name="order",
+            index=models.Index(fields=["warehouse_code", "slot", "status"], name="orders_picking_list"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['status', 'placed_at'], name='orders_status_placed'),
+            model_name="order",
+            index=models.Index(fields=["status", "placed_at"], name="orders_status_placed"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending_payment', 'confirmed', 'picking', 'packed', 'out_for_delivery', 'delivered', 'cancelled', 'partially_refunded', 'refunded'])), name='orders_order_status'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "pending_payment",
+                            "confirmed",
+                            "picking",
+                            "packed",
+                            "out_for_delivery",
+                            "delivered",
+                            "cancelled",
+                            "partially_refunded",
+                            "refunded",
+                        ],
+                    )
+                ),
+                name="orders_order_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('subtotal__gte', 0), ('delivery_fee__gte', 0), ('total__gte', 0), ('refunded_amount__gte', 0), ('authorized_amount__gte', models.F('total'))), name='orders_order_amounts'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("subtotal__gte", 0),
+                    ("delivery_fee__gte", 0),
+                    ("total__gte", 0),
+                    ("refunded_amount__gte", 0),
+                    ("authorized_amount__gte", models.F("total")),
+                ),
+                name="orders_order_amounts",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('final_total__isnull', True), ('final_total__lte', models.F('authorized_amount')), _connector='OR'), name='orders_final_within_authorized'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("final_total__isnull", True), ("final_total__lte", models.F("authorized_amount")), _connector="OR"
+                ),
+                name="orders_final_within_authorized",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'open')), fields=('customer',), name='orders_one_open_cart_per_customer'),
+            model_name="cart",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "open")), fields=("customer",), name="orders_one_open_cart_per_customer"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['open', 'ordered', 'merged'])), name='orders_cart_state'),
+            model_name="cart",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["open", "ordered", "merged"])), name="orders_cart_state"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0), ('unit_price__gte', 0), ('line_total__gte', 0)), name='orders_line_amounts'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0), ("unit_price__gte", 0), ("line_total__gte", 0)),
+                name="orders_line_amounts",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('picked_quantity__isnull', True), ('picked_quantity__gte', 0), _connector='OR'), name='orders_line_picked_not_negative'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("picked_quantity__isnull", True), ("picked_quantity__gte", 0), _connector="OR"),
+                name="orders_line_picked_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='purchaselimit',
-            constraint=models.CheckConstraint(condition=models.Q(('max_quantity__gt', Decimal('0'))), name='orders_purchase_limit_positive'),
+            model_name="purchaselimit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("max_quantity__gt", Decimal("0"))), name="orders_purchase_limit_positive"
+            ),
         ),
     ]

@@ -29,31 +29,33 @@ class Substitution(models.TextChoices):
 
 
 class Cart(models.Model):
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="carts")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="carts"
+    )
     # Anonymous visitors name their cart by this token (X-Cart-Token); it is merged at sign-in.
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     state = models.CharField(max_length=10, choices=CartState.choices, default=CartState.OPEN)
     # The checkout in progress: where to, when (a held place in a slot) and the reserved stock.
-    address = models.ForeignKey("accounts.Address", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
+    address = models.ForeignKey("accounts.Address", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     zone = models.ForeignKey("delivery.Zone", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    slot_hold = models.ForeignKey("delivery.SlotHold", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    reservation = models.ForeignKey("inventory.Reservation", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    slot_hold = models.ForeignKey(
+        "delivery.SlotHold", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reservation = models.ForeignKey(
+        "inventory.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The cart's version the checkout priced and reserved; placing needs the cart unchanged since.
     checkout_version = models.PositiveIntegerField(null=True, blank=True)
-    order = models.OneToOneField("orders.Order", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="cart")
+    order = models.OneToOneField("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="cart")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["customer"], condition=Q(state="open"),
-                                    name="orders_one_open_cart_per_customer"),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(state="open"), name="orders_one_open_cart_per_customer"
+            ),
             models.CheckConstraint(condition=Q(state__in=CartState.values), name="orders_cart_state"),
         ]
 
@@ -71,8 +73,9 @@ class CartLine(models.Model):
     variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     substitution = models.CharField(max_length=10, choices=Substitution.choices, default=Substitution.SIMILAR)
-    substitute_variant = models.ForeignKey("catalog.Variant", null=True, blank=True, on_delete=models.SET_NULL,
-                                           related_name="+")
+    substitute_variant = models.ForeignKey(
+        "catalog.Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The unit price the customer last saw, to tell them when the catalog price changed since.
     price_seen = models.DecimalField(**MONEY)
     added_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -82,8 +85,10 @@ class CartLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cart", "variant"], name="orders_cart_line_variant_once"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_cart_line_quantity_positive"),
-            models.CheckConstraint(condition=~Q(substitution="chosen") | Q(substitute_variant__isnull=False),
-                                   name="orders_cart_line_chosen_has_variant"),
+            models.CheckConstraint(
+                condition=~Q(substitution="chosen") | Q(substitute_variant__isnull=False),
+                name="orders_cart_line_chosen_has_variant",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,8 +103,9 @@ class PurchaseLimit(models.Model):
     note = models.CharField(max_length=200, blank=True, help_text="why, for colleagues")
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(max_quantity__gt=Decimal("0")),
-                                              name="orders_purchase_limit_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_quantity__gt=Decimal("0")), name="orders_purchase_limit_positive")
+        ]
 
     def __str__(self) -> str:
         return f"at most {self.max_quantity} of {self.variant_id}"

@@ -48,10 +48,10 @@ class Order(models.Model):
     slot_ends_at = models.DateTimeField()
     cutoff_at = models.DateTimeField(help_text="customers may cancel until then")
     warehouse_code = models.SlugField(max_length=40)
-    reservation = models.ForeignKey("inventory.Reservation", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    payment = models.ForeignKey("payments.Payment", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
+    reservation = models.ForeignKey(
+        "inventory.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payment = models.ForeignKey("payments.Payment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     payment_gateway = models.CharField(max_length=32)
     placed_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -73,12 +73,17 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="orders_order_status"),
             models.CheckConstraint(
-                condition=Q(subtotal__gte=0) & Q(delivery_fee__gte=0) & Q(total__gte=0) & Q(refunded_amount__gte=0)
+                condition=Q(subtotal__gte=0)
+                & Q(delivery_fee__gte=0)
+                & Q(total__gte=0)
+                & Q(refunded_amount__gte=0)
                 & Q(authorized_amount__gte=models.F("total")),
-                name="orders_order_amounts"),
+                name="orders_order_amounts",
+            ),
             models.CheckConstraint(
                 condition=Q(final_total__isnull=True) | Q(final_total__lte=models.F("authorized_amount")),
-                name="orders_final_within_authorized"),
+                name="orders_final_within_authorized",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -105,12 +110,24 @@ class OrderLine(models.Model):
     quantity = models.DecimalField(**QUANTITY)
     line_total = models.DecimalField(**MONEY)
     substitution = models.CharField(max_length=10, choices=Substitution.choices, default=Substitution.SIMILAR)
-    substitute_variant = models.ForeignKey("catalog.Variant", null=True, blank=True, on_delete=models.PROTECT,
-                                           related_name="+", help_text="the customer's chosen substitute")
+    substitute_variant = models.ForeignKey(
+        "catalog.Variant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the customer's chosen substitute",
+    )
     # As picked: the quantity (or weight) that left, and which variant when it was substituted.
     picked_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
-    picked_variant = models.ForeignKey("catalog.Variant", null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+", help_text="the substitute picked instead, if any")
+    picked_variant = models.ForeignKey(
+        "catalog.Variant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the substitute picked instead, if any",
+    )
     picked_sku = models.CharField(max_length=64, blank=True)
     picked_name = models.CharField(max_length=300, blank=True)
     picked_unit_price = models.DecimalField(**MONEY, null=True, blank=True)
@@ -120,10 +137,13 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0) & Q(unit_price__gte=0) & Q(line_total__gte=0),
-                                   name="orders_line_amounts"),
-            models.CheckConstraint(condition=Q(picked_quantity__isnull=True) | Q(picked_quantity__gte=0),
-                                   name="orders_line_picked_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) & Q(unit_price__gte=0) & Q(line_total__gte=0), name="orders_line_amounts"
+            ),
+            models.CheckConstraint(
+                condition=Q(picked_quantity__isnull=True) | Q(picked_quantity__gte=0),
+                name="orders_line_picked_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,8 +161,9 @@ class OrderHistory(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField(default=timezone.now)
 

@@ -56,8 +56,9 @@ class PricedCart:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def open_cart_of(customer: "User | None" = None, token: uuid.UUID | None = None, *, create: bool = True,
-                 lock: bool = False) -> Cart | None:
+def open_cart_of(
+    customer: "User | None" = None, token: uuid.UUID | None = None, *, create: bool = True, lock: bool = False
+) -> Cart | None:
     """The customer's open cart, or the anonymous cart with this token (created when missing and
     `create`); `lock` takes its row lock (the caller is in a transaction)."""
     carts = Cart.objects.select_for_update(of=("self",)) if lock else Cart.objects.all()
@@ -90,8 +91,11 @@ def line_problems(variant: "Variant", quantity: Decimal, available: Decimal | No
     if quantity > limit:
         problems.append(f"At most {limit.normalize():f} {variant.unit} of this item per order.")
     if available is not None and available < quantity:
-        problems.append(f"Only {max(available, Decimal(0)).normalize():f} {variant.unit} available."
-                        if available > 0 else "Out of stock.")
+        problems.append(
+            f"Only {max(available, Decimal(0)).normalize():f} {variant.unit} available."
+            if available > 0
+            else "Out of stock."
+        )
     return problems
 
 
@@ -152,7 +156,7 @@ def _variant(variant_id: int, field: str = "variant") -> "Variant":
 def _substitute(substitution: str, substitute_id: int | None, variant: "Variant") -> "Variant | None":
     if substitution != Substitution.CHOSEN:
         if substitute_id is not None:
-            raise InvalidQuantity(fields={"substitute_variant": ["Only with substitution \"chosen\"."]})
+            raise InvalidQuantity(fields={"substitute_variant": ['Only with substitution "chosen".']})
         return None
     if substitute_id is None:
         raise InvalidQuantity(fields={"substitute_variant": ["Choose the substitute item."]})
@@ -165,8 +169,9 @@ def _substitute(substitution: str, substitute_id: int | None, variant: "Variant"
 def _check_limit(variant: "Variant", quantity: Decimal) -> None:
     limit = item_limit(variant)
     if quantity > limit:
-        raise InvalidQuantity(fields={"quantity": [f"At most {limit.normalize():f} of {variant.sku} per order."]},
-                              code="above_item_limit")
+        raise InvalidQuantity(
+            fields={"quantity": [f"At most {limit.normalize():f} of {variant.sku} per order."]}, code="above_item_limit"
+        )
 
 
 def _changed(cart: Cart) -> None:
@@ -179,8 +184,14 @@ def _changed(cart: Cart) -> None:
     cart.save(update_fields=["version", "updated_at", "reservation"])
 
 
-def add_to_cart(cart: Cart, *, variant_id: int, quantity: object, substitution: str | None = None,
-                substitute_variant_id: int | None = None) -> CartLine:
+def add_to_cart(
+    cart: Cart,
+    *,
+    variant_id: int,
+    quantity: object,
+    substitution: str | None = None,
+    substitute_variant_id: int | None = None,
+) -> CartLine:
     """Add the item, or more of it when it is in the cart already (keeping the line's
     substitution preference unless one is given)."""
     variant = _variant(variant_id)
@@ -193,9 +204,14 @@ def add_to_cart(cart: Cart, *, variant_id: int, quantity: object, substitution: 
             if cart.lines.count() >= settings.ORDERS_MAX_CART_LINES:
                 raise CartTooLarge(f"A cart holds at most {settings.ORDERS_MAX_CART_LINES} different items.")
             _check_limit(variant, added)
-            line = CartLine.objects.create(cart=cart, variant=variant, quantity=added,
-                                           substitution=substitution or Substitution.SIMILAR,
-                                           substitute_variant=substitute, price_seen=variant.price)
+            line = CartLine.objects.create(
+                cart=cart,
+                variant=variant,
+                quantity=added,
+                substitution=substitution or Substitution.SIMILAR,
+                substitute_variant=substitute,
+                price_seen=variant.price,
+            )
         else:
             _check_limit(variant, line.quantity + added)
             line.quantity += added
@@ -214,8 +230,14 @@ def _locked_line(cart: Cart, line_id: int) -> tuple[Cart, CartLine]:
     return cart, line
 
 
-def update_cart_line(cart: Cart, line_id: int, *, quantity: object = None, substitution: str | None = None,
-                     substitute_variant_id: int | None = None) -> CartLine:
+def update_cart_line(
+    cart: Cart,
+    line_id: int,
+    *,
+    quantity: object = None,
+    substitution: str | None = None,
+    substitute_variant_id: int | None = None,
+) -> CartLine:
     with transaction.atomic():
         cart, line = _locked_line(cart, line_id)
         if quantity is not None:
@@ -273,8 +295,9 @@ def merge_carts(token: uuid.UUID, customer: "User") -> Cart | None:
                 mine[line.variant_id] = line
             else:
                 CartLine.objects.filter(pk=existing.pk).update(quantity=min(existing.quantity + line.quantity, limit))
-        Cart.objects.filter(pk=anonymous.pk).update(state=CartState.MERGED, updated_at=timezone.now(),
-                                                    version=F("version") + 1)
+        Cart.objects.filter(pk=anonymous.pk).update(
+            state=CartState.MERGED, updated_at=timezone.now(), version=F("version") + 1
+        )
         _changed(target)
     logger.info("orders: cart %s merged into cart %s of customer %s", anonymous.pk, target.pk, customer.pk)
     return target

@@ -66,9 +66,13 @@ class Checkout:
     def ready(self) -> bool:
         """Placeable now: both holds active and unexpired, and no line has a problem."""
         now = timezone.now()
-        return (self.hold is not None and hold_is_live(self.hold, now)
-                and self.reservation is not None and reservation_is_live(self.reservation, now)
-                and not self.priced.summary.problems)
+        return (
+            self.hold is not None
+            and hold_is_live(self.hold, now)
+            and self.reservation is not None
+            and reservation_is_live(self.reservation, now)
+            and not self.priced.summary.problems
+        )
 
 
 def _slot_of(zone: "Zone", slot_id: int) -> "DeliverySlot":
@@ -94,8 +98,10 @@ def validate_for_order(priced: PricedCart, zone: "Zone") -> None:
     if summary.currency != zone.currency:
         raise CartInvalid({"currency": [f"This zone takes orders in {zone.currency}."]})
     if summary.subtotal < zone.minimum_order:
-        raise BelowMinimumOrder(f"The minimum order in {zone.name} is {zone.minimum_order} {zone.currency}; "
-                                f"add {zone.minimum_order - summary.subtotal} {zone.currency} more.")
+        raise BelowMinimumOrder(
+            f"The minimum order in {zone.name} is {zone.minimum_order} {zone.currency}; "
+            f"add {zone.minimum_order - summary.subtotal} {zone.currency} more."
+        )
 
 
 def _hold_place(cart: Cart, customer: "User", slot: "DeliverySlot") -> "SlotHold":
@@ -124,21 +130,36 @@ def start_checkout(customer: "User", *, address_id: int, slot_id: int) -> Checko
     priced = _priced_for(cart, zone, slot)
     validate_for_order(priced, zone)
     ttl = timedelta(minutes=settings.DELIVERY_HOLD_TTL_MINUTES)
-    reservation = reserve_stock(owner_type="cart", owner_id=cart.owner_ref, warehouse_code=zone.warehouse_code,
-                                lines=[(item.line.variant_id, item.line.quantity) for item in priced.lines], ttl=ttl)
+    reservation = reserve_stock(
+        owner_type="cart",
+        owner_id=cart.owner_ref,
+        warehouse_code=zone.warehouse_code,
+        lines=[(item.line.variant_id, item.line.quantity) for item in priced.lines],
+        ttl=ttl,
+    )
     try:
         hold = _hold_place(cart, customer, slot)
     except DomainError:
         release_reservation(reservation, reason="slot refused")
         raise
     if not Cart.objects.filter(pk=cart.pk, version=cart.version).update(
-            address=address, zone=zone, slot_hold=hold, reservation=reservation, checkout_version=cart.version,
-            updated_at=timezone.now()):
+        address=address,
+        zone=zone,
+        slot_hold=hold,
+        reservation=reservation,
+        checkout_version=cart.version,
+        updated_at=timezone.now(),
+    ):
         # The lines changed while we reserved: what is reserved no longer matches them.
         release_reservation(reservation, reason="cart changed")
         raise CartChanged()
-    logger.info("orders: checkout of cart %s: slot %s, reservation %s, total %s", cart.pk, slot.pk,
-                reservation.pk, priced.summary.total)
+    logger.info(
+        "orders: checkout of cart %s: slot %s, reservation %s, total %s",
+        cart.pk,
+        slot.pk,
+        reservation.pk,
+        priced.summary.total,
+    )
     return Checkout(priced, address, zone, slot, hold, reservation)
 
 
@@ -150,8 +171,7 @@ def checkout_of(customer: "User") -> Checkout:
     hold = cart.slot_hold
     if cart.zone is None or hold is None:
         return Checkout(price_cart(cart), cart.address, cart.zone, None, None, None)
-    return Checkout(_priced_for(cart, cart.zone, hold.slot), cart.address, cart.zone, hold.slot, hold,
-                    cart.reservation)
+    return Checkout(_priced_for(cart, cart.zone, hold.slot), cart.address, cart.zone, hold.slot, hold, cart.reservation)
 
 
 def cancel_checkout(customer: "User") -> None:

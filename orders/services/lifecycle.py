@@ -80,17 +80,38 @@ def lock_order_of_event(order_ref: str, event: str) -> Order | None:
         return None
 
 
-def move(order: Order, to_status: str, *, actor_kind: str, actor: "User | None" = None, note: str = "",
-         now: datetime | None = None) -> None:
+def move(
+    order: Order,
+    to_status: str,
+    *,
+    actor_kind: str,
+    actor: "User | None" = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> None:
     """The one way an order's status changes: checked against the table, with a history row.
     The caller holds the order's row lock and saves the order's other fields after."""
     if to_status not in TRANSITIONS[order.status]:
-        raise IllegalTransition(f"An order that is {S(order.status).label} cannot become {S(to_status).label}.",
-                                fields={"status": [f"Allowed next: {', '.join(sorted(TRANSITIONS[order.status]))}"
-                                                   if TRANSITIONS[order.status] else "none (final)"]})
+        raise IllegalTransition(
+            f"An order that is {S(order.status).label} cannot become {S(to_status).label}.",
+            fields={
+                "status": [
+                    f"Allowed next: {', '.join(sorted(TRANSITIONS[order.status]))}"
+                    if TRANSITIONS[order.status]
+                    else "none (final)"
+                ]
+            },
+        )
     now = now or timezone.now()
-    OrderHistory.objects.create(order=order, from_status=order.status, to_status=to_status, actor_kind=actor_kind,
-                                actor=actor, note=note[:500], at=now)
+    OrderHistory.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=to_status,
+        actor_kind=actor_kind,
+        actor=actor,
+        note=note[:500],
+        at=now,
+    )
     order.status, order.updated_at = to_status, now
     order.version += 1
 
@@ -129,8 +150,9 @@ def confirm_order(order_ref: str, *, payment_id: int) -> Order | None:
         move(order, S.CONFIRMED, actor_kind=ActorKind.PAYMENT, note=f"payment {payment_id} authorized", now=now)
         order.confirmed_at = now
         order.save()
-        payload = orders_pb2.OrderConfirmed(order_id=order.ref, payment_id=str(payment_id),
-                                            total=money(order.total, order.currency))
+        payload = orders_pb2.OrderConfirmed(
+            order_id=order.ref, payment_id=str(payment_id), total=money(order.total, order.currency)
+        )
         payload.confirmed_at.FromDatetime(now)
         order_confirmed.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
     logger.info("orders: order %s confirmed", order.number)
@@ -164,8 +186,9 @@ def _release_holdings(order: Order) -> None:
     # A pending authorization is voided when it completes (confirm_order sees the cancelled order).
 
 
-def cancel_order(order_id: int | str, *, by: str, actor: "User | None" = None, reason: str = "",
-                 customer: "User | None" = None) -> Order:
+def cancel_order(
+    order_id: int | str, *, by: str, actor: "User | None" = None, reason: str = "", customer: "User | None" = None
+) -> Order:
     """Cancel, if `by` may in the order's status (customers: their own orders, before the cut-off)."""
     now = timezone.now()
     with transaction.atomic():
@@ -173,16 +196,19 @@ def cancel_order(order_id: int | str, *, by: str, actor: "User | None" = None, r
         if order.status not in CANCELLABLE_BY[by]:
             if order.status in CANCELLABLE_BY[ActorKind.STAFF] and by == ActorKind.CUSTOMER:
                 raise CancellationClosed("Picking has started; contact support to change this order.")
-            raise IllegalTransition(f"An order that is {S(order.status).label} cannot be cancelled"
-                                    + (" by you." if by == ActorKind.CUSTOMER else "."))
+            raise IllegalTransition(
+                f"An order that is {S(order.status).label} cannot be cancelled"
+                + (" by you." if by == ActorKind.CUSTOMER else ".")
+            )
         if by == ActorKind.CUSTOMER and now >= order.cutoff_at:
             raise CancellationClosed(f"Orders for this slot can be cancelled until {order.cutoff_at:%H:%M} UTC.")
         _release_holdings(order)
         move(order, S.CANCELLED, actor_kind=by, actor=actor, note=reason, now=now)
         order.cancelled_at, order.cancelled_by, order.cancel_reason = now, by, reason[:300]
         order.save()
-        payload = orders_pb2.OrderCancelled(order_id=order.ref, reason=reason, cancelled_by=str(by),
-                                            total=money(order.total, order.currency))
+        payload = orders_pb2.OrderCancelled(
+            order_id=order.ref, reason=reason, cancelled_by=str(by), total=money(order.total, order.currency)
+        )
         payload.cancelled_at.FromDatetime(now)
         order_cancelled.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
     logger.info("orders: order %s cancelled by %s (%s)", order.number, by, reason or "-")
@@ -213,12 +239,16 @@ def record_shipped(order_ref: str, *, at: datetime, courier: str = "") -> Order 
         if order is None:
             return None
         if order.status == S.PACKED:
-            move(order, S.OUT_FOR_DELIVERY, actor_kind=ActorKind.DELIVERY,
-                 note=f"with courier {courier}" if courier else "", now=at)
+            move(
+                order,
+                S.OUT_FOR_DELIVERY,
+                actor_kind=ActorKind.DELIVERY,
+                note=f"with courier {courier}" if courier else "",
+                now=at,
+            )
             order.save()
         elif order.status != S.OUT_FOR_DELIVERY:
-            note(order, f"the shipment left while the order was {S(order.status).label}",
-                 actor_kind=ActorKind.DELIVERY)
+            note(order, f"the shipment left while the order was {S(order.status).label}", actor_kind=ActorKind.DELIVERY)
     return order
 
 

@@ -41,8 +41,9 @@ def _substitute(line: OrderLine, variant_id: int) -> "Variant":
     if line.substitution == Substitution.NONE:
         raise SubstitutionNotAllowed(f"The customer wants no substitute for {line.sku}.")
     if line.substitution == Substitution.CHOSEN and variant_id != line.substitute_variant_id:
-        raise SubstitutionNotAllowed(f"The customer chose item {line.substitute_variant_id} as the substitute "
-                                     f"for {line.sku}.")
+        raise SubstitutionNotAllowed(
+            f"The customer chose item {line.substitute_variant_id} as the substitute for {line.sku}."
+        )
     variant = active_variant(variant_id)
     if variant is None or variant.pk == line.variant_id:
         raise PickRefused(fields={"substitute_variant": ["Not another item on sale."]})
@@ -55,17 +56,26 @@ def _picked_quantity(line: OrderLine, variant: "Variant", value: object) -> Deci
         picked = quantities.clean_quantity(value, unit=variant.unit, allow_zero=True, maximum=None)
     except quantities.QuantityRefused:
         what = "a whole number of pieces" if counted_in_pieces(variant.unit) else "a weight or volume to three decimals"
-        raise PickRefused(fields={"picked_quantity": [f"Must be 0 or more: {what}."]},
-                          code="invalid_quantity") from None
+        raise PickRefused(
+            fields={"picked_quantity": [f"Must be 0 or more: {what}."]}, code="invalid_quantity"
+        ) from None
     most = line.quantity * (1 + picking_margin(line.unit))
     if picked > most:
-        raise PickRefused(f"At most {most.normalize():f} {line.unit} of {line.sku} may be picked.",
-                          fields={"picked_quantity": [f"At most {most.normalize():f}."]})
+        raise PickRefused(
+            f"At most {most.normalize():f} {line.unit} of {line.sku} may be picked.",
+            fields={"picked_quantity": [f"At most {most.normalize():f}."]},
+        )
     return picked
 
 
-def record_pick(order_id: int, *, line_id: int, picked_quantity: object, substitute_variant_id: int | None = None,
-                actor: "User | None" = None) -> OrderLine:
+def record_pick(
+    order_id: int,
+    *,
+    line_id: int,
+    picked_quantity: object,
+    substitute_variant_id: int | None = None,
+    actor: "User | None" = None,
+) -> OrderLine:
     """What the picker took for one line (again: the latest record counts). The first pick of a
     confirmed order starts its picking."""
     with transaction.atomic():
@@ -74,8 +84,9 @@ def record_pick(order_id: int, *, line_id: int, picked_quantity: object, substit
             move(order, S.PICKING, actor_kind=ActorKind.STAFF, actor=actor)
             order.save()
         elif order.status != S.PICKING:
-            raise PickRefused(f"An order that is {S(order.status).label} is not being picked.",
-                              code="illegal_transition")
+            raise PickRefused(
+                f"An order that is {S(order.status).label} is not being picked.", code="illegal_transition"
+            )
         line = order.lines.select_related("variant__product").filter(pk=line_id).first()
         if line is None:
             raise PickRefused(fields={"line": ["Not a line of this order."]}, code="order_line_not_found")
@@ -120,16 +131,28 @@ def record_picks(order_id: int, picks: list[Pick], *, actor: "User | None" = Non
     """Several lines at once (a picker's basket): all recorded, or none when one is refused."""
     with transaction.atomic():
         for pick in picks:
-            record_pick(order_id, line_id=pick.line_id, picked_quantity=pick.picked_quantity,
-                        substitute_variant_id=pick.substitute_variant_id, actor=actor)
+            record_pick(
+                order_id,
+                line_id=pick.line_id,
+                picked_quantity=pick.picked_quantity,
+                substitute_variant_id=pick.substitute_variant_id,
+                actor=actor,
+            )
 
 
 def _announce_picked(order: Order, lines: list[OrderLine]) -> None:
-    payload = orders_pb2.OrderPicked(order_id=order.ref, final_total=money(order.final_total or ZERO, order.currency),
-                                     lines=[orders_pb2.PickedLine(
-                                         line_id=str(line.pk), picked_quantity=quantity(line.picked_quantity or ZERO,
-                                                                                        line.unit),
-                                         substitute_sku=line.picked_sku or None) for line in lines])
+    payload = orders_pb2.OrderPicked(
+        order_id=order.ref,
+        final_total=money(order.final_total or ZERO, order.currency),
+        lines=[
+            orders_pb2.PickedLine(
+                line_id=str(line.pk),
+                picked_quantity=quantity(line.picked_quantity or ZERO, line.unit),
+                substitute_sku=line.picked_sku or None,
+            )
+            for line in lines
+        ],
+    )
     payload.picked_at.FromDatetime(order.packed_at or timezone.now())
     order_picked.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
 
@@ -144,8 +167,9 @@ def pack_order(order_id: int, *, actor: "User | None" = None) -> Order:
             raise LinesNotPicked("No line has been picked yet.", fields={"lines": [str(line.pk) for line in lines]})
         missing = [str(line.pk) for line in lines if not line.picked]
         if order.status == S.PICKING and missing:
-            raise LinesNotPicked(f"{len(missing)} line(s) have no pick recorded (record 0 for none).",
-                                 fields={"lines": missing})
+            raise LinesNotPicked(
+                f"{len(missing)} line(s) have no pick recorded (record 0 for none).", fields={"lines": missing}
+            )
         final_subtotal = sum((line.final_line_total or ZERO for line in lines), ZERO)
         if order.status == S.PICKING and final_subtotal == 0:
             raise NothingPicked()
@@ -155,17 +179,23 @@ def pack_order(order_id: int, *, actor: "User | None" = None) -> Order:
         for line in lines:
             picked[line.picked_variant_id or line.variant_id] += line.picked_quantity or ZERO
         if order.reservation_id is not None:
-            commit_reservation(order.reservation_id, reference=f"order {order.number}",
-                               actor_id=actor.pk if actor else None, picked=dict(picked))
+            commit_reservation(
+                order.reservation_id,
+                reference=f"order {order.number}",
+                actor_id=actor.pk if actor else None,
+                picked=dict(picked),
+            )
         order.final_subtotal, order.final_total = final_subtotal, final_subtotal + order.delivery_fee
         order.packed_at = now
         order.save()
         if order.payment_id is not None:
             payment = payment_by_id(order.payment_id)
             assert payment is not None  # the order's payment is never deleted (it is money)
-            capture_payment(payment, amount=order.final_total, final=True, idempotency_key=f"order:{order.pk}:capture",
-                            actor=actor)
+            capture_payment(
+                payment, amount=order.final_total, final=True, idempotency_key=f"order:{order.pk}:capture", actor=actor
+            )
         _announce_picked(order, lines)
-    logger.info("orders: order %s packed: %s %s (placed at %s)", order.number, order.final_total, order.currency,
-                order.total)
+    logger.info(
+        "orders: order %s packed: %s %s (placed at %s)", order.number, order.final_total, order.currency, order.total
+    )
     return order

@@ -34,8 +34,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ADDRESS_FIELDS = ("recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country",
-                  "delivery_instructions")
+ADDRESS_FIELDS = (
+    "recipient_name",
+    "phone",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "delivery_instructions",
+)
 
 
 def address_snapshot(address: "Address") -> dict[str, str]:
@@ -50,12 +59,21 @@ def _reservation_ttl(slot: "DeliverySlot") -> timedelta:
 
 
 def _checked_out_cart(customer: "User") -> Cart:
-    cart = (Cart.objects.select_for_update(of=("self",)).select_related("address", "zone", "slot_hold__slot")
-            .filter(customer=customer, state=CartState.OPEN).first())
+    cart = (
+        Cart.objects.select_for_update(of=("self",))
+        .select_related("address", "zone", "slot_hold__slot")
+        .filter(customer=customer, state=CartState.OPEN)
+        .first()
+    )
     if cart is None:
         raise CartEmpty()
-    if (cart.reservation_id is None or cart.slot_hold is None or cart.zone is None or cart.address is None
-            or cart.checkout_version != cart.version):
+    if (
+        cart.reservation_id is None
+        or cart.slot_hold is None
+        or cart.zone is None
+        or cart.address is None
+        or cart.checkout_version != cart.version
+    ):
         raise CheckoutRequired()
     return cart
 
@@ -64,39 +82,76 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
     assert cart.zone is not None and cart.address is not None and cart.slot_hold is not None
     slot, summary = cart.slot_hold.slot, priced.summary
     order = Order.objects.create(
-        customer=customer, currency=summary.currency, subtotal=summary.subtotal, delivery_fee=summary.delivery_fee,
-        total=summary.total, authorized_amount=summary.authorized_amount,
-        shipping_address=address_snapshot(cart.address), zone=cart.zone, slot=slot, slot_starts_at=slot.starts_at,
-        slot_ends_at=slot.ends_at, cutoff_at=slot.cutoff_at, warehouse_code=cart.zone.warehouse_code,
-        reservation_id=cart.reservation_id, payment_gateway=gateway)
-    lines = OrderLine.objects.bulk_create([
-        OrderLine(order=order, variant=item.line.variant, sku=item.line.variant.sku, name=item.name,
-                  unit=item.line.variant.unit, unit_price=item.unit_price, quantity=item.line.quantity,
-                  line_total=item.total, substitution=item.line.substitution,
-                  substitute_variant=item.line.substitute_variant)
-        for item in priced.lines])
+        customer=customer,
+        currency=summary.currency,
+        subtotal=summary.subtotal,
+        delivery_fee=summary.delivery_fee,
+        total=summary.total,
+        authorized_amount=summary.authorized_amount,
+        shipping_address=address_snapshot(cart.address),
+        zone=cart.zone,
+        slot=slot,
+        slot_starts_at=slot.starts_at,
+        slot_ends_at=slot.ends_at,
+        cutoff_at=slot.cutoff_at,
+        warehouse_code=cart.zone.warehouse_code,
+        reservation_id=cart.reservation_id,
+        payment_gateway=gateway,
+    )
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                variant=item.line.variant,
+                sku=item.line.variant.sku,
+                name=item.name,
+                unit=item.line.variant.unit,
+                unit_price=item.unit_price,
+                quantity=item.line.quantity,
+                line_total=item.total,
+                substitution=item.line.substitution,
+                substitute_variant=item.line.substitute_variant,
+            )
+            for item in priced.lines
+        ]
+    )
     return order, lines
 
 
 def _announce_created(order: Order, lines: list[OrderLine]) -> None:
     address = orders_pb2.ShippingAddress(**order.shipping_address)
     payload = orders_pb2.OrderCreated(
-        order_id=order.ref, number=order.number, customer_id=str(order.customer_id),
-        subtotal=money(order.subtotal, order.currency), delivery_fee=money(order.delivery_fee, order.currency),
-        total=money(order.total, order.currency), delivery_slot_id=str(order.slot_id),
-        warehouse_code=order.warehouse_code, shipping_address=address,
-        lines=[orders_pb2.OrderLine(line_id=str(line.pk), variant_id=str(line.variant_id), sku=line.sku,
-                                    name=line.name, quantity=quantity(line.quantity, line.unit),
-                                    unit_price=money(line.unit_price, order.currency),
-                                    line_total=money(line.line_total, order.currency)) for line in lines])
+        order_id=order.ref,
+        number=order.number,
+        customer_id=str(order.customer_id),
+        subtotal=money(order.subtotal, order.currency),
+        delivery_fee=money(order.delivery_fee, order.currency),
+        total=money(order.total, order.currency),
+        delivery_slot_id=str(order.slot_id),
+        warehouse_code=order.warehouse_code,
+        shipping_address=address,
+        lines=[
+            orders_pb2.OrderLine(
+                line_id=str(line.pk),
+                variant_id=str(line.variant_id),
+                sku=line.sku,
+                name=line.name,
+                quantity=quantity(line.quantity, line.unit),
+                unit_price=money(line.unit_price, order.currency),
+                line_total=money(line.line_total, order.currency),
+            )
+            for line in lines
+        ],
+    )
     payload.placed_at.FromDatetime(order.placed_at)
     payload.delivery_window_start.FromDatetime(order.slot_starts_at)
     payload.delivery_window_end.FromDatetime(order.slot_ends_at)
     order_created.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
 
 
-def place_order(customer: "User", *, payment_gateway: str, payment_method: str,
-                expected_total: Decimal | None = None) -> Order:
+def place_order(
+    customer: "User", *, payment_gateway: str, payment_method: str, expected_total: Decimal | None = None
+) -> Order:
     """Place the customer's checked-out cart. `expected_total` is the total the customer agreed to
     (the checkout's summary): a different one now is refused with the new figures."""
     get_gateway(payment_gateway).describe_payment_method(payment_method)  # refuse a bad card before any write
@@ -109,22 +164,43 @@ def place_order(customer: "User", *, payment_gateway: str, payment_method: str,
         validate_for_order(priced, cart.zone)
         summary = priced.summary
         if expected_total is not None and expected_total != summary.total:
-            raise PriceChanged(f"The total is now {summary.total} {summary.currency}, not {expected_total}; "
-                               "review the cart and place the order again.",
-                               fields={"expected_total": [f"Now {summary.total}."]})
+            raise PriceChanged(
+                f"The total is now {summary.total} {summary.currency}, not {expected_total}; "
+                "review the cart and place the order again.",
+                fields={"expected_total": [f"Now {summary.total}."]},
+            )
         order, lines = _create_order(customer, cart, priced, payment_gateway)
         holds.book_hold(cart.slot_hold.pk, order.ref, customer_id=customer.pk)
         assert cart.reservation_id is not None  # _checked_out_cart refuses a cart without one
         rebind_reservation(cart.reservation_id, owner_type="order", owner_id=order.ref, ttl=_reservation_ttl(slot))
         order.payment = start_payment(
-            order_ref=order.ref, customer=customer, amount=summary.authorized_amount, currency=summary.currency,
-            gateway=payment_gateway, payment_method=payment_method, idempotency_key=f"order:{order.pk}:authorize",
-            actor=customer)
+            order_ref=order.ref,
+            customer=customer,
+            amount=summary.authorized_amount,
+            currency=summary.currency,
+            gateway=payment_gateway,
+            payment_method=payment_method,
+            idempotency_key=f"order:{order.pk}:authorize",
+            actor=customer,
+        )
         order.save(update_fields=["payment"])
-        OrderHistory.objects.create(order=order, to_status=OrderStatus.PENDING_PAYMENT, actor_kind=ActorKind.CUSTOMER,
-                                    actor=customer, note="placed", at=order.placed_at)
+        OrderHistory.objects.create(
+            order=order,
+            to_status=OrderStatus.PENDING_PAYMENT,
+            actor_kind=ActorKind.CUSTOMER,
+            actor=customer,
+            note="placed",
+            at=order.placed_at,
+        )
         _announce_created(order, lines)
         Cart.objects.filter(pk=cart.pk).update(state=CartState.ORDERED, order=order, updated_at=timezone.now())
-    logger.info("orders: order %s placed by customer %s: %s lines, %s %s (authorizing %s)", order.number,
-                customer.pk, summary.lines, summary.total, summary.currency, summary.authorized_amount)
+    logger.info(
+        "orders: order %s placed by customer %s: %s lines, %s %s (authorizing %s)",
+        order.number,
+        customer.pk,
+        summary.lines,
+        summary.total,
+        summary.currency,
+        summary.authorized_amount,
+    )
     return order

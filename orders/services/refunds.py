@@ -23,21 +23,33 @@ S = OrderStatus
 REFUNDABLE = frozenset({S.DELIVERED, S.PARTIALLY_REFUNDED})
 
 
-def refund_order(order_id: int, *, amount: Decimal | None, reason: str, idempotency_key: str,
-                 actor: "User | None" = None) -> "PaymentTransaction":
+def refund_order(
+    order_id: int, *, amount: Decimal | None, reason: str, idempotency_key: str, actor: "User | None" = None
+) -> "PaymentTransaction":
     """Refund `amount` (None: everything not refunded yet) of a delivered order's payment."""
     with transaction.atomic():
         order = lock_order(order_id)
         if order.status not in REFUNDABLE or order.payment_id is None:
-            raise RefundRefused(f"An order that is {S(order.status).label} cannot be refunded; refunds follow "
-                                "delivery (cancel an order that is not out yet).")
+            raise RefundRefused(
+                f"An order that is {S(order.status).label} cannot be refunded; refunds follow "
+                "delivery (cancel an order that is not out yet)."
+            )
         payment = payment_by_id(order.payment_id)
         assert payment is not None  # the order's payment is never deleted (it is money)
         wanted = amount if amount is not None else payment.captured_amount - payment.refunded_amount
-        refund = refund_payment(payment, amount=wanted, reason=reason, idempotency_key=f"order:{order.pk}:refund:"
-                                f"{idempotency_key}", actor=actor)
-        note(order, f"refund of {refund.amount} {order.currency} requested: {reason}", actor_kind=ActorKind.STAFF,
-             actor=actor)
+        refund = refund_payment(
+            payment,
+            amount=wanted,
+            reason=reason,
+            idempotency_key=f"order:{order.pk}:refund:{idempotency_key}",
+            actor=actor,
+        )
+        note(
+            order,
+            f"refund of {refund.amount} {order.currency} requested: {reason}",
+            actor_kind=ActorKind.STAFF,
+            actor=actor,
+        )
     return refund
 
 

@@ -15,15 +15,28 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-
 class TransactionSerializer(serializers.ModelSerializer[PaymentTransaction]):
     actor: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True, allow_null=True, help_text="the staff member who asked, if any")
+        slug_field="email", read_only=True, allow_null=True, help_text="the staff member who asked, if any"
+    )
 
     class Meta:
         model = PaymentTransaction
-        fields = ["id", "kind", "status", "amount", "final", "reason", "provider_reference", "failure_code",
-                  "failure_message", "attempts", "actor", "created_at", "completed_at"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "amount",
+            "final",
+            "reason",
+            "provider_reference",
+            "failure_code",
+            "failure_message",
+            "attempts",
+            "actor",
+            "created_at",
+            "completed_at",
+        ]
         read_only_fields = fields
 
 
@@ -32,10 +45,28 @@ class PaymentSerializer(serializers.ModelSerializer[Payment]):
 
     class Meta:
         model = Payment
-        fields = ["id", "order_ref", "customer", "customer_email", "gateway", "state", "currency", "amount",
-                  "authorized_amount", "captured_amount", "capture_pending_amount", "refunded_amount",
-                  "refund_pending_amount", "payment_method_label", "failure_code", "failure_message",
-                  "authorized_at", "expires_at", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "order_ref",
+            "customer",
+            "customer_email",
+            "gateway",
+            "state",
+            "currency",
+            "amount",
+            "authorized_amount",
+            "captured_amount",
+            "capture_pending_amount",
+            "refunded_amount",
+            "refund_pending_amount",
+            "payment_method_label",
+            "failure_code",
+            "failure_message",
+            "authorized_at",
+            "expires_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -71,13 +102,19 @@ class StartPaymentSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=CENT)
     currency = serializers.CharField(min_length=3, max_length=3)
     gateway = serializers.CharField(max_length=32)
-    payment_method = serializers.CharField(max_length=255, allow_blank=True, default="",
-                                           help_text="the gateway's token; a test card number for test_card")
+    payment_method = serializers.CharField(
+        max_length=255, allow_blank=True, default="", help_text="the gateway's token; a test card number for test_card"
+    )
 
 
 class CaptureSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=CENT, required=False,
-                                      help_text="default: all that is left of the authorization")
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=CENT,
+        required=False,
+        help_text="default: all that is left of the authorization",
+    )
     final = serializers.BooleanField(default=True, help_text="release the rest of the authorization")
 
 

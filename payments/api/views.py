@@ -58,9 +58,10 @@ class FinanceView(APIView):
     def extra_error_statuses(self) -> dict[int, str]:
         if self.request is None or self.request.method != "POST":
             return {}
-        return {409: "The payment's state does not allow this, or a request with this Idempotency-Key is "
-                     "still running.",
-                422: "`idempotency_key_reused`: the key was used for a different request."}
+        return {
+            409: "The payment's state does not allow this, or a request with this Idempotency-Key is still running.",
+            422: "`idempotency_key_reused`: the key was used for a different request.",
+        }
 
 
 def _actor(request: Request) -> "User":
@@ -85,9 +86,13 @@ class WebhookView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = []
 
-    @extend_schema(tags=["payments"], request={"application/json": OpenApiTypes.OBJECT},
-                   responses={200: WebhookReceiptSerializer}, auth=[],
-                   summary="Signed notification from a payment provider (Commerce-Signature header)")
+    @extend_schema(
+        tags=["payments"],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: WebhookReceiptSerializer},
+        auth=[],
+        summary="Signed notification from a payment provider (Commerce-Signature header)",
+    )
     def post(self, request: Request, gateway: str) -> Response:
         body: bytes = request.body  # the raw bytes: the signature covers them exactly
         return Response(services.receive_webhook(gateway, request.headers, body))
@@ -97,8 +102,12 @@ class StaffPaymentListView(FinanceView):
     pagination_class = PageNumberPagination
     required_permissions: ClassVar[dict[str, str]] = {"POST": "payments.add_payment"}
 
-    @extend_schema(tags=["staff: payments"], parameters=[PaymentQuerySerializer],
-                   responses={200: PaymentSerializer(many=True)}, summary="Payments, newest first, filtered")
+    @extend_schema(
+        tags=["staff: payments"],
+        parameters=[PaymentQuerySerializer],
+        responses={200: PaymentSerializer(many=True)},
+        summary="Payments, newest first, filtered",
+    )
     def get(self, request: Request) -> Response:
         query = PaymentQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -109,23 +118,28 @@ class StaffPaymentListView(FinanceView):
         page = paginator.paginate_queryset(selectors.payments_for_staff(filters), request, view=self)
         return paginator.get_paginated_response(PaymentSerializer(page, many=True).data)
 
-    @extend_schema(tags=["staff: payments"], request=StartPaymentSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses={201: PaymentDetailSerializer},
-                   summary="Start a payment for an order: authorize through the gateway (asynchronously)")
+    @extend_schema(
+        tags=["staff: payments"],
+        request=StartPaymentSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: PaymentDetailSerializer},
+        summary="Start a payment for an order: authorize through the gateway (asynchronously)",
+    )
     @idempotent(required=True)
     def post(self, request: Request) -> Response:
         body = StartPaymentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        payment = services.start_payment(**body.validated_data, idempotency_key=_service_key(request),
-                                         actor=_actor(request))
+        payment = services.start_payment(
+            **body.validated_data, idempotency_key=_service_key(request), actor=_actor(request)
+        )
         detail = PaymentDetailSerializer(selectors.payment_with_transactions(payment.pk)).data
-        return Response(detail, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"{request.path}{payment.pk}/"})
+        return Response(detail, status=status.HTTP_201_CREATED, headers={"Location": f"{request.path}{payment.pk}/"})
 
 
 class StaffPaymentDetailView(FinanceView):
-    @extend_schema(tags=["staff: payments"], responses={200: PaymentDetailSerializer},
-                   summary="A payment with its transactions")
+    @extend_schema(
+        tags=["staff: payments"], responses={200: PaymentDetailSerializer}, summary="A payment with its transactions"
+    )
     def get(self, request: Request, payment_id: int) -> Response:
         return Response(PaymentDetailSerializer(selectors.payment_with_transactions(payment_id)).data)
 
@@ -133,41 +147,64 @@ class StaffPaymentDetailView(FinanceView):
 class StaffCaptureView(FinanceView):
     required_permissions: ClassVar[dict[str, str]] = {"POST": "payments.capture_payment"}
 
-    @extend_schema(tags=["staff: payments"], request=CaptureSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses={202: OperationSerializer},
-                   summary="Capture (part of) the authorization, e.g. the picked total")
+    @extend_schema(
+        tags=["staff: payments"],
+        request=CaptureSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: OperationSerializer},
+        summary="Capture (part of) the authorization, e.g. the picked total",
+    )
     @idempotent(required=True)
     def post(self, request: Request, payment_id: int) -> Response:
         body = CaptureSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         payment = selectors.payment_with_transactions(payment_id)
-        return _operation(services.capture_payment(payment, **body.validated_data,
-                                                   idempotency_key=_service_key(request), actor=_actor(request)))
+        return _operation(
+            services.capture_payment(
+                payment, **body.validated_data, idempotency_key=_service_key(request), actor=_actor(request)
+            )
+        )
 
 
 class StaffVoidView(FinanceView):
     required_permissions: ClassVar[dict[str, str]] = {"POST": "payments.void_payment"}
 
-    @extend_schema(tags=["staff: payments"], request=VoidSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses={202: OperationSerializer}, summary="Release what is left of the authorization")
+    @extend_schema(
+        tags=["staff: payments"],
+        request=VoidSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: OperationSerializer},
+        summary="Release what is left of the authorization",
+    )
     @idempotent(required=True)
     def post(self, request: Request, payment_id: int) -> Response:
         body = VoidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         payment = selectors.payment_with_transactions(payment_id)
-        return _operation(services.void_payment(payment, **body.validated_data,
-                                                idempotency_key=_service_key(request), actor=_actor(request)))
+        return _operation(
+            services.void_payment(
+                payment, **body.validated_data, idempotency_key=_service_key(request), actor=_actor(request)
+            )
+        )
 
 
 class StaffRefundView(FinanceView):
     required_permissions: ClassVar[dict[str, str]] = {"POST": "payments.refund_payment"}
 
-    @extend_schema(tags=["staff: payments"], request=RefundSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses={202: OperationSerializer}, summary="Refund (part of) what was captured")
+    @extend_schema(
+        tags=["staff: payments"],
+        request=RefundSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: OperationSerializer},
+        summary="Refund (part of) what was captured",
+    )
     @idempotent(required=True)
     def post(self, request: Request, payment_id: int) -> Response:
         body = RefundSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         payment = selectors.payment_with_transactions(payment_id)
-        return _operation(services.refund_payment(payment, **body.validated_data,
-                                                  idempotency_key=_service_key(request), actor=_actor(request)))
+        return _operation(
+            services.refund_payment(
+                payment, **body.validated_data, idempotency_key=_service_key(request), actor=_actor(request)
+            )
+        )

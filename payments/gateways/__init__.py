@@ -29,8 +29,9 @@ def gateway_options(name: str) -> Mapping[str, Any]:
 def get_gateway(name: str) -> Gateway:
     options = _configured().get(name)
     if options is None:
-        raise UnknownGateway(f"There is no payment gateway {name!r}.",
-                             fields={"gateway": [f"Not one of {', '.join(gateway_names())}."]})
+        raise UnknownGateway(
+            f"There is no payment gateway {name!r}.", fields={"gateway": [f"Not one of {', '.join(gateway_names())}."]}
+        )
     gateway_class = import_string(options["CLASS"])
     if not (isinstance(gateway_class, type) and issubclass(gateway_class, Gateway)):
         raise TypeError(f"{options['CLASS']} is not a payments Gateway")

@@ -125,8 +125,11 @@ class Gateway(ABC):
         """Refuse a webhook that is not signed by the provider or not fresh. The default is our
         `Commerce-Signature` scheme; a provider with its own scheme overrides this."""
         verify_signature(
-            headers.get(SIGNATURE_HEADER, ""), body, self.webhook_secrets,
-            tolerance=settings.PAYMENTS_WEBHOOK_TOLERANCE_SECONDS, now=int(timezone.now().timestamp()),
+            headers.get(SIGNATURE_HEADER, ""),
+            body,
+            self.webhook_secrets,
+            tolerance=settings.PAYMENTS_WEBHOOK_TOLERANCE_SECONDS,
+            now=int(timezone.now().timestamp()),
         )
 
     def parse_webhook(self, body: bytes) -> WebhookNotification:

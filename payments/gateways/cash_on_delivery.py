@@ -18,14 +18,19 @@ class CashOnDeliveryGateway(Gateway):
 
     def describe_payment_method(self, token: str) -> str:
         if token not in ACCEPTED_TOKENS:
-            raise InvalidPaymentMethod("Cash on delivery takes no payment method token (send \"cash\" or nothing).",
-                                       fields={"payment_method": ["Must be \"cash\" or empty."]})
+            raise InvalidPaymentMethod(
+                'Cash on delivery takes no payment method token (send "cash" or nothing).',
+                fields={"payment_method": ['Must be "cash" or empty.']},
+            )
         return "Cash on delivery"
 
     def _done(self, request: OperationRequest, what: str) -> OperationResult:
         reference = f"cod_{request.kind}_{request.idempotency_key}"
-        return OperationResult(status=TransactionStatus.SUCCEEDED, reference=reference[:128],
-                               response={"gateway": self.name, "recorded": what, "amount": f"{request.amount}"})
+        return OperationResult(
+            status=TransactionStatus.SUCCEEDED,
+            reference=reference[:128],
+            response={"gateway": self.name, "recorded": what, "amount": f"{request.amount}"},
+        )
 
     def authorize(self, request: OperationRequest) -> OperationResult:
         return self._done(request, "the customer will pay the courier")

@@ -9,246 +9,430 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('payments', '0001_schema'),
+        ("payments", "0001_schema"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TestCardFault',
+            name="TestCardFault",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('operation', models.CharField(max_length=16)),
-                ('mode', models.CharField(choices=[('timeout_after_commit', 'Timeout after the operation was recorded'), ('unavailable', 'Unavailable before doing anything')], max_length=32)),
-                ('remaining', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("operation", models.CharField(max_length=16)),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("timeout_after_commit", "Timeout after the operation was recorded"),
+                            ("unavailable", "Unavailable before doing anything"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("remaining", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'test card fault (provider side)',
-                'verbose_name_plural': 'test card faults (provider side)',
-                'ordering': ['id'],
+                "verbose_name": "test card fault (provider side)",
+                "verbose_name_plural": "test card faults (provider side)",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_ref', models.CharField(max_length=64)),
-                ('gateway', models.CharField(max_length=32)),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.DecimalField(decimal_places=2, help_text='the amount to authorize', max_digits=12)),
-                ('authorized_amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('captured_amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('capture_pending_amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('refunded_amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('refund_pending_amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('authorized', 'Authorized'), ('partially_captured', 'Partially captured'), ('captured', 'Captured'), ('partially_refunded', 'Partially refunded'), ('refunded', 'Refunded'), ('voided', 'Voided'), ('failed', 'Failed'), ('expired', 'Expired')], default='pending', help_text='derived from the transactions', max_length=24)),
-                ('payment_method', models.CharField(max_length=255)),
-                ('payment_method_label', models.CharField(blank=True, max_length=64)),
-                ('idempotency_key', models.CharField(help_text="the caller's key: the same key is the same payment", max_length=300, unique=True)),
-                ('failure_code', models.CharField(blank=True, max_length=64)),
-                ('failure_message', models.CharField(blank=True, max_length=255)),
-                ('authorized_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, help_text='when the authorization lapses', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order_ref", models.CharField(max_length=64)),
+                ("gateway", models.CharField(max_length=32)),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.DecimalField(decimal_places=2, help_text="the amount to authorize", max_digits=12)),
+                ("authorized_amount", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                ("captured_amount", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                (
+                    "capture_pending_amount",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("refunded_amount", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                (
+                    "refund_pending_amount",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("authorized", "Authorized"),
+                            ("partially_captured", "Partially captured"),
+                            ("captured", "Captured"),
+                            ("partially_refunded", "Partially refunded"),
+                            ("refunded", "Refunded"),
+                            ("voided", "Voided"),
+                            ("failed", "Failed"),
+                            ("expired", "Expired"),
+                        ],
+                        default="pending",
+                        help_text="derived from the transactions",
+                        max_length=24,
+                    ),
+                ),
+                ("payment_method", models.CharField(max_length=255)),
+                ("payment_method_label", models.CharField(blank=True, max_length=64)),
+                (
+                    "idempotency_key",
+                    models.CharField(
+                        help_text="the caller's key: the same key is the same payment", max_length=300, unique=True
+                    ),
+                ),
+                ("failure_code", models.CharField(blank=True, max_length=64)),
+                ("failure_message", models.CharField(blank=True, max_length=255)),
+                ("authorized_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, help_text="when the authorization lapses", null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'permissions': [('capture_payment', 'Can capture payments'), ('refund_payment', 'Can refund payments'), ('void_payment', 'Can void payments')],
+                "permissions": [
+                    ("capture_payment", "Can capture payments"),
+                    ("refund_payment", "Can refund payments"),
+                    ("void_payment", "Can void payments"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PaymentTransaction',
+            name="PaymentTransaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('authorize', 'Authorize'), ('capture', 'Capture'), ('void', 'Void'), ('refund', 'Refund')], max_length=16)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('final', models.BooleanField(default=False, help_text='a capture that releases the rest of the authorization')),
-                ('reason', models.CharField(blank=True, max_length=255)),
-                ('idempotency_key', models.CharField(help_text="the caller's key for this operation", max_length=300)),
-                ('provider_idempotency_key', models.CharField(help_text='sent to the provider with every attempt', max_length=64, unique=True)),
-                ('provider_reference', models.CharField(blank=True, max_length=128)),
-                ('provider_response', models.JSONField(blank=True, default=dict)),
-                ('failure_code', models.CharField(blank=True, max_length=64)),
-                ('failure_message', models.CharField(blank=True, max_length=255)),
-                ('attempts', models.PositiveIntegerField(default=0, help_text='calls made to the gateway')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, help_text='the staff member who asked for it, if any', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='payments.payment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("authorize", "Authorize"),
+                            ("capture", "Capture"),
+                            ("void", "Void"),
+                            ("refund", "Refund"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("succeeded", "Succeeded"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "final",
+                    models.BooleanField(
+                        default=False, help_text="a capture that releases the rest of the authorization"
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=255)),
+                ("idempotency_key", models.CharField(help_text="the caller's key for this operation", max_length=300)),
+                (
+                    "provider_idempotency_key",
+                    models.CharField(help_text="sent to the provider with every attempt", max_length=64, unique=True),
+                ),
+                ("provider_reference", models.CharField(blank=True, max_length=128)),
+                ("provider_response", models.JSONField(blank=True, default=dict)),
+                ("failure_code", models.CharField(blank=True, max_length=64)),
+                ("failure_message", models.CharField(blank=True, max_length=255)),
+                ("attempts", models.PositiveIntegerField(default=0, help_text="calls made to the gateway")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the staff member who asked for it, if any",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="transactions", to="payments.payment"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'transaction',
-                'ordering': ['id'],
+                "verbose_name": "transaction",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='TestCardCharge',
+            name="TestCardCharge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=40, unique=True)),
-                ('account', models.CharField(max_length=32)),
-                ('card_last4', models.CharField(max_length=4)),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('amount_captured', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('amount_refunded', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for the customer (3-D Secure)'), ('authorized', 'Authorized'), ('captured', 'Captured (closed)'), ('voided', 'Voided'), ('failed', 'Failed')], max_length=16)),
-                ('failure_code', models.CharField(blank=True, max_length=64)),
-                ('failure_message', models.CharField(blank=True, max_length=255)),
-                ('sequence', models.PositiveIntegerField(default=1)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reference", models.CharField(max_length=40, unique=True)),
+                ("account", models.CharField(max_length=32)),
+                ("card_last4", models.CharField(max_length=4)),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("amount_captured", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                ("amount_refunded", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for the customer (3-D Secure)"),
+                            ("authorized", "Authorized"),
+                            ("captured", "Captured (closed)"),
+                            ("voided", "Voided"),
+                            ("failed", "Failed"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("failure_code", models.CharField(blank=True, max_length=64)),
+                ("failure_message", models.CharField(blank=True, max_length=255)),
+                ("sequence", models.PositiveIntegerField(default=1)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'test card charge (provider side)',
-                'verbose_name_plural': 'test card charges (provider side)',
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='testcard_charge_amount_positive'), models.CheckConstraint(condition=models.Q(('amount_captured__gte', 0), ('amount_captured__lte', models.F('amount'))), name='testcard_charge_captured_within_amount'), models.CheckConstraint(condition=models.Q(('amount_refunded__gte', 0), ('amount_refunded__lte', models.F('amount_captured'))), name='testcard_charge_refunded_within_captured')],
+                "verbose_name": "test card charge (provider side)",
+                "verbose_name_plural": "test card charges (provider side)",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gt", 0)), name="testcard_charge_amount_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount_captured__gte", 0), ("amount_captured__lte", models.F("amount"))),
+                        name="testcard_charge_captured_within_amount",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("amount_refunded__gte", 0), ("amount_refunded__lte", models.F("amount_captured"))
+                        ),
+                        name="testcard_charge_refunded_within_captured",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TestCardEvent',
+            name="TestCardEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=40, unique=True)),
-                ('type', models.CharField(max_length=64)),
-                ('sequence', models.PositiveIntegerField()),
-                ('body', models.TextField(help_text='the JSON body, as signed and sent')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('delivery_attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('charge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='payments.testcardcharge')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_id", models.CharField(max_length=40, unique=True)),
+                ("type", models.CharField(max_length=64)),
+                ("sequence", models.PositiveIntegerField()),
+                ("body", models.TextField(help_text="the JSON body, as signed and sent")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("delivery_attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "charge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="payments.testcardcharge"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'test card webhook event (provider side)',
-                'verbose_name_plural': 'test card webhook events (provider side)',
-                'ordering': ['id'],
+                "verbose_name": "test card webhook event (provider side)",
+                "verbose_name_plural": "test card webhook events (provider side)",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='TestCardOperation',
+            name="TestCardOperation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('kind', models.CharField(max_length=16)),
-                ('reference', models.CharField(max_length=40, unique=True)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('final', models.BooleanField(default=False)),
-                ('status', models.CharField(max_length=16)),
-                ('failure_code', models.CharField(blank=True, max_length=64)),
-                ('request_fingerprint', models.CharField(max_length=64)),
-                ('response', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('charge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operations', to='payments.testcardcharge')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                ("kind", models.CharField(max_length=16)),
+                ("reference", models.CharField(max_length=40, unique=True)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("final", models.BooleanField(default=False)),
+                ("status", models.CharField(max_length=16)),
+                ("failure_code", models.CharField(blank=True, max_length=64)),
+                ("request_fingerprint", models.CharField(max_length=64)),
+                ("response", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "charge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="operations",
+                        to="payments.testcardcharge",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'test card operation (provider side)',
-                'verbose_name_plural': 'test card operations (provider side)',
-                'ordering': ['id'],
+                "verbose_name": "test card operation (provider side)",
+                "verbose_name_plural": "test card operations (provider side)",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookEvent',
+            name="WebhookEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gateway', models.CharField(max_length=32)),
-                ('provider_event_id', models.CharField(max_length=128)),
-                ('event_type', models.CharField(max_length=64)),
-                ('body', models.TextField(help_text='the raw body, exactly as signed by the provider')),
-                ('signature', models.CharField(max_length=512)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('deliveries', models.PositiveIntegerField(default=1, help_text='how often the provider sent it')),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, help_text='what processing did', max_length=255)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("gateway", models.CharField(max_length=32)),
+                ("provider_event_id", models.CharField(max_length=128)),
+                ("event_type", models.CharField(max_length=64)),
+                ("body", models.TextField(help_text="the raw body, exactly as signed by the provider")),
+                ("signature", models.CharField(max_length=512)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("deliveries", models.PositiveIntegerField(default=1, help_text="how often the provider sent it")),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                ("outcome", models.CharField(blank=True, help_text="what processing did", max_length=255)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name': 'webhook event',
-                'indexes': [models.Index(condition=models.Q(('processed_at__isnull', True)), fields=['received_at'], name='webhook_unprocessed_idx')],
-                'constraints': [models.UniqueConstraint(fields=('gateway', 'provider_event_id'), name='webhook_once_per_event')],
+                "verbose_name": "webhook event",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("processed_at__isnull", True)),
+                        fields=["received_at"],
+                        name="webhook_unprocessed_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("gateway", "provider_event_id"), name="webhook_once_per_event")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['order_ref'], name='payment_order_idx'),
+            model_name="payment",
+            index=models.Index(fields=["order_ref"], name="payment_order_idx"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['state', '-created_at'], name='payment_state_idx'),
+            model_name="payment",
+            index=models.Index(fields=["state", "-created_at"], name="payment_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['-created_at'], name='payment_created_idx'),
+            model_name="payment",
+            index=models.Index(fields=["-created_at"], name="payment_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(condition=models.Q(('state', 'authorized')), fields=['expires_at'], name='payment_expiry_idx'),
+            model_name="payment",
+            index=models.Index(
+                condition=models.Q(("state", "authorized")), fields=["expires_at"], name="payment_expiry_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="payment_amount_positive"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='payment_currency_code'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")), name="payment_currency_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('authorized_amount__gte', 0), ('authorized_amount__lte', models.F('amount'))), name='payment_authorized_within_amount'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("authorized_amount__gte", 0), ("authorized_amount__lte", models.F("amount"))),
+                name="payment_authorized_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('capture_pending_amount__gte', 0), ('captured_amount__gte', 0)), name='payment_captured_not_negative'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capture_pending_amount__gte", 0), ("captured_amount__gte", 0)),
+                name="payment_captured_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('authorized_amount__gte', django.db.models.expressions.CombinedExpression(models.F('captured_amount'), '+', models.F('capture_pending_amount')))), name='payment_captured_within_authorized'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "authorized_amount__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("captured_amount"), "+", models.F("capture_pending_amount")
+                        ),
+                    )
+                ),
+                name="payment_captured_within_authorized",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('refund_pending_amount__gte', 0), ('refunded_amount__gte', 0)), name='payment_refunded_not_negative'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("refund_pending_amount__gte", 0), ("refunded_amount__gte", 0)),
+                name="payment_refunded_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('captured_amount__gte', django.db.models.expressions.CombinedExpression(models.F('refunded_amount'), '+', models.F('refund_pending_amount')))), name='payment_refunded_within_captured'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "captured_amount__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("refunded_amount"), "+", models.F("refund_pending_amount")
+                        ),
+                    )
+                ),
+                name="payment_refunded_within_captured",
+            ),
         ),
         migrations.AddIndex(
-            model_name='paymenttransaction',
-            index=models.Index(fields=['provider_reference'], name='transaction_provider_ref_idx'),
+            model_name="paymenttransaction",
+            index=models.Index(fields=["provider_reference"], name="transaction_provider_ref_idx"),
         ),
         migrations.AddIndex(
-            model_name='paymenttransaction',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['updated_at'], name='transaction_pending_idx'),
+            model_name="paymenttransaction",
+            index=models.Index(
+                condition=models.Q(("status", "pending")), fields=["updated_at"], name="transaction_pending_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymenttransaction',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='transaction_amount_positive'),
+            model_name="paymenttransaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="transaction_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymenttransaction',
-            constraint=models.UniqueConstraint(fields=('payment', 'kind', 'idempotency_key'), name='transaction_once_per_key'),
+            model_name="paymenttransaction",
+            constraint=models.UniqueConstraint(
+                fields=("payment", "kind", "idempotency_key"), name="transaction_once_per_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymenttransaction',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'authorize')), fields=('payment',), name='transaction_one_authorization'),
+            model_name="paymenttransaction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "authorize")), fields=("payment",), name="transaction_one_authorization"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymenttransaction',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'void'), models.Q(('status', 'failed'), _negated=True)), fields=('payment',), name='transaction_one_void'),
+            model_name="paymenttransaction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "void"), models.Q(("status", "failed"), _negated=True)),
+                fields=("payment",),
+                name="transaction_one_void",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymenttransaction',
-            constraint=models.UniqueConstraint(condition=models.Q(('final', True), ('kind', 'capture'), models.Q(('status', 'failed'), _negated=True)), fields=('payment',), name='transaction_one_final_capture'),
+            model_name="paymenttransaction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("final", True), ("kind", "capture"), models.Q(("status", "failed"), _negated=True)),
+                fields=("payment",),
+                name="transaction_one_final_capture",
+            ),
         ),
     ]

@@ -24,8 +24,9 @@ class WebhookEvent(models.Model):
         ]
         indexes = [
             # The sweep's scan: stored but not (yet) processed.
-            models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True),
-                         name="webhook_unprocessed_idx"),
+            models.Index(
+                fields=["received_at"], condition=Q(processed_at__isnull=True), name="webhook_unprocessed_idx"
+            ),
         ]
 
     def __str__(self) -> str:

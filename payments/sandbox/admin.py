@@ -19,12 +19,33 @@ class TestCardChargeAdmin(ReadOnlyAdmin):
     """The sandbox provider's side, for developers: what "the bank" recorded."""
 
     __test__ = False
-    list_display = ("reference", "account", "card_last4", "amount", "amount_captured", "amount_refunded", "status",
-                    "created_at")
+    list_display = (
+        "reference",
+        "account",
+        "card_last4",
+        "amount",
+        "amount_captured",
+        "amount_refunded",
+        "status",
+        "created_at",
+    )
     list_filter = ("status", "account")
     search_fields = ("=reference",)
     ordering = ("-id",)
     inlines = (TestCardOperationInline,)
-    fields = ("reference", "account", "card_last4", "currency", "amount", "amount_captured", "amount_refunded",
-              "status", "failure_code", "sequence", "metadata", "created_at", "expires_at")
+    fields = (
+        "reference",
+        "account",
+        "card_last4",
+        "currency",
+        "amount",
+        "amount_captured",
+        "amount_refunded",
+        "status",
+        "failure_code",
+        "sequence",
+        "metadata",
+        "created_at",
+        "expires_at",
+    )
     readonly_fields = fields

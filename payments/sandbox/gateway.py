@@ -26,8 +26,11 @@ from payments.gateways.base import (
 from payments.models import TransactionKind, TransactionStatus
 from payments.sandbox import provider
 
-STATUSES = {"succeeded": TransactionStatus.SUCCEEDED, "pending": TransactionStatus.PENDING,
-            "failed": TransactionStatus.FAILED}
+STATUSES = {
+    "succeeded": TransactionStatus.SUCCEEDED,
+    "pending": TransactionStatus.PENDING,
+    "failed": TransactionStatus.FAILED,
+}
 
 
 class TestCardGateway(Gateway):
@@ -46,21 +49,37 @@ class TestCardGateway(Gateway):
         return f"{card.brand} •••• {card.number[-4:]}"
 
     def authorize(self, request: OperationRequest) -> OperationResult:
-        return self._call(provider.authorize, account=self.name, idempotency_key=request.idempotency_key,
-                          amount=request.amount, currency=request.currency, card_number=request.payment_method,
-                          metadata=dict(request.metadata))
+        return self._call(
+            provider.authorize,
+            account=self.name,
+            idempotency_key=request.idempotency_key,
+            amount=request.amount,
+            currency=request.currency,
+            card_number=request.payment_method,
+            metadata=dict(request.metadata),
+        )
 
     def capture(self, request: OperationRequest) -> OperationResult:
-        return self._call(provider.capture, idempotency_key=request.idempotency_key,
-                          charge_reference=request.charge_reference, amount=request.amount, final=request.final)
+        return self._call(
+            provider.capture,
+            idempotency_key=request.idempotency_key,
+            charge_reference=request.charge_reference,
+            amount=request.amount,
+            final=request.final,
+        )
 
     def void(self, request: OperationRequest) -> OperationResult:
-        return self._call(provider.void, idempotency_key=request.idempotency_key,
-                          charge_reference=request.charge_reference)
+        return self._call(
+            provider.void, idempotency_key=request.idempotency_key, charge_reference=request.charge_reference
+        )
 
     def refund(self, request: OperationRequest) -> OperationResult:
-        return self._call(provider.refund, idempotency_key=request.idempotency_key,
-                          charge_reference=request.charge_reference, amount=request.amount)
+        return self._call(
+            provider.refund,
+            idempotency_key=request.idempotency_key,
+            charge_reference=request.charge_reference,
+            amount=request.amount,
+        )
 
     def _call(self, api: Callable[..., dict[str, Any]], **params: Any) -> OperationResult:
         try:
@@ -68,17 +87,24 @@ class TestCardGateway(Gateway):
         except (provider.ProviderUnavailable, provider.ProviderTimeout) as unknown:
             raise GatewayUnavailable(str(unknown)) from unknown
         except provider.ProviderRequestError as refused:
-            return OperationResult(status=TransactionStatus.FAILED, failure_code=refused.code,
-                                   failure_message=str(refused)[:255], response={"error": refused.code})
+            return OperationResult(
+                status=TransactionStatus.FAILED,
+                failure_code=refused.code,
+                failure_message=str(refused)[:255],
+                response={"error": refused.code},
+            )
         return self._result(response)
 
     @staticmethod
     def _result(response: dict[str, Any]) -> OperationResult:
         expires_at = response.get("expires_at")
         return OperationResult(
-            status=STATUSES[response["status"]], reference=response.get("id", ""),
-            failure_code=response.get("failure_code", ""), failure_message=response.get("failure_message", "")[:255],
-            expires_at=parse_datetime(expires_at) if expires_at else None, response=response,
+            status=STATUSES[response["status"]],
+            reference=response.get("id", ""),
+            failure_code=response.get("failure_code", ""),
+            failure_message=response.get("failure_message", "")[:255],
+            expires_at=parse_datetime(expires_at) if expires_at else None,
+            response=response,
         )
 
     def parse_webhook(self, body: bytes) -> WebhookNotification:
@@ -87,10 +113,14 @@ class TestCardGateway(Gateway):
             charge = event["data"]["object"]
             operations = tuple(
                 OperationSnapshot(
-                    kind=TransactionKind(op["type"]), idempotency_key=str(op["idempotency_key"]),
-                    amount=Decimal(op["amount"]), final=bool(op["final"]),
+                    kind=TransactionKind(op["type"]),
+                    idempotency_key=str(op["idempotency_key"]),
+                    amount=Decimal(op["amount"]),
+                    final=bool(op["final"]),
                     result=OperationResult(
-                        status=STATUSES[op["status"]], reference=str(op["id"]), failure_code=op["failure_code"],
+                        status=STATUSES[op["status"]],
+                        reference=str(op["id"]),
+                        failure_code=op["failure_code"],
                         failure_message=op.get("failure_message", "")[:255],
                         expires_at=parse_datetime(charge["expires_at"]) if charge.get("expires_at") else None,
                         response=op,
@@ -98,7 +128,11 @@ class TestCardGateway(Gateway):
                 )
                 for op in charge["operations"]
             )
-            return WebhookNotification(event_id=str(event["id"]), event_type=str(event["type"]),
-                                       charge_reference=str(charge["id"]), operations=operations)
+            return WebhookNotification(
+                event_id=str(event["id"]),
+                event_type=str(event["type"]),
+                charge_reference=str(charge["id"]),
+                operations=operations,
+            )
         except (ValueError, KeyError, TypeError, InvalidOperation) as unreadable:
             raise WebhookPayloadInvalid(f"The body is not a test card event ({unreadable!r}).") from unreadable

@@ -9,7 +9,6 @@ same schema, same migrations): PaymentsConfig imports this module with the app's
 `__test__ = False` keeps pytest from taking the `Test...` names for test classes.
 """
 
-
 from django.db import models
 from django.db.models import F, Q
 
@@ -51,8 +50,10 @@ class TestCardCharge(models.Model):
         verbose_name_plural = "test card charges (provider side)"
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="testcard_charge_amount_positive"),
-            models.CheckConstraint(condition=Q(amount_captured__gte=0, amount_captured__lte=F("amount")),
-                                   name="testcard_charge_captured_within_amount"),
+            models.CheckConstraint(
+                condition=Q(amount_captured__gte=0, amount_captured__lte=F("amount")),
+                name="testcard_charge_captured_within_amount",
+            ),
             models.CheckConstraint(
                 condition=Q(amount_refunded__gte=0, amount_refunded__lte=F("amount_captured")),
                 name="testcard_charge_refunded_within_captured",

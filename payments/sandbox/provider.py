@@ -60,18 +60,33 @@ class TestCard:
     failure_message: str = ""
 
 
-TEST_CARDS: dict[str, TestCard] = {card.number: card for card in (
-    TestCard("4242424242424242", "Visa", "succeeds", "authorizes at once"),
-    TestCard("5555555555554444", "Mastercard", "succeeds", "authorizes at once"),
-    TestCard("4000000000003220", "Visa", "pending",
-             "asks for 3-D Secure; authorized a few seconds later, announced by webhook"),
-    TestCard("4000000000000002", "Visa", "declines", "declined: card_declined",
-             "card_declined", "The card was declined."),
-    TestCard("4000000000009995", "Visa", "declines", "declined: insufficient_funds",
-             "insufficient_funds", "The card has insufficient funds."),
-    TestCard("4000000000000069", "Visa", "declines", "declined: expired_card",
-             "expired_card", "The card has expired."),
-)}
+TEST_CARDS: dict[str, TestCard] = {
+    card.number: card
+    for card in (
+        TestCard("4242424242424242", "Visa", "succeeds", "authorizes at once"),
+        TestCard("5555555555554444", "Mastercard", "succeeds", "authorizes at once"),
+        TestCard(
+            "4000000000003220",
+            "Visa",
+            "pending",
+            "asks for 3-D Secure; authorized a few seconds later, announced by webhook",
+        ),
+        TestCard(
+            "4000000000000002", "Visa", "declines", "declined: card_declined", "card_declined", "The card was declined."
+        ),
+        TestCard(
+            "4000000000009995",
+            "Visa",
+            "declines",
+            "declined: insufficient_funds",
+            "insufficient_funds",
+            "The card has insufficient funds.",
+        ),
+        TestCard(
+            "4000000000000069", "Visa", "declines", "declined: expired_card", "expired_card", "The card has expired."
+        ),
+    )
+}
 
 
 class ProviderUnavailable(Exception):
@@ -101,16 +116,21 @@ def _fingerprint(params: dict[str, Any]) -> str:
 def _take_fault(operation: str) -> str | None:
     """The mode of the next injected fault for this operation, used up by this call."""
     with transaction.atomic():
-        fault = (TestCardFault.objects.select_for_update(skip_locked=True)
-                 .filter(operation=operation, remaining__gt=0).order_by("id").first())
+        fault = (
+            TestCardFault.objects.select_for_update(skip_locked=True)
+            .filter(operation=operation, remaining__gt=0)
+            .order_by("id")
+            .first()
+        )
         if fault is None:
             return None
         TestCardFault.objects.filter(pk=fault.pk).update(remaining=F("remaining") - 1)
         return fault.mode
 
 
-def _idempotent(kind: str, idempotency_key: str, params: dict[str, Any],
-                work: Callable[[str], TestCardOperation]) -> dict[str, Any]:
+def _idempotent(
+    kind: str, idempotency_key: str, params: dict[str, Any], work: Callable[[str], TestCardOperation]
+) -> dict[str, Any]:
     """Run `work` once per idempotency key; a repeat gets the stored response."""
     fault = _take_fault(kind)
     if fault == TestCardFaultMode.UNAVAILABLE:
@@ -127,24 +147,51 @@ def _idempotent(kind: str, idempotency_key: str, params: dict[str, Any],
             raise
         operation = raced
     if operation.request_fingerprint != fingerprint:
-        raise ProviderRequestError("idempotency_key_in_use",
-                                   "Keys for idempotent requests can only be used with the same parameters.")
+        raise ProviderRequestError(
+            "idempotency_key_in_use", "Keys for idempotent requests can only be used with the same parameters."
+        )
     if fault == TestCardFaultMode.TIMEOUT_AFTER_COMMIT:
         raise ProviderTimeout(f"the test card provider did not answer in time ({kind})")
     return dict(operation.response)
 
 
-def _operation(charge: TestCardCharge, *, kind: str, idempotency_key: str, fingerprint: str, amount: Decimal,
-               status: str, failure_code: str = "", failure_message: str = "", final: bool = False,
-               prefix: str) -> TestCardOperation:
+def _operation(
+    charge: TestCardCharge,
+    *,
+    kind: str,
+    idempotency_key: str,
+    fingerprint: str,
+    amount: Decimal,
+    status: str,
+    failure_code: str = "",
+    failure_message: str = "",
+    final: bool = False,
+    prefix: str,
+) -> TestCardOperation:
     reference = charge.reference if kind == "authorize" else _reference(prefix)
-    response = {"id": reference, "object": kind, "charge": charge.reference, "amount": f"{amount}",
-                "currency": charge.currency, "status": status, "final": final,
-                "failure_code": failure_code, "failure_message": failure_message,
-                "expires_at": charge.expires_at.isoformat() if charge.expires_at else None}
+    response = {
+        "id": reference,
+        "object": kind,
+        "charge": charge.reference,
+        "amount": f"{amount}",
+        "currency": charge.currency,
+        "status": status,
+        "final": final,
+        "failure_code": failure_code,
+        "failure_message": failure_message,
+        "expires_at": charge.expires_at.isoformat() if charge.expires_at else None,
+    }
     return TestCardOperation.objects.create(
-        idempotency_key=idempotency_key, kind=kind, charge=charge, reference=reference, amount=amount, final=final,
-        status=status, failure_code=failure_code, request_fingerprint=fingerprint, response=response,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        charge=charge,
+        reference=reference,
+        amount=amount,
+        final=final,
+        status=status,
+        failure_code=failure_code,
+        request_fingerprint=fingerprint,
+        response=response,
     )
 
 
@@ -157,26 +204,42 @@ def _changed(charge: TestCardCharge, event_type: str) -> None:
 # --- The provider's API --------------------------------------------------------------------------
 
 
-def authorize(*, account: str, idempotency_key: str, amount: Decimal, currency: str, card_number: str,
-              metadata: dict[str, str]) -> dict[str, Any]:
+def authorize(
+    *, account: str, idempotency_key: str, amount: Decimal, currency: str, card_number: str, metadata: dict[str, str]
+) -> dict[str, Any]:
     params = {"amount": f"{amount}", "currency": currency, "card": card_number}
 
     def work(fingerprint: str) -> TestCardOperation:
         card = TEST_CARDS.get(card_number)
         if card is None:
             raise ProviderRequestError("card_not_supported", "Only the published test cards work here.")
-        status = {"succeeds": TestCardChargeStatus.AUTHORIZED, "pending": TestCardChargeStatus.PENDING,
-                  "declines": TestCardChargeStatus.FAILED}[card.behaviour]
+        status = {
+            "succeeds": TestCardChargeStatus.AUTHORIZED,
+            "pending": TestCardChargeStatus.PENDING,
+            "declines": TestCardChargeStatus.FAILED,
+        }[card.behaviour]
         charge = TestCardCharge.objects.create(
-            reference=_reference("ch"), account=account, card_last4=card_number[-4:], currency=currency,
-            amount=amount, status=status, failure_code=card.failure_code, failure_message=card.failure_message,
+            reference=_reference("ch"),
+            account=account,
+            card_last4=card_number[-4:],
+            currency=currency,
+            amount=amount,
+            status=status,
+            failure_code=card.failure_code,
+            failure_message=card.failure_message,
             metadata=metadata,
             expires_at=timezone.now() + AUTHORIZATION_VALIDITY if status == TestCardChargeStatus.AUTHORIZED else None,
         )
         operation = _operation(
-            charge, kind="authorize", idempotency_key=idempotency_key, fingerprint=fingerprint, amount=amount,
+            charge,
+            kind="authorize",
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            amount=amount,
             status={"succeeds": "succeeded", "pending": "pending", "declines": "failed"}[card.behaviour],
-            failure_code=card.failure_code, failure_message=card.failure_message, prefix="ch",
+            failure_code=card.failure_code,
+            failure_message=card.failure_message,
+            prefix="ch",
         )
         if card.behaviour == "pending":
             _schedule_customer_authentication(charge)
@@ -198,14 +261,31 @@ def capture(*, idempotency_key: str, charge_reference: str, amount: Decimal, fin
         elif amount > charge.amount - charge.amount_captured:
             failure = "amount_too_large"
         if failure:
-            return _operation(charge, kind="capture", idempotency_key=idempotency_key, fingerprint=fingerprint,
-                              amount=amount, final=final, status="failed", failure_code=failure,
-                              failure_message=f"The charge cannot be captured for {amount} ({failure}).", prefix="cp")
+            return _operation(
+                charge,
+                kind="capture",
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                amount=amount,
+                final=final,
+                status="failed",
+                failure_code=failure,
+                failure_message=f"The charge cannot be captured for {amount} ({failure}).",
+                prefix="cp",
+            )
         charge.amount_captured += amount
         if final or charge.amount_captured == charge.amount:
             charge.status = TestCardChargeStatus.CAPTURED  # the rest of the hold is released
-        operation = _operation(charge, kind="capture", idempotency_key=idempotency_key, fingerprint=fingerprint,
-                               amount=amount, final=final, status="succeeded", prefix="cp")
+        operation = _operation(
+            charge,
+            kind="capture",
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            amount=amount,
+            final=final,
+            status="succeeded",
+            prefix="cp",
+        )
         _changed(charge, "charge.captured")
         return operation
 
@@ -219,12 +299,27 @@ def void(*, idempotency_key: str, charge_reference: str) -> dict[str, Any]:
         charge = _locked_charge(charge_reference)
         released = charge.amount - charge.amount_captured
         if charge.status != TestCardChargeStatus.AUTHORIZED:
-            return _operation(charge, kind="void", idempotency_key=idempotency_key, fingerprint=fingerprint,
-                              amount=released or charge.amount, status="failed", failure_code="charge_not_voidable",
-                              failure_message="Only an authorized charge can be voided.", prefix="vd")
+            return _operation(
+                charge,
+                kind="void",
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                amount=released or charge.amount,
+                status="failed",
+                failure_code="charge_not_voidable",
+                failure_message="Only an authorized charge can be voided.",
+                prefix="vd",
+            )
         charge.status = TestCardChargeStatus.CAPTURED if charge.amount_captured else TestCardChargeStatus.VOIDED
-        operation = _operation(charge, kind="void", idempotency_key=idempotency_key, fingerprint=fingerprint,
-                               amount=released, status="succeeded", prefix="vd")
+        operation = _operation(
+            charge,
+            kind="void",
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            amount=released,
+            status="succeeded",
+            prefix="vd",
+        )
         _changed(charge, "charge.voided")
         return operation
 
@@ -237,13 +332,27 @@ def refund(*, idempotency_key: str, charge_reference: str, amount: Decimal) -> d
     def work(fingerprint: str) -> TestCardOperation:
         charge = _locked_charge(charge_reference)
         if amount > charge.amount_captured - charge.amount_refunded:
-            return _operation(charge, kind="refund", idempotency_key=idempotency_key, fingerprint=fingerprint,
-                              amount=amount, status="failed", failure_code="amount_too_large",
-                              failure_message=f"{amount} is more than the captured amount left to refund.",
-                              prefix="re")
+            return _operation(
+                charge,
+                kind="refund",
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                amount=amount,
+                status="failed",
+                failure_code="amount_too_large",
+                failure_message=f"{amount} is more than the captured amount left to refund.",
+                prefix="re",
+            )
         charge.amount_refunded += amount
-        operation = _operation(charge, kind="refund", idempotency_key=idempotency_key, fingerprint=fingerprint,
-                               amount=amount, status="succeeded", prefix="re")
+        operation = _operation(
+            charge,
+            kind="refund",
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            amount=amount,
+            status="succeeded",
+            prefix="re",
+        )
         _changed(charge, "charge.refunded")
         return operation
 
@@ -283,14 +392,27 @@ def complete_authentication(charge_reference: str) -> bool:
 
 def charge_snapshot(charge: TestCardCharge) -> dict[str, Any]:
     return {
-        "id": charge.reference, "object": "charge", "status": charge.status, "currency": charge.currency,
-        "amount": f"{charge.amount}", "amount_captured": f"{charge.amount_captured}",
-        "amount_refunded": f"{charge.amount_refunded}", "sequence": charge.sequence, "metadata": charge.metadata,
+        "id": charge.reference,
+        "object": "charge",
+        "status": charge.status,
+        "currency": charge.currency,
+        "amount": f"{charge.amount}",
+        "amount_captured": f"{charge.amount_captured}",
+        "amount_refunded": f"{charge.amount_refunded}",
+        "sequence": charge.sequence,
+        "metadata": charge.metadata,
         "expires_at": charge.expires_at.isoformat() if charge.expires_at else None,
         "operations": [
-            {"id": op.reference, "type": op.kind, "idempotency_key": op.idempotency_key, "amount": f"{op.amount}",
-             "final": op.final, "status": op.status, "failure_code": op.failure_code,
-             "failure_message": op.response.get("failure_message", "")}
+            {
+                "id": op.reference,
+                "type": op.kind,
+                "idempotency_key": op.idempotency_key,
+                "amount": f"{op.amount}",
+                "final": op.final,
+                "status": op.status,
+                "failure_code": op.failure_code,
+                "failure_message": op.response.get("failure_message", ""),
+            }
             for op in charge.operations.order_by("id")
         ],
     }
@@ -298,10 +420,19 @@ def charge_snapshot(charge: TestCardCharge) -> dict[str, Any]:
 
 def _send_event(charge: TestCardCharge, event_type: str) -> TestCardEvent:
     event_id = _reference("evt")
-    body = {"id": event_id, "type": event_type, "created": int(time.time()),
-            "data": {"object": charge_snapshot(charge)}}
-    event = TestCardEvent.objects.create(event_id=event_id, charge=charge, type=event_type, sequence=charge.sequence,
-                                         body=json.dumps(body, separators=(",", ":")))
+    body = {
+        "id": event_id,
+        "type": event_type,
+        "created": int(time.time()),
+        "data": {"object": charge_snapshot(charge)},
+    }
+    event = TestCardEvent.objects.create(
+        event_id=event_id,
+        charge=charge,
+        type=event_type,
+        sequence=charge.sequence,
+        body=json.dumps(body, separators=(",", ":")),
+    )
     enqueue_on_commit(DELIVER_WEBHOOK, event.pk)
     return event
 
@@ -310,8 +441,10 @@ def signed_delivery(event: TestCardEvent, *, at: int | None = None) -> tuple[dic
     """The headers and body of one delivery of the event, signed now (or at the given time)."""
     body = event.body.encode()
     secrets = gateway_options(event.charge.account).get("WEBHOOK_SECRETS", [])
-    return {SIGNATURE_HEADER: signature_header(secrets[:1], body, at or int(time.time())),
-            "Content-Type": "application/json"}, body
+    return {
+        SIGNATURE_HEADER: signature_header(secrets[:1], body, at or int(time.time())),
+        "Content-Type": "application/json",
+    }, body
 
 
 def deliver_event(event_pk: int) -> bool:
@@ -324,7 +457,8 @@ def deliver_event(event_pk: int) -> bool:
     status, error = _post(url, event.charge.account, headers, body)
     delivered = 200 <= status < 300
     TestCardEvent.objects.filter(pk=event.pk).update(
-        delivery_attempts=F("delivery_attempts") + 1, last_error="" if delivered else error[:2000],
+        delivery_attempts=F("delivery_attempts") + 1,
+        last_error="" if delivered else error[:2000],
         delivered_at=timezone.now() if delivered else None,
     )
     if not delivered:

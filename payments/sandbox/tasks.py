@@ -10,8 +10,13 @@ class WebhookNotDelivered(Exception):
     """The receiver did not answer 2xx; the sandbox provider tries again later."""
 
 
-@shared_task(name=provider.DELIVER_WEBHOOK, autoretry_for=(WebhookNotDelivered,), retry_backoff=2,
-             retry_backoff_max=600, max_retries=12)
+@shared_task(
+    name=provider.DELIVER_WEBHOOK,
+    autoretry_for=(WebhookNotDelivered,),
+    retry_backoff=2,
+    retry_backoff_max=600,
+    max_retries=12,
+)
 def test_card_deliver_webhook(event_pk: int) -> bool:
     if not provider.deliver_event(event_pk):
         raise WebhookNotDelivered(f"test card webhook event {event_pk}")

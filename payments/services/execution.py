@@ -27,10 +27,15 @@ def execute_transaction(transaction_id: int) -> PaymentTransaction | None:
         return txn  # acknowledged as pending by the provider: the outcome comes by webhook
     authorization = payment.transactions.filter(kind=TransactionKind.AUTHORIZE).first()
     request = OperationRequest(
-        kind=txn.kind, idempotency_key=txn.provider_idempotency_key, amount=txn.amount, currency=payment.currency,
+        kind=txn.kind,
+        idempotency_key=txn.provider_idempotency_key,
+        amount=txn.amount,
+        currency=payment.currency,
         payment_method=payment.payment_method if txn.kind == TransactionKind.AUTHORIZE else "",
-        charge_reference=authorization.provider_reference if authorization else "", final=txn.final,
-        reason=txn.reason, metadata={"payment_id": str(payment.pk), "order_ref": payment.order_ref},
+        charge_reference=authorization.provider_reference if authorization else "",
+        final=txn.final,
+        reason=txn.reason,
+        metadata={"payment_id": str(payment.pk), "order_ref": payment.order_ref},
     )
     PaymentTransaction.objects.filter(pk=txn.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
     result = get_gateway(payment.gateway).execute(request)

@@ -48,16 +48,31 @@ def _amount(value: Decimal | str | int, field: str = "amount") -> Decimal:
 
 def _currency(code: str) -> str:
     if not is_currency(code):
-        raise InvalidInput("The currency must be an ISO 4217 code like EUR.",
-                           fields={"currency": ["Not a currency code."]})
+        raise InvalidInput(
+            "The currency must be an ISO 4217 code like EUR.", fields={"currency": ["Not a currency code."]}
+        )
     return code
 
 
-def _new_transaction(payment: Payment, kind: str, amount: Decimal, idempotency_key: str, *,
-                     actor: User | None, final: bool = False, reason: str = "") -> PaymentTransaction:
+def _new_transaction(
+    payment: Payment,
+    kind: str,
+    amount: Decimal,
+    idempotency_key: str,
+    *,
+    actor: User | None,
+    final: bool = False,
+    reason: str = "",
+) -> PaymentTransaction:
     txn = PaymentTransaction.objects.create(
-        payment=payment, kind=kind, amount=amount, final=final, reason=reason, idempotency_key=idempotency_key,
-        provider_idempotency_key=uuid.uuid4().hex, actor=actor,
+        payment=payment,
+        kind=kind,
+        amount=amount,
+        final=final,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        provider_idempotency_key=uuid.uuid4().hex,
+        actor=actor,
     )
     execute_transaction_later(txn.pk)
     return txn
@@ -72,16 +87,36 @@ def _repeat(payment: Payment, kind: str, idempotency_key: str, **same: object) -
     return txn
 
 
-def start_payment(*, order_ref: str, customer: User, amount: Decimal | str, currency: str, gateway: str,
-                  payment_method: str, idempotency_key: str, actor: User | None = None) -> Payment:
+def start_payment(
+    *,
+    order_ref: str,
+    customer: User,
+    amount: Decimal | str,
+    currency: str,
+    gateway: str,
+    payment_method: str,
+    idempotency_key: str,
+    actor: User | None = None,
+) -> Payment:
     """A payment for one order attempt, its pending authorization, and the gateway call queued."""
     amount, currency = _amount(amount), _currency(currency)
     if not order_ref or not idempotency_key:
-        raise InvalidInput(fields={name: ["This field is required."] for name, value in
-                                   (("order_ref", order_ref), ("idempotency_key", idempotency_key)) if not value})
+        raise InvalidInput(
+            fields={
+                name: ["This field is required."]
+                for name, value in (("order_ref", order_ref), ("idempotency_key", idempotency_key))
+                if not value
+            }
+        )
     label = get_gateway(gateway).describe_payment_method(payment_method)
-    same = {"order_ref": order_ref, "customer_id": customer.pk, "amount": amount, "currency": currency,
-            "gateway": gateway, "payment_method": payment_method}
+    same = {
+        "order_ref": order_ref,
+        "customer_id": customer.pk,
+        "amount": amount,
+        "currency": currency,
+        "gateway": gateway,
+        "payment_method": payment_method,
+    }
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -99,8 +134,14 @@ def start_payment(*, order_ref: str, customer: User, amount: Decimal | str, curr
     return payment
 
 
-def capture_payment(payment: Payment, *, amount: Decimal | str | None = None, final: bool = True,
-                    idempotency_key: str, actor: User | None = None) -> PaymentTransaction:
+def capture_payment(
+    payment: Payment,
+    *,
+    amount: Decimal | str | None = None,
+    final: bool = True,
+    idempotency_key: str,
+    actor: User | None = None,
+) -> PaymentTransaction:
     """Capture `amount` (default: all that is left) of the authorization. A final capture releases
     the rest: grocery captures the picked total, often less than authorized."""
     wanted = None if amount is None else _amount(amount)
@@ -112,11 +153,16 @@ def capture_payment(payment: Payment, *, amount: Decimal | str | None = None, fi
         ledger = list(payment.transactions.all())
         if payment.authorized_amount == 0:
             raise errors.PaymentNotCapturable(f"The payment is {payment.get_state_display().lower()}, not authorized.")
-        closing = [t for t in ledger if t.status != TransactionStatus.FAILED
-                   and (t.kind == TransactionKind.VOID or (t.kind == TransactionKind.CAPTURE and t.final))]
+        closing = [
+            t
+            for t in ledger
+            if t.status != TransactionStatus.FAILED
+            and (t.kind == TransactionKind.VOID or (t.kind == TransactionKind.CAPTURE and t.final))
+        ]
         if closing:
-            raise errors.PaymentNotCapturable(f"The payment was closed by a {closing[0].kind}; nothing more can be "
-                                              "captured.")
+            raise errors.PaymentNotCapturable(
+                f"The payment was closed by a {closing[0].kind}; nothing more can be captured."
+            )
         available = payment.authorized_amount - payment.captured_amount - payment.capture_pending_amount
         if available <= 0:
             raise errors.PaymentNotCapturable("Everything authorized is captured or being captured.")
@@ -129,8 +175,9 @@ def capture_payment(payment: Payment, *, amount: Decimal | str | None = None, fi
         return _new_transaction(payment, TransactionKind.CAPTURE, wanted, idempotency_key, actor=actor, final=final)
 
 
-def refund_payment(payment: Payment, *, amount: Decimal | str, reason: str, idempotency_key: str,
-                   actor: User | None = None) -> PaymentTransaction:
+def refund_payment(
+    payment: Payment, *, amount: Decimal | str, reason: str, idempotency_key: str, actor: User | None = None
+) -> PaymentTransaction:
     """Give back (part of) what was captured."""
     wanted = _amount(amount)
     reason = reason.strip()
@@ -152,8 +199,9 @@ def refund_payment(payment: Payment, *, amount: Decimal | str, reason: str, idem
         return _new_transaction(payment, TransactionKind.REFUND, wanted, idempotency_key, actor=actor, reason=reason)
 
 
-def void_payment(payment: Payment, *, reason: str = "", idempotency_key: str,
-                 actor: User | None = None) -> PaymentTransaction:
+def void_payment(
+    payment: Payment, *, reason: str = "", idempotency_key: str, actor: User | None = None
+) -> PaymentTransaction:
     """Release what is left of the authorization (the order was cancelled, or it lapsed)."""
     with transaction.atomic():
         payment = lock_payment(payment.pk)
@@ -166,11 +214,13 @@ def void_payment(payment: Payment, *, reason: str = "", idempotency_key: str,
             raise errors.PaymentNotVoidable("A capture is in progress; void after it completed.")
         remaining = payment.authorized_amount - payment.captured_amount
         closing = payment.transactions.exclude(status=TransactionStatus.FAILED).filter(
-            Q(kind=TransactionKind.VOID) | Q(kind=TransactionKind.CAPTURE, final=True))
+            Q(kind=TransactionKind.VOID) | Q(kind=TransactionKind.CAPTURE, final=True)
+        )
         if remaining <= 0 or closing.exists():
             raise errors.PaymentNotVoidable("Nothing is left of the authorization to void.")
-        return _new_transaction(payment, TransactionKind.VOID, remaining, idempotency_key, actor=actor,
-                                reason=reason.strip())
+        return _new_transaction(
+            payment, TransactionKind.VOID, remaining, idempotency_key, actor=actor, reason=reason.strip()
+        )
 
 
 def expire_authorizations(now: datetime | None = None) -> int:

@@ -44,8 +44,9 @@ def capture_closed(transactions: list[PaymentTransaction]) -> bool:
     was captured."""
     succeeded = [t for t in transactions if t.status == TransactionStatus.SUCCEEDED]
     authorized = _sum(succeeded, TransactionKind.AUTHORIZE)
-    return (any(t.kind == TransactionKind.VOID or (t.kind == TransactionKind.CAPTURE and t.final) for t in succeeded)
-            or (authorized > 0 and _sum(succeeded, TransactionKind.CAPTURE) >= authorized))
+    return any(
+        t.kind == TransactionKind.VOID or (t.kind == TransactionKind.CAPTURE and t.final) for t in succeeded
+    ) or (authorized > 0 and _sum(succeeded, TransactionKind.CAPTURE) >= authorized)
 
 
 def derive_state(transactions: Iterable[PaymentTransaction]) -> PaymentState:
@@ -58,8 +59,9 @@ def derive_state(transactions: Iterable[PaymentTransaction]) -> PaymentState:
         return PaymentState.FAILED
     captured, refunded = _sum(ledger, TransactionKind.CAPTURE), _sum(ledger, TransactionKind.REFUND)
     if captured == 0:
-        void = next((t for t in ledger if t.kind == TransactionKind.VOID and t.status == TransactionStatus.SUCCEEDED),
-                    None)
+        void = next(
+            (t for t in ledger if t.kind == TransactionKind.VOID and t.status == TransactionStatus.SUCCEEDED), None
+        )
         if void is None:
             return PaymentState.AUTHORIZED
         return PaymentState.EXPIRED if void.reason == EXPIRY_REASON else PaymentState.VOIDED
@@ -123,31 +125,49 @@ def _send_events(payment: Payment, txn: PaymentTransaction, ledger: list[Payment
     if txn.status == TransactionStatus.FAILED:
         if txn.kind in (TransactionKind.AUTHORIZE, TransactionKind.CAPTURE):
             failed = payments_pb2.PaymentFailed(
-                payment_id=str(payment.pk), order_id=payment.order_ref, gateway=payment.gateway,
-                failure_code=txn.failure_code or "gateway_failed", failure_message=txn.failure_message)
+                payment_id=str(payment.pk),
+                order_id=payment.order_ref,
+                gateway=payment.gateway,
+                failure_code=txn.failure_code or "gateway_failed",
+                failure_message=txn.failure_message,
+            )
             failed.failed_at.FromDatetime(at)
             payment_failed.send_event(sender=Payment, aggregate_id=aggregate_id, payload=failed)
         return
     if txn.kind == TransactionKind.AUTHORIZE:
         authorized = payments_pb2.PaymentAuthorized(
-            payment_id=str(payment.pk), order_id=payment.order_ref, gateway=payment.gateway,
-            amount=money(txn.amount, payment.currency), provider_reference=txn.provider_reference)
+            payment_id=str(payment.pk),
+            order_id=payment.order_ref,
+            gateway=payment.gateway,
+            amount=money(txn.amount, payment.currency),
+            provider_reference=txn.provider_reference,
+        )
         authorized.authorized_at.FromDatetime(at)
         payment_authorized.send_event(sender=Payment, aggregate_id=aggregate_id, payload=authorized)
     elif txn.kind == TransactionKind.REFUND:
         refunded = payments_pb2.PaymentRefunded(
-            payment_id=str(payment.pk), order_id=payment.order_ref, refund_id=str(txn.pk),
+            payment_id=str(payment.pk),
+            order_id=payment.order_ref,
+            refund_id=str(txn.pk),
             amount=money(txn.amount, payment.currency),
-            total_refunded=money(payment.refunded_amount, payment.currency), reason=txn.reason)
+            total_refunded=money(payment.refunded_amount, payment.currency),
+            reason=txn.reason,
+        )
         refunded.refunded_at.FromDatetime(at)
         payment_refunded.send_event(sender=Payment, aggregate_id=aggregate_id, payload=refunded)
     # Completed once: when this capture or void closed capturing with money captured.
     closes = txn.kind in (TransactionKind.CAPTURE, TransactionKind.VOID)
-    if closes and payment.captured_amount > 0 and capture_closed(ledger) and not capture_closed(
-            [t for t in ledger if t.pk != txn.pk]):
+    if (
+        closes
+        and payment.captured_amount > 0
+        and capture_closed(ledger)
+        and not capture_closed([t for t in ledger if t.pk != txn.pk])
+    ):
         completed = payments_pb2.PaymentCompleted(
-            payment_id=str(payment.pk), order_id=payment.order_ref,
-            captured_amount=money(payment.captured_amount, payment.currency))
+            payment_id=str(payment.pk),
+            order_id=payment.order_ref,
+            captured_amount=money(payment.captured_amount, payment.currency),
+        )
         completed.captured_at.FromDatetime(at)
         payment_completed.send_event(sender=Payment, aggregate_id=aggregate_id, payload=completed)
 
@@ -159,8 +179,10 @@ def apply_notification(notification: WebhookNotification) -> str:
     """Merge the provider's view of a charge into our ledger; returns what it did, for the record."""
     keys = [op.idempotency_key for op in notification.operations if op.idempotency_key]
     ours = PaymentTransaction.objects.values_list("payment_id", flat=True)
-    payment_id = (ours.filter(provider_idempotency_key__in=keys).first() or ours.filter(
-        kind=TransactionKind.AUTHORIZE, provider_reference=notification.charge_reference).first())
+    payment_id = (
+        ours.filter(provider_idempotency_key__in=keys).first()
+        or ours.filter(kind=TransactionKind.AUTHORIZE, provider_reference=notification.charge_reference).first()
+    )
     if payment_id is None:
         return f"ignored: no payment for charge {notification.charge_reference}"
     with transaction.atomic():
@@ -189,7 +211,11 @@ def _adopt(payment: Payment, operation: OperationSnapshot) -> PaymentTransaction
     payment.save()  # the CHECK constraints refuse what our ledger cannot explain: the webhook fails loudly
     logger.warning("payment %s: adopting %s %s made at the provider", payment.pk, operation.kind, operation.amount)
     return PaymentTransaction.objects.create(
-        payment=payment, kind=operation.kind, amount=operation.amount, final=operation.final,
-        reason="made at the provider", idempotency_key=f"provider:{operation.result.reference}",
+        payment=payment,
+        kind=operation.kind,
+        amount=operation.amount,
+        final=operation.final,
+        reason="made at the provider",
+        idempotency_key=f"provider:{operation.result.reference}",
         provider_idempotency_key=operation.idempotency_key[:64] or uuid.uuid4().hex,
     )

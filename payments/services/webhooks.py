@@ -39,12 +39,16 @@ def receive_webhook(gateway_name: str, headers: Mapping[str, str], body: bytes) 
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
-                gateway=gateway_name, provider_event_id=notification.event_id, event_type=notification.event_type,
-                body=body.decode(), signature=headers.get(SIGNATURE_HEADER, "")[:512],
+                gateway=gateway_name,
+                provider_event_id=notification.event_id,
+                event_type=notification.event_type,
+                body=body.decode(),
+                signature=headers.get(SIGNATURE_HEADER, "")[:512],
             )
     except IntegrityError:
         WebhookEvent.objects.filter(gateway=gateway_name, provider_event_id=notification.event_id).update(
-            deliveries=F("deliveries") + 1)
+            deliveries=F("deliveries") + 1
+        )
         stored = WebhookEvent.objects.get(gateway=gateway_name, provider_event_id=notification.event_id)
         if stored.processed_at is not None:
             return {"received": notification.event_id, "duplicate": True, "outcome": stored.outcome}
@@ -72,8 +76,9 @@ def apply_webhook_event(webhook_event_id: int) -> str:
             event.save()
             return event.outcome
     except Exception as failure:
-        WebhookEvent.objects.filter(pk=webhook_event_id).update(attempts=F("attempts") + 1,
-                                                                last_error=repr(failure)[:2000])
+        WebhookEvent.objects.filter(pk=webhook_event_id).update(
+            attempts=F("attempts") + 1, last_error=repr(failure)[:2000]
+        )
         raise
 
 

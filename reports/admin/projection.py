@@ -10,8 +10,15 @@ from reports.models import DailySales
 class DailySalesAdmin(ReadOnlyAdmin):
     """Sales by day, as the order events report them; kept by the reports.sales consumer."""
 
-    list_display = ("day", "currency", "orders_placed", "gross_placed", "orders_cancelled", "gross_cancelled",
-                    "net_sales")
+    list_display = (
+        "day",
+        "currency",
+        "orders_placed",
+        "gross_placed",
+        "orders_cancelled",
+        "gross_cancelled",
+        "net_sales",
+    )
     list_filter = ("currency",)
     date_hierarchy = "day"
 

@@ -62,9 +62,15 @@ class ReportRunAdmin(admin.ModelAdmin[ReportRun]):
 
     @admin.display(description="files")
     def downloads(self, run: ReportRun) -> str:
-        return format_html_join(" ", '<a href="{}">{}</a>', (
-            (reverse("admin:reports_reportrun_download", args=[run.pk, kind]), kind.upper())
-            for kind, stored in (("csv", run.csv_file), ("xlsx", run.xlsx_file)) if stored))
+        return format_html_join(
+            " ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:reports_reportrun_download", args=[run.pk, kind]), kind.upper())
+                for kind, stored in (("csv", run.csv_file), ("xlsx", run.xlsx_file))
+                if stored
+            ),
+        )
 
     @admin.display(description="")
     def view(self, run: ReportRun) -> str:
@@ -83,10 +89,14 @@ class ReportRunAdmin(admin.ModelAdmin[ReportRun]):
         ]
 
     def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
-        families = [family for family in FAMILIES
-                    if request.user.has_perm(f"reports.access_{family}_reports")]
-        return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta,
-                "families": families, **extra}
+        families = [family for family in FAMILIES if request.user.has_perm(f"reports.access_{family}_reports")]
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "families": families,
+            **extra,
+        }
 
     def _visible_run(self, request: HttpRequest, run_id: int) -> ReportRun:
         run = self.get_queryset(request).filter(pk=run_id).first()
@@ -101,8 +111,11 @@ class ReportRunAdmin(admin.ModelAdmin[ReportRun]):
         if request.method == "POST":
             form = RunNowForm(request.POST)
             if form.is_valid():
-                raw = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in form.cleaned_data.items()
-                       if v and k != "report"}
+                raw = {
+                    k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                    for k, v in form.cleaned_data.items()
+                    if v and k != "report"
+                }
                 try:
                     assert isinstance(request.user, get_user_model())
                     run = services.request_run(form.cleaned_data["report"], raw, user=request.user)
@@ -115,17 +128,22 @@ class ReportRunAdmin(admin.ModelAdmin[ReportRun]):
         today = timezone.localdate()
         initial = {"start": today.replace(day=1) if today.day > 1 else today, "end": today}
         rows = [(report, RunNowForm(initial={**initial, "report": report.name})) for report in reports]
-        return TemplateResponse(request, "admin/reports/reportrun/catalogue.html",
-                                self._context(request, "Report catalogue", rows=rows))
+        return TemplateResponse(
+            request, "admin/reports/reportrun/catalogue.html", self._context(request, "Report catalogue", rows=rows)
+        )
 
     def _panel(self, report: Report, run: ReportRun | None) -> dict[str, Any]:
         panel: dict[str, Any] = {"report": report, "run": run, "columns": [], "rows": [], "chart": None}
         if run is not None and run.csv_file:
             with run.csv_file.open("rb") as stored:
                 table = pd.read_csv(stored, nrows=TABLE_ROWS, keep_default_na=False)
-            panel.update(columns=list(table.columns), rows=table.values.tolist(),
-                         chart=run.summary.get("chart"), chart_id=f"chart-data-{run.pk}",
-                         truncated=(run.rows or 0) > TABLE_ROWS)
+            panel.update(
+                columns=list(table.columns),
+                rows=table.values.tolist(),
+                chart=run.summary.get("chart"),
+                chart_id=f"chart-data-{run.pk}",
+                truncated=(run.rows or 0) > TABLE_ROWS,
+            )
         return panel
 
     def family_view(self, request: HttpRequest, family: str) -> HttpResponse:
@@ -136,16 +154,22 @@ class ReportRunAdmin(admin.ModelAdmin[ReportRun]):
             if report.family == family:
                 latest = ReportRun.objects.filter(report=report.name, status=RunStatus.SUCCEEDED).first()
                 panels.append(self._panel(report, latest))
-        return TemplateResponse(request, "admin/reports/reportrun/family.html",
-                                self._context(request, f"{family.capitalize()} reports", panels=panels,
-                                              family=family))
+        return TemplateResponse(
+            request,
+            "admin/reports/reportrun/family.html",
+            self._context(request, f"{family.capitalize()} reports", panels=panels, family=family),
+        )
 
     def run_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
         run = self._visible_run(request, run_id)
         panel = self._panel(get_report(run.report), run)
-        return TemplateResponse(request, "admin/reports/reportrun/family.html",
-                                self._context(request, f"{panel['report'].title}, run {run.pk}", panels=[panel],
-                                              family=panel["report"].family))
+        return TemplateResponse(
+            request,
+            "admin/reports/reportrun/family.html",
+            self._context(
+                request, f"{panel['report'].title}, run {run.pk}", panels=[panel], family=panel["report"].family
+            ),
+        )
 
     def download_view(self, request: HttpRequest, run_id: int, kind: str) -> FileResponse:
         run = self._visible_run(request, run_id)

@@ -34,8 +34,20 @@ class RunSerializer(serializers.ModelSerializer[ReportRun]):
 
     class Meta:
         model = ReportRun
-        fields = ["id", "report", "parameters", "schedule", "status", "created_at", "started_at", "finished_at",
-                  "rows", "error", "summary", "downloads"]
+        fields = [
+            "id",
+            "report",
+            "parameters",
+            "schedule",
+            "status",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "rows",
+            "error",
+            "summary",
+            "downloads",
+        ]
 
     def get_downloads(self, run: ReportRun) -> dict[str, str]:
         request = self.context.get("request")

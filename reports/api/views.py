@@ -52,43 +52,61 @@ class ReportsView(APIView):
 
 
 class ReportListView(ReportsView):
-    @extend_schema(tags=["staff: reports"], responses={200: ReportSerializer(many=True)},
-                   summary="The reports the caller's role may see and run")
+    @extend_schema(
+        tags=["staff: reports"],
+        responses={200: ReportSerializer(many=True)},
+        summary="The reports the caller's role may see and run",
+    )
     def get(self, request: Request) -> Response:
-        reports = [{"name": r.name, "family": r.family, "title": r.title, "description": r.description,
-                    "by": list(r.by)} for r in reports_for(request.user)]
+        reports = [
+            {"name": r.name, "family": r.family, "title": r.title, "description": r.description, "by": list(r.by)}
+            for r in reports_for(request.user)
+        ]
         return Response(ReportSerializer(reports, many=True).data)
 
 
 class ReportRunCreateView(ReportsView):
-    extra_error_statuses = {404: "`report_not_found`: no such report, or not one the caller's role sees.",
-                            409: "A request with this Idempotency-Key is still running.",
-                            422: "`idempotency_key_reused`: the key was used for a different request."}
+    extra_error_statuses = {
+        404: "`report_not_found`: no such report, or not one the caller's role sees.",
+        409: "A request with this Idempotency-Key is still running.",
+        422: "`idempotency_key_reused`: the key was used for a different request.",
+    }
 
-    @extend_schema(tags=["staff: reports"], request=RunRequestSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses={202: RunSerializer},
-                   summary="Ask for a run of a report; an analytics worker computes it (poll the run)")
+    @extend_schema(
+        tags=["staff: reports"],
+        request=RunRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: RunSerializer},
+        summary="Ask for a run of a report; an analytics worker computes it (poll the run)",
+    )
     @idempotent(required=False)
     def post(self, request: Request, name: str) -> Response:
         report = _visible_report(request.user, name)
         raw = request.data if isinstance(request.data, dict) else {}
         assert isinstance(request.user, get_user_model())
         run = services.request_run(report.name, dict(raw), user=request.user)
-        return Response(RunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": f"/api/v1/staff/reports/runs/{run.pk}/"})
+        return Response(
+            RunSerializer(run, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/staff/reports/runs/{run.pk}/"},
+        )
 
 
 class ReportRunDetailView(ReportsView):
-    @extend_schema(tags=["staff: reports"], responses={200: RunSerializer},
-                   summary="A run: its status, summary and download links")
+    @extend_schema(
+        tags=["staff: reports"], responses={200: RunSerializer}, summary="A run: its status, summary and download links"
+    )
     def get(self, request: Request, run_id: int) -> Response:
         return Response(RunSerializer(_visible_run(request.user, run_id), context={"request": request}).data)
 
 
 class ReportRunDownloadView(ReportsView):
-    @extend_schema(tags=["staff: reports"], responses={200: OpenApiResponse(OpenApiTypes.BINARY)},
-                   operation_id="staff_reports_runs_download",
-                   summary="A run's CSV or XLSX file")
+    @extend_schema(
+        tags=["staff: reports"],
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY)},
+        operation_id="staff_reports_runs_download",
+        summary="A run's CSV or XLSX file",
+    )
     def get(self, request: Request, run_id: int, kind: str) -> FileResponse:
         run = _visible_run(request.user, run_id)
         stored = run.csv_file if kind == "csv" else run.xlsx_file

@@ -36,33 +36,95 @@ class Report:
         return self.function(params)
 
 
-REPORTS: dict[str, Report] = {report.name: report for report in [
-    Report("sales", "sales", "Sales", "Orders, items, gross, cancellations, refunds, net and AOV, against the "
-           "previous period; by period, category, SKU, zone, slot hour or gateway.", sales.sales, sales.BY),
-    Report("customers_new_returning", "customers", "New and returning customers",
-           "Customers per period, new (first order ever) against returning.", customers.new_and_returning),
-    Report("customers_rfm", "customers", "RFM segments", "Recency, frequency and monetary scores, segments and "
-           "historic value per customer.", customers.rfm),
-    Report("customers_cohorts", "customers", "Cohort retention", "Monthly cohorts of first orders and the share "
-           "ordering again each month after.", customers.cohorts),
-    Report("inventory_abc_xyz", "inventory", "ABC / XYZ classes", "Revenue share (80/15/5) against the variation "
-           "of weekly demand (CV 0.5 / 1.0) per SKU and warehouse.", inventory.abc_xyz),
-    Report("inventory_cover", "inventory", "Days of cover and stock-outs", "Available stock over mean daily demand, "
-           "and days that closed out of stock.", inventory.cover),
-    Report("inventory_forecast", "inventory", "Demand forecast", "Daily demand per SKU and warehouse for the next "
-           "days (Holt-Winters, seasonal naive for short histories) with a 95% interval and its backtest WAPE.",
-           inventory.forecast),
-    Report("inventory_reorder", "inventory", "Reorder points", "Safety stock, reorder point and suggested order "
-           "per SKU and warehouse, from demand, lead time and service level.", inventory.reorder),
-    Report("operations_slots", "operations", "Slot utilisation", "Booked places over capacity by zone, weekday "
-           "and hour.", operations.slot_utilisation),
-    Report("operations_fulfilment", "operations", "Fulfilment", "Fill, short and substitution rates by SKU, "
-           "on-time delivery and pick-to-pack time.", operations.fulfilment),
-    Report("payments_failures", "payments", "Payment failures", "Failed payments by gateway and reason.",
-           payments.failures),
-    Report("payments_refunds", "payments", "Refunds", "Refunds that succeeded, per day and gateway.",
-           payments.refunds),
-]}
+REPORTS: dict[str, Report] = {
+    report.name: report
+    for report in [
+        Report(
+            "sales",
+            "sales",
+            "Sales",
+            "Orders, items, gross, cancellations, refunds, net and AOV, against the "
+            "previous period; by period, category, SKU, zone, slot hour or gateway.",
+            sales.sales,
+            sales.BY,
+        ),
+        Report(
+            "customers_new_returning",
+            "customers",
+            "New and returning customers",
+            "Customers per period, new (first order ever) against returning.",
+            customers.new_and_returning,
+        ),
+        Report(
+            "customers_rfm",
+            "customers",
+            "RFM segments",
+            "Recency, frequency and monetary scores, segments and historic value per customer.",
+            customers.rfm,
+        ),
+        Report(
+            "customers_cohorts",
+            "customers",
+            "Cohort retention",
+            "Monthly cohorts of first orders and the share ordering again each month after.",
+            customers.cohorts,
+        ),
+        Report(
+            "inventory_abc_xyz",
+            "inventory",
+            "ABC / XYZ classes",
+            "Revenue share (80/15/5) against the variation of weekly demand (CV 0.5 / 1.0) per SKU and warehouse.",
+            inventory.abc_xyz,
+        ),
+        Report(
+            "inventory_cover",
+            "inventory",
+            "Days of cover and stock-outs",
+            "Available stock over mean daily demand, and days that closed out of stock.",
+            inventory.cover,
+        ),
+        Report(
+            "inventory_forecast",
+            "inventory",
+            "Demand forecast",
+            "Daily demand per SKU and warehouse for the next "
+            "days (Holt-Winters, seasonal naive for short histories) with a 95% interval and its backtest WAPE.",
+            inventory.forecast,
+        ),
+        Report(
+            "inventory_reorder",
+            "inventory",
+            "Reorder points",
+            "Safety stock, reorder point and suggested order "
+            "per SKU and warehouse, from demand, lead time and service level.",
+            inventory.reorder,
+        ),
+        Report(
+            "operations_slots",
+            "operations",
+            "Slot utilisation",
+            "Booked places over capacity by zone, weekday and hour.",
+            operations.slot_utilisation,
+        ),
+        Report(
+            "operations_fulfilment",
+            "operations",
+            "Fulfilment",
+            "Fill, short and substitution rates by SKU, on-time delivery and pick-to-pack time.",
+            operations.fulfilment,
+        ),
+        Report(
+            "payments_failures",
+            "payments",
+            "Payment failures",
+            "Failed payments by gateway and reason.",
+            payments.failures,
+        ),
+        Report(
+            "payments_refunds", "payments", "Refunds", "Refunds that succeeded, per day and gateway.", payments.refunds
+        ),
+    ]
+}
 
 
 def get_report(name: str) -> Report:

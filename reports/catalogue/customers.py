@@ -43,23 +43,41 @@ def new_and_returning(params: ReportParameters) -> ReportResult:
     activity = _activity(params, params.granularity)
     firsts = _first_days(params, activity["customer_id"].unique().tolist())
     activity["first_period"] = activity["customer_id"].map(
-        lambda customer: period_start(firsts[customer], params.granularity))
+        lambda customer: period_start(firsts[customer], params.granularity)
+    )
     activity["new"] = activity["first_period"] == activity["period"]
     grouped = activity.groupby("period")
-    data = pd.DataFrame({
-        "customers": grouped["customer_id"].nunique(),
-        "new": grouped["new"].sum(),
-        "orders_new": activity[activity["new"]].groupby("period")["orders"].sum(),
-        "orders_returning": activity[~activity["new"]].groupby("period")["orders"].sum(),
-    }).reindex(pd.Index(period_starts(params), name="period")).fillna(0).astype(int)
+    data = (
+        pd.DataFrame(
+            {
+                "customers": grouped["customer_id"].nunique(),
+                "new": grouped["new"].sum(),
+                "orders_new": activity[activity["new"]].groupby("period")["orders"].sum(),
+                "orders_returning": activity[~activity["new"]].groupby("period")["orders"].sum(),
+            }
+        )
+        .reindex(pd.Index(period_starts(params), name="period"))
+        .fillna(0)
+        .astype(int)
+    )
     data["returning"] = data["customers"] - data["new"]
     data = data.reset_index()[["period", "customers", "new", "returning", "orders_new", "orders_returning"]]
     data["period"] = data["period"].map(lambda day: day.isoformat())
     new_customers = sum(1 for day in firsts.values() if params.start <= day <= params.end)
-    summary = {"customers": int(activity["customer_id"].nunique()), "new_customers": new_customers,
-               "returning_customers": int(activity["customer_id"].nunique()) - new_customers}
-    chart = {"kind": "bar", "stacked": True, "labels": column(data, "period"), "datasets": [
-        {"label": "new", "data": column(data, "new")}, {"label": "returning", "data": column(data, "returning")}]}
+    summary = {
+        "customers": int(activity["customer_id"].nunique()),
+        "new_customers": new_customers,
+        "returning_customers": int(activity["customer_id"].nunique()) - new_customers,
+    }
+    chart = {
+        "kind": "bar",
+        "stacked": True,
+        "labels": column(data, "period"),
+        "datasets": [
+            {"label": "new", "data": column(data, "new")},
+            {"label": "returning", "data": column(data, "returning")},
+        ],
+    }
     return ReportResult(frame=data, summary=summary, chart=chart)
 
 
@@ -92,26 +110,47 @@ def rfm(params: ReportParameters) -> ReportResult:
     segment, and historic value (every order up to the period's end, whenever placed)."""
     tz = ZoneInfo(params.time_zone)
     activity = _activity(params, "day")
-    columns = ["customer_id", "recency_days", "frequency", "monetary", "r", "f", "m", "segment", "first_order",
-               "historic_orders", "historic_value"]
+    columns = [
+        "customer_id",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "r",
+        "f",
+        "m",
+        "segment",
+        "first_order",
+        "historic_orders",
+        "historic_value",
+    ]
     if activity.empty:
-        return ReportResult(frame=pd.DataFrame(columns=columns), summary={"customers": 0, "segments": {}},
-                            chart={"kind": "bar", "labels": [], "datasets": [{"label": "customers", "data": []}]})
-    per_customer = activity.groupby("customer_id").agg(frequency=("orders", "sum"), monetary=("value", "sum"),
-                                                       last=("last_placed_at", "max"))
+        return ReportResult(
+            frame=pd.DataFrame(columns=columns),
+            summary={"customers": 0, "segments": {}},
+            chart={"kind": "bar", "labels": [], "datasets": [{"label": "customers", "data": []}]},
+        )
+    per_customer = activity.groupby("customer_id").agg(
+        frequency=("orders", "sum"), monetary=("value", "sum"), last=("last_placed_at", "max")
+    )
     per_customer["recency_days"] = per_customer["last"].map(
-        lambda moment: (params.end - pd.Timestamp(moment).tz_convert(tz).date()).days)
+        lambda moment: (params.end - pd.Timestamp(moment).tz_convert(tz).date()).days
+    )
     n = len(per_customer)
     ranks = per_customer["monetary"].rank(method="max")
     per_customer["m"] = ranks.map(lambda rank: math.ceil(5 * rank / n)).astype(int)
     per_customer["r"] = per_customer["recency_days"].map(_recency_score).astype(int)
     per_customer["f"] = per_customer["frequency"].astype(int).map(_frequency_score).astype(int)
-    per_customer["segment"] = [segment(r, f, m) for r, f, m in
-                               zip(per_customer["r"], per_customer["f"], per_customer["m"], strict=True)]
-    history_params = ReportParameters(start=date(2000, 1, 1), end=params.end, zone=params.zone,
-                                      warehouse=params.warehouse, currency=params.currency)
-    history = _activity(history_params, "month").groupby("customer_id").agg(
-        historic_orders=("orders", "sum"), historic_value=("value", "sum"))
+    per_customer["segment"] = [
+        segment(r, f, m) for r, f, m in zip(per_customer["r"], per_customer["f"], per_customer["m"], strict=True)
+    ]
+    history_params = ReportParameters(
+        start=date(2000, 1, 1), end=params.end, zone=params.zone, warehouse=params.warehouse, currency=params.currency
+    )
+    history = (
+        _activity(history_params, "month")
+        .groupby("customer_id")
+        .agg(historic_orders=("orders", "sum"), historic_value=("value", "sum"))
+    )
     firsts = _first_days(params, per_customer.index.tolist())
     data = per_customer.join(history).reset_index()
     data["first_order"] = data["customer_id"].map(lambda customer: firsts[customer].isoformat())
@@ -120,10 +159,16 @@ def rfm(params: ReportParameters) -> ReportResult:
     data[["monetary", "historic_value"]] = data[["monetary", "historic_value"]].round(2)
     data = data[columns].sort_values(["segment", "customer_id"]).reset_index(drop=True)
     counts = data["segment"].value_counts().sort_index()
-    summary = {"customers": n, "segments": {name: int(count) for name, count in counts.items()},
-               "mean_historic_value": plain(round(float(data["historic_value"].mean()), 2))}
-    chart = {"kind": "bar", "labels": list(counts.index),
-             "datasets": [{"label": "customers", "data": [int(count) for count in counts]}]}
+    summary = {
+        "customers": n,
+        "segments": {name: int(count) for name, count in counts.items()},
+        "mean_historic_value": plain(round(float(data["historic_value"].mean()), 2)),
+    }
+    chart = {
+        "kind": "bar",
+        "labels": list(counts.index),
+        "datasets": [{"label": "customers", "data": [int(count) for count in counts]}],
+    }
     return ReportResult(frame=data, summary=summary, chart=chart)
 
 
@@ -136,10 +181,12 @@ def cohorts(params: ReportParameters) -> ReportResult:
     activity = activity[activity["cohort"] >= params.start.replace(day=1)]
     if activity.empty:
         data = pd.DataFrame(columns=["cohort", "size"])
-        return ReportResult(frame=data, summary={"cohorts": 0},
-                            chart={"kind": "heatmap", "x": [], "y": [], "values": []})
-    activity["offset"] = [(p.year - c.year) * 12 + p.month - c.month
-                          for p, c in zip(activity["period"], activity["cohort"], strict=True)]
+        return ReportResult(
+            frame=data, summary={"cohorts": 0}, chart={"kind": "heatmap", "x": [], "y": [], "values": []}
+        )
+    activity["offset"] = [
+        (p.year - c.year) * 12 + p.month - c.month for p, c in zip(activity["period"], activity["cohort"], strict=True)
+    ]
     counts = activity.groupby(["cohort", "offset"])["customer_id"].nunique().unstack(fill_value=0)
     counts = counts.reindex(columns=range(max(int(counts.columns.max()), 0) + 1), fill_value=0)
     sizes = counts[0]
@@ -156,9 +203,10 @@ def cohorts(params: ReportParameters) -> ReportResult:
     month_columns = [name for name in data.columns if name.startswith("m")]
     values = [[plain(value) for value in row] for row in data[month_columns].itertuples(index=False)]
     retention_1 = data["m1"].dropna() if "m1" in data else pd.Series(dtype=float)
-    summary = {"cohorts": len(data), "customers": int(data["size"].sum()),
-               "mean_month_1_retention": plain(float(retention_1.mean())) if len(retention_1) else None}
+    summary = {
+        "cohorts": len(data),
+        "customers": int(data["size"].sum()),
+        "mean_month_1_retention": plain(float(retention_1.mean())) if len(retention_1) else None,
+    }
     chart = {"kind": "heatmap", "x": month_columns, "y": column(data, "cohort"), "values": values}
     return ReportResult(frame=data, summary=summary, chart=chart)
-
-

@@ -36,9 +36,13 @@ def _fit(history: np.ndarray, horizon: int) -> tuple[str, np.ndarray, float]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter on flat or sparse series
             model = ExponentialSmoothing(
-                history, trend="add" if len(history) >= 8 * SEASON else None,
-                damped_trend=len(history) >= 8 * SEASON, seasonal="add", seasonal_periods=SEASON,
-                initialization_method="heuristic").fit(use_brute=False)
+                history,
+                trend="add" if len(history) >= 8 * SEASON else None,
+                damped_trend=len(history) >= 8 * SEASON,
+                seasonal="add",
+                seasonal_periods=SEASON,
+                initialization_method="heuristic",
+            ).fit(use_brute=False)
         values = np.asarray(model.forecast(horizon), dtype=float)
         sigma = float(np.std(history - np.asarray(model.fittedvalues, dtype=float)))
         return "holt_winters", values, sigma
@@ -64,5 +68,10 @@ def forecast(history: np.ndarray, horizon: int) -> Forecast:
     if len(history) >= horizon + SEASON:
         _, backtest, _ = _fit(history[:-horizon], horizon)
         error = wape(history[-horizon:], np.clip(backtest, 0, None))
-    return Forecast(method=method, values=values, lower=np.clip(values - Z_95 * sigma, 0, None),
-                    upper=values + Z_95 * sigma, wape=error)
+    return Forecast(
+        method=method,
+        values=values,
+        lower=np.clip(values - Z_95 * sigma, 0, None),
+        upper=values + Z_95 * sigma,
+        wape=error,
+    )

@@ -41,8 +41,9 @@ def daily_demand(params: ReportParameters) -> pd.DataFrame:
     days = pd.Index([params.start + timedelta(days=offset) for offset in range(params.days)], name="day")
     if data.empty:
         return pd.DataFrame(columns=days, index=pd.MultiIndex.from_tuples([], names=SERIES), dtype=float)
-    return data.pivot_table(index=SERIES, columns="day", values="quantity", aggfunc="sum", fill_value=0.0) \
-        .reindex(columns=days, fill_value=0.0)
+    return data.pivot_table(index=SERIES, columns="day", values="quantity", aggfunc="sum", fill_value=0.0).reindex(
+        columns=days, fill_value=0.0
+    )
 
 
 def _revenue(params: ReportParameters) -> pd.Series:
@@ -62,25 +63,29 @@ def abc_xyz(params: ReportParameters) -> ReportResult:
     data["abc"] = np.where(before < 0.80 - 1e-9, "A", np.where(before < 0.95 - 1e-9, "B", "C"))
     weeks = demand.T.groupby(lambda day: day - timedelta(days=day.weekday())).sum().T
     mean = weeks.mean(axis=1)
-    cv = (weeks.std(axis=1, ddof=0) / mean.where(mean > 0))
+    cv = weeks.std(axis=1, ddof=0) / mean.where(mean > 0)
     stats = pd.DataFrame({"weekly_mean": mean, "weekly_cv": cv}).reset_index()
     data = data.merge(stats, on=SERIES, how="left")
     data["xyz"] = np.where(data["weekly_cv"] <= 0.5, "X", np.where(data["weekly_cv"] <= 1.0, "Y", "Z"))
     data["class"] = data["abc"] + data["xyz"]
     data[["revenue"]] = data[["revenue"]].round(2)
-    data[["share", "cumulative_share", "weekly_mean", "weekly_cv"]] = \
-        data[["share", "cumulative_share", "weekly_mean", "weekly_cv"]].round(4)
+    data[["share", "cumulative_share", "weekly_mean", "weekly_cv"]] = data[
+        ["share", "cumulative_share", "weekly_mean", "weekly_cv"]
+    ].round(4)
     matrix = [[int(((data["abc"] == a) & (data["xyz"] == x)).sum()) for x in "XYZ"] for a in "ABC"]
-    summary = {"skus": len(data), "matrix": {a: dict(zip("XYZ", row, strict=True))
-                                              for a, row in zip("ABC", matrix, strict=True)}}
+    summary = {
+        "skus": len(data),
+        "matrix": {a: dict(zip("XYZ", row, strict=True)) for a, row in zip("ABC", matrix, strict=True)},
+    }
     chart = {"kind": "heatmap", "x": ["X", "Y", "Z"], "y": ["A", "B", "C"], "values": matrix}
     return ReportResult(frame=data, summary=summary, chart=chart)
 
 
 def _stock(params: ReportParameters) -> pd.DataFrame:
     rows = inventory_selectors.stock_levels(warehouse=params.warehouse, using=params.scope().using)
-    data = frame(rows, ["warehouse__code", "variant__sku", "on_hand", "reserved", "created_at"],
-                 numeric=("on_hand", "reserved"))
+    data = frame(
+        rows, ["warehouse__code", "variant__sku", "on_hand", "reserved", "created_at"], numeric=("on_hand", "reserved")
+    )
     data = data.rename(columns={"warehouse__code": "warehouse", "variant__sku": "sku"})
     data["available"] = data["on_hand"] - data["reserved"]
     return data
@@ -89,11 +94,12 @@ def _stock(params: ReportParameters) -> pd.DataFrame:
 def _stockout_days(params: ReportParameters, stock: pd.DataFrame) -> pd.Series:
     """Days of the period closing at or below zero on hand, per series."""
     start, _ = params.bounds()
-    rows = inventory_selectors.on_hand_changes_by_day(start, time_zone=params.time_zone, warehouse=params.warehouse,
-                                                      using=params.scope().using)
-    changes = frame(rows, ["day", "stock_item__warehouse__code", "stock_item__variant__sku", "delta"],
-                    numeric=("delta",)).rename(columns={"stock_item__warehouse__code": "warehouse",
-                                                        "stock_item__variant__sku": "sku"})
+    rows = inventory_selectors.on_hand_changes_by_day(
+        start, time_zone=params.time_zone, warehouse=params.warehouse, using=params.scope().using
+    )
+    changes = frame(
+        rows, ["day", "stock_item__warehouse__code", "stock_item__variant__sku", "delta"], numeric=("delta",)
+    ).rename(columns={"stock_item__warehouse__code": "warehouse", "stock_item__variant__sku": "sku"})
     by_series = {key: group.set_index("day")["delta"] for key, group in changes.groupby(SERIES)}
     tz = ZoneInfo(params.time_zone)
     days = [params.start + timedelta(days=offset) for offset in range(params.days)]
@@ -121,11 +127,17 @@ def cover(params: ReportParameters) -> ReportResult:
     data["days_of_cover"] = (data["available"] / daily.where(daily > 0)).round(1)
     data["stockout_days"] = _stockout_days(params, stock).reindex(data.index).fillna(0).astype(int)
     data = data.reset_index()
-    summary = {"skus": len(data), "stocked_out_skus": int((data["stockout_days"] > 0).sum()),
-               "stockout_days": int(data["stockout_days"].sum())}
+    summary = {
+        "skus": len(data),
+        "stocked_out_skus": int((data["stockout_days"] > 0).sum()),
+        "stockout_days": int(data["stockout_days"].sum()),
+    }
     top = data.sort_values(["stockout_days", "sku"], ascending=[False, True]).head(20)
-    chart = {"kind": "bar", "labels": [f"{w} {s}" for w, s in zip(top["warehouse"], top["sku"], strict=True)],
-             "datasets": [{"label": "stock-out days", "data": column(top, "stockout_days")}]}
+    chart = {
+        "kind": "bar",
+        "labels": [f"{w} {s}" for w, s in zip(top["warehouse"], top["sku"], strict=True)],
+        "datasets": [{"label": "stock-out days", "data": column(top, "stockout_days")}],
+    }
     return ReportResult(frame=data, summary=summary, chart=chart)
 
 
@@ -136,31 +148,53 @@ def forecast(params: ReportParameters) -> ReportResult:
     first_day = params.end + timedelta(days=1)
     for (warehouse, sku), history in demand.iterrows():
         result = forecasting.forecast(history.to_numpy(dtype=float), params.horizon)
-        series_summary.append({"warehouse": warehouse, "sku": sku, "method": result.method, "wape": plain(result.wape),
-                               "history": float(history.sum())})
+        series_summary.append(
+            {
+                "warehouse": warehouse,
+                "sku": sku,
+                "method": result.method,
+                "wape": plain(result.wape),
+                "history": float(history.sum()),
+            }
+        )
         for offset in range(params.horizon):
-            rows.append({"warehouse": warehouse, "sku": sku, "day": (first_day + timedelta(days=offset)).isoformat(),
-                         "forecast": round(float(result.values[offset]), 3),
-                         "lower": round(float(result.lower[offset]), 3), "upper": round(float(result.upper[offset]), 3),
-                         "method": result.method})
+            rows.append(
+                {
+                    "warehouse": warehouse,
+                    "sku": sku,
+                    "day": (first_day + timedelta(days=offset)).isoformat(),
+                    "forecast": round(float(result.values[offset]), 3),
+                    "lower": round(float(result.lower[offset]), 3),
+                    "upper": round(float(result.upper[offset]), 3),
+                    "method": result.method,
+                }
+            )
     data = pd.DataFrame(rows, columns=["warehouse", "sku", "day", "forecast", "lower", "upper", "method"])
     scored = [s for s in series_summary if s["wape"] is not None]
     weights = sum(s["history"] for s in scored)
-    summary = {"series": len(series_summary), "horizon": params.horizon,
-               "methods": pd.Series([s["method"] for s in series_summary], dtype=str).value_counts().to_dict(),
-               "wape": round(sum(s["wape"] * s["history"] for s in scored) / weights, 4) if weights else None}
+    summary = {
+        "series": len(series_summary),
+        "horizon": params.horizon,
+        "methods": pd.Series([s["method"] for s in series_summary], dtype=str).value_counts().to_dict(),
+        "wape": round(sum(s["wape"] * s["history"] for s in scored) / weights, 4) if weights else None,
+    }
     chart: dict[str, Any] = {"kind": "forecast", "labels": [], "datasets": []}
     if series_summary:  # the busiest series: its history, then the forecast and interval
         top = max(series_summary, key=lambda s: s["history"])
         history = demand.loc[(top["warehouse"], top["sku"])]
         part = data[(data["warehouse"] == top["warehouse"]) & (data["sku"] == top["sku"])]
         blanks = [None] * len(part)
-        chart = {"kind": "forecast", "title": f"{top['warehouse']} {top['sku']}",
-                 "labels": [day.isoformat() for day in history.index] + part["day"].tolist(),
-                 "datasets": [{"label": "demand", "data": [plain(v) for v in history.tolist()] + blanks},
-                              {"label": "forecast", "data": [None] * len(history) + column(part, "forecast")},
-                              {"label": "lower", "data": [None] * len(history) + column(part, "lower")},
-                              {"label": "upper", "data": [None] * len(history) + column(part, "upper")}]}
+        chart = {
+            "kind": "forecast",
+            "title": f"{top['warehouse']} {top['sku']}",
+            "labels": [day.isoformat() for day in history.index] + part["day"].tolist(),
+            "datasets": [
+                {"label": "demand", "data": [plain(v) for v in history.tolist()] + blanks},
+                {"label": "forecast", "data": [None] * len(history) + column(part, "forecast")},
+                {"label": "lower", "data": [None] * len(history) + column(part, "lower")},
+                {"label": "upper", "data": [None] * len(history) + column(part, "upper")},
+            ],
+        }
     return ReportResult(frame=data, summary=summary, chart=chart)
 
 
@@ -179,24 +213,31 @@ def reorder(params: ReportParameters) -> ReportResult:
     data["available"] = stock["available"].reindex(index).fillna(0.0)
     data["mean_daily_demand"] = demand.mean(axis=1) if params.days else 0.0
     data["sigma"] = demand.std(axis=1, ddof=1).fillna(0.0) if params.days > 1 else 0.0
-    policies = {warehouse: ReplenishmentPolicy.for_warehouse(warehouse)
-                for warehouse in data.index.get_level_values("warehouse").unique()}
+    policies = {
+        warehouse: ReplenishmentPolicy.for_warehouse(warehouse)
+        for warehouse in data.index.get_level_values("warehouse").unique()
+    }
     warehouses = data.index.get_level_values("warehouse")
     data["lead_time_days"] = [policies[w].lead_time_days for w in warehouses]
     data["service_level"] = [float(policies[w].service_level) for w in warehouses]
     review = np.array([policies[w].review_days for w in warehouses], dtype=float)
     data["z"] = [NormalDist().inv_cdf(level) for level in data["service_level"]]
     data["safety_stock"], data["reorder_point"] = reorder_point(
-        data["mean_daily_demand"], data["sigma"], data["lead_time_days"], data["z"])
+        data["mean_daily_demand"], data["sigma"], data["lead_time_days"], data["z"]
+    )
     up_to = data["reorder_point"] + data["mean_daily_demand"] * review
-    data["suggested_order"] = [math.ceil(target - available - 1e-9) if available <= rop else 0
-                               for target, available, rop in zip(up_to, data["available"], data["reorder_point"],
-                                                                 strict=True)]
+    data["suggested_order"] = [
+        math.ceil(target - available - 1e-9) if available <= rop else 0
+        for target, available, rop in zip(up_to, data["available"], data["reorder_point"], strict=True)
+    ]
     for name, digits in (("mean_daily_demand", 3), ("sigma", 3), ("z", 4), ("safety_stock", 3), ("reorder_point", 3)):
         data[name] = data[name].round(digits)
     data = data.reset_index()
     to_order = data[data["suggested_order"] > 0]
     summary = {"skus": len(data), "to_order": len(to_order), "units": int(to_order["suggested_order"].sum())}
-    chart = {"kind": "bar", "labels": [f"{w} {s}" for w, s in zip(to_order["warehouse"], to_order["sku"], strict=True)],
-             "datasets": [{"label": "suggested order", "data": column(to_order, "suggested_order")}]}
+    chart = {
+        "kind": "bar",
+        "labels": [f"{w} {s}" for w, s in zip(to_order["warehouse"], to_order["sku"], strict=True)],
+        "datasets": [{"label": "suggested order", "data": column(to_order, "suggested_order")}],
+    }
     return ReportResult(frame=data, summary=summary, chart=chart)

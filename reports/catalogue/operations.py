@@ -21,12 +21,20 @@ WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 def slot_utilisation(params: ReportParameters) -> ReportResult:
     scope = params.scope()
-    capacity = frame(delivery_selectors.slot_capacity_by_hour(scope.start, scope.end, time_zone=scope.time_zone,
-                                                              zone=params.zone, using=scope.using),
-                     ["zone__code", "weekday", "hour", "slots", "capacity"], numeric=("slots", "capacity"))
-    booked = frame(delivery_selectors.slot_bookings_by_hour(scope.start, scope.end, time_zone=scope.time_zone,
-                                                            zone=params.zone, using=scope.using),
-                   ["slot__zone__code", "weekday", "hour", "booked"], numeric=("booked",))
+    capacity = frame(
+        delivery_selectors.slot_capacity_by_hour(
+            scope.start, scope.end, time_zone=scope.time_zone, zone=params.zone, using=scope.using
+        ),
+        ["zone__code", "weekday", "hour", "slots", "capacity"],
+        numeric=("slots", "capacity"),
+    )
+    booked = frame(
+        delivery_selectors.slot_bookings_by_hour(
+            scope.start, scope.end, time_zone=scope.time_zone, zone=params.zone, using=scope.using
+        ),
+        ["slot__zone__code", "weekday", "hour", "booked"],
+        numeric=("booked",),
+    )
     booked = booked.rename(columns={"slot__zone__code": "zone__code"})
     data = capacity.merge(booked, on=["zone__code", "weekday", "hour"], how="left").fillna({"booked": 0.0})
     data = data.rename(columns={"zone__code": "zone"})
@@ -34,20 +42,32 @@ def slot_utilisation(params: ReportParameters) -> ReportResult:
     data["utilisation"] = (data["booked"] / data["capacity"].where(data["capacity"] > 0)).round(4)
     grid = data.groupby(["weekday", "hour"])[["booked", "capacity"]].sum()
     hours = sorted(data["hour"].unique().tolist())
-    values = [[plain(ratio(grid.loc[(day, hour), "booked"], grid.loc[(day, hour), "capacity"]))
-               if (day, hour) in grid.index else None for hour in hours] for day in range(1, 8)]
-    summary = {"slots": int(data["slots"].sum()), "capacity": int(data["capacity"].sum()),
-               "booked": int(data["booked"].sum()),
-               "utilisation": ratio(float(data["booked"].sum()), float(data["capacity"].sum()))}
+    values = [
+        [
+            plain(ratio(grid.loc[(day, hour), "booked"], grid.loc[(day, hour), "capacity"]))
+            if (day, hour) in grid.index
+            else None
+            for hour in hours
+        ]
+        for day in range(1, 8)
+    ]
+    summary = {
+        "slots": int(data["slots"].sum()),
+        "capacity": int(data["capacity"].sum()),
+        "booked": int(data["booked"].sum()),
+        "utilisation": ratio(float(data["booked"].sum()), float(data["capacity"].sum())),
+    }
     chart = {"kind": "heatmap", "x": [f"{hour:02d}:00" for hour in hours], "y": WEEKDAYS, "values": values}
     return ReportResult(frame=data, summary=summary, chart=chart)
 
 
 def fulfilment(params: ReportParameters) -> ReportResult:
     scope = params.scope()
-    data = frame(order_selectors.fulfilment_by_sku(scope),
-                 ["sku", "lines", "ordered", "filled", "short_lines", "substituted_lines"],
-                 numeric=("lines", "ordered", "filled", "short_lines", "substituted_lines"))
+    data = frame(
+        order_selectors.fulfilment_by_sku(scope),
+        ["sku", "lines", "ordered", "filled", "short_lines", "substituted_lines"],
+        numeric=("lines", "ordered", "filled", "short_lines", "substituted_lines"),
+    )
     counts = ["lines", "short_lines", "substituted_lines"]
     data[counts] = data[counts].astype(int)
     data["fill_rate"] = (data["filled"] / data["ordered"].where(data["ordered"] > 0)).round(4)
@@ -60,12 +80,18 @@ def fulfilment(params: ReportParameters) -> ReportResult:
         "fill_rate": ratio(float(data["filled"].sum()), float(data["ordered"].sum())),
         "short_rate": ratio(float(data["short_lines"].sum()), float(data["lines"].sum())),
         "substitution_rate": ratio(float(data["substituted_lines"].sum()), float(data["lines"].sum())),
-        "delivered": punctuality["delivered"], "on_time": punctuality["on_time"],
+        "delivered": punctuality["delivered"],
+        "on_time": punctuality["on_time"],
         "on_time_rate": ratio(punctuality["on_time"], punctuality["delivered"]),
         "pick_to_pack_minutes": round(pick_to_pack.total_seconds() / 60, 1) if pick_to_pack is not None else None,
     }
     worst = data.sort_values(["fill_rate", "sku"]).head(20)
-    chart = {"kind": "bar", "labels": worst["sku"].tolist(), "datasets": [
-        {"label": "short rate", "data": [plain(v) for v in worst["short_rate"]]},
-        {"label": "substitution rate", "data": [plain(v) for v in worst["substitution_rate"]]}]}
+    chart = {
+        "kind": "bar",
+        "labels": worst["sku"].tolist(),
+        "datasets": [
+            {"label": "short rate", "data": [plain(v) for v in worst["short_rate"]]},
+            {"label": "substitution rate", "data": [plain(v) for v in worst["substitution_rate"]]},
+        ],
+    }
     return ReportResult(frame=pd.DataFrame(data), summary=summary, chart=chart)

@@ -26,8 +26,7 @@ def _aggregated(params: ReportParameters, by: str) -> pd.DataFrame:
     rows = order_selectors.sales_aggregates(params.scope(), by=by, granularity=params.granularity)
     data = frame(rows, ["key", *FIGURES], numeric=tuple(FIGURES))
     if by == "period":  # every period of the range is a row, empty ones with zeros
-        data = (data.set_index("key").reindex(pd.Index(period_starts(params), name="key"), fill_value=0.0)
-                .reset_index())
+        data = data.set_index("key").reindex(pd.Index(period_starts(params), name="key"), fill_value=0.0).reset_index()
     data["net"] = data["gross"] - data["cancelled"] - data["refunds"]
     kept = data["orders"] - data["cancellations"]
     data["aov"] = (data["net"] / kept.where(kept > 0)).fillna(0.0)
@@ -39,8 +38,9 @@ def _aggregated(params: ReportParameters, by: str) -> pd.DataFrame:
 
 def _totals(data: pd.DataFrame) -> dict[str, Any]:
     """Totals of a by-period frame (each order sits in exactly one period)."""
-    totals = {name: plain(round(float(data[name].sum()), 2)) for name in ["items", "gross", "cancelled", "refunds",
-                                                                            "net"]}
+    totals = {
+        name: plain(round(float(data[name].sum()), 2)) for name in ["items", "gross", "cancelled", "refunds", "net"]
+    }
     totals["orders"] = int(data["orders"].sum())
     totals["cancellations"] = int(data["cancellations"].sum())
     kept = totals["orders"] - totals["cancellations"]
@@ -54,14 +54,22 @@ def sales(params: ReportParameters) -> ReportResult:
     totals = _totals(by_period)
     previous = _totals(_aggregated(params.previous(), "period"))
     change = {name: ratio(totals[name] - previous[name], previous[name]) for name in ("orders", "net", "aov")}
-    summary = {"currency": params.currency_or_default, "totals": totals, "previous": previous,
-               "change": change}
+    summary = {"currency": params.currency_or_default, "totals": totals, "previous": previous, "change": change}
     if params.by == "period":
         data["period"] = data["period"].map(lambda day: day.isoformat())
-        chart = {"kind": "line", "labels": column(data, "period"), "datasets": [
-            {"label": "gross", "data": column(data, "gross")}, {"label": "net", "data": column(data, "net")}]}
+        chart = {
+            "kind": "line",
+            "labels": column(data, "period"),
+            "datasets": [
+                {"label": "gross", "data": column(data, "gross")},
+                {"label": "net", "data": column(data, "net")},
+            ],
+        }
     else:
         data[params.by] = data[params.by].fillna("(none)").astype(str)
-        chart = {"kind": "bar", "labels": column(data, params.by),
-                 "datasets": [{"label": "net", "data": column(data, "net")}]}
+        chart = {
+            "kind": "bar",
+            "labels": column(data, params.by),
+            "datasets": [{"label": "net", "data": column(data, "net")}],
+        }
     return ReportResult(frame=data, summary=summary, chart=chart)

@@ -6,31 +6,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('reports', '0001_schema'),
+        ("reports", "0001_schema"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DailySales',
+            name="DailySales",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('currency', models.CharField(max_length=3)),
-                ('orders_placed', models.PositiveIntegerField(default=0)),
-                ('orders_cancelled', models.PositiveIntegerField(default=0)),
-                ('gross_placed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14)),
-                ('gross_cancelled', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("currency", models.CharField(max_length=3)),
+                ("orders_placed", models.PositiveIntegerField(default=0)),
+                ("orders_cancelled", models.PositiveIntegerField(default=0)),
+                ("gross_placed", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=14)),
+                ("gross_cancelled", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=14)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'daily sales',
-                'verbose_name_plural': 'daily sales',
-                'ordering': ['-day', 'currency'],
-                'constraints': [models.UniqueConstraint(fields=('day', 'currency'), name='daily_sales_one_row_per_day'), models.CheckConstraint(condition=models.Q(('gross_placed__gte', 0), ('gross_cancelled__gte', 0)), name='daily_sales_amounts_positive')],
+                "verbose_name": "daily sales",
+                "verbose_name_plural": "daily sales",
+                "ordering": ["-day", "currency"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "currency"), name="daily_sales_one_row_per_day"),
+                    models.CheckConstraint(
+                        condition=models.Q(("gross_placed__gte", 0), ("gross_cancelled__gte", 0)),
+                        name="daily_sales_amounts_positive",
+                    ),
+                ],
             },
         ),
     ]

@@ -11,52 +11,123 @@ import reports.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0002_daily_sales'),
+        ("reports", "0002_daily_sales"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReplenishmentPolicy',
+            name="ReplenishmentPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('warehouse_code', models.SlugField(max_length=40, unique=True)),
-                ('lead_time_days', models.PositiveIntegerField(default=2, help_text='days from ordering to stock on the shelf')),
-                ('service_level', models.DecimalField(decimal_places=4, default=Decimal('0.95'), help_text='the chance of not running out during a lead time, e.g. 0.95', max_digits=5)),
-                ('review_days', models.PositiveIntegerField(default=7, help_text='days between two orders of the same item')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("warehouse_code", models.SlugField(max_length=40, unique=True)),
+                (
+                    "lead_time_days",
+                    models.PositiveIntegerField(default=2, help_text="days from ordering to stock on the shelf"),
+                ),
+                (
+                    "service_level",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0.95"),
+                        help_text="the chance of not running out during a lead time, e.g. 0.95",
+                        max_digits=5,
+                    ),
+                ),
+                (
+                    "review_days",
+                    models.PositiveIntegerField(default=7, help_text="days between two orders of the same item"),
+                ),
             ],
             options={
-                'verbose_name_plural': 'replenishment policies',
-                'constraints': [models.CheckConstraint(condition=models.Q(('service_level__gt', Decimal('0.5')), ('service_level__lt', Decimal('1'))), name='reports_policy_service_level')],
+                "verbose_name_plural": "replenishment policies",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("service_level__gt", Decimal("0.5")), ("service_level__lt", Decimal("1"))),
+                        name="reports_policy_service_level",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReportRun',
+            name="ReportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('report', models.CharField(max_length=64)),
-                ('parameters', models.JSONField(default=dict)),
-                ('schedule', models.CharField(blank=True, help_text='the beat entry that asked for it', max_length=200)),
-                ('period_key', models.CharField(blank=True, max_length=120)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('succeeded', 'succeeded'), ('failed', 'failed')], default='queued', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('rows', models.PositiveIntegerField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('csv_file', models.FileField(blank=True, max_length=300, storage=reports.models._report_files, upload_to='%Y/%m/')),
-                ('xlsx_file', models.FileField(blank=True, max_length=300, storage=reports.models._report_files, upload_to='%Y/%m/')),
-                ('summary', models.JSONField(blank=True, default=dict, help_text="the report's summary and chart data")),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("report", models.CharField(max_length=64)),
+                ("parameters", models.JSONField(default=dict)),
+                (
+                    "schedule",
+                    models.CharField(blank=True, help_text="the beat entry that asked for it", max_length=200),
+                ),
+                ("period_key", models.CharField(blank=True, max_length=120)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("succeeded", "succeeded"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("rows", models.PositiveIntegerField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "csv_file",
+                    models.FileField(
+                        blank=True, max_length=300, storage=reports.models._report_files, upload_to="%Y/%m/"
+                    ),
+                ),
+                (
+                    "xlsx_file",
+                    models.FileField(
+                        blank=True, max_length=300, storage=reports.models._report_files, upload_to="%Y/%m/"
+                    ),
+                ),
+                (
+                    "summary",
+                    models.JSONField(blank=True, default=dict, help_text="the report's summary and chart data"),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('access_sales_reports', 'Can see and run sales reports'), ('access_customers_reports', 'Can see and run customer reports'), ('access_inventory_reports', 'Can see and run inventory reports'), ('access_operations_reports', 'Can see and run operations reports'), ('access_payments_reports', 'Can see and run payments reports')],
-                'indexes': [models.Index(fields=['report', '-created_at'], name='reports_run_recent')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('period_key', ''), _negated=True), fields=('period_key',), name='reports_run_one_per_scheduled_period'), models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'succeeded', 'failed'])), name='reports_run_status')],
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("access_sales_reports", "Can see and run sales reports"),
+                    ("access_customers_reports", "Can see and run customer reports"),
+                    ("access_inventory_reports", "Can see and run inventory reports"),
+                    ("access_operations_reports", "Can see and run operations reports"),
+                    ("access_payments_reports", "Can see and run payments reports"),
+                ],
+                "indexes": [models.Index(fields=["report", "-created_at"], name="reports_run_recent")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("period_key", ""), _negated=True),
+                        fields=("period_key",),
+                        name="reports_run_one_per_scheduled_period",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["queued", "running", "succeeded", "failed"])),
+                        name="reports_run_status",
+                    ),
+                ],
             },
         ),
     ]

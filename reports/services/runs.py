@@ -66,8 +66,9 @@ def request_scheduled_run(name: str, *, period: str, schedule: str, **extra: Any
         return existing
     try:
         with transaction.atomic():
-            return ReportRun.objects.create(report=report.name, parameters=params.as_json(), schedule=schedule,
-                                            period_key=key)
+            return ReportRun.objects.create(
+                report=report.name, parameters=params.as_json(), schedule=schedule, period_key=key
+            )
     except IntegrityError:  # another worker created it a moment ago
         return ReportRun.objects.get(period_key=key)
 
@@ -75,7 +76,8 @@ def request_scheduled_run(name: str, *, period: str, schedule: str, **extra: Any
 def _claim(run_id: int) -> ReportRun | None:
     now = timezone.now()
     claimed = ReportRun.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.FAILED]).update(
-        status=RunStatus.RUNNING, started_at=now, finished_at=None, error="", attempts=F("attempts") + 1)
+        status=RunStatus.RUNNING, started_at=now, finished_at=None, error="", attempts=F("attempts") + 1
+    )
     return ReportRun.objects.get(pk=run_id) if claimed else None
 
 
@@ -99,8 +101,9 @@ def execute_run(run_id: int) -> ReportRun:
                 run.csv_file.save(csv_path.name, File(csv_file), save=False)
                 run.xlsx_file.save(xlsx_path.name, File(xlsx_file), save=False)
     except Exception as exc:
-        ReportRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, finished_at=timezone.now(),
-                                                   error=f"{type(exc).__name__}: {exc}"[:2000])
+        ReportRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
         log.exception("report run %s (%s) failed", run.pk, run.report)
         raise
     run.status = RunStatus.SUCCEEDED
@@ -108,8 +111,13 @@ def execute_run(run_id: int) -> ReportRun:
     run.rows = len(result.frame)
     run.summary = {"summary": result.summary, "chart": result.chart}
     run.save(update_fields=["status", "finished_at", "rows", "summary", "csv_file", "xlsx_file"])
-    log.info("report run %s (%s) succeeded: %s rows in %.1f s", run.pk, run.report, run.rows,
-             (run.finished_at - (run.started_at or run.finished_at)).total_seconds())
+    log.info(
+        "report run %s (%s) succeeded: %s rows in %.1f s",
+        run.pk,
+        run.report,
+        run.rows,
+        (run.finished_at - (run.started_at or run.finished_at)).total_seconds(),
+    )
     return run
 
 

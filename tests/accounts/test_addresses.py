@@ -15,8 +15,14 @@ ADDRESSES = "/api/v1/me/addresses/"
 
 
 def address(**overrides: Any) -> dict[str, Any]:
-    return {"recipient_name": "Ann Lee", "line1": "Keizersgracht 1", "city": "Amsterdam", "postal_code": "1015cj",
-            "country": "nl", **overrides}
+    return {
+        "recipient_name": "Ann Lee",
+        "line1": "Keizersgracht 1",
+        "city": "Amsterdam",
+        "postal_code": "1015cj",
+        "country": "nl",
+        **overrides,
+    }
 
 
 def test_an_address_is_stored_normalised_and_the_first_becomes_the_default() -> None:
@@ -25,7 +31,12 @@ def test_an_address_is_stored_normalised_and_the_first_becomes_the_default() -> 
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["postal_code"], body["country"], body["phone"], body["is_default"], body["version"]) == (
-        "1015 CJ", "NL", "+31201234567", True, 1)
+        "1015 CJ",
+        "NL",
+        "+31201234567",
+        True,
+        1,
+    )
     second = client.post(ADDRESSES, address(line1="Damrak 2", postal_code="1012 LG")).json()
     assert second["is_default"] is False
     listed = client.get(ADDRESSES).json()
@@ -42,17 +53,20 @@ def test_making_another_address_the_default_moves_the_default() -> None:
     assert [a["is_default"] for a in client.get(ADDRESSES).json()["results"]] == [True, False]
 
 
-@pytest.mark.parametrize("fields, bad", [
-    ({"postal_code": "ABCDE"}, "postal_code"),
-    ({"postal_code": "0123 AB"}, "postal_code"),  # Dutch codes do not start with 0
-    ({"country": "XX", "postal_code": "12345"}, "country"),
-    ({"country": "D"}, "country"),
-    ({"country": "DE", "postal_code": "1234"}, "postal_code"),
-    ({"country": "GB", "postal_code": "SW1A"}, "postal_code"),
-    ({"phone": "12345"}, "phone"),
-    ({"recipient_name": ""}, "recipient_name"),
-    ({"line1": "x" * 201}, "line1"),
-])
+@pytest.mark.parametrize(
+    "fields, bad",
+    [
+        ({"postal_code": "ABCDE"}, "postal_code"),
+        ({"postal_code": "0123 AB"}, "postal_code"),  # Dutch codes do not start with 0
+        ({"country": "XX", "postal_code": "12345"}, "country"),
+        ({"country": "D"}, "country"),
+        ({"country": "DE", "postal_code": "1234"}, "postal_code"),
+        ({"country": "GB", "postal_code": "SW1A"}, "postal_code"),
+        ({"phone": "12345"}, "phone"),
+        ({"recipient_name": ""}, "recipient_name"),
+        ({"line1": "x" * 201}, "line1"),
+    ],
+)
 def test_invalid_addresses_are_refused(fields: dict[str, str], bad: str) -> None:
     client = signed_in(make_customer())
     assert bad in error_of(client.post(ADDRESSES, address(**fields)), 400)["fields"]
@@ -81,8 +95,16 @@ def test_another_customers_address_is_not_found_and_stays_as_it_is() -> None:
     assert (stored.recipient_name, stored.version, stored.user_id) == ("Bob", 1, bob.pk)
 
 
-@pytest.mark.parametrize("ownership", [{"user": "OTHER"}, {"user_id": "OTHER"}, {"owner": "OTHER"}, {"id": 12345},
-                                       {"created_at": "2020-01-01T00:00:00Z"}])
+@pytest.mark.parametrize(
+    "ownership",
+    [
+        {"user": "OTHER"},
+        {"user_id": "OTHER"},
+        {"owner": "OTHER"},
+        {"id": 12345},
+        {"created_at": "2020-01-01T00:00:00Z"},
+    ],
+)
 def test_ownership_cannot_be_set_or_moved(ownership: dict[str, Any]) -> None:
     ann, bob = make_customer("ann@example.com"), make_customer("bob@example.com")
     values = {key: bob.pk if value == "OTHER" else value for key, value in ownership.items()}

@@ -27,12 +27,18 @@ def test_me_needs_a_token() -> None:
 
 def test_a_customer_changes_their_name_and_phone_and_an_event_says_what_changed() -> None:
     user = make_customer(first_name="Ann")
-    response = signed_in(user).patch(ME, {"first_name": "Anna", "last_name": " Lee ", "phone": "0049 30 1234567",
-                                          "version": 1})
+    response = signed_in(user).patch(
+        ME, {"first_name": "Anna", "last_name": " Lee ", "phone": "0049 30 1234567", "version": 1}
+    )
     assert response.status_code == 200, response.content
     assert response.json() | {"id": 0, "date_joined": ""} == {
-        "id": 0, "date_joined": "", "email": "ann@example.com", "first_name": "Anna", "last_name": "Lee",
-        "phone": "+49301234567", "version": 2,
+        "id": 0,
+        "date_joined": "",
+        "email": "ann@example.com",
+        "first_name": "Anna",
+        "last_name": "Lee",
+        "phone": "+49301234567",
+        "version": 2,
     }
     [event] = updated_events()
     assert list(event.changed_fields) == ["first_name", "last_name", "phone"]
@@ -66,10 +72,20 @@ def test_a_stale_version_is_a_409_and_changes_nothing() -> None:
     assert (user.first_name, user.version) == ("Anna", 2)
 
 
-@pytest.mark.parametrize("forbidden", [
-    {"is_staff": True}, {"is_superuser": True}, {"is_active": False}, {"groups": [1]}, {"user_permissions": [1]},
-    {"password": "new-password-123"}, {"id": 999}, {"date_joined": "2020-01-01T00:00:00Z"}, {"last_login": None},
-])
+@pytest.mark.parametrize(
+    "forbidden",
+    [
+        {"is_staff": True},
+        {"is_superuser": True},
+        {"is_active": False},
+        {"groups": [1]},
+        {"user_permissions": [1]},
+        {"password": "new-password-123"},
+        {"id": 999},
+        {"date_joined": "2020-01-01T00:00:00Z"},
+        {"last_login": None},
+    ],
+)
 def test_fields_a_customer_must_not_set_are_refused_and_nothing_changes(forbidden: dict[str, object]) -> None:
     user = make_customer(first_name="Ann")
     before = User.objects.filter(pk=user.pk).values().get()

@@ -17,13 +17,27 @@ REGISTER = "/api/v1/auth/register/"
 
 
 def test_registering_signs_the_customer_in_and_records_the_event() -> None:
-    response = api().post(REGISTER, {"email": " Ann.Lee@Example.COM ", "password": PASSWORD, "first_name": "Ann",
-                                     "last_name": "Lee", "phone": "+49 151 1234 5678", "device_name": "Pixel 8"})
+    response = api().post(
+        REGISTER,
+        {
+            "email": " Ann.Lee@Example.COM ",
+            "password": PASSWORD,
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "phone": "+49 151 1234 5678",
+            "device_name": "Pixel 8",
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["user"] | {"id": 0, "date_joined": ""} == {
-        "id": 0, "email": "ann.lee@example.com", "first_name": "Ann", "last_name": "Lee", "phone": "+4915112345678",
-        "date_joined": "", "version": 1,
+        "id": 0,
+        "email": "ann.lee@example.com",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "phone": "+4915112345678",
+        "date_joined": "",
+        "version": 1,
     }
     assert body["token"].startswith("cmt_") and body["expires_at"]
     me = api()
@@ -38,7 +52,11 @@ def test_registering_signs_the_customer_in_and_records_the_event() -> None:
     assert isinstance(payload, users_pb2.UserRegistered)
     assert (envelope.aggregate_type, envelope.aggregate_id) == ("user", str(user.pk))
     assert (payload.user_id, payload.email, payload.first_name, payload.last_name) == (
-        str(user.pk), "ann.lee@example.com", "Ann", "Lee")
+        str(user.pk),
+        "ann.lee@example.com",
+        "Ann",
+        "Lee",
+    )
     assert payload.registered_at.ToDatetime().year == user.date_joined.year
 
 
@@ -50,20 +68,25 @@ def test_an_email_is_registered_once_whatever_its_case() -> None:
     assert OutboxEvent.objects.filter(event_type="user.registered").count() == 1
 
 
-@pytest.mark.parametrize("password, why", [
-    ("short1", "too short"),
-    ("password123", "too common"),
-    ("83749261038", "entirely numeric"),
-    ("ann.lee@example.com", "too similar"),
-])
+@pytest.mark.parametrize(
+    "password, why",
+    [
+        ("short1", "too short"),
+        ("password123", "too common"),
+        ("83749261038", "entirely numeric"),
+        ("ann.lee@example.com", "too similar"),
+    ],
+)
 def test_weak_passwords_are_refused(password: str, why: str) -> None:
     body = error_of(api().post(REGISTER, {"email": "ann.lee@example.com", "password": password}), 400, "invalid")
     assert any(why in message for message in body["fields"]["password"]), body
     assert not User.objects.exists()
 
 
-@pytest.mark.parametrize("extra", [{"is_staff": True}, {"is_superuser": True}, {"groups": [1]}, {"id": 1},
-                                   {"version": 9}, {"is_active": False}])
+@pytest.mark.parametrize(
+    "extra",
+    [{"is_staff": True}, {"is_superuser": True}, {"groups": [1]}, {"id": 1}, {"version": 9}, {"is_active": False}],
+)
 def test_fields_a_customer_must_not_set_are_refused_and_nothing_is_created(extra: dict[str, object]) -> None:
     body = error_of(api().post(REGISTER, {"email": "ann@example.com", "password": PASSWORD, **extra}), 400, "invalid")
     assert list(body["fields"]) == list(extra)
@@ -72,8 +95,7 @@ def test_fields_a_customer_must_not_set_are_refused_and_nothing_is_created(extra
 
 
 def test_an_invalid_phone_number_is_refused() -> None:
-    body = error_of(api().post(REGISTER, {"email": "ann@example.com", "password": PASSWORD, "phone": "0151 123"}),
-                    400)
+    body = error_of(api().post(REGISTER, {"email": "ann@example.com", "password": PASSWORD, "phone": "0151 123"}), 400)
     assert "phone" in body["fields"]
     assert not User.objects.exists()
 

@@ -68,11 +68,20 @@ def test_support_edits_a_customer_through_the_service_and_cannot_touch_staff() -
     form = client.get(f"/admin/accounts/customer/{customer.pk}/change/").content.decode()
     assert 'name="is_staff"' not in form and 'name="groups"' not in form and 'name="is_superuser"' not in form
 
-    response = client.post(f"/admin/accounts/customer/{customer.pk}/change/", {
-        "email": "ann@example.com", "first_name": "Annie", "last_name": "", "phone": "", "is_active": "on",
-        "version": "1", "is_staff": "on", "is_superuser": "on",  # smuggled: not fields of the form
-        **inline_management_forms(),
-    })
+    response = client.post(
+        f"/admin/accounts/customer/{customer.pk}/change/",
+        {
+            "email": "ann@example.com",
+            "first_name": "Annie",
+            "last_name": "",
+            "phone": "",
+            "is_active": "on",
+            "version": "1",
+            "is_staff": "on",
+            "is_superuser": "on",  # smuggled: not fields of the form
+            **inline_management_forms(),
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     customer.refresh_from_db()
     assert (customer.first_name, customer.version) == ("Annie", 2)
@@ -88,10 +97,18 @@ def test_a_stale_customer_form_is_refused() -> None:
     customer = make_customer("ann@example.com", first_name="Ann")
     client, _ = admin_as(SUPPORT)
     services.update_user_by_staff(customer.pk, {"first_name": "Anna"})  # someone else, meanwhile
-    response = client.post(f"/admin/accounts/customer/{customer.pk}/change/", {
-        "email": "ann@example.com", "first_name": "Annie", "last_name": "", "phone": "", "is_active": "on",
-        "version": "1", **inline_management_forms(),
-    })
+    response = client.post(
+        f"/admin/accounts/customer/{customer.pk}/change/",
+        {
+            "email": "ann@example.com",
+            "first_name": "Annie",
+            "last_name": "",
+            "phone": "",
+            "is_active": "on",
+            "version": "1",
+            **inline_management_forms(),
+        },
+    )
     assert response.status_code == 200
     assert "Someone else changed this" in response.content.decode()
     customer.refresh_from_db()
@@ -101,9 +118,16 @@ def test_a_stale_customer_form_is_refused() -> None:
 def test_support_adds_a_customer_who_gets_the_registered_event() -> None:
     client, _ = admin_as(SUPPORT)
     client.force_login(User.objects.create_superuser("root@example.com", "root-password-123"))  # may add
-    response = client.post("/admin/accounts/customer/add/", {
-        "email": "Cleo@Example.com", "first_name": "Cleo", "last_name": "", "phone": "", "password": "pear-jam-2024x",
-    })
+    response = client.post(
+        "/admin/accounts/customer/add/",
+        {
+            "email": "Cleo@Example.com",
+            "first_name": "Cleo",
+            "last_name": "",
+            "phone": "",
+            "password": "pear-jam-2024x",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     created = User.objects.get(email="cleo@example.com")
     assert not created.is_staff
@@ -113,6 +137,12 @@ def test_support_adds_a_customer_who_gets_the_registered_event() -> None:
 def inline_management_forms() -> dict[str, Any]:
     forms = {}
     for prefix in ("addresses", "access_tokens"):
-        forms.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MIN_NUM_FORMS": "0",
-                      f"{prefix}-MAX_NUM_FORMS": "1000"})
+        forms.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
     return forms

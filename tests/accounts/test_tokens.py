@@ -37,8 +37,7 @@ def test_login_issues_a_token_of_which_only_a_hash_is_stored() -> None:
     assert user.last_login is not None
 
 
-@pytest.mark.parametrize("email, password", [("ann@example.com", "wrong-password-1"),
-                                             ("nobody@example.com", PASSWORD)])
+@pytest.mark.parametrize("email, password", [("ann@example.com", "wrong-password-1"), ("nobody@example.com", PASSWORD)])
 def test_wrong_credentials_are_a_401_that_does_not_say_which_part_was_wrong(email: str, password: str) -> None:
     make_customer("ann@example.com")
     response = api().post(LOGIN, {"email": email, "password": password})
@@ -51,8 +50,9 @@ def test_an_account_locks_after_repeated_failures_even_for_the_right_password() 
     make_customer("ann@example.com")
     with override_settings(ACCOUNTS_LOGIN_MAX_FAILURES=3, ACCOUNTS_LOGIN_LOCK_SECONDS=600):
         for n in range(3):  # from three different IPs: the lock is per account
-            error_of(api(REMOTE_ADDR=f"10.0.0.{n}").post(LOGIN, {"email": "ann@example.com", "password": "nope-1234"}),
-                     401)
+            error_of(
+                api(REMOTE_ADDR=f"10.0.0.{n}").post(LOGIN, {"email": "ann@example.com", "password": "nope-1234"}), 401
+            )
         locked = api().post(LOGIN, {"email": "ann@example.com", "password": PASSWORD})
         error_of(locked, 429, "too_many_login_attempts")
         assert 0 < int(locked["Retry-After"]) <= 600
@@ -101,14 +101,16 @@ def test_an_unused_token_expires_and_a_used_one_slides_up_to_its_maximum_age() -
     stored = AccessToken.objects.get(user=user)
     now = timezone.now()
 
-    AccessToken.objects.filter(pk=stored.pk).update(last_used_at=now - timedelta(days=1),
-                                                    expires_at=now + timedelta(days=1))
+    AccessToken.objects.filter(pk=stored.pk).update(
+        last_used_at=now - timedelta(days=1), expires_at=now + timedelta(days=1)
+    )
     assert bearer(token).get(ME).status_code == 200
     stored.refresh_from_db()
     assert stored.expires_at > now + timedelta(days=29)  # used: another 30 days
 
-    AccessToken.objects.filter(pk=stored.pk).update(created_at=now - timedelta(days=179),
-                                                    last_used_at=now - timedelta(days=1))
+    AccessToken.objects.filter(pk=stored.pk).update(
+        created_at=now - timedelta(days=179), last_used_at=now - timedelta(days=1)
+    )
     assert bearer(token).get(ME).status_code == 200
     stored.refresh_from_db()
     assert stored.expires_at <= now + timedelta(days=1, minutes=1)  # never past 180 days of age
@@ -117,8 +119,9 @@ def test_an_unused_token_expires_and_a_used_one_slides_up_to_its_maximum_age() -
     error_of(bearer(token).get(ME), 401, "authentication_failed")
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "Bearer cmt_not-a-real-token", "Bearer \u00e9t\u00e9",
-                                    "Token abc"])
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Bearer a b", "Bearer cmt_not-a-real-token", "Bearer \u00e9t\u00e9", "Token abc"]
+)
 def test_a_bad_authorization_header_is_a_401_even_on_public_endpoints(header: str) -> None:
     client = api()
     client.credentials(HTTP_AUTHORIZATION=header)
@@ -139,8 +142,9 @@ def test_a_deactivated_customer_is_signed_out() -> None:
 def test_changing_the_password_signs_out_every_other_device() -> None:
     user = make_customer()
     this, other = token_for(user), token_for(user)
-    response = bearer(this).post("/api/v1/me/password/", {"current_password": PASSWORD,
-                                                          "new_password": "new-tomato-basket-7"})
+    response = bearer(this).post(
+        "/api/v1/me/password/", {"current_password": PASSWORD, "new_password": "new-tomato-basket-7"}
+    )
     assert response.status_code == 204, response.content
     assert bearer(this).get(ME).status_code == 200
     error_of(bearer(other).get(ME), 401)
@@ -148,6 +152,7 @@ def test_changing_the_password_signs_out_every_other_device() -> None:
 
     wrong = bearer(this).post("/api/v1/me/password/", {"current_password": "nope", "new_password": "x-y-z-1-2-3-4"})
     error_of(wrong, 400, "wrong_password")
-    weak = bearer(this).post("/api/v1/me/password/", {"current_password": "new-tomato-basket-7",
-                                                      "new_password": "12345678"})
+    weak = bearer(this).post(
+        "/api/v1/me/password/", {"current_password": "new-tomato-basket-7", "new_password": "12345678"}
+    )
     assert "new_password" in error_of(weak, 400)["fields"]

@@ -16,8 +16,12 @@ def shop_origin(settings: Any) -> str:
 
 
 def preflight(path: str, origin: str) -> Any:
-    return api().options(path, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
-                         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type")
+    return api().options(
+        path,
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+    )
 
 
 def test_a_configured_origin_may_call_the_api_with_a_bearer_token(shop_origin: str) -> None:

@@ -27,8 +27,9 @@ def test_malformed_json_is_a_400() -> None:
 
 
 def test_a_form_encoded_body_is_a_415() -> None:
-    response = api().post("/api/v1/auth/login/", "email=a%40b.c&password=x",
-                          content_type="application/x-www-form-urlencoded")
+    response = api().post(
+        "/api/v1/auth/login/", "email=a%40b.c&password=x", content_type="application/x-www-form-urlencoded"
+    )
     error_of(response, 415, "unsupported_media_type")
 
 
@@ -59,11 +60,14 @@ def test_an_unacceptable_accept_header_is_a_406() -> None:
 
 def test_a_conflict_is_a_409() -> None:
     client = signed_in(make_customer())
-    made = client.post("/api/v1/me/addresses/", {"recipient_name": "A", "line1": "B", "city": "Berlin",
-                                                 "postal_code": "10115", "country": "DE"}).json()
+    made = client.post(
+        "/api/v1/me/addresses/",
+        {"recipient_name": "A", "line1": "B", "city": "Berlin", "postal_code": "10115", "country": "DE"},
+    ).json()
     client.patch(f"/api/v1/me/addresses/{made['id']}/", {"line2": "x", "version": 1})
-    body = error_of(client.patch(f"/api/v1/me/addresses/{made['id']}/", {"line2": "y", "version": 1}), 409,
-                    "stale_version")
+    body = error_of(
+        client.patch(f"/api/v1/me/addresses/{made['id']}/", {"line2": "y", "version": 1}), 409, "stale_version"
+    )
     assert body["fields"] == {}
 
 

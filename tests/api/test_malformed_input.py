@@ -43,8 +43,10 @@ RAW_BODIES: list[bytes] = [
 @pytest.fixture
 def world() -> dict[str, Any]:
     customer = make_customer("ann@example.com", first_name="Ann")
-    address = accounts.create_address(customer.pk, {"recipient_name": "Ann", "line1": "Main St 1", "city": "Berlin",
-                                                    "postal_code": "10115", "country": "DE"})
+    address = accounts.create_address(
+        customer.pk,
+        {"recipient_name": "Ann", "line1": "Main St 1", "city": "Berlin", "postal_code": "10115", "country": "DE"},
+    )
     manager = accounts.create_staff_member(email="cat@example.com", password="shelf-stacker-2024")
     manager.groups.add(Group.objects.get(name=CATALOG_MANAGER))
     variant = factories.product("Apples", price="2.00").variants.get()
@@ -91,14 +93,34 @@ def test_every_write_endpoint_refuses_every_malformed_body(world: dict[str, Any]
     assert snapshot(world) == before
 
 
-@pytest.mark.parametrize("params", [
-    {"page": "-1"}, {"page": "0"}, {"page": "abc"}, {"page": "1.5"}, {"page": "9" * 30}, {"page_size": "0"},
-    {"page_size": "-5"}, {"page_size": "lots"}, {"price_min": "NaN"}, {"price_min": "1e999"}, {"price_max": "-1"},
-    {"price_min": "0x10"}, {"price_min": "1,50"}, {"attr": ":"}, {"attr": "origin"}, {"attr": "a" * 101},
-    {"attr": ["k:v"] * 11}, {"category": "\x00"}, {"category": "x" * 141}, {"sort": "; DROP TABLE"},
-    {"q": "\x00"}, {"brand": ",".join(f"b{n}" for n in range(21))},
-    {"page": "²"},  # a digit to str.isdigit(), not to int()
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "-1"},
+        {"page": "0"},
+        {"page": "abc"},
+        {"page": "1.5"},
+        {"page": "9" * 30},
+        {"page_size": "0"},
+        {"page_size": "-5"},
+        {"page_size": "lots"},
+        {"price_min": "NaN"},
+        {"price_min": "1e999"},
+        {"price_max": "-1"},
+        {"price_min": "0x10"},
+        {"price_min": "1,50"},
+        {"attr": ":"},
+        {"attr": "origin"},
+        {"attr": "a" * 101},
+        {"attr": ["k:v"] * 11},
+        {"category": "\x00"},
+        {"category": "x" * 141},
+        {"sort": "; DROP TABLE"},
+        {"q": "\x00"},
+        {"brand": ",".join(f"b{n}" for n in range(21))},
+        {"page": "²"},  # a digit to str.isdigit(), not to int()
+    ],
+)
 def test_malformed_listing_parameters_are_a_400(params: dict[str, Any]) -> None:
     factories.product("Apples")
     error_of(api().get("/api/v1/catalog/products/", params), 400, "invalid")
@@ -109,12 +131,19 @@ def test_malformed_category_parameters_are_a_400(params: dict[str, Any]) -> None
     error_of(api().get("/api/v1/catalog/categories/", params), 400, "invalid")
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/catalog/products/abc/", "/api/v1/catalog/products/-1/", "/api/v1/catalog/products/1.5/",
-    "/api/v1/catalog/products/99999999999999999999999999/", "/api/v1/catalog/products/%00/",
-    "/api/v1/me/addresses/99999999999999999999999999/", "/api/v1/me/addresses/0x1/",
-    "/api/v1/staff/catalog/variants/99999999999999999999999999/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/catalog/products/abc/",
+        "/api/v1/catalog/products/-1/",
+        "/api/v1/catalog/products/1.5/",
+        "/api/v1/catalog/products/99999999999999999999999999/",
+        "/api/v1/catalog/products/%00/",
+        "/api/v1/me/addresses/99999999999999999999999999/",
+        "/api/v1/me/addresses/0x1/",
+        "/api/v1/staff/catalog/variants/99999999999999999999999999/",
+    ],
+)
 def test_malformed_ids_in_paths_are_a_404(world: dict[str, Any], path: str) -> None:
     client = signed_in(world["manager"] if "staff" in path else world["customer"])
     error_of(client.get(path), 404)
@@ -122,10 +151,15 @@ def test_malformed_ids_in_paths_are_a_404(world: dict[str, Any], path: str) -> N
         error_of(client.patch(path, {"version": 1}), 404)
 
 
-@pytest.mark.parametrize("header", [
-    {"HTTP_X_REQUEST_ID": "\x00" * 5}, {"HTTP_ACCEPT": "application/xml"}, {"HTTP_ACCEPT_LANGUAGE": "x" * 1000},
-    {"HTTP_AUTHORIZATION": "Bearer " + "a" * 5000},
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"HTTP_X_REQUEST_ID": "\x00" * 5},
+        {"HTTP_ACCEPT": "application/xml"},
+        {"HTTP_ACCEPT_LANGUAGE": "x" * 1000},
+        {"HTTP_AUTHORIZATION": "Bearer " + "a" * 5000},
+    ],
+)
 def test_odd_headers_are_never_a_500(header: dict[str, str]) -> None:
     response = api().get("/api/v1/catalog/products/", **header)
     assert response.status_code in (200, 401, 406), response.status_code

@@ -33,18 +33,35 @@ def test_the_schema_of_these_endpoints_generates_without_warnings_and_is_valid()
     assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache, dict(GENERATOR_STATS._warn_cache)
     validate_schema(schema)
     assert schema["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer",
+        "type": "http",
+        "scheme": "bearer",
         "description": "A token from `POST /api/v1/auth/login/` or `/auth/register/`.",
     }
     assert set(schema["paths"]) == {
-        "/api/v1/auth/register/", "/api/v1/auth/login/", "/api/v1/auth/logout/", "/api/v1/me/",
-        "/api/v1/me/password/", "/api/v1/me/addresses/", "/api/v1/me/addresses/{address_id}/",
-        "/api/v1/catalog/categories/", "/api/v1/catalog/products/", "/api/v1/catalog/products/{product_id}/",
+        "/api/v1/auth/register/",
+        "/api/v1/auth/login/",
+        "/api/v1/auth/logout/",
+        "/api/v1/me/",
+        "/api/v1/me/password/",
+        "/api/v1/me/addresses/",
+        "/api/v1/me/addresses/{address_id}/",
+        "/api/v1/catalog/categories/",
+        "/api/v1/catalog/products/",
+        "/api/v1/catalog/products/{product_id}/",
         "/api/v1/staff/catalog/variants/{variant_id}/",
     }
     listing = schema["paths"]["/api/v1/catalog/products/"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"q", "category", "brand", "price_min", "price_max", "attr",
-                                                          "sort", "page", "page_size"}
+    assert {p["name"] for p in listing["parameters"]} == {
+        "q",
+        "category",
+        "brand",
+        "price_min",
+        "price_max",
+        "attr",
+        "sort",
+        "page",
+        "page_size",
+    }
     assert {"200", "400", "401", "404", "429"} <= set(listing["responses"])
     assert "Retry-After" in listing["responses"]["429"]["headers"]
 
@@ -70,8 +87,11 @@ def to_json_schema(node: Any, components: dict[str, Any]) -> Any:
         return node
     if "$ref" in node:
         return to_json_schema(components[node["$ref"].rsplit("/", 1)[1]], components)
-    out = {key: to_json_schema(value, components) for key, value in node.items()
-           if key not in ("nullable", "readOnly", "writeOnly", "format", "example", "description", "properties")}
+    out = {
+        key: to_json_schema(value, components)
+        for key, value in node.items()
+        if key not in ("nullable", "readOnly", "writeOnly", "format", "example", "description", "properties")
+    }
     if "properties" in node:
         out["properties"] = {name: to_json_schema(value, components) for name, value in node["properties"].items()}
     if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out:
@@ -130,12 +150,21 @@ def test_real_responses_match_the_schema(settings: Any) -> None:
     run("GET", me, api().get(me))
     run("PATCH", me, client.patch(me, {"first_name": "Ann", "version": 1}))
     run("PATCH", me, client.patch(me, {"first_name": "Annie", "version": 1}))
-    run("POST", "/api/v1/me/password/", client.post("/api/v1/me/password/", {"current_password": PASSWORD,
-                                                                               "new_password": "green-pear-77-x"}))
+    run(
+        "POST",
+        "/api/v1/me/password/",
+        client.post("/api/v1/me/password/", {"current_password": PASSWORD, "new_password": "green-pear-77-x"}),
+    )
 
     addresses, address = "/api/v1/me/addresses/", "/api/v1/me/addresses/{address_id}/"
-    made = run("POST", addresses, client.post(addresses, {"recipient_name": "Ann", "line1": "Main 1", "city": "Berlin",
-                                                          "postal_code": "10115", "country": "DE"})).json()
+    made = run(
+        "POST",
+        addresses,
+        client.post(
+            addresses,
+            {"recipient_name": "Ann", "line1": "Main 1", "city": "Berlin", "postal_code": "10115", "country": "DE"},
+        ),
+    ).json()
     run("GET", addresses, client.get(addresses))
     run("GET", address, client.get(f"{addresses}{made['id']}/"))
     run("PATCH", address, client.patch(f"{addresses}{made['id']}/", {"city": "Berlin-Mitte", "version": 1}))
@@ -149,9 +178,10 @@ def test_real_responses_match_the_schema(settings: Any) -> None:
     run("PATCH", staff_variant, staff.patch(url, {"price": "1.40", "version": 1}))
     run("PATCH", staff_variant, client.patch(url, {"price": "0.01", "version": 2}))
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                                                          "anon": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1/min"},
+    }
     api(REMOTE_ADDR="10.9.9.9").get(products)
     run("GET", products, api(REMOTE_ADDR="10.9.9.9").get(products))
     run("POST", "/api/v1/auth/logout/", client.post("/api/v1/auth/logout/"))

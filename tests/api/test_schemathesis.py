@@ -19,19 +19,25 @@ from tests.orders.helpers import make_customer, make_shop
 
 pytestmark = pytest.mark.django_db
 
-CONFIG = schemathesis.Config.from_dict({
-    # Credentials are the personas' own, never made up (a made-up session cookie is no sign-in).
-    "generation": {"mode": "all", "deterministic": True, "with-security-parameters": False},
-    "phases": {"coverage": {"enabled": False},
-               "stateful": {"inference": {"algorithms": ["location-headers", "dependency-analysis"]}}},
-    # A request the document allows may still be refused by a rule no schema states: an id that
-    # names nothing (`variant: 100`), `postal_code` or `address`, a slot in the past. Those are
-    # 400/422 with the error body (which the other checks hold the server to), not a failure.
-    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "422",
-                                                                  "429"]}},
-})
-EXAMPLES = settings(max_examples=6, derandomize=True, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+CONFIG = schemathesis.Config.from_dict(
+    {
+        # Credentials are the personas' own, never made up (a made-up session cookie is no sign-in).
+        "generation": {"mode": "all", "deterministic": True, "with-security-parameters": False},
+        "phases": {
+            "coverage": {"enabled": False},
+            "stateful": {"inference": {"algorithms": ["location-headers", "dependency-analysis"]}},
+        },
+        # A request the document allows may still be refused by a rule no schema states: an id that
+        # names nothing (`variant: 100`), `postal_code` or `address`, a slot in the past. Those are
+        # 400/422 with the error body (which the other checks hold the server to), not a failure.
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "422", "429"]}
+        },
+    }
+)
+EXAMPLES = settings(
+    max_examples=6, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def _served() -> Any:
@@ -48,8 +54,10 @@ def served_app(settings: Any) -> Iterator[None]:
     """The app as the run calls it: on this test's transaction, without rate limits."""
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # sign-ins in bulk: fast hashes
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        scope: "100000/min" for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {scope: "100000/min" for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
+    }
     # Like Django's test client: the test's transaction outlives each request.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
@@ -66,8 +74,11 @@ def personas() -> dict[str, dict[str, str]]:
     make_shop()
     customer, _ = make_customer()
     staff = User.objects.create_user("boss@example.com", None, is_staff=True, is_superuser=True)
-    return {"anonymous": {}, "customer": {"Authorization": f"Bearer {token_for(customer)}"},
-            "staff": {"Authorization": f"Bearer {token_for(staff)}"}}
+    return {
+        "anonymous": {},
+        "customer": {"Authorization": f"Bearer {token_for(customer)}"},
+        "staff": {"Authorization": f"Bearer {token_for(staff)}"},
+    }
 
 
 @schema.parametrize()
@@ -97,10 +108,12 @@ def test_sequences_that_follow_the_links(personas: dict[str, dict[str, str]], wh
     headers = personas[who]
     machine = schema.as_state_machine()
     linked = {(source, target) for source, target in _links(schema.raw_schema)}
-    assert {("POST /api/v1/me/addresses/", "GET /api/v1/me/addresses/{address_id}/"),
-            ("POST /api/v1/cart/lines/", "PATCH /api/v1/cart/lines/{line_id}/"),
-            ("POST /api/v1/delivery/holds/", "GET /api/v1/delivery/holds/{hold_id}/"),
-            ("POST /api/v1/checkout/place/", "GET /api/v1/orders/{order_id}/")} <= linked
+    assert {
+        ("POST /api/v1/me/addresses/", "GET /api/v1/me/addresses/{address_id}/"),
+        ("POST /api/v1/cart/lines/", "PATCH /api/v1/cart/lines/{line_id}/"),
+        ("POST /api/v1/delivery/holds/", "GET /api/v1/delivery/holds/{hold_id}/"),
+        ("POST /api/v1/checkout/place/", "GET /api/v1/orders/{order_id}/"),
+    } <= linked
 
     class Workflow(machine):  # type: ignore[misc,valid-type]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
@@ -108,8 +121,21 @@ def test_sequences_that_follow_the_links(personas: dict[str, dict[str, str]], wh
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             # The token is the persona's own (explicit), so the auth checks strip it and expect a 401.
-            case.validate_response(response, additional_checks=additional_checks, headers=headers,
-                                   transport_kwargs=kwargs or None, recorder=self.recorder)
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                headers=headers,
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
 
-    Workflow.run(settings=settings(max_examples=6, stateful_step_count=5, derandomize=True, deadline=None,
-                                   database=None, suppress_health_check=list(HealthCheck)))
+    Workflow.run(
+        settings=settings(
+            max_examples=6,
+            stateful_step_count=5,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -26,7 +26,11 @@ def test_a_bearer_token_write_needs_no_csrf_token_and_wins_over_a_session_cookie
     ann, bob = make_customer("ann@example.com"), make_customer("bob@example.com")
     client = Client(enforce_csrf_checks=True)
     client.force_login(bob)  # a cookie of another account rides along
-    response = client.patch("/api/v1/me/", {"first_name": "Annie"}, content_type="application/json",
-                            HTTP_AUTHORIZATION=f"Bearer {token_for(ann)}")
+    response = client.patch(
+        "/api/v1/me/",
+        {"first_name": "Annie"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token_for(ann)}",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["email"] == "ann@example.com"

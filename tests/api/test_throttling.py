@@ -65,9 +65,15 @@ def test_refused_requests_do_not_count() -> None:
     assert sum(counted) == 3  # the seven refused calls were not counted
 
 
-@pytest.mark.parametrize("limit, window, elapsed, current, previous", [
-    (10, 60, 30.0, 10, 0), (10, 60, 5.0, 3, 12), (3, 60, 59.0, 3, 3), (100, 3600, 10.0, 0, 100),
-])
+@pytest.mark.parametrize(
+    "limit, window, elapsed, current, previous",
+    [
+        (10, 60, 30.0, 10, 0),
+        (10, 60, 5.0, 3, 12),
+        (3, 60, 59.0, 3, 3),
+        (100, 3600, 10.0, 0, 100),
+    ],
+)
 def test_retry_after_is_when_the_caller_is_really_allowed_again(
     limit: int, window: int, elapsed: float, current: int, previous: int
 ) -> None:
@@ -81,7 +87,6 @@ def test_retry_after_is_when_the_caller_is_really_allowed_again(
 
     assert allowed_at(wait + 0.001)
     assert wait < 0.01 or not allowed_at(max(0.0, wait - 1))
-
 
 
 class YieldingLocMemCache(LocMemCache):

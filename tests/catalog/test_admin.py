@@ -27,9 +27,20 @@ def staff_client(role: str, email: str = "cat@example.com") -> Client:
 
 
 def variant_form(variant: Variant, **changes: Any) -> dict[str, Any]:
-    values = {"sku": variant.sku, "name": variant.name, "price": str(variant.price), "compare_at_price": "",
-              "currency": variant.currency, "unit": variant.unit, "step": str(variant.step), "barcode": "",
-              "weight_kg": "", "position": str(variant.position), "is_active": "on", "version": str(variant.version)}
+    values = {
+        "sku": variant.sku,
+        "name": variant.name,
+        "price": str(variant.price),
+        "compare_at_price": "",
+        "currency": variant.currency,
+        "unit": variant.unit,
+        "step": str(variant.step),
+        "barcode": "",
+        "weight_kg": "",
+        "position": str(variant.position),
+        "is_active": "on",
+        "version": str(variant.version),
+    }
     values.update(changes)
     return {key: value for key, value in values.items() if value is not None}
 
@@ -63,8 +74,10 @@ def test_a_stale_admin_form_shows_an_error_and_saves_nothing() -> None:
 def test_the_services_rules_show_on_the_admin_form() -> None:
     variant = factories.product("Apples", price="2.00").variants.get()
     client = staff_client(CATALOG_MANAGER)
-    response = client.post(f"/admin/catalog/variant/{variant.pk}/change/",
-                           variant_form(variant, barcode="4006381333932", currency="USD", compare_at_price="1.00"))
+    response = client.post(
+        f"/admin/catalog/variant/{variant.pk}/change/",
+        variant_form(variant, barcode="4006381333932", currency="USD", compare_at_price="1.00"),
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert {"barcode", "currency"} <= set(errors) and "__all__" in errors  # the compare-at CHECK constraint
@@ -75,8 +88,9 @@ def test_the_services_rules_show_on_the_admin_form() -> None:
 def test_bulk_deactivation_goes_through_the_service() -> None:
     kept, first, second = (factories.product(name) for name in ("Kept", "First", "Second"))
     client = staff_client(CATALOG_MANAGER)
-    response = client.post("/admin/catalog/product/", {"action": "deactivate",
-                                                       "_selected_action": [first.pk, second.pk]})
+    response = client.post(
+        "/admin/catalog/product/", {"action": "deactivate", "_selected_action": [first.pk, second.pk]}
+    )
     assert response.status_code == 302
     assert dict(Product.objects.values_list("name", "is_active")) == {"Kept": True, "First": False, "Second": False}
     assert dict(Product.objects.values_list("name", "version")) == {"Kept": 1, "First": 2, "Second": 2}
@@ -91,8 +105,10 @@ def test_search_by_sku_and_autocomplete_of_relations() -> None:
     client = staff_client(CATALOG_MANAGER)
     found = client.get("/admin/catalog/product/", {"q": "APL-123"}).context["cl"].result_list
     assert [p.name for p in found] == ["Apples"]
-    completed = client.get("/admin/autocomplete/", {"app_label": "catalog", "model_name": "product",
-                                                    "field_name": "category", "term": "Fru"}).json()
+    completed = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "catalog", "model_name": "product", "field_name": "category", "term": "Fru"},
+    ).json()
     assert [r["text"] for r in completed["results"]] == ["Fruit"]
 
 
@@ -110,19 +126,43 @@ def test_a_product_is_added_with_its_variants_and_images_in_one_form(django_capt
     fruit = factories.category("Fruit")
     client = staff_client(CATALOG_MANAGER)
     form = {
-        "name": "Kiwis", "slug": "kiwis", "category": str(fruit.pk), "brand": "", "description": "Green.",
-        "attributes": '{"origin": "NZ"}', "is_active": "on", "version": "",
-        "variants-TOTAL_FORMS": "2", "variants-INITIAL_FORMS": "0", "variants-MIN_NUM_FORMS": "0",
+        "name": "Kiwis",
+        "slug": "kiwis",
+        "category": str(fruit.pk),
+        "brand": "",
+        "description": "Green.",
+        "attributes": '{"origin": "NZ"}',
+        "is_active": "on",
+        "version": "",
+        "variants-TOTAL_FORMS": "2",
+        "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "0",
         "variants-MAX_NUM_FORMS": "1000",
-        "variants-0-sku": "kiw-kg", "variants-0-name": "per kg", "variants-0-price": "4.99",
-        "variants-0-currency": "EUR", "variants-0-unit": "kg", "variants-0-step": "0.1", "variants-0-position": "0",
-        "variants-0-is_active": "on", "variants-0-version": "",
-        "variants-1-sku": "KIW-3", "variants-1-name": "3 pack", "variants-1-price": "1.99",
-        "variants-1-currency": "EUR", "variants-1-unit": "piece", "variants-1-step": "1", "variants-1-position": "1",
-        "variants-1-is_active": "on", "variants-1-version": "",
-        "images-TOTAL_FORMS": "1", "images-INITIAL_FORMS": "0", "images-MIN_NUM_FORMS": "0",
+        "variants-0-sku": "kiw-kg",
+        "variants-0-name": "per kg",
+        "variants-0-price": "4.99",
+        "variants-0-currency": "EUR",
+        "variants-0-unit": "kg",
+        "variants-0-step": "0.1",
+        "variants-0-position": "0",
+        "variants-0-is_active": "on",
+        "variants-0-version": "",
+        "variants-1-sku": "KIW-3",
+        "variants-1-name": "3 pack",
+        "variants-1-price": "1.99",
+        "variants-1-currency": "EUR",
+        "variants-1-unit": "piece",
+        "variants-1-step": "1",
+        "variants-1-position": "1",
+        "variants-1-is_active": "on",
+        "variants-1-version": "",
+        "images-TOTAL_FORMS": "1",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
         "images-MAX_NUM_FORMS": "1000",
-        "images-0-url": "https://img.example.com/kiwi.jpg", "images-0-alt_text": "Kiwis", "images-0-position": "0",
+        "images-0-url": "https://img.example.com/kiwi.jpg",
+        "images-0-alt_text": "Kiwis",
+        "images-0-position": "0",
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admin/catalog/product/add/", form)

@@ -25,11 +25,21 @@ def names(response: Any) -> list[str]:
 
 def test_a_product_shows_its_variants_with_money_and_quantities_as_strings() -> None:
     fruit = factories.category("Fruit")
-    bananas = factories.product("Bananas", fruit, variants=[
-        {"price": "1.99", "unit": Unit.KILOGRAM, "step": "0.1", "name": "loose, per kg", "sku": "BAN-KG"},
-        {"price": "2.49", "compare_at_price": Decimal("2.99"), "name": "bunch of 5", "sku": "BAN-5",
-         "weight_kg": Decimal("0.9")},
-    ], attributes={"origin": "EC"})
+    bananas = factories.product(
+        "Bananas",
+        fruit,
+        variants=[
+            {"price": "1.99", "unit": Unit.KILOGRAM, "step": "0.1", "name": "loose, per kg", "sku": "BAN-KG"},
+            {
+                "price": "2.49",
+                "compare_at_price": Decimal("2.99"),
+                "name": "bunch of 5",
+                "sku": "BAN-5",
+                "weight_kg": Decimal("0.9"),
+            },
+        ],
+        attributes={"origin": "EC"},
+    )
     services.add_image(bananas.pk, {"url": "https://img.example.com/bananas.jpg", "alt_text": "Bananas"})
 
     item = api().get(PRODUCTS).json()["results"][0]
@@ -41,8 +51,16 @@ def test_a_product_shows_its_variants_with_money_and_quantities_as_strings() -> 
     assert (item["price_from"], item["currency"]) == ("1.99", "EUR")
     by_weight, bunch = item["variants"]
     assert by_weight | {"id": 0} == {
-        "id": 0, "sku": "BAN-KG", "barcode": None, "name": "loose, per kg", "price": "1.99",
-        "compare_at_price": None, "currency": "EUR", "unit": "kg", "step": "0.1", "weight_kg": None,
+        "id": 0,
+        "sku": "BAN-KG",
+        "barcode": None,
+        "name": "loose, per kg",
+        "price": "1.99",
+        "compare_at_price": None,
+        "currency": "EUR",
+        "unit": "kg",
+        "step": "0.1",
+        "weight_kg": None,
     }
     assert (bunch["price"], bunch["compare_at_price"], bunch["step"]) == ("2.49", "2.99", "1")
     assert bunch["weight_kg"] == "0.9"
@@ -57,8 +75,9 @@ def test_only_what_customers_may_buy_is_listed() -> None:
     factories.product("Nothing to sell", shown, variants=[])
     only_inactive_variant = factories.product("Only an inactive variant", shown)
     services.set_variants_active(list(only_inactive_variant.variants.values_list("pk", flat=True)), False)
-    with_one_inactive = factories.product("One of two variants inactive", shown,
-                                          variants=[{"price": "1.00"}, {"price": "2.00", "is_active": False}])
+    with_one_inactive = factories.product(
+        "One of two variants inactive", shown, variants=[{"price": "1.00"}, {"price": "2.00", "is_active": False}]
+    )
 
     assert names(api().get(PRODUCTS)) == ["One of two variants inactive", "Visible"]
     detail = api().get(f"{PRODUCTS}{with_one_inactive.pk}/").json()
@@ -88,8 +107,12 @@ def test_price_range_brand_and_attribute_filters() -> None:
     sunny, valley = factories.brand("Sunny"), factories.brand("Valley")
     factories.product("Cheap apples", fruit, price="0.99", brand=sunny, attributes={"origin": "ES", "organic": True})
     factories.product("Dear apples", fruit, price="5.49", brand=valley, attributes={"origin": "NZ", "organic": False})
-    factories.product("Mid apples", fruit, variants=[{"price": "0.50"}, {"price": "3.00"}],
-                      attributes={"origin": "ES", "allergens": ["none"], "size": 7})
+    factories.product(
+        "Mid apples",
+        fruit,
+        variants=[{"price": "0.50"}, {"price": "3.00"}],
+        attributes={"origin": "ES", "allergens": ["none"], "size": 7},
+    )
 
     client = api()
     assert names(client.get(PRODUCTS, {"price_min": "1", "price_max": "4"})) == ["Mid apples"]
@@ -143,8 +166,12 @@ def test_the_query_count_does_not_grow_with_the_page_size(django_assert_max_num_
     brands = [factories.brand(f"Brand {n}") for n in range(3)]
     categories = [factories.category(f"Category {n}") for n in range(3)]
     for n in range(60):
-        made = factories.product(f"Product {n:02d}", categories[n % 3], brand=brands[n % 3],
-                                 variants=[{"price": "1.00"}, {"price": "2.00", "unit": Unit.KILOGRAM, "step": "0.5"}])
+        made = factories.product(
+            f"Product {n:02d}",
+            categories[n % 3],
+            brand=brands[n % 3],
+            variants=[{"price": "1.00"}, {"price": "2.00", "unit": Unit.KILOGRAM, "step": "0.5"}],
+        )
         services.add_image(made.pk, {"url": f"https://img.example.com/{n}.jpg"})
 
     counts = {}
@@ -170,8 +197,13 @@ def test_categories_are_listed_top_level_first_and_by_parent() -> None:
     listed = api().get("/api/v1/catalog/categories/").json()
     assert [c["name"] for c in listed["results"]] == ["Fruit and veg", "Dairy", "Fruit"]
     assert listed["results"][2] | {"description": ""} == {
-        "id": fruit.pk, "name": "Fruit", "slug": fruit.slug, "description": "", "parent": fruit_veg.pk,
-        "depth": 1, "position": 0,
+        "id": fruit.pk,
+        "name": "Fruit",
+        "slug": fruit.slug,
+        "description": "",
+        "parent": fruit_veg.pk,
+        "depth": 1,
+        "position": 0,
     }
     roots = api().get("/api/v1/catalog/categories/", {"parent": "root"}).json()["results"]
     assert [c["id"] for c in roots] == [fruit_veg.pk, dairy.pk]
@@ -189,8 +221,10 @@ def test_a_product_detail_has_description_images_and_breadcrumbs() -> None:
 
     body = api().get(f"{PRODUCTS}{made.pk}/").json()
     assert body["description"] == "Green and fuzzy."
-    assert [i["url"] for i in body["images"]] == ["https://img.example.com/kiwi-1.jpg",
-                                                 "https://img.example.com/kiwi-2.jpg"]
+    assert [i["url"] for i in body["images"]] == [
+        "https://img.example.com/kiwi-1.jpg",
+        "https://img.example.com/kiwi-2.jpg",
+    ]
     assert body["image"]["url"] == "https://img.example.com/kiwi-1.jpg"
     assert [c["name"] for c in body["breadcrumbs"]] == ["Fruit and veg", "Fruit"]
     error_of(api().get(f"{PRODUCTS}999999/"), 404, "not_found")

@@ -68,13 +68,23 @@ def test_variant_rules() -> None:
         assert field in refused.value.fields, (field, refused.value.fields)
     assert not Variant.objects.exists()
 
-    by_weight = services.create_variant(apples.pk, {"sku": "apl-kg", "name": "per kg", "price": Decimal("3.49"),
-                                                    "currency": "eur", "unit": Unit.KILOGRAM,
-                                                    "step": Decimal("0.1"), "barcode": "4006381333931"})
+    by_weight = services.create_variant(
+        apples.pk,
+        {
+            "sku": "apl-kg",
+            "name": "per kg",
+            "price": Decimal("3.49"),
+            "currency": "eur",
+            "unit": Unit.KILOGRAM,
+            "step": Decimal("0.1"),
+            "barcode": "4006381333931",
+        },
+    )
     assert (by_weight.sku, by_weight.currency, by_weight.step) == ("APL-KG", "EUR", Decimal("0.1"))
     with pytest.raises(InvalidInput) as taken:
-        services.create_variant(apples.pk, {"sku": "APL-KG", "name": "again", "price": Decimal("1.00"),
-                                            "currency": "EUR"})
+        services.create_variant(
+            apples.pk, {"sku": "APL-KG", "name": "again", "price": Decimal("1.00"), "currency": "EUR"}
+        )
     assert taken.value.code == "sku_taken"
 
 

@@ -38,7 +38,10 @@ def test_a_catalog_manager_changes_a_price_with_the_version_read(variant: Varian
     response = client.patch(url(variant), {"price": "1.79", "compare_at_price": "2.00", "version": 1})
     assert response.status_code == 200, response.content
     assert (response.json()["price"], response.json()["compare_at_price"], response.json()["version"]) == (
-        "1.79", "2.00", 2)
+        "1.79",
+        "2.00",
+        2,
+    )
 
 
 def test_a_stale_version_gets_409_and_changes_nothing(variant: Variant) -> None:
@@ -67,18 +70,21 @@ def test_customers_and_other_roles_cannot_change_prices(variant: Variant) -> Non
     assert (variant.price, variant.version) == (Decimal("2.00"), 1)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"price": "1.999", "version": 1}, "price"),
-    ({"price": "-1", "version": 1}, "price"),
-    ({"price": "abc", "version": 1}, "price"),
-    ({"compare_at_price": "1.00", "version": 1}, "compare_at_price"),
-    ({"product": 99, "version": 1}, "product"),
-    ({"sku": "NEW", "version": 1}, "sku"),
-    ({"currency": "USD", "version": 1}, "currency"),
-    ({"step": "0.5", "version": 1}, "step"),
-    ({"barcode": "123", "version": 1}, "barcode"),
-    ({"version": "one"}, "version"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"price": "1.999", "version": 1}, "price"),
+        ({"price": "-1", "version": 1}, "price"),
+        ({"price": "abc", "version": 1}, "price"),
+        ({"compare_at_price": "1.00", "version": 1}, "compare_at_price"),
+        ({"product": 99, "version": 1}, "product"),
+        ({"sku": "NEW", "version": 1}, "sku"),
+        ({"currency": "USD", "version": 1}, "currency"),
+        ({"step": "0.5", "version": 1}, "step"),
+        ({"barcode": "123", "version": 1}, "barcode"),
+        ({"version": "one"}, "version"),
+    ],
+)
 def test_invalid_changes_are_400_and_change_nothing(variant: Variant, body: dict[str, object], field: str) -> None:
     client = signed_in(staff("cat@example.com", CATALOG_MANAGER))  # type: ignore[arg-type]
     assert field in error_of(client.patch(url(variant), body), 400)["fields"]

@@ -59,8 +59,11 @@ def test_probes_are_exempt_from_the_https_redirect(client: Client) -> None:
         assert client.get("/admin/login/").status_code == 301
 
 
-EMBEDDED = {"KAFKA_BOOTSTRAP_SERVERS": [], "EVENTS_IN_PROCESS_DISPATCH": True,
-            "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}}
+EMBEDDED = {
+    "KAFKA_BOOTSTRAP_SERVERS": [],
+    "EVENTS_IN_PROCESS_DISPATCH": True,
+    "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+}
 
 
 def test_readyz_without_services_names_what_stands_in_for_redis_and_kafka(client: Client) -> None:

@@ -15,9 +15,14 @@ def test_json_lines_carry_the_request_id_of_the_request() -> None:
         "current_request_id.set('req-0123456789')  # what RequestIdMiddleware does per request\n"
         "logging.getLogger('probe').info('inside', extra={'order': 7})\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60,
-                            env=environment_without_services(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1",
-                                                             LOG_FORMAT="json"))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment_without_services(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1", LOG_FORMAT="json"),
+    )
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert result.returncode == 0 and lines, result.stderr
     outside = next(line for line in lines if line["message"] == "outside")

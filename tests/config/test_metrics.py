@@ -17,8 +17,11 @@ def scrape(client: APIClient) -> dict[Sample, float]:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(response.content.decode()) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for s in family.samples
+    }
 
 
 def value(samples: dict[Sample, float], name: str, **labels: str) -> float:
@@ -36,9 +39,12 @@ def test_a_checkout_moves_the_request_business_and_event_series() -> None:
     fill_cart(user, (basil, "2"))
     checkout = client.post("/api/v1/checkout/", {"address": address.pk, "slot": shop.slot.pk}, format="json")
     assert checkout.status_code == 200, checkout.json()
-    placed = client.post("/api/v1/checkout/place/", {"payment_gateway": "test_card", "payment_method": VISA,
-                                                     "expected_total": checkout.json()["total"]},
-                         format="json", HTTP_IDEMPOTENCY_KEY="metrics-1")
+    placed = client.post(
+        "/api/v1/checkout/place/",
+        {"payment_gateway": "test_card", "payment_method": VISA, "expected_total": checkout.json()["total"]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="metrics-1",
+    )
     assert placed.status_code == 201, placed.json()
     pay(Order.objects.get())  # the payment task, in this process
 
@@ -62,5 +68,6 @@ def test_a_checkout_moves_the_request_business_and_event_series() -> None:
     assert moved("commerce_relay_published_total") >= 3  # inventory, order and payment events at least
     assert moved("commerce_consumer_events_total", group="orders.payments", outcome="applied") >= 1
     assert ("commerce_outbox_pending_events", frozenset()) in after
-    assert any(name == "commerce_consumer_lag_messages" and ("group", "orders.payments") in labels
-               for name, labels in after)
+    assert any(
+        name == "commerce_consumer_lag_messages" and ("group", "orders.payments") in labels for name, labels in after
+    )

@@ -27,8 +27,7 @@ def index_schemas(index: str) -> list[str]:
 def constraint_exists(table: str, name: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT 1 FROM information_schema.table_constraints"
-            " WHERE table_name = %s AND constraint_name = %s",
+            "SELECT 1 FROM information_schema.table_constraints WHERE table_name = %s AND constraint_name = %s",
             [table, name],
         )
         return cursor.fetchone() is not None

@@ -8,12 +8,14 @@ from tests.support import REPO, environment_without_services
 
 
 def run_django(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = environment_without_services(
-        DJANGO_SETTINGS_MODULE="config.settings", DATA_DIR=str(tmp_path), **env
-    )
+    clean = environment_without_services(DJANGO_SETTINGS_MODULE="config.settings", DATA_DIR=str(tmp_path), **env)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings as s; {code}"],
-        cwd=REPO, env=clean, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -22,8 +24,7 @@ def test_debug_is_off_unless_asked_and_a_secret_key_is_then_required(tmp_path: P
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
-    result = run_django("print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE)", tmp_path,
-                        SECRET_KEY="x" * 60)
+    result = run_django("print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE)", tmp_path, SECRET_KEY="x" * 60)
     assert result.stdout.split() == ["False", "True", "True"]
 
 
@@ -40,7 +41,8 @@ def test_without_service_urls_the_suite_runs_embedded(tmp_path: Path) -> None:
         "from django.db import connection; cursor = connection.cursor(); "
         "print(connection.transaction_mode, cursor.execute('PRAGMA journal_mode').fetchone()[0], "
         "cursor.execute('PRAGMA busy_timeout').fetchone()[0], cursor.execute('PRAGMA synchronous').fetchone()[0])",
-        tmp_path, DEBUG="1",
+        tmp_path,
+        DEBUG="1",
     )
     assert result.returncode == 0, result.stderr
     engine, cache, eager, kafka, name, transaction_mode, journal, busy_ms, synchronous = result.stdout.split()
@@ -59,25 +61,39 @@ def test_with_service_urls_the_real_services_are_used(tmp_path: Path) -> None:
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, "
         "s.CELERY_TASK_ALWAYS_EAGER, ','.join(s.KAFKA_BOOTSTRAP_SERVERS), s.SESSION_ENGINE, "
         "sorted(s.DATABASES['default']['OPTIONS']))",
-        tmp_path, DEBUG="1", DATABASE_URL="postgres://u:p@127.0.0.1:5432/db",
-        REDIS_URL="redis://127.0.0.1:6379/0", KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9092",
+        tmp_path,
+        DEBUG="1",
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/db",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9092",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "config.db.postgresql", "django_redis.cache.RedisCache", "redis://127.0.0.1:6379/0", "False",
-        "127.0.0.1:9092", "django.contrib.sessions.backends.cache", "[]",  # no SQLite options on PostgreSQL
+        "config.db.postgresql",
+        "django_redis.cache.RedisCache",
+        "redis://127.0.0.1:6379/0",
+        "False",
+        "127.0.0.1:9092",
+        "django.contrib.sessions.backends.cache",
+        "[]",  # no SQLite options on PostgreSQL
     ]
 
 
 def test_deploy_check_is_clean_for_production_settings(tmp_path: Path) -> None:
     env = environment_without_services(
         SECRET_KEY="kq3!v9$zr0-production-like-secret-with-enough-variety-7c2e8d1f4a6b",
-        ALLOWED_HOSTS="shop.example.com", DATABASE_URL="postgres://u:p@127.0.0.1:5432/db",
-        REDIS_URL="redis://127.0.0.1:6379/0", DATA_DIR=str(tmp_path),
+        ALLOWED_HOSTS="shop.example.com",
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/db",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        DATA_DIR=str(tmp_path),
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -41,7 +41,8 @@ def test_the_same_key_with_a_different_body_is_refused_with_422() -> None:
     response = post(client, {"email": "b@example.com"})
     assert response.status_code == 422
     assert response.json() == {
-        "code": "idempotency_key_reused", "fields": {},
+        "code": "idempotency_key_reused",
+        "fields": {},
         "message": "The Idempotency-Key was already used for a different request; use a new key.",
     }
     assert list(User.objects.values_list("email", flat=True)) == ["a@example.com"]
@@ -50,10 +51,15 @@ def test_the_same_key_with_a_different_body_is_refused_with_422() -> None:
 @pytest.mark.django_db
 def test_json_key_order_does_not_make_a_different_request() -> None:
     client = APIClient()
-    first = client.post("/users/", data='{"email": "a@example.com", "slow": 0}', content_type="application/json",
-                        HTTP_IDEMPOTENCY_KEY="k")
-    again = client.post("/users/", data='{"slow":0,"email":"a@example.com"}', content_type="application/json",
-                        HTTP_IDEMPOTENCY_KEY="k")
+    first = client.post(
+        "/users/",
+        data='{"email": "a@example.com", "slow": 0}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    again = client.post(
+        "/users/", data='{"slow":0,"email":"a@example.com"}', content_type="application/json", HTTP_IDEMPOTENCY_KEY="k"
+    )
     assert again.status_code == 201 and again.json() == first.json()
 
 
@@ -107,8 +113,12 @@ def test_ten_parallel_requests_with_one_key_have_one_effect(live_server) -> None
     start = threading.Barrier(10)
 
     def client() -> None:
-        request = urllib.request.Request(f"{live_server.url}/users/", data=body, method="POST", headers={
-            "Content-Type": "application/json", "Idempotency-Key": "parallel-1"})
+        request = urllib.request.Request(
+            f"{live_server.url}/users/",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Idempotency-Key": "parallel-1"},
+        )
         start.wait()
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -128,7 +138,11 @@ def test_ten_parallel_requests_with_one_key_have_one_effect(live_server) -> None
     assert all(b["code"] == "idempotency_request_in_progress" for s, b in results if s == 409)
     assert User.objects.filter(email="par@example.com").count() == 1
     # Once the first finished, a repeat gets its response.
-    request = urllib.request.Request(f"{live_server.url}/users/", data=body, method="POST", headers={
-        "Content-Type": "application/json", "Idempotency-Key": "parallel-1"})
+    request = urllib.request.Request(
+        f"{live_server.url}/users/",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Idempotency-Key": "parallel-1"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 201 and response.headers["Idempotent-Replayed"] == "true"

@@ -16,12 +16,27 @@ from delivery.services.shipments import create_shipment
 _numbers = count(1)
 
 
-def make_zone(code: str = "mitte", *, exact: tuple[str, ...] = ("10115",), prefixes: tuple[str, ...] = (),
-              country: str = "DE", fee: str = "3.90", free_over: str | None = "50.00", minimum: str = "15.00",
-              active: bool = True) -> Zone:
-    zone = Zone.objects.create(code=code, name=f"Zone {code}", time_zone="Europe/Berlin", currency="EUR",
-                               delivery_fee=Decimal(fee), minimum_order=Decimal(minimum), is_active=active,
-                               free_delivery_threshold=Decimal(free_over) if free_over else None)
+def make_zone(
+    code: str = "mitte",
+    *,
+    exact: tuple[str, ...] = ("10115",),
+    prefixes: tuple[str, ...] = (),
+    country: str = "DE",
+    fee: str = "3.90",
+    free_over: str | None = "50.00",
+    minimum: str = "15.00",
+    active: bool = True,
+) -> Zone:
+    zone = Zone.objects.create(
+        code=code,
+        name=f"Zone {code}",
+        time_zone="Europe/Berlin",
+        currency="EUR",
+        delivery_fee=Decimal(fee),
+        minimum_order=Decimal(minimum),
+        is_active=active,
+        free_delivery_threshold=Decimal(free_over) if free_over else None,
+    )
     for value in exact:
         ZonePostalCode.objects.create(zone=zone, country=country, match=PostalCodeMatch.EXACT, value=value)
     for value in prefixes:
@@ -29,13 +44,26 @@ def make_zone(code: str = "mitte", *, exact: tuple[str, ...] = ("10115",), prefi
     return zone
 
 
-def make_slot(zone: Zone, *, starts_in: timedelta = timedelta(hours=5), capacity: int = 5,
-              cutoff_minutes: int = 60, premium: str = "0.00", closed: bool = False) -> DeliverySlot:
+def make_slot(
+    zone: Zone,
+    *,
+    starts_in: timedelta = timedelta(hours=5),
+    capacity: int = 5,
+    cutoff_minutes: int = 60,
+    premium: str = "0.00",
+    closed: bool = False,
+) -> DeliverySlot:
     # Whole minutes plus a unique offset keep (zone, starts_at) unique across a test's slots.
     starts_at = timezone.now().replace(second=0, microsecond=0) + starts_in + timedelta(seconds=next(_numbers))
-    return DeliverySlot.objects.create(zone=zone, starts_at=starts_at, ends_at=starts_at + timedelta(hours=1),
-                                       cutoff_at=starts_at - timedelta(minutes=cutoff_minutes), capacity=capacity,
-                                       fee_premium=Decimal(premium), closed=closed)
+    return DeliverySlot.objects.create(
+        zone=zone,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        cutoff_at=starts_at - timedelta(minutes=cutoff_minutes),
+        capacity=capacity,
+        fee_premium=Decimal(premium),
+        closed=closed,
+    )
 
 
 def make_customer(email: str | None = None, *, password: str | None = None) -> User:
@@ -65,8 +93,9 @@ def make_courier(name: str, *zones: Zone, active: bool = True) -> Courier:
 
 def make_shipment(slot: DeliverySlot, customer: User | None = None, order_ref: str | None = None) -> Shipment:
     ref = order_ref or f"order-{next(_numbers)}"
-    return create_shipment(order_ref=ref, order_number=f"N-{ref}", customer_ref=str(customer.pk) if customer else "",
-                           slot=slot)
+    return create_shipment(
+        order_ref=ref, order_number=f"N-{ref}", customer_ref=str(customer.pk) if customer else "", slot=slot
+    )
 
 
 def client_for(user: User | None) -> APIClient:

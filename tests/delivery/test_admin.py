@@ -66,8 +66,10 @@ def test_a_dispatcher_bulk_moves_shipments_to_picking_and_assigns_a_courier(live
     assert "Shipment of order N-o-3: A shipment that is delivered cannot become picking" in moved
     assert "2 shipment(s) assigned." in assigned
     assert {s.pk: (s.status, s.courier_id) for s in Shipment.objects.all()} == {
-        first.pk: (ShipmentStatus.PICKING, ben.pk), second.pk: (ShipmentStatus.PICKING, ben.pk),
-        done.pk: (ShipmentStatus.DELIVERED, anna.pk)}  # least loaded at creation, kept
+        first.pk: (ShipmentStatus.PICKING, ben.pk),
+        second.pk: (ShipmentStatus.PICKING, ben.pk),
+        done.pk: (ShipmentStatus.DELIVERED, anna.pk),
+    }  # least loaded at creation, kept
     step = first.history.filter(kind=HistoryKind.STATUS).last()
     assert step is not None and (step.to_status, step.actor_label, step.note) == ("picking", dispatcher.email, "wave 1")
     assert title == "Delivery slots: 0 of 10 places taken (0%)"
@@ -117,7 +119,8 @@ def test_a_slot_save_that_loses_a_race_after_the_form_check_is_reported_and_chan
     assert response.status_code == 302 and response["Location"] == request.path
     assert [str(m) for m in get_messages(request)] == [
         "Not saved: The slot was changed by someone else since version 1 (it is now at version 2); reload it and "
-        "try again."]
+        "try again."
+    ]
     assert DeliverySlot.objects.get(pk=slot.pk).capacity == 5
 
 
@@ -141,8 +144,10 @@ def test_slots_list_today_and_tomorrow_by_default_with_their_fill_rate() -> None
     week = client.get("/admin/delivery/deliveryslot/?day=week").content.decode()
     assert f"/admin/delivery/deliveryslot/{later.pk}/change/" in week
 
-    response = client.post("/admin/delivery/deliveryslot/?day=all", {
-        "action": "close_slots", "_selected_action": [today.pk, later.pk], "index": 0})
+    response = client.post(
+        "/admin/delivery/deliveryslot/?day=all",
+        {"action": "close_slots", "_selected_action": [today.pk, later.pk], "index": 0},
+    )
     assert response.status_code == 302
     assert set(DeliverySlot.objects.values_list("closed", "version")) == {(True, 2)}
 
@@ -153,7 +158,8 @@ def test_customers_and_plain_staff_cannot_dispatch() -> None:
     client = Client()
     client.force_login(make_customer())
     assert client.get("/admin/delivery/shipment/").status_code == 302  # to the login page
-    response = client.post("/admin/delivery/shipment/", {"action": "move_to_picking",
-                                                         "_selected_action": [shipment.pk], "index": 0})
+    response = client.post(
+        "/admin/delivery/shipment/", {"action": "move_to_picking", "_selected_action": [shipment.pk], "index": 0}
+    )
     assert response.status_code == 302
     assert Shipment.objects.get(pk=shipment.pk).status == ShipmentStatus.PENDING

@@ -28,8 +28,13 @@ order_cancelled = DomainSignal("order.cancelled", aggregate_type="order")
 
 
 def emit_created(order_id: str, slot_id: str, customer_id: str) -> OutboxEvent:
-    payload = orders_pb2.OrderCreated(order_id=order_id, number=f"N-{order_id}", customer_id=customer_id,
-                                      delivery_slot_id=slot_id, total=money(Decimal("42.00"), "EUR"))
+    payload = orders_pb2.OrderCreated(
+        order_id=order_id,
+        number=f"N-{order_id}",
+        customer_id=customer_id,
+        delivery_slot_id=slot_id,
+        total=money(Decimal("42.00"), "EUR"),
+    )
     payload.placed_at.FromDatetime(datetime.now(UTC))
     with transaction.atomic():
         return order_created.send_event(sender=None, aggregate_id=order_id, payload=payload)
@@ -43,8 +48,9 @@ def emit_confirmed(order_id: str) -> OutboxEvent:
 
 
 def emit_cancelled(order_id: str) -> OutboxEvent:
-    payload = orders_pb2.OrderCancelled(order_id=order_id, reason="changed my mind", cancelled_by="customer",
-                                        total=money(Decimal("42.00"), "EUR"))
+    payload = orders_pb2.OrderCancelled(
+        order_id=order_id, reason="changed my mind", cancelled_by="customer", total=money(Decimal("42.00"), "EUR")
+    )
     payload.cancelled_at.FromDatetime(datetime.now(UTC))
     with transaction.atomic():
         return order_cancelled.send_event(sender=None, aggregate_id=order_id, payload=payload)
@@ -56,7 +62,8 @@ def relay_all() -> None:
 
 def consume_all(**options: object) -> ConsumerStats:
     return ConsumerRunner(ShipmentsFromOrders(), retry_backoff=0.01, **options).run(  # type: ignore[arg-type]
-        threading.Event(), until_idle=True)
+        threading.Event(), until_idle=True
+    )
 
 
 @pytest.fixture

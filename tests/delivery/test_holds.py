@@ -197,9 +197,11 @@ def test_a_place_in_a_slot_closed_since_the_hold_is_refused_at_placement(slot: D
 def test_someone_elses_hold_is_not_found(slot: DeliverySlot) -> None:
     hold = hold_slot(slot_id=slot.pk, customer_id=make_customer().pk)
     stranger = make_customer()
-    for action in (lambda: book_hold(hold.pk, "o", customer_id=stranger.pk),
-                   lambda: release_hold(hold.pk, customer_id=stranger.pk),
-                   lambda: extend_hold(hold.pk, customer_id=stranger.pk)):
+    for action in (
+        lambda: book_hold(hold.pk, "o", customer_id=stranger.pk),
+        lambda: release_hold(hold.pk, customer_id=stranger.pk),
+        lambda: extend_hold(hold.pk, customer_id=stranger.pk),
+    ):
         with pytest.raises(HoldNotFound):
             action()
     assert reserved(slot) == 1
@@ -227,8 +229,7 @@ def test_customers_hold_show_extend_and_release_through_the_api(slot: DeliverySl
     customer = make_customer()
     client = client_for(customer)
 
-    created = client.post("/api/v1/delivery/holds/", {"slot": slot.pk}, format="json",
-                          HTTP_IDEMPOTENCY_KEY="hold-1")
+    created = client.post("/api/v1/delivery/holds/", {"slot": slot.pk}, format="json", HTTP_IDEMPOTENCY_KEY="hold-1")
     assert created.status_code == 201, created.content
     hold = created.json()
     assert hold["state"] == "active" and hold["slot"]["id"] == slot.pk and hold["can_extend"] is True

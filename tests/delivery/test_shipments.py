@@ -27,8 +27,14 @@ S = ShipmentStatus
 
 def snapshot(shipment: Shipment) -> tuple[object, ...]:
     shipment.refresh_from_db()
-    return (shipment.status, shipment.status_changed_at, shipment.courier_id, shipment.history.count(),
-            DispatchNotification.objects.count(), OutboxEvent.objects.count())
+    return (
+        shipment.status,
+        shipment.status_changed_at,
+        shipment.courier_id,
+        shipment.history.count(),
+        DispatchNotification.objects.count(),
+        OutboxEvent.objects.count(),
+    )
 
 
 def test_the_transitions_table_covers_every_status_and_final_ones_allow_nothing() -> None:
@@ -47,17 +53,26 @@ def test_a_shipment_goes_from_pending_to_delivered_with_a_history_row_per_change
     for status in (S.PICKING, S.PACKED, S.OUT_FOR_DELIVERY, S.FAILED_ATTEMPT, S.OUT_FOR_DELIVERY, S.DELIVERED):
         transition_shipment(shipment.pk, status, actor=Actor.of(dispatcher), note=f"now {status}")
 
-    steps = list(ShipmentHistory.objects.filter(shipment=shipment, kind=HistoryKind.STATUS)
-                 .values_list("from_status", "to_status", "actor_label"))
-    assert steps == [("", "pending", "system"), ("pending", "picking", dispatcher.email),
-                     ("picking", "packed", dispatcher.email), ("packed", "out_for_delivery", dispatcher.email),
-                     ("out_for_delivery", "failed_attempt", dispatcher.email),
-                     ("failed_attempt", "out_for_delivery", dispatcher.email),
-                     ("out_for_delivery", "delivered", dispatcher.email)]
+    steps = list(
+        ShipmentHistory.objects.filter(shipment=shipment, kind=HistoryKind.STATUS).values_list(
+            "from_status", "to_status", "actor_label"
+        )
+    )
+    assert steps == [
+        ("", "pending", "system"),
+        ("pending", "picking", dispatcher.email),
+        ("picking", "packed", dispatcher.email),
+        ("packed", "out_for_delivery", dispatcher.email),
+        ("out_for_delivery", "failed_attempt", dispatcher.email),
+        ("failed_attempt", "out_for_delivery", dispatcher.email),
+        ("out_for_delivery", "delivered", dispatcher.email),
+    ]
     # The order hears about it: shipped once (a retry is not a second shipping), then delivered.
     events = [unpack_envelope(bytes(e.payload)) for e in OutboxEvent.objects.order_by("id")]
-    assert [(env.event_type, env.aggregate_id) for env, _ in events] == [("order.shipped", "o-1"),
-                                                                          ("order.delivered", "o-1")]
+    assert [(env.event_type, env.aggregate_id) for env, _ in events] == [
+        ("order.shipped", "o-1"),
+        ("order.delivered", "o-1"),
+    ]
     shipped = events[0][1]
     assert isinstance(shipped, orders_pb2.OrderShipped)
     assert (shipped.shipment_id, shipped.courier_id) == (str(shipment.pk), str(courier.pk))
@@ -104,19 +119,32 @@ def test_dispatchers_move_shipments_through_the_api() -> None:
     shipment = make_shipment(make_slot(zone))
     dispatcher = make_dispatcher()
     client = client_for(dispatcher)
-    moved = client.post(f"/api/v1/staff/delivery/shipments/{shipment.pk}/transition/",
-                        {"status": "picking", "note": "wave 3"}, format="json")
+    moved = client.post(
+        f"/api/v1/staff/delivery/shipments/{shipment.pk}/transition/",
+        {"status": "picking", "note": "wave 3"},
+        format="json",
+    )
     assert moved.status_code == 200, moved.content
     body = moved.json()
     assert body["status"] == "picking" and body["allowed_transitions"] == ["cancelled", "packed"]
-    assert body["history"][-1] | {"at": None} == {"kind": "status", "from_status": "pending", "to_status": "picking",
-                                                  "courier": None, "actor_label": dispatcher.email,
-                                                  "note": "wave 3", "at": None}
+    assert body["history"][-1] | {"at": None} == {
+        "kind": "status",
+        "from_status": "pending",
+        "to_status": "picking",
+        "courier": None,
+        "actor_label": dispatcher.email,
+        "note": "wave 3",
+        "at": None,
+    }
     listed = client.get("/api/v1/staff/delivery/shipments/", {"status": "picking"}).json()
     assert [s["id"] for s in listed["results"]] == [shipment.pk]
     assert client.get("/api/v1/staff/delivery/shipments/", {"status": "packed"}).json()["count"] == 0
-    assert client_for(make_customer()).post(f"/api/v1/staff/delivery/shipments/{shipment.pk}/transition/",
-                                            {"status": "packed"}, format="json").status_code == 403
+    assert (
+        client_for(make_customer())
+        .post(f"/api/v1/staff/delivery/shipments/{shipment.pk}/transition/", {"status": "packed"}, format="json")
+        .status_code
+        == 403
+    )
 
 
 def test_a_shipment_leaves_only_with_a_courier() -> None:
@@ -192,7 +220,11 @@ def test_customers_track_their_own_shipments_only() -> None:
     assert seen.status_code == 200
     body = seen.json()
     assert (body["order_ref"], body["status"], body["status_display"], body["courier"]) == (
-        "o-7", "picking", "Picking", "Anna")
+        "o-7",
+        "picking",
+        "Picking",
+        "Anna",
+    )
     assert [step["status"] for step in body["history"]] == ["pending", "picking"]
     assert "dispatch@example.com" not in seen.content.decode()  # no staff names for customers
 

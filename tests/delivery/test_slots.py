@@ -23,8 +23,13 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def every_day(zone, hours: range, **fields) -> None:  # type: ignore[no-untyped-def]
     for weekday in range(7):
         for hour in hours:
-            SlotTemplate.objects.create(zone=zone, weekday=weekday, starts_at=time(hour), ends_at=time(hour + 1),
-                                        **{"capacity": 10, "cutoff_minutes": 60, **fields})
+            SlotTemplate.objects.create(
+                zone=zone,
+                weekday=weekday,
+                starts_at=time(hour),
+                ends_at=time(hour + 1),
+                **{"capacity": 10, "cutoff_minutes": 60, **fields},
+            )
 
 
 def test_templates_become_dated_slots_in_the_zones_time_zone_idempotently() -> None:
@@ -64,10 +69,14 @@ def test_windows_past_their_cutoff_are_not_generated_and_edited_slots_are_kept()
 def test_only_active_templates_of_active_zones_generate_and_weekdays_are_honoured() -> None:
     zone = make_zone()
     SlotTemplate.objects.create(zone=zone, weekday=2, starts_at=time(10), ends_at=time(11), capacity=4)
-    SlotTemplate.objects.create(zone=zone, weekday=3, starts_at=time(10), ends_at=time(11), capacity=4,
-                                is_active=False)
-    SlotTemplate.objects.create(zone=make_zone("off", exact=("20000",), active=False), weekday=2,
-                                starts_at=time(10), ends_at=time(11), capacity=4)
+    SlotTemplate.objects.create(zone=zone, weekday=3, starts_at=time(10), ends_at=time(11), capacity=4, is_active=False)
+    SlotTemplate.objects.create(
+        zone=make_zone("off", exact=("20000",), active=False),
+        weekday=2,
+        starts_at=time(10),
+        ends_at=time(11),
+        capacity=4,
+    )
     now = datetime(2030, 6, 3, 4, 0, tzinfo=UTC)  # a Monday
     assert generate_slots(7, now=now) == 1
     only = DeliverySlot.objects.get()
@@ -80,8 +89,7 @@ def test_the_beat_task_generates_the_configured_days_ahead(settings) -> None:  #
     created = tasks.generate_slots()
     assert 2 <= created <= 3  # today's is skipped when its cut-off (21:00 Berlin) has passed
     assert tasks.generate_slots() == 0
-    assert app.conf.beat_schedule["delivery-generate-slots"] == {"task": "delivery.generate_slots",
-                                                                 "schedule": 3600}
+    assert app.conf.beat_schedule["delivery-generate-slots"] == {"task": "delivery.generate_slots", "schedule": 3600}
 
 
 def test_capacity_never_goes_below_the_places_taken() -> None:
@@ -109,7 +117,12 @@ def test_dispatchers_change_capacity_and_close_slots_with_the_version_they_saw()
 
     seen = client.get(url).json()
     assert (seen["capacity"], seen["reserved"], seen["remaining"], seen["fill_rate"], seen["version"]) == (
-        5, 1, 4, 0.2, 1)
+        5,
+        1,
+        4,
+        0.2,
+        1,
+    )
 
     grown = client.patch(url, {"version": 1, "capacity": 8}, format="json")
     assert grown.status_code == 200 and (grown.json()["capacity"], grown.json()["version"]) == (8, 2)
@@ -135,7 +148,11 @@ def test_staff_slot_endpoints_are_for_dispatchers_only() -> None:
     slot = make_slot(make_zone())
     customer = client_for(make_customer())
     assert customer.get("/api/v1/staff/delivery/slots/").status_code == 403
-    assert customer.patch(f"/api/v1/staff/delivery/slots/{slot.pk}/", {"version": 1, "capacity": 9},
-                          format="json").status_code == 403
+    assert (
+        customer.patch(
+            f"/api/v1/staff/delivery/slots/{slot.pk}/", {"version": 1, "capacity": 9}, format="json"
+        ).status_code
+        == 403
+    )
     assert client_for(None).get("/api/v1/staff/delivery/slots/").status_code in (401, 403)
     assert DeliverySlot.objects.get(pk=slot.pk).capacity == 5

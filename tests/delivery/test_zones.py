@@ -75,8 +75,14 @@ def test_anyone_sees_the_slots_of_a_postal_code_with_remaining_capacity_fee_and_
     assert body["resolution"]["zone"]["free_delivery_threshold"] == "50.00"
     slots = {s["id"]: s for s in body["results"]}
     assert list(slots) == [past_cutoff.pk, open_slot.pk, full.pk, closed.pk]  # by start
-    expected = {"available": True, "remaining": 2, "fee": "4.90", "fee_premium": "1.00", "currency": "EUR",
-                "unavailable_reason": None}
+    expected = {
+        "available": True,
+        "remaining": 2,
+        "fee": "4.90",
+        "fee_premium": "1.00",
+        "currency": "EUR",
+        "unavailable_reason": None,
+    }
     assert {key: slots[open_slot.pk][key] for key in expected} == expected
     assert slots[full.pk]["available"] is False
     assert (slots[full.pk]["unavailable_reason"], slots[full.pk]["remaining"]) == ("slot_full", 0)
@@ -105,8 +111,11 @@ def test_slot_queries_that_cannot_be_answered_say_why() -> None:
 
     not_served = client.get("/api/v1/delivery/slots/", {"postal_code": "99999"})
     assert not_served.status_code == 404
-    assert not_served.json() == {"code": "postal_code_not_served", "message": "We do not deliver to DE 99999 yet.",
-                                 "fields": {}}
+    assert not_served.json() == {
+        "code": "postal_code_not_served",
+        "message": "We do not deliver to DE 99999 yet.",
+        "fields": {},
+    }
 
     bad = client.get("/api/v1/delivery/slots/", {"postal_code": "10115", "country": "Deutschland"})
     assert bad.status_code == 400 and bad.json()["code"] in {"invalid", "invalid_postal_code"}
@@ -118,8 +127,16 @@ def test_slot_queries_that_cannot_be_answered_say_why() -> None:
 def test_slots_for_one_of_the_customers_addresses_and_never_someone_elses() -> None:
     make_zone("mitte", exact=("10115",))
     owner, other = make_customer("owner@example.com"), make_customer("other@example.com")
-    home = create_address(owner.pk, {"recipient_name": "Ann", "line1": "Invalidenstr. 1", "city": "Berlin",
-                                  "postal_code": "10115", "country": "DE"})
+    home = create_address(
+        owner.pk,
+        {
+            "recipient_name": "Ann",
+            "line1": "Invalidenstr. 1",
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "DE",
+        },
+    )
     mine = client_for(owner).get("/api/v1/delivery/slots/", {"address": home.pk})
     assert mine.status_code == 200, mine.json()
     assert mine.json()["resolution"]["zone"]["code"] == "mitte"

@@ -244,10 +244,14 @@ def test_the_alert_rules_use_only_series_the_suite_exports() -> None:
 
     exported = {name for metric in vars(m).values() if hasattr(metric, "_name") for name in [metric._name]}
     exported |= {"commerce_outbox_pending_events", "commerce_outbox_oldest_pending_age_seconds"}
-    rules = [rule for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())["groups"]
-             for rule in group["rules"]]
+    rules = [
+        rule
+        for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())["groups"]
+        for rule in group["rules"]
+    ]
     assert {"OutboxBacklogAging", "ConsumerLagGrowing", "DeadLettersArriving", "PaymentFailureRateHigh"} <= {
-        rule["alert"] for rule in rules}
+        rule["alert"] for rule in rules
+    }
     for rule in rules:
         used = set(re.findall(r"commerce_[a-z_]+", rule["expr"]))
         assert used and {re.sub(r"_(total|count|sum|bucket)$", "", name) for name in used} <= exported, rule["alert"]

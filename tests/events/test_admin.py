@@ -22,12 +22,26 @@ def dead_letter(order_id: str, currency: str) -> DeadLetter:
     payload = orders_pb2.OrderCreated(order_id=order_id, total=money(Decimal("4.50"), "EUR"))
     payload.total.currency = currency
     payload.placed_at.FromDatetime(datetime.now(UTC))
-    envelope = pack_envelope(event_id=str(uuid.uuid4()), event_type="order.created", occurred_at=datetime.now(UTC),
-                             aggregate_type="order", aggregate_id=order_id, payload=payload)
+    envelope = pack_envelope(
+        event_id=str(uuid.uuid4()),
+        event_type="order.created",
+        occurred_at=datetime.now(UTC),
+        aggregate_type="order",
+        aggregate_id=order_id,
+        payload=payload,
+    )
     return DeadLetter.objects.create(
-        consumer_group="reports.sales", topic="commerce.orders", partition=0, offset=int(order_id[-1]),
-        value=envelope.SerializeToString(), event_id=envelope.event_id, event_type="order.created",
-        error_code="handler_failed", error="currency was briefly refused", attempts=5)
+        consumer_group="reports.sales",
+        topic="commerce.orders",
+        partition=0,
+        offset=int(order_id[-1]),
+        value=envelope.SerializeToString(),
+        event_id=envelope.event_id,
+        event_type="order.created",
+        error_code="handler_failed",
+        error="currency was briefly refused",
+        attempts=5,
+    )
 
 
 def test_staff_browse_the_outbox_and_retry_dead_letters(live_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

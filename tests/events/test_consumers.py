@@ -56,7 +56,10 @@ def test_the_sales_projection_applies_each_event_once_across_restarts() -> None:
     day = DailySales.objects.get()
     assert (day.orders_placed, day.orders_cancelled) == (2, 1)
     assert (day.gross_placed, day.gross_cancelled, day.net_sales) == (
-        Decimal("20.00"), Decimal("7.70"), Decimal("12.30"))
+        Decimal("20.00"),
+        Decimal("7.70"),
+        Decimal("12.30"),
+    )
 
     # Offsets were committed after the database commits: a restarted consumer starts after them.
     second = consume_all()
@@ -67,8 +70,14 @@ def test_the_sales_projection_applies_each_event_once_across_restarts() -> None:
 def test_bad_payloads_and_unknown_types_are_dead_lettered_and_the_consumer_keeps_going() -> None:
     produce_raw(b"\x08\x96\x01 this is not an envelope", headers=[("event_type", b"order.created")])
     unknown = orders_pb2.OrderCreated(order_id="o-9", total=money(Decimal("1.00"), "EUR"))
-    envelope = pack_envelope(event_id=str(uuid.uuid4()), event_type="order.created", occurred_at=datetime.now(UTC),
-                             aggregate_type="order", aggregate_id="o-9", payload=unknown)
+    envelope = pack_envelope(
+        event_id=str(uuid.uuid4()),
+        event_type="order.created",
+        occurred_at=datetime.now(UTC),
+        aggregate_type="order",
+        aggregate_id="o-9",
+        payload=unknown,
+    )
     envelope.event_type = "order.teleported"
     produce_raw(envelope.SerializeToString(), key=b"o-9", headers=[("event_id", envelope.event_id.encode())])
     emit_order_created("o-10", total="3.00")
@@ -78,7 +87,9 @@ def test_bad_payloads_and_unknown_types_are_dead_lettered_and_the_consumer_keeps
     assert stats.dead_lettered == 2 and stats.applied == 1  # type: ignore[attr-defined]
     assert DailySales.objects.get().orders_placed == 1
     assert sorted(DeadLetter.objects.values_list("error_code", flat=True)) == [
-        "invalid_event_payload", "unknown_event_type"]
+        "invalid_event_payload",
+        "unknown_event_type",
+    ]
 
     on_topic = read_topic(dead_letter_topic(), wanted_event_ids={"", envelope.event_id}, timeout=15)
     codes = sorted(dict(r.headers)["dlq_error_code"].decode() for r in on_topic)
@@ -93,8 +104,14 @@ def test_a_handler_that_keeps_failing_is_dead_lettered_after_n_attempts() -> Non
     # The second event is corrupted on its way: its currency is not a currency code.
     bad = orders_pb2.OrderCreated(order_id="o-22", total=orders_pb2.OrderCreated().total)
     bad.total.currency, bad.total.amount = "euro", "5.00"
-    envelope = pack_envelope(event_id=str(uuid.uuid4()), event_type="order.created", occurred_at=datetime.now(UTC),
-                             aggregate_type="order", aggregate_id="o-22", payload=bad)
+    envelope = pack_envelope(
+        event_id=str(uuid.uuid4()),
+        event_type="order.created",
+        occurred_at=datetime.now(UTC),
+        aggregate_type="order",
+        aggregate_id="o-22",
+        payload=bad,
+    )
     produce_raw(envelope.SerializeToString(), key=b"o-22")
 
     stats = consume_all(max_attempts=3)
@@ -113,11 +130,24 @@ def test_a_handler_that_keeps_failing_is_dead_lettered_after_n_attempts() -> Non
 def test_retrying_a_dead_letter_applies_it_once() -> None:
     payload = orders_pb2.OrderCreated(order_id="o-30", total=money(Decimal("9.99"), "EUR"))
     payload.placed_at.FromDatetime(datetime.now(UTC))
-    envelope = pack_envelope(event_id=str(uuid.uuid4()), event_type="order.created", occurred_at=datetime.now(UTC),
-                             aggregate_type="order", aggregate_id="o-30", payload=payload)
-    dead = DeadLetter.objects.create(consumer_group="reports.sales", topic=orders_topic(), partition=0, offset=7,
-                                     value=envelope.SerializeToString(), error_code="handler_failed",
-                                     error="database was briefly read-only", attempts=5)
+    envelope = pack_envelope(
+        event_id=str(uuid.uuid4()),
+        event_type="order.created",
+        occurred_at=datetime.now(UTC),
+        aggregate_type="order",
+        aggregate_id="o-30",
+        payload=payload,
+    )
+    dead = DeadLetter.objects.create(
+        consumer_group="reports.sales",
+        topic=orders_topic(),
+        partition=0,
+        offset=7,
+        value=envelope.SerializeToString(),
+        error_code="handler_failed",
+        error="database was briefly read-only",
+        attempts=5,
+    )
     retry_dead_letter(dead.pk)
     retry_dead_letter(dead.pk)  # a second click changes nothing
     dead.refresh_from_db()
@@ -129,8 +159,14 @@ def test_the_consumer_command_stops_cleanly_on_sigterm() -> None:
     emit_order_created("o-40", total="4.00")
     relay_all()
     env = {**os.environ, "DATABASE_URL": child_database_url()}
-    process = subprocess.Popen([sys.executable, "manage.py", "consume_events", "--group", "reports.sales"],
-                               cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "consume_events", "--group", "reports.sales"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not DailySales.objects.exists():
@@ -144,9 +180,14 @@ def test_the_consumer_command_stops_cleanly_on_sigterm() -> None:
 
 
 def test_an_unknown_group_is_refused_with_the_known_ones() -> None:
-    result = subprocess.run([sys.executable, "manage.py", "consume_events", "--group", "nope"], cwd=REPO,
-                            env={**os.environ, "DATABASE_URL": child_database_url()}, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "consume_events", "--group", "nope"],
+        cwd=REPO,
+        env={**os.environ, "DATABASE_URL": child_database_url()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "unknown consumer group 'nope'; known groups:" in result.stderr
     assert "reports.sales" in result.stderr

@@ -44,8 +44,11 @@ class Welcome(EventConsumer):
         handled.append((self.group, event.event_id))
         if payload.email in faults:
             raise faults[payload.email]
-        user_updated.send_event(sender=None, aggregate_id=payload.user_id, payload=users_pb2.UserUpdated(
-            user_id=payload.user_id, email=payload.email, changed_fields=["welcomed"]))
+        user_updated.send_event(
+            sender=None,
+            aggregate_id=payload.user_id,
+            payload=users_pb2.UserUpdated(user_id=payload.user_id, email=payload.email, changed_fields=["welcomed"]),
+        )
 
 
 class Audit(EventConsumer):
@@ -93,8 +96,10 @@ def test_a_committed_event_is_applied_once_and_marked_published() -> None:
 
 def test_one_transaction_registers_one_dispatch_and_its_events_arrive_in_order() -> None:
     with transaction.atomic():
-        events = [user_registered.send_event(sender=None, aggregate_id=f"u-{n}", payload=registration(f"u-{n}"))
-                  for n in range(3)]
+        events = [
+            user_registered.send_event(sender=None, aggregate_id=f"u-{n}", payload=registration(f"u-{n}"))
+            for n in range(3)
+        ]
         assert len(connection.run_on_commit) == 1
         assert handled == []  # nothing before the commit
 
@@ -131,8 +136,9 @@ def test_a_handlers_own_event_is_dispatched_onward() -> None:
 
 def test_events_that_keep_causing_events_stop_after_a_bound_and_say_so(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="events.dispatch"), transaction.atomic():
-        user_updated.send_event(sender=None, aggregate_id="u-5", payload=users_pb2.UserUpdated(
-            user_id="u-5", changed_fields=["loop"]))
+        user_updated.send_event(
+            sender=None, aggregate_id="u-5", payload=users_pb2.UserUpdated(user_id="u-5", changed_fields=["loop"])
+        )
 
     assert len(runs_of(Audit.group)) == MAX_ROUNDS
     assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 1  # the next link waits
@@ -148,7 +154,12 @@ def test_a_failing_handler_does_not_fail_the_caller_and_is_dead_lettered(setting
     assert runs_of(Welcome.group) == [str(event.event_id)] * 3  # retried like the Kafka consumer does
     dead = DeadLetter.objects.get()
     assert (dead.consumer_group, dead.error_code, dead.attempts, dead.event_id, dead.event_type) == (
-        Welcome.group, "handler_failed", 3, str(event.event_id), "user.registered")
+        Welcome.group,
+        "handler_failed",
+        3,
+        str(event.event_id),
+        "user.registered",
+    )
     assert (dead.partition, dead.offset) == (IN_PROCESS_PARTITION, event.pk)
     assert "no welcome template" in dead.error
     assert not ProcessedEvent.objects.filter(consumer_group=Welcome.group).exists()  # nothing half-applied
@@ -166,8 +177,7 @@ def test_a_failing_handler_does_not_fail_the_caller_and_is_dead_lettered(setting
     assert runs_of(Audit.group) == [str(follow_up.event_id)]
 
 
-def test_a_database_failure_leaves_the_event_pending_for_later(settings: Any,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_a_database_failure_leaves_the_event_pending_for_later(settings: Any, caplog: pytest.LogCaptureFixture) -> None:
     faults["locked@example.com"] = OperationalError("database is locked")
     with caplog.at_level(logging.WARNING, logger="events.dispatch"):
         event = register("u-7", "locked@example.com")  # returns: the change committed
@@ -223,9 +233,16 @@ def test_captured_on_commit_callbacks_dispatch_each_block(django_capture_on_comm
 
 def settings_of(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     code = "import django; django.setup(); from django.conf import settings; print(settings.EVENTS_IN_PROCESS_DISPATCH)"
-    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
-                          env=environment_without_services(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1",
-                                                           DATA_DIR=str(tmp_path), **env))
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment_without_services(
+            DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1", DATA_DIR=str(tmp_path), **env
+        ),
+    )
 
 
 @pytest.mark.django_db(transaction=False)

@@ -33,8 +33,9 @@ def test_a_message_round_trips_through_the_broker_with_key_and_headers() -> None
     producer = build_producer()
     try:
         sent = [
-            producer.send(topic, key=b"order-42", value=f"payload-{n}".encode(),
-                          headers=[("event_type", b"order.created")])
+            producer.send(
+                topic, key=b"order-42", value=f"payload-{n}".encode(), headers=[("event_type", b"order.created")]
+            )
             for n in range(5)
         ]
         producer.flush(timeout=30)
@@ -44,8 +45,12 @@ def test_a_message_round_trips_through_the_broker_with_key_and_headers() -> None
     assert len({meta.partition for meta in offsets}) == 1  # one key, one partition, kept in order
 
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, auto_offset_reset="earliest",
-        enable_auto_commit=False, consumer_timeout_ms=15000, group_id=None,
+        topic,
+        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=15000,
+        group_id=None,
     )
     try:
         received = []
@@ -70,7 +75,6 @@ def test_no_kafka_client_is_built_at_import_time() -> None:
         "print(k._producer is None)"
     )
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"

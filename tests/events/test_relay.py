@@ -116,8 +116,14 @@ def run_relay_process() -> subprocess.Popen[str]:
     import os
 
     env = {**os.environ, "DATABASE_URL": child_database_url(), "EVENTS_RELAY_MAX_BACKOFF_SECONDS": "2"}
-    return subprocess.Popen([sys.executable, "manage.py", "relay_events"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "relay_events"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -141,8 +147,11 @@ def test_events_written_while_kafka_is_stopped_all_arrive_once_it_is_back() -> N
 
         subprocess.run([str(REPO / "scripts/services"), "down", "kafka"], check=True, capture_output=True)
         during = [emit_order_created(f"outage-{n}") for n in range(20, 220)]
-        wait_until(lambda: OutboxEvent.objects.filter(publish_attempts__gt=0).exists(), 60,
-                   "the relay to fail and retry while Kafka is away")
+        wait_until(
+            lambda: OutboxEvent.objects.filter(publish_attempts__gt=0).exists(),
+            60,
+            "the relay to fail and retry while Kafka is away",
+        )
         assert pending() == 200  # nothing was marked published while Kafka was away
 
         subprocess.run([str(REPO / "scripts/services"), "up", "kafka"], check=True, capture_output=True)

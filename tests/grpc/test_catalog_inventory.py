@@ -28,33 +28,44 @@ def test_products_read_list_search_and_refuse_bad_filters(channel: grpc.Channel)
     assert [c.slug for c in product.breadcrumbs] == [] and product.category.slug == "orders-tests"
     assert dict(call.initial_metadata())["x-request-id"]
 
-    batch = catalog.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(
-        product_ids=[bananas.product_id, 999999, milk.product_id]), timeout=5)
+    batch = catalog.BatchGetProducts(
+        catalog_pb2.BatchGetProductsRequest(product_ids=[bananas.product_id, 999999, milk.product_id]), timeout=5
+    )
     assert [p.id for p in batch.products] == [bananas.product_id, milk.product_id]
     assert list(batch.missing_ids) == [999999]
 
     first = catalog.ListProducts(catalog_pb2.ListProductsRequest(page_size=1, sort="-name"), timeout=5)
     assert [p.name for p in first.products] == ["Oat milk 1 l"] and first.total_size == 2 and first.next_page_token
-    second = catalog.ListProducts(catalog_pb2.ListProductsRequest(page_size=1, sort="-name",
-                                                                  page_token=first.next_page_token), timeout=5)
+    second = catalog.ListProducts(
+        catalog_pb2.ListProductsRequest(page_size=1, sort="-name", page_token=first.next_page_token), timeout=5
+    )
     assert [p.name for p in second.products] == ["Bananas"] and not second.next_page_token
-    branded = catalog.ListProducts(catalog_pb2.ListProductsRequest(
-        filter=catalog_pb2.ProductFilter(brands=["fjord"], attributes=["organic:true"])), timeout=5)
+    branded = catalog.ListProducts(
+        catalog_pb2.ListProductsRequest(
+            filter=catalog_pb2.ProductFilter(brands=["fjord"], attributes=["organic:true"])
+        ),
+        timeout=5,
+    )
     assert [p.id for p in branded.products] == [milk.product_id]
     found = catalog.SearchProducts(catalog_pb2.SearchProductsRequest(query="banan"), timeout=5)
     assert [p.id for p in found.products] == [bananas.product_id]
 
     missing = failure(catalog.GetProduct, catalog_pb2.GetProductRequest(product_id=999999))
     assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "product_not_found")
-    bad = failure(catalog.ListProducts, catalog_pb2.ListProductsRequest(
-        filter=catalog_pb2.ProductFilter(price_min="cheap", attributes=["Origin"])))
+    bad = failure(
+        catalog.ListProducts,
+        catalog_pb2.ListProductsRequest(filter=catalog_pb2.ProductFilter(price_min="cheap", attributes=["Origin"])),
+    )
     assert (bad.code, bad.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid")
     assert set(bad.fields) == {"filter.price_min", "filter.attributes"}
-    other_query = failure(catalog.ListProducts, catalog_pb2.ListProductsRequest(
-        page_size=1, sort="name", page_token=first.next_page_token))
+    other_query = failure(
+        catalog.ListProducts,
+        catalog_pb2.ListProductsRequest(page_size=1, sort="name", page_token=first.next_page_token),
+    )
     assert (other_query.code, other_query.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid_page_token")
     assert failure(catalog.SearchProducts, catalog_pb2.SearchProductsRequest()).fields == {
-        "query": ["Words to search for are required."]}
+        "query": ["Words to search for are required."]
+    }
 
 
 def test_availability_and_stock_writes_with_roles_idempotency_and_versions(channel: grpc.Channel) -> None:
@@ -65,13 +76,18 @@ def test_availability_and_stock_writes_with_roles_idempotency_and_versions(chann
     one = inventory.GetAvailability(inventory_pb2.GetAvailabilityRequest(variant_id=milk.pk), timeout=5)
     assert (one.available.value, one.available.unit, one.in_stock) == ("12", "piece", True)
     assert [(w.warehouse_code, w.available.value) for w in one.warehouses] == [(WAREHOUSE, "12")]
-    batch = inventory.BatchGetAvailability(inventory_pb2.BatchGetAvailabilityRequest(
-        variant_ids=[bread.pk, milk.pk, 999999], warehouse_code=WAREHOUSE), timeout=5)
+    batch = inventory.BatchGetAvailability(
+        inventory_pb2.BatchGetAvailabilityRequest(variant_ids=[bread.pk, milk.pk, 999999], warehouse_code=WAREHOUSE),
+        timeout=5,
+    )
     assert [(a.sku, a.available.value, a.in_stock) for a in batch.availabilities] == [
-        (bread.sku, "0", False), (milk.sku, "12", True)]
+        (bread.sku, "0", False),
+        (milk.sku, "12", True),
+    ]
     assert list(batch.missing_ids) == [999999]
-    unknown = failure(inventory.GetAvailability, inventory_pb2.GetAvailabilityRequest(variant_id=milk.pk,
-                                                                                      warehouse_code="nowhere"))
+    unknown = failure(
+        inventory.GetAvailability, inventory_pb2.GetAvailabilityRequest(variant_id=milk.pk, warehouse_code="nowhere")
+    )
     assert (unknown.code, unknown.reason) == (grpc.StatusCode.NOT_FOUND, "warehouse_not_found")
 
     target = inventory_pb2.ItemTarget(warehouse_code=WAREHOUSE, variant_id=bread.pk)
@@ -88,26 +104,52 @@ def test_availability_and_stock_writes_with_roles_idempotency_and_versions(chann
     assert (received.sku, received.on_hand.value, received.version) == (bread.sku, "5", 2)
     assert inventory.ReceiveStock(receipt, metadata=staff, timeout=5) == received  # replayed, not applied twice
     assert StockItem.objects.get(pk=received.id).on_hand == 5
-    reused = failure(inventory.ReceiveStock, inventory_pb2.ReceiveStockRequest(
-        idempotency_key="delivery-note-1", target=target, quantity="6"), metadata=staff)
+    reused = failure(
+        inventory.ReceiveStock,
+        inventory_pb2.ReceiveStockRequest(idempotency_key="delivery-note-1", target=target, quantity="6"),
+        metadata=staff,
+    )
     assert (reused.code, reused.reason) == (grpc.StatusCode.ALREADY_EXISTS, "idempotency_key_reused")
-    no_key = failure(inventory.ReceiveStock, inventory_pb2.ReceiveStockRequest(target=target, quantity="1"),
-                     metadata=staff)
+    no_key = failure(
+        inventory.ReceiveStock, inventory_pb2.ReceiveStockRequest(target=target, quantity="1"), metadata=staff
+    )
     assert (no_key.code, no_key.reason, list(no_key.fields)) == (
-        grpc.StatusCode.INVALID_ARGUMENT, "idempotency_key_required", ["idempotency_key"])
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "idempotency_key_required",
+        ["idempotency_key"],
+    )
 
-    counted = inventory.AdjustStock(inventory_pb2.AdjustStockRequest(
-        idempotency_key="count-1", target=target, version=2, on_hand="3", reference="count sheet 7"),
-        metadata=staff, timeout=5)
+    counted = inventory.AdjustStock(
+        inventory_pb2.AdjustStockRequest(
+            idempotency_key="count-1", target=target, version=2, on_hand="3", reference="count sheet 7"
+        ),
+        metadata=staff,
+        timeout=5,
+    )
     assert (counted.on_hand.value, counted.version) == ("3", 3)
-    stale = failure(inventory.AdjustStock, inventory_pb2.AdjustStockRequest(
-        idempotency_key="count-2", target=target, version=2, delta="-1"), metadata=staff)
-    assert (stale.code, stale.reason, stale.metadata) == (grpc.StatusCode.ABORTED, "stale_version",
-                                                         {"current_version": "3"})
-    late = failure(inventory.ReceiveStock, inventory_pb2.ReceiveStockRequest(
-        idempotency_key="delivery-note-2", target=target, quantity="1", expected_version=2), metadata=staff)
+    stale = failure(
+        inventory.AdjustStock,
+        inventory_pb2.AdjustStockRequest(idempotency_key="count-2", target=target, version=2, delta="-1"),
+        metadata=staff,
+    )
+    assert (stale.code, stale.reason, stale.metadata) == (
+        grpc.StatusCode.ABORTED,
+        "stale_version",
+        {"current_version": "3"},
+    )
+    late = failure(
+        inventory.ReceiveStock,
+        inventory_pb2.ReceiveStockRequest(
+            idempotency_key="delivery-note-2", target=target, quantity="1", expected_version=2
+        ),
+        metadata=staff,
+    )
     assert (late.code, late.reason) == (grpc.StatusCode.ABORTED, "stale_version")
-    invalid = failure(inventory.AdjustStock, inventory_pb2.AdjustStockRequest(
-        idempotency_key="count-3", target=inventory_pb2.ItemTarget(warehouse_code=WAREHOUSE), version=3),
-        metadata=staff)
+    invalid = failure(
+        inventory.AdjustStock,
+        inventory_pb2.AdjustStockRequest(
+            idempotency_key="count-3", target=inventory_pb2.ItemTarget(warehouse_code=WAREHOUSE), version=3
+        ),
+        metadata=staff,
+    )
     assert invalid.code == grpc.StatusCode.INVALID_ARGUMENT and "target.variant_id" in invalid.fields

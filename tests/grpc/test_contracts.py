@@ -29,7 +29,11 @@ def test_each_app_contract_is_a_versioned_package_with_its_stubs(app: str) -> No
 def test_watch_order_is_the_one_server_stream() -> None:
     from proto.orders.v1 import orders_pb2
 
-    streaming = [(service.name, method.name)
-                 for module in [orders_pb2] for service in module.DESCRIPTOR.services_by_name.values()
-                 for method in service.methods if method.server_streaming or method.client_streaming]
+    streaming = [
+        (service.name, method.name)
+        for module in [orders_pb2]
+        for service in module.DESCRIPTOR.services_by_name.values()
+        for method in service.methods
+        if method.server_streaming or method.client_streaming
+    ]
     assert streaming == [("OrderService", "WatchOrder")]

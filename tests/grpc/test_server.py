@@ -10,8 +10,12 @@ from config.grpc_server import Built, build, stop_gracefully
 from proto.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from tests.grpc.support import failure
 
-SERVICES = ["commerce.catalog.v1.CatalogService", "commerce.delivery.v1.DeliveryService",
-            "commerce.inventory.v1.InventoryService", "commerce.orders.v1.OrderService"]
+SERVICES = [
+    "commerce.catalog.v1.CatalogService",
+    "commerce.delivery.v1.DeliveryService",
+    "commerce.inventory.v1.InventoryService",
+    "commerce.orders.v1.OrderService",
+]
 
 
 def test_reflection_lists_every_service_and_health_reports_each(grpc_server: Built, channel: grpc.Channel) -> None:
@@ -30,8 +34,9 @@ def test_anonymous_calls_share_the_rest_rate_limit_per_client_ip(channel: grpc.C
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}  # type: ignore[attr-defined]
     catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
     for _ in range(2):
-        assert failure(catalog.GetProduct, catalog_pb2.GetProductRequest(product_id=1)).code == \
-            grpc.StatusCode.NOT_FOUND
+        assert (
+            failure(catalog.GetProduct, catalog_pb2.GetProductRequest(product_id=1)).code == grpc.StatusCode.NOT_FOUND
+        )
     limited = failure(catalog.GetProduct, catalog_pb2.GetProductRequest(product_id=1))
     assert (limited.code, limited.reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "rate_limited")
     assert limited.retry_seconds and limited.retry_seconds >= 1

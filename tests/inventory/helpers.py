@@ -18,12 +18,22 @@ _numbers = itertools.count(1)
 
 def make_variant(sku: str | None = None, *, unit: str = "piece", step: str = "1", active: bool = True) -> Variant:
     n = next(_numbers)
-    category, _ = Category.objects.get_or_create(slug="inventory-tests", defaults={"name": "Inventory tests",
-                                                                                   "path": "/"})
-    product = Product.objects.create(name=f"Product {n}", slug=f"inventory-product-{n}-{sku or n}".lower(),
-                                     category=category)
-    return Variant.objects.create(product=product, sku=sku or f"SKU-{n}", name=f"variant {n}", price=Decimal("1.99"),
-                                  currency="EUR", unit=unit, step=Decimal(step), is_active=active)
+    category, _ = Category.objects.get_or_create(
+        slug="inventory-tests", defaults={"name": "Inventory tests", "path": "/"}
+    )
+    product = Product.objects.create(
+        name=f"Product {n}", slug=f"inventory-product-{n}-{sku or n}".lower(), category=category
+    )
+    return Variant.objects.create(
+        product=product,
+        sku=sku or f"SKU-{n}",
+        name=f"variant {n}",
+        price=Decimal("1.99"),
+        currency="EUR",
+        unit=unit,
+        step=Decimal(step),
+        is_active=active,
+    )
 
 
 def make_warehouse(code: str = "berlin-1", name: str = "Berlin Mitte") -> Warehouse:
@@ -46,12 +56,15 @@ def levels(item: StockItem) -> tuple[Decimal, Decimal]:
 def assert_ledger_matches() -> None:
     assert find_ledger_drift() == []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM inventory_stockitem WHERE on_hand < 0 OR reserved < 0 "
-                       "OR reserved > on_hand")
+        cursor.execute(
+            "SELECT count(*) FROM inventory_stockitem WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand"
+        )
         assert cursor.fetchone()[0] == 0
 
 
 def events_of(event_type: str) -> list:  # type: ignore[type-arg]
     """The payloads of the outbox events of this type, oldest first."""
-    return [unpack_envelope(bytes(row.payload))[1]
-            for row in OutboxEvent.objects.filter(event_type=event_type).order_by("id")]
+    return [
+        unpack_envelope(bytes(row.payload))[1]
+        for row in OutboxEvent.objects.filter(event_type=event_type).order_by("id")
+    ]

@@ -24,22 +24,31 @@ T = TypeVar("T")
 def outside_the_browser_loop(work: Callable[[], T]) -> T:
     """Database work while Playwright's event loop runs in this thread (Django refuses it there)."""
     with ThreadPoolExecutor(1) as pool:
+
         def run() -> T:
             try:
                 return work()
             finally:
                 connection.close()
+
         return pool.submit(run).result()
 
 
 def adjust_form(items: list[StockItem], values: list[str], reason: str = "adjustment") -> dict[str, object]:
-    data: dict[str, object] = {"action": "adjust", "_selected_action": [str(i.pk) for i in items], "apply": "1",
-                               "adjust-TOTAL_FORMS": str(len(items)), "adjust-INITIAL_FORMS": str(len(items)),
-                               "reason": reason, "note": "weekly count"}
+    data: dict[str, object] = {
+        "action": "adjust",
+        "_selected_action": [str(i.pk) for i in items],
+        "apply": "1",
+        "adjust-TOTAL_FORMS": str(len(items)),
+        "adjust-INITIAL_FORMS": str(len(items)),
+        "reason": reason,
+        "note": "weekly count",
+    }
     for n, (item, value) in enumerate(zip(items, values, strict=True)):
         item.refresh_from_db()
-        data.update({f"adjust-{n}-stock_item": item.pk, f"adjust-{n}-version": item.version,
-                     f"adjust-{n}-on_hand": value})
+        data.update(
+            {f"adjust-{n}-stock_item": item.pk, f"adjust-{n}-version": item.version, f"adjust-{n}-on_hand": value}
+        )
     return data
 
 
@@ -65,8 +74,9 @@ def test_the_ledger_is_read_only_in_the_admin(admin_client: Client) -> None:
     assert admin_client.get("/admin/inventory/stockmovement/add/").status_code == 403
     response = admin_client.post(f"/admin/inventory/stockmovement/{movement.pk}/change/", {"on_hand_delta": "50"})
     assert response.status_code == 403
-    assert admin_client.post(f"/admin/inventory/stockmovement/{movement.pk}/delete/", {"post": "yes"}).status_code \
-        == 403
+    assert (
+        admin_client.post(f"/admin/inventory/stockmovement/{movement.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
     assert StockMovement.objects.get().on_hand_delta == Decimal(5)
     assert admin_client.get(f"{STOCK}add/").status_code == 403  # stock appears by receipts and imports
 
@@ -130,8 +140,11 @@ def test_staff_adjust_stock_in_the_browser(live_server, tmp_path: Path) -> None:
         page.click("button[name=index]")
         page.fill("input[name='adjust-0-on_hand']", "11")
         page.fill("input[name=note]", "second count")
-        outside_the_browser_loop(lambda: adjust_stock(Adjustment(stock_item_id=milk.pk, version=3,
-                                                                 on_hand=Decimal(9)), note="the other clerk"))
+        outside_the_browser_loop(
+            lambda: adjust_stock(
+                Adjustment(stock_item_id=milk.pk, version=3, on_hand=Decimal(9)), note="the other clerk"
+            )
+        )
         page.click("input[name=apply]")
         message = page.locator("ul.messagelist").inner_text()
         page.screenshot(path=str(tmp_path / "stale.png"))

@@ -47,10 +47,15 @@ def test_anyone_sees_availability_per_warehouse_with_quantities_as_strings() -> 
     reserve_stock(owner_type="cart", owner_id="c-1", lines=[(bananas.pk, "2.5")], warehouse_code="berlin-1")
     response = APIClient().get(AVAILABILITY, {"variant": bananas.pk})
     assert response.status_code == 200
-    assert response.json() == {"variant": bananas.pk, "sku": "BANANA", "unit": "kg", "warehouse": None,
-                               "available": "13", "in_stock": True,
-                               "warehouses": [{"warehouse": "berlin-1", "available": "10"},
-                                              {"warehouse": "berlin-2", "available": "3"}]}
+    assert response.json() == {
+        "variant": bananas.pk,
+        "sku": "BANANA",
+        "unit": "kg",
+        "warehouse": None,
+        "available": "13",
+        "in_stock": True,
+        "warehouses": [{"warehouse": "berlin-1", "available": "10"}, {"warehouse": "berlin-2", "available": "3"}],
+    }
     one = APIClient().get(AVAILABILITY, {"variant": bananas.pk, "warehouse": "berlin-2"}).json()
     assert (one["warehouse"], one["available"]) == ("berlin-2", "3")
 
@@ -61,8 +66,9 @@ def test_availability_is_cached_briefly_and_dropped_when_stock_changes() -> None
     first = client.get(AVAILABILITY, {"variant": milk.variant_id})
     again = client.get(AVAILABILITY, {"variant": milk.variant_id})
     assert (first["X-Cache"], again["X-Cache"]) == ("MISS", "HIT")
-    reservation = reserve_stock(owner_type="cart", owner_id="c-1", lines=[(milk.variant_id, 2)],
-                                warehouse_code="berlin-1")
+    reservation = reserve_stock(
+        owner_type="cart", owner_id="c-1", lines=[(milk.variant_id, 2)], warehouse_code="berlin-1"
+    )
     after = client.get(AVAILABILITY, {"variant": milk.variant_id})
     assert (after["X-Cache"], after.json()["available"]) == ("MISS", "3")
     # Expiry commits nothing until someone looks; the service read path releases it at once.
@@ -100,8 +106,12 @@ def test_a_clerk_adjusts_with_the_version_and_a_stale_version_is_409() -> None:
     assert stale.status_code == 409
     assert stale.json()["code"] == "stale_version" and "now version 3" in stale.json()["message"]
     assert levels(milk)[0] == Decimal(8)
-    waste = post(client, ADJUSTMENTS, {"warehouse": "berlin-1", "variant": milk.variant_id, "delta": "-1",
-                                       "reason": "waste", "version": 3}, key="k-3")
+    waste = post(
+        client,
+        ADJUSTMENTS,
+        {"warehouse": "berlin-1", "variant": milk.variant_id, "delta": "-1", "reason": "waste", "version": 3},
+        key="k-3",
+    )
     assert waste.status_code == 200 and waste.json()["on_hand"] == "7"
     assert StockMovement.objects.filter(actor__email="clerk@example.com").count() == 2
     assert_ledger_matches()
@@ -155,6 +165,10 @@ def test_only_warehouse_staff_may_change_stock() -> None:
 
 def test_the_openapi_schema_describes_the_inventory_endpoints() -> None:
     schema = APIClient().get("/api/schema/", {"format": "json"}).json()
-    assert {"/api/v1/inventory/availability/", "/api/v1/staff/inventory/adjustments/",
-            "/api/v1/staff/inventory/receipts/", "/api/v1/staff/inventory/stock/"} <= set(schema["paths"])
+    assert {
+        "/api/v1/inventory/availability/",
+        "/api/v1/staff/inventory/adjustments/",
+        "/api/v1/staff/inventory/receipts/",
+        "/api/v1/staff/inventory/stock/",
+    } <= set(schema["paths"])
     assert "409" in schema["paths"]["/api/v1/staff/inventory/adjustments/"]["post"]["responses"]

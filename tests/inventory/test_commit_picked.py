@@ -29,8 +29,10 @@ def state_of(reservation: Reservation) -> str:
 
 
 def sales_of(item: StockItem) -> list[tuple[str, Decimal, Decimal]]:
-    return [(m.reason, m.on_hand_delta, m.reserved_delta)
-            for m in StockMovement.objects.filter(stock_item=item, reason__in=["sale", "release"]).order_by("id")]
+    return [
+        (m.reason, m.on_hand_delta, m.reserved_delta)
+        for m in StockMovement.objects.filter(stock_item=item, reason__in=["sale", "release"]).order_by("id")
+    ]
 
 
 def test_without_picked_every_line_leaves_as_reserved() -> None:
@@ -49,8 +51,11 @@ def test_a_short_pick_takes_what_was_picked_and_gives_the_rest_back() -> None:
     assert availability([milk.variant_id])[milk.variant_id].available == Decimal("2")
 
     # Bananas weighed lighter (no step check: the scale decides), one milk missing on the shelf.
-    committed = commit_reservation(reservation, reference="o-1 picked",
-                                   picked={bananas.variant_id: Decimal("1.837"), milk.variant_id: Decimal("3")})
+    committed = commit_reservation(
+        reservation,
+        reference="o-1 picked",
+        picked={bananas.variant_id: Decimal("1.837"), milk.variant_id: Decimal("3")},
+    )
 
     assert committed.state == ReservationState.COMMITTED
     assert levels(bananas) == (Decimal("8.163"), Decimal("0"))
@@ -177,7 +182,8 @@ def test_a_substitute_the_warehouse_does_not_stock_is_refused() -> None:
     with pytest.raises(OutOfStock) as refused:
         commit_reservation(reservation, picked={milk.variant_id: Decimal("1"), oat_milk.pk: Decimal("1")})
     assert [(s.sku, s.requested, s.available) for s in refused.value.shortages] == [
-        ("OAT-MILK", Decimal("1"), Decimal("0"))]
+        ("OAT-MILK", Decimal("1"), Decimal("0"))
+    ]
     assert state_of(reservation) == ReservationState.ACTIVE
     assert levels(milk) == (Decimal("5"), Decimal("2"))
     # A substitute picked as 0 moves nothing, so it needs no stock there.
@@ -204,10 +210,12 @@ def test_bad_picked_quantities_change_nothing() -> None:
     milk = stocked(make_variant("MILK"), "5")
     bananas = stocked(make_variant("BANANA", unit="kg", step="0.1"), "5")
     reservation = reserve("o-1", (milk.variant_id, "2"), (bananas.variant_id, "1"))
-    for bad, error in [({milk.variant_id: Decimal("1.5")}, InvalidQuantity),  # pieces are whole
-                       ({bananas.variant_id: Decimal("-0.2")}, InvalidQuantity),
-                       ({bananas.variant_id: Decimal("0.0005")}, InvalidQuantity),
-                       ({999_999: Decimal("1")}, VariantNotFound)]:
+    for bad, error in [
+        ({milk.variant_id: Decimal("1.5")}, InvalidQuantity),  # pieces are whole
+        ({bananas.variant_id: Decimal("-0.2")}, InvalidQuantity),
+        ({bananas.variant_id: Decimal("0.0005")}, InvalidQuantity),
+        ({999_999: Decimal("1")}, VariantNotFound),
+    ]:
         with pytest.raises(error):
             commit_reservation(reservation, picked=bad)
         assert state_of(reservation) == ReservationState.ACTIVE
@@ -247,8 +255,11 @@ def test_20_pickers_substituting_the_same_scarce_variant_exactly_5_win() -> None
     reservations = [reserve(f"o-{index}", (milk.variant_id, "2")) for index in range(20)]
 
     def picker(index: int) -> Reservation:
-        return commit_reservation(reservations[index], reference=f"order o-{index}",
-                                  picked={milk.variant_id: Decimal("1"), scarce.variant_id: Decimal("1")})
+        return commit_reservation(
+            reservations[index],
+            reference=f"order o-{index}",
+            picked={milk.variant_id: Decimal("1"), scarce.variant_id: Decimal("1")},
+        )
 
     results = run_together(20, picker)
     outcomes = Counter(type(result).__name__ for result in results)

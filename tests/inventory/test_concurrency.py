@@ -26,6 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CLIENTS = 200
 ROUNDS = 5
+
+
 def outcome(result: Any) -> str:
     if isinstance(result, Reservation):
         return "reserved"
@@ -39,8 +41,12 @@ def test_200_clients_for_10_units_exactly_10_win(round_number: int) -> None:
     item = stocked(make_variant(f"HOT-{round_number}"), "10")
 
     def client(index: int) -> Reservation:
-        return reserve_stock(owner_type="cart", owner_id=f"r{round_number}-c{index}",
-                             lines=[(item.variant_id, Decimal(1))], warehouse_code="berlin-1")
+        return reserve_stock(
+            owner_type="cart",
+            owner_id=f"r{round_number}-c{index}",
+            lines=[(item.variant_id, Decimal(1))],
+            warehouse_code="berlin-1",
+        )
 
     results = run_together(CLIENTS, client)
     outcomes = Counter(outcome(result) for result in results)
@@ -57,12 +63,15 @@ def test_200_clients_for_10_units_exactly_10_win(round_number: int) -> None:
 def test_baskets_in_opposite_orders_never_deadlock_and_share_the_stock_exactly() -> None:
     apples = stocked(make_variant("APPLE"), "60")
     bread = stocked(make_variant("BREAD"), "60")
-    baskets = [[(apples.variant_id, Decimal(1)), (bread.variant_id, Decimal(1))],
-               [(bread.variant_id, Decimal(1)), (apples.variant_id, Decimal(1))]]
+    baskets = [
+        [(apples.variant_id, Decimal(1)), (bread.variant_id, Decimal(1))],
+        [(bread.variant_id, Decimal(1)), (apples.variant_id, Decimal(1))],
+    ]
 
     def client(index: int) -> Reservation:
-        return reserve_stock(owner_type="cart", owner_id=f"c{index}", lines=baskets[index % 2],
-                             warehouse_code="berlin-1")
+        return reserve_stock(
+            owner_type="cart", owner_id=f"c{index}", lines=baskets[index % 2], warehouse_code="berlin-1"
+        )
 
     results = run_together(100, client)
     assert not [r for r in results if isinstance(r, OperationalError)], "deadlock or lock failure"
@@ -96,8 +105,12 @@ def test_one_cart_reserving_from_many_requests_at_once_ends_with_one_reservation
     item = stocked(make_variant("CART"), "100")
 
     def client(index: int) -> Reservation:
-        return reserve_stock(owner_type="cart", owner_id="the-cart", lines=[(item.variant_id, Decimal(index + 1))],
-                             warehouse_code="berlin-1")
+        return reserve_stock(
+            owner_type="cart",
+            owner_id="the-cart",
+            lines=[(item.variant_id, Decimal(index + 1))],
+            warehouse_code="berlin-1",
+        )
 
     results = run_together(20, client)
     assert {type(r).__name__ for r in results} <= {"Reservation", "ReservationBusy"}, results
@@ -111,10 +124,13 @@ def test_two_staff_edits_from_the_same_version_one_wins_the_other_conflicts() ->
     version = StockItem.objects.get(pk=item.pk).version
 
     for attempt in range(3):
+
         def staff(index: int, version: int = version, attempt: int = attempt) -> object:
             # Two clerks counted different figures (both differ from the stock level) on the same page.
-            return adjust_stock(Adjustment(stock_item_id=item.pk, version=version,
-                                           on_hand=Decimal(20 + attempt * 10 + index)), note=f"count by clerk {index}")
+            return adjust_stock(
+                Adjustment(stock_item_id=item.pk, version=version, on_hand=Decimal(20 + attempt * 10 + index)),
+                note=f"count by clerk {index}",
+            )
 
         results = run_together(2, staff)
         assert sorted(type(r).__name__ for r in results) == ["Levels", "StaleVersion"]

@@ -27,8 +27,9 @@ def run(path: Path, *options: str) -> tuple[str, str]:
 
 
 def on_hand(sku: str, warehouse: str = "berlin-1") -> Decimal | None:
-    return StockItem.objects.filter(variant__sku=sku, warehouse__code=warehouse).values_list(
-        "on_hand", flat=True).first()
+    return (
+        StockItem.objects.filter(variant__sku=sku, warehouse__code=warehouse).values_list("on_hand", flat=True).first()
+    )
 
 
 @pytest.fixture
@@ -43,23 +44,27 @@ def shop(tmp_path: Path) -> Path:
 
 def test_a_csv_file_sets_and_adds_with_ledger_and_events(shop: Path) -> None:
     path = shop / "count.csv"
-    path.write_text("warehouse,sku,quantity,mode\n"
-                    "berlin-1,MILK,7,set\n"
-                    "berlin-1,EGGS,12,add\n"
-                    "berlin-2,BANANA,18.375,add\n"
-                    "berlin-1,EGGS,3,add\n"  # rows apply in file order
-                    "berlin-1,MILK,7,set\n")  # unchanged by then
+    path.write_text(
+        "warehouse,sku,quantity,mode\n"
+        "berlin-1,MILK,7,set\n"
+        "berlin-1,EGGS,12,add\n"
+        "berlin-2,BANANA,18.375,add\n"
+        "berlin-1,EGGS,3,add\n"  # rows apply in file order
+        "berlin-1,MILK,7,set\n"
+    )  # unchanged by then
     User.objects.create_user("clerk@example.com", "a-long-password-123")
     out, err = run(path, "--user", "clerk@example.com")
     assert "Imported count.csv as import" in out and "5 row(s): 4 changed, 1 unchanged, 0 skipped" in out
     assert "checking" in err and "applying" in err and "100%" in err  # the progress bar
     assert (on_hand("MILK"), on_hand("EGGS"), on_hand("BANANA", "berlin-2")) == (
-        Decimal(7), Decimal(15), Decimal("18.375"))
+        Decimal(7),
+        Decimal(15),
+        Decimal("18.375"),
+    )
     batch = ImportBatch.objects.get()
     assert (batch.rows_total, batch.rows_changed, batch.rows_unchanged) == (5, 4, 1)
     imported = StockMovement.objects.filter(reference__startswith=f"import:{batch.pk}")
-    assert sorted(imported.values_list("reference", flat=True)) == [
-        f"import:{batch.pk} line {n}" for n in (2, 3, 4, 5)]
+    assert sorted(imported.values_list("reference", flat=True)) == [f"import:{batch.pk} line {n}" for n in (2, 3, 4, 5)]
     assert {(m.reason, m.actor.email) for m in imported} == {(MovementReason.ADJUSTMENT, "clerk@example.com")}
     assert len([e for e in events_of("inventory.adjusted") if e.reference.startswith("import:")]) == 4
     assert_ledger_matches()
@@ -67,17 +72,19 @@ def test_a_csv_file_sets_and_adds_with_ledger_and_events(shop: Path) -> None:
 
 def test_a_file_with_bad_rows_applies_nothing_and_says_which_rows_and_why(shop: Path) -> None:
     path = shop / "bad.csv"
-    path.write_text("warehouse,sku,quantity,mode\n"
-                    "berlin-1,MILK,1,add\n"
-                    "berlin-1,NOPE,1,add\n"
-                    "paris-1,EGGS,1,add\n"
-                    "berlin-1,EGGS,1.5,add\n"
-                    "berlin-1,EGGS,-2,set\n"
-                    "berlin-1,BANANA,1.2345,add\n"
-                    "berlin-1,EGGS,x,add\n"
-                    "berlin-1,EGGS,1,replace\n"
-                    "berlin-1,EGGS,1\n"
-                    "berlin-1,EGGS,4,add\n")
+    path.write_text(
+        "warehouse,sku,quantity,mode\n"
+        "berlin-1,MILK,1,add\n"
+        "berlin-1,NOPE,1,add\n"
+        "paris-1,EGGS,1,add\n"
+        "berlin-1,EGGS,1.5,add\n"
+        "berlin-1,EGGS,-2,set\n"
+        "berlin-1,BANANA,1.2345,add\n"
+        "berlin-1,EGGS,x,add\n"
+        "berlin-1,EGGS,1,replace\n"
+        "berlin-1,EGGS,1\n"
+        "berlin-1,EGGS,4,add\n"
+    )
     before = OutboxEvent.objects.count(), StockMovement.objects.count()
     err = StringIO()
     with pytest.raises(CommandError, match=r"8 bad row.* of 10 .*nothing applied"):
@@ -99,14 +106,18 @@ def test_a_file_with_bad_rows_applies_nothing_and_says_which_rows_and_why(shop: 
 
 def test_a_partial_import_applies_the_good_rows_and_reports_exactly_the_skipped_ones(shop: Path) -> None:
     path = shop / "partial.csv"
-    path.write_text("warehouse,sku,quantity,mode\n"
-                    "berlin-1,MILK,1,add\n"
-                    "berlin-1,NOPE,1,add\n"
-                    "berlin-1,EGGS,4,add\n"
-                    "berlin-1,EGGS,one,add\n")
+    path.write_text(
+        "warehouse,sku,quantity,mode\n"
+        "berlin-1,MILK,1,add\n"
+        "berlin-1,NOPE,1,add\n"
+        "berlin-1,EGGS,4,add\n"
+        "berlin-1,EGGS,one,add\n"
+    )
     out, err = run(path, "--partial", "--no-progress")
-    assert err.splitlines() == ["line 3: skipped: SKU 'NOPE' does not exist",
-                                "line 5: skipped: quantity one: not a number (use a dot for decimals)"]
+    assert err.splitlines() == [
+        "line 3: skipped: SKU 'NOPE' does not exist",
+        "line 5: skipped: quantity one: not a number (use a dot for decimals)",
+    ]
     assert "4 row(s): 2 changed, 0 unchanged, 2 skipped" in out
     assert (on_hand("MILK"), on_hand("EGGS")) == (Decimal(11), Decimal(4))
     assert ImportBatch.objects.get().rows_skipped == 2
@@ -131,10 +142,12 @@ def test_the_same_file_twice_adds_once(shop: Path) -> None:
 
 def test_a_dry_run_shows_the_outcome_and_changes_nothing(shop: Path) -> None:
     path = shop / "count.jsonl"
-    path.write_text('{"warehouse": "berlin-1", "sku": "MILK", "quantity": 2, "mode": "set"}\n'
-                    '\n'
-                    '{"warehouse": "berlin-1", "sku": "BANANA", "quantity": 2.5, "mode": "add"}\n'
-                    '{"warehouse": "berlin-1", "sku": "EGGS", "quantity": "3", "mode": "add"}\n')
+    path.write_text(
+        '{"warehouse": "berlin-1", "sku": "MILK", "quantity": 2, "mode": "set"}\n'
+        "\n"
+        '{"warehouse": "berlin-1", "sku": "BANANA", "quantity": 2.5, "mode": "add"}\n'
+        '{"warehouse": "berlin-1", "sku": "EGGS", "quantity": "3", "mode": "add"}\n'
+    )
     events = OutboxEvent.objects.count()
     out, _ = run(path, "--dry-run")
     assert "Dry run of count.jsonl, nothing applied: 3 row(s): 3 changed" in out
@@ -147,11 +160,13 @@ def test_a_dry_run_shows_the_outcome_and_changes_nothing(shop: Path) -> None:
 
 def test_json_lines_rows_are_checked_like_csv_rows(shop: Path) -> None:
     path = shop / "bad.jsonl"
-    path.write_text('{"warehouse": "berlin-1", "sku": "MILK", "quantity": 1, "mode": "add"}\n'
-                    '{"warehouse": "berlin-1", "sku": "MILK", "quantity": 1, "mode": "add"\n'
-                    '["berlin-1", "MILK", 1]\n'
-                    '{"warehouse": "berlin-1", "sku": "MILK", "qty": 1, "mode": "add"}\n'
-                    '{"warehouse": "berlin-1", "sku": "MILK", "quantity": true, "mode": "add"}\n')
+    path.write_text(
+        '{"warehouse": "berlin-1", "sku": "MILK", "quantity": 1, "mode": "add"}\n'
+        '{"warehouse": "berlin-1", "sku": "MILK", "quantity": 1, "mode": "add"\n'
+        '["berlin-1", "MILK", 1]\n'
+        '{"warehouse": "berlin-1", "sku": "MILK", "qty": 1, "mode": "add"}\n'
+        '{"warehouse": "berlin-1", "sku": "MILK", "quantity": true, "mode": "add"}\n'
+    )
     err = StringIO()
     with pytest.raises(CommandError, match="4 bad row"):
         call_command("import_stock", str(path), "--no-progress", stderr=err)
@@ -184,10 +199,15 @@ def test_a_file_without_the_right_header_is_refused_whole(shop: Path) -> None:
 def bulk_catalog(count: int, warehouses: int) -> list[Warehouse]:
     stores = [make_warehouse(f"store-{n}", f"Store {n}") for n in range(warehouses)]
     category = Category.objects.create(name="Bulk", slug="bulk", path="/")
-    products = Product.objects.bulk_create([Product(name=f"Bulk {n}", slug=f"bulk-{n}", category=category)
-                                            for n in range(count)])
-    Variant.objects.bulk_create([Variant(product=p, sku=f"BULK-{n:05d}", name="1 pc", price=Decimal("1.00"),
-                                         currency="EUR") for n, p in enumerate(products)])
+    products = Product.objects.bulk_create(
+        [Product(name=f"Bulk {n}", slug=f"bulk-{n}", category=category) for n in range(count)]
+    )
+    Variant.objects.bulk_create(
+        [
+            Variant(product=p, sku=f"BULK-{n:05d}", name="1 pc", price=Decimal("1.00"), currency="EUR")
+            for n, p in enumerate(products)
+        ]
+    )
     return stores
 
 

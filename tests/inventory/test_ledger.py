@@ -34,16 +34,23 @@ def test_movements_cannot_be_changed_or_deleted_even_by_hand() -> None:
 def test_the_ledger_sums_to_the_levels_and_a_tampered_level_is_reported(caplog: pytest.LogCaptureFixture) -> None:
     milk = stocked(make_variant("MILK"), "10")
     eggs = stocked(make_variant("EGGS"), "4")
-    reserve_stock(owner_type="cart", owner_id="c-1", lines=[(milk.variant_id, 3), (eggs.variant_id, 1)],
-                  warehouse_code="berlin-1")
+    reserve_stock(
+        owner_type="cart", owner_id="c-1", lines=[(milk.variant_id, 3), (eggs.variant_id, 1)], warehouse_code="berlin-1"
+    )
     assert find_ledger_drift() == []
     assert check_stock_ledger() == 0
 
     StockItem.objects.filter(pk=milk.pk).update(on_hand=Decimal(12))  # a change that bypassed the services
     with caplog.at_level(logging.ERROR, logger="inventory"):
         [drift] = find_ledger_drift()
-    assert (drift.stock_item_id, drift.sku, drift.on_hand, drift.ledger_on_hand, drift.reserved,
-            drift.ledger_reserved) == (milk.pk, "MILK", Decimal(12), Decimal(10), Decimal(3), Decimal(3))
+    assert (
+        drift.stock_item_id,
+        drift.sku,
+        drift.on_hand,
+        drift.ledger_on_hand,
+        drift.reserved,
+        drift.ledger_reserved,
+    ) == (milk.pk, "MILK", Decimal(12), Decimal(10), Decimal(3), Decimal(3))
     assert "ledger drift: stock item" in caplog.text and "on_hand 12.000 but ledger 10.000" in caplog.text
     assert check_stock_ledger() == 1
 

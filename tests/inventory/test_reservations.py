@@ -52,9 +52,15 @@ def test_reserving_moves_reserved_only_and_writes_the_ledger_and_an_event() -> N
     assert StockMovement.objects.filter(reason=MovementReason.RESERVATION).count() == 2
     [event] = events_of("inventory.reserved")
     assert (event.reservation_id, event.owner_type, event.owner_id, event.warehouse_code) == (
-        str(reservation.pk), "cart", "c-1", "berlin-1")
+        str(reservation.pk),
+        "cart",
+        "c-1",
+        "berlin-1",
+    )
     assert {(line.sku, decimal_from_quantity(line.quantity), line.quantity.unit) for line in event.lines} == {
-        ("MILK", Decimal("3"), "piece"), ("BANANA", Decimal("1.2"), "kg")}
+        ("MILK", Decimal("3"), "piece"),
+        ("BANANA", Decimal("1.2"), "kg"),
+    }
     assert_ledger_matches()
 
 

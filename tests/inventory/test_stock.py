@@ -29,15 +29,24 @@ def test_a_receipt_creates_the_item_and_records_who_and_why() -> None:
     clerk = User.objects.create_user("clerk@example.com", "a-long-password-123")
     make_warehouse()
     bananas = make_variant("BANANA", unit="kg", step="0.1")
-    _, after = receive_stock(warehouse_code="berlin-1", variant=bananas, quantity="18.37",
-                                reference="delivery note 4711", actor_id=clerk.pk)
+    _, after = receive_stock(
+        warehouse_code="berlin-1", variant=bananas, quantity="18.37", reference="delivery note 4711", actor_id=clerk.pk
+    )
     assert (after.on_hand, after.reserved, after.version) == (Decimal("18.37"), Decimal(0), 2)
     movement = StockMovement.objects.get()
     assert (movement.reason, movement.on_hand_delta, movement.reference, movement.actor) == (
-        MovementReason.RECEIPT, Decimal("18.37"), "delivery note 4711", clerk)
+        MovementReason.RECEIPT,
+        Decimal("18.37"),
+        "delivery note 4711",
+        clerk,
+    )
     [event] = events_of("inventory.adjusted")
-    assert (event.sku, event.reason, event.reference, event.actor_id) == ("BANANA", "receipt", "delivery note 4711",
-                                                                          str(clerk.pk))
+    assert (event.sku, event.reason, event.reference, event.actor_id) == (
+        "BANANA",
+        "receipt",
+        "delivery note 4711",
+        str(clerk.pk),
+    )
     assert decimal_from_quantity(event.delta) == Decimal("18.37") and event.delta.unit == "kg"
     with pytest.raises(InvalidQuantity):
         receive_stock(warehouse_code="berlin-1", variant=bananas, quantity="0.0001")
@@ -76,13 +85,20 @@ def test_waste_only_lowers_and_returns_only_raise() -> None:
     item = stocked(make_variant("EGGS"), "10")
     with pytest.raises(InvalidInput, match="invalid"):
         adjust_stock(Adjustment(stock_item_id=item.pk, version=2, delta=Decimal(2)), reason=MovementReason.WASTE)
-    after = adjust_stock(Adjustment(stock_item_id=item.pk, version=2, delta=Decimal(-2)), reason=MovementReason.WASTE,
-                         note="broken")
-    after = adjust_stock(Adjustment(stock_item_id=item.pk, version=after.version, delta=Decimal(1)),
-                         reason=MovementReason.RETURN, reference="order o-7")
+    after = adjust_stock(
+        Adjustment(stock_item_id=item.pk, version=2, delta=Decimal(-2)), reason=MovementReason.WASTE, note="broken"
+    )
+    after = adjust_stock(
+        Adjustment(stock_item_id=item.pk, version=after.version, delta=Decimal(1)),
+        reason=MovementReason.RETURN,
+        reference="order o-7",
+    )
     assert after.on_hand == Decimal(9)
     assert list(StockMovement.objects.order_by("id").values_list("reason", "on_hand_delta")) == [
-        ("receipt", Decimal(10)), ("waste", Decimal(-2)), ("return", Decimal(1))]
+        ("receipt", Decimal(10)),
+        ("waste", Decimal(-2)),
+        ("return", Decimal(1)),
+    ]
     with pytest.raises(InvalidInput):
         adjust_stock(Adjustment(stock_item_id=item.pk, version=after.version, delta=Decimal(1)), reason="sale")
 
@@ -91,11 +107,19 @@ def test_several_adjustments_apply_all_or_none() -> None:
     milk = stocked(make_variant("MILK"), "10")
     eggs = stocked(make_variant("EGGS"), "10")
     with pytest.raises(StaleVersion):
-        adjust_stock_levels([Adjustment(stock_item_id=eggs.pk, version=2, on_hand=Decimal(3)),
-                             Adjustment(stock_item_id=milk.pk, version=1, on_hand=Decimal(4))])
+        adjust_stock_levels(
+            [
+                Adjustment(stock_item_id=eggs.pk, version=2, on_hand=Decimal(3)),
+                Adjustment(stock_item_id=milk.pk, version=1, on_hand=Decimal(4)),
+            ]
+        )
     assert levels(milk)[0] == levels(eggs)[0] == Decimal(10)
-    adjust_stock_levels([Adjustment(stock_item_id=eggs.pk, version=2, on_hand=Decimal(3)),
-                         Adjustment(stock_item_id=milk.pk, version=2, on_hand=Decimal(4))])
+    adjust_stock_levels(
+        [
+            Adjustment(stock_item_id=eggs.pk, version=2, on_hand=Decimal(3)),
+            Adjustment(stock_item_id=milk.pk, version=2, on_hand=Decimal(4)),
+        ]
+    )
     assert (levels(milk)[0], levels(eggs)[0]) == (Decimal(4), Decimal(3))
     with pytest.raises(StockItemNotFound):
         adjust_stock(Adjustment(stock_item_id=999_999, version=1, on_hand=Decimal(1)))
@@ -124,7 +148,8 @@ def test_low_stock_is_announced_once_when_availability_crosses_the_threshold() -
         reserve_stock(owner_type="cart", owner_id=f"c-{n}", lines=[(item.variant_id, 1)], warehouse_code="berlin-1")
     low = events_of("inventory.low_stock")
     assert [(decimal_from_quantity(e.available), decimal_from_quantity(e.threshold)) for e in low] == [
-        (Decimal(3), Decimal(3))]
+        (Decimal(3), Decimal(3))
+    ]
     assert low[0].sku == "MILK" and low[0].warehouse_code == "berlin-1"
     with pytest.raises(StaleVersion):
         set_low_stock_threshold(item.pk, "5", version=2)
@@ -132,9 +157,11 @@ def test_low_stock_is_announced_once_when_availability_crosses_the_threshold() -
 
 def test_the_database_refuses_negative_and_oversold_levels() -> None:
     item = stocked(make_variant("MILK"), "2")
-    for statement in ("UPDATE inventory_stockitem SET on_hand = -1 WHERE id = %s",
-                      "UPDATE inventory_stockitem SET reserved = -1 WHERE id = %s",
-                      "UPDATE inventory_stockitem SET reserved = 3 WHERE id = %s"):
+    for statement in (
+        "UPDATE inventory_stockitem SET on_hand = -1 WHERE id = %s",
+        "UPDATE inventory_stockitem SET reserved = -1 WHERE id = %s",
+        "UPDATE inventory_stockitem SET reserved = 3 WHERE id = %s",
+    ):
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement, [item.pk])
     assert levels(item) == (Decimal(2), Decimal(0))

@@ -47,8 +47,15 @@ def make_variant(name: str, price: str, *, unit: str = "piece", step: str = "1",
     n = next(_numbers)
     category, _ = Category.objects.get_or_create(slug="orders-tests", defaults={"name": "Orders tests", "path": "/"})
     product = Product.objects.create(name=name, slug=f"orders-{n}", category=category)
-    variant = Variant.objects.create(product=product, sku=f"ORD-{n}", name="" if unit == "piece" else "loose",
-                                     price=Decimal(price), currency="EUR", unit=unit, step=Decimal(step))
+    variant = Variant.objects.create(
+        product=product,
+        sku=f"ORD-{n}",
+        name="" if unit == "piece" else "loose",
+        price=Decimal(price),
+        currency="EUR",
+        unit=unit,
+        step=Decimal(step),
+    )
     if stock:
         stocked(variant, stock, WAREHOUSE)
     return variant
@@ -66,8 +73,15 @@ def make_shop(*, capacity: int = 20, minimum: str = "5.00", starts_in: timedelta
 
 def make_customer(email: str | None = None) -> tuple[User, Address]:
     user = User.objects.create_user(email or f"shopper{next(_numbers)}@example.com", None)
-    address = Address.objects.create(user=user, recipient_name="Ann Shopper", line1="Invalidenstr. 1",
-                                     city="Berlin", postal_code="10115", country="DE", is_default=True)
+    address = Address.objects.create(
+        user=user,
+        recipient_name="Ann Shopper",
+        line1="Invalidenstr. 1",
+        city="Berlin",
+        postal_code="10115",
+        country="DE",
+        is_default=True,
+    )
     return user, address
 
 
@@ -87,8 +101,9 @@ def fill_cart(customer: User, *lines: tuple[Variant, str]) -> None:
         carts.add_to_cart(cart, variant_id=variant.pk, quantity=quantity)
 
 
-def checked_out(shop: Shop, *lines: tuple[Variant, str], customer: tuple[User, Address] | None = None
-                ) -> tuple[User, checkout.Checkout]:
+def checked_out(
+    shop: Shop, *lines: tuple[Variant, str], customer: tuple[User, Address] | None = None
+) -> tuple[User, checkout.Checkout]:
     user, address = customer or make_customer()
     fill_cart(user, *lines)
     return user, checkout.start_checkout(user, address_id=address.pk, slot_id=shop.slot.pk)

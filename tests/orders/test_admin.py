@@ -46,7 +46,8 @@ def confirmed_order(shop: Shop) -> Order:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_warehouse_clerk_finds_an_order_reads_it_and_cancels_it_in_the_browser(  # type: ignore[no-untyped-def]
-        live_server, tmp_path: Path) -> None:
+    live_server, tmp_path: Path
+) -> None:
     shop = make_shop()
     order = confirmed_order(shop)
     waiting = place(checked_out(shop, (shop.bread, "3"))[0])  # pending payment: filtered out below
@@ -87,8 +88,11 @@ def test_a_warehouse_clerk_finds_an_order_reads_it_and_cancels_it_in_the_browser
     assert status == "confirmed" and save_buttons == 0  # read-only: changes go through the actions
 
     assert f"1 order(s) cancelled: {order.number}." in message
-    assert (after.status, after.cancelled_by, after.cancel_reason) == (OrderStatus.CANCELLED, ActorKind.STAFF,
-                                                                      "cancelled in the admin")
+    assert (after.status, after.cancelled_by, after.cancel_reason) == (
+        OrderStatus.CANCELLED,
+        ActorKind.STAFF,
+        "cancelled in the admin",
+    )
     step = after.history.last()
     assert step is not None and (step.to_status, step.actor_id) == (OrderStatus.CANCELLED, clerk.pk)
     assert Reservation.objects.get(owner_type="order", owner_id=order.ref).state == ReservationState.RELEASED
@@ -131,19 +135,22 @@ def test_packing_reports_each_order_and_a_refusal_changes_only_that_order() -> N
     clerk = Client()
     clerk.force_login(role_member(WAREHOUSE, "clerk@example.com"))
 
-    response = clerk.post(ORDERS, {"action": "pack_selected", "_selected_action": [picked.pk, unpicked.pk],
-                                   "index": 0}, follow=True)
+    response = clerk.post(
+        ORDERS, {"action": "pack_selected", "_selected_action": [picked.pk, unpicked.pk], "index": 0}, follow=True
+    )
 
     shown = [str(message) for message in response.context["messages"]]
-    assert shown == [f"1 order(s) packed: {picked.number}.",
-                     f"Order {unpicked.number} was not packed: No line has been picked yet."]
+    assert shown == [
+        f"1 order(s) packed: {picked.number}.",
+        f"Order {unpicked.number} was not packed: No line has been picked yet.",
+    ]
     assert refreshed(picked).status == OrderStatus.PACKED and refreshed(picked).final_total == picked.total
     assert refreshed(unpicked).status == OrderStatus.CONFIRMED
 
-    again = clerk.post(ORDERS, {"action": "cancel_selected", "_selected_action": [picked.pk], "index": 0},
-                       follow=True)
+    again = clerk.post(ORDERS, {"action": "cancel_selected", "_selected_action": [picked.pk], "index": 0}, follow=True)
     assert [str(m) for m in again.context["messages"]] == [
-        f"Order {picked.number} was not cancelled: An order that is packed cannot be cancelled."]
+        f"Order {picked.number} was not cancelled: An order that is packed cannot be cancelled."
+    ]
 
 
 @pytest.mark.django_db

@@ -21,9 +21,17 @@ def shop() -> Shop:
 
 
 def address_of(client: object) -> int:
-    response = client.post("/api/v1/me/addresses/", {  # type: ignore[attr-defined]
-        "recipient_name": "Ann", "line1": "Invalidenstr. 1", "city": "Berlin", "postal_code": "10115",
-        "country": "DE"}, format="json")
+    response = client.post(
+        "/api/v1/me/addresses/",
+        {  # type: ignore[attr-defined]
+            "recipient_name": "Ann",
+            "line1": "Invalidenstr. 1",
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "DE",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     return int(response.json()["id"])
 
@@ -34,15 +42,20 @@ def test_a_visitor_fills_a_cart_by_token_and_it_joins_their_account_at_sign_in(s
     assert added.status_code == 201, added.content
     token = added.json()["token"]
     assert added.json()["lines"][0]["quantity"] == "1.5" and added.json()["subtotal"] == "4.50"
-    again = visitor.post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "2"}, format="json",
-                         HTTP_X_CART_TOKEN=token)
+    again = visitor.post(
+        "/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "2"}, format="json", HTTP_X_CART_TOKEN=token
+    )
     assert again.json()["token"] == token and len(again.json()["lines"]) == 2
 
     make_customer("ann@example.com")
     customer_client = api()
     # The signed-in customer already had bread and one litre of milk in their account's cart.
-    signed = customer_client.post("/api/v1/auth/login/", {"email": "ann@example.com", "password": PASSWORD},
-                                  format="json", HTTP_X_CART_TOKEN=token)
+    signed = customer_client.post(
+        "/api/v1/auth/login/",
+        {"email": "ann@example.com", "password": PASSWORD},
+        format="json",
+        HTTP_X_CART_TOKEN=token,
+    )
     assert signed.status_code == 200, signed.content
     customer_client.credentials(HTTP_AUTHORIZATION=f"Bearer {signed.json()['token']}")
     cart = customer_client.get("/api/v1/cart/").json()
@@ -54,19 +67,35 @@ def test_a_visitor_fills_a_cart_by_token_and_it_joins_their_account_at_sign_in(s
 
 def test_quantities_follow_the_item_steps_and_limits_with_clear_reasons(shop: Shop) -> None:
     client = signed_in(make_customer())
-    error_of(client.post("/api/v1/cart/lines/", {"variant": shop.apples.pk, "quantity": "0.25"}, format="json"),
-             400, "invalid_quantity")
-    error_of(client.post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1.5"}, format="json"),
-             400, "invalid_quantity")
-    error_of(client.post("/api/v1/cart/lines/", {"variant": 999999, "quantity": "1"}, format="json"),
-             400, "variant_not_found")
-    error_of(client.post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1", "price": "0.01"},
-                         format="json"), 400)
+    error_of(
+        client.post("/api/v1/cart/lines/", {"variant": shop.apples.pk, "quantity": "0.25"}, format="json"),
+        400,
+        "invalid_quantity",
+    )
+    error_of(
+        client.post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1.5"}, format="json"),
+        400,
+        "invalid_quantity",
+    )
+    error_of(
+        client.post("/api/v1/cart/lines/", {"variant": 999999, "quantity": "1"}, format="json"),
+        400,
+        "variant_not_found",
+    )
+    error_of(
+        client.post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1", "price": "0.01"}, format="json"),
+        400,
+    )
     PurchaseLimit.objects.create(variant=shop.bread, max_quantity=Decimal("2"))
-    assert client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "2"},
-                       format="json").status_code == 201
-    body = error_of(client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "1"}, format="json"),
-                    400, "above_item_limit")
+    assert (
+        client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "2"}, format="json").status_code
+        == 201
+    )
+    body = error_of(
+        client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "1"}, format="json"),
+        400,
+        "above_item_limit",
+    )
     assert "At most 2" in body["fields"]["quantity"][0]
 
 
@@ -95,8 +124,11 @@ def test_checkout_holds_the_slot_reserves_the_stock_and_prices_the_order(shop: S
     client = signed_in(customer)
     address = address_of(client)
     client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "1"}, format="json")
-    body = error_of(client.post("/api/v1/checkout/", {"address": address, "slot": shop.slot.pk}, format="json"),
-                    409, "below_minimum_order")
+    body = error_of(
+        client.post("/api/v1/checkout/", {"address": address, "slot": shop.slot.pk}, format="json"),
+        409,
+        "below_minimum_order",
+    )
     assert "add 2.50 EUR more" in body["message"]
     client.post("/api/v1/cart/lines/", {"variant": shop.apples.pk, "quantity": "2"}, format="json")
     summary = client.post("/api/v1/checkout/", {"address": address, "slot": shop.slot.pk}, format="json")
@@ -104,7 +136,11 @@ def test_checkout_holds_the_slot_reserves_the_stock_and_prices_the_order(shop: S
     body = summary.json()
     assert body["ready"] is True
     assert (body["subtotal"], body["delivery_fee"], body["total"], body["authorized_amount"]) == (
-        "8.50", "3.90", "12.40", "13.00")
+        "8.50",
+        "3.90",
+        "12.40",
+        "13.00",
+    )
     hold = SlotHold.objects.get(pk=body["slot"]["hold"])
     assert hold.state == HoldState.ACTIVE and hold.customer_id == customer.pk
     reservation = Reservation.objects.get(owner_type="cart", state=ReservationState.ACTIVE)
@@ -125,8 +161,11 @@ def test_checkout_needs_an_account_and_ones_own_address(shop: Shop) -> None:
     foreign = address_of(other)
     client = signed_in(make_customer())
     client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "4"}, format="json")
-    error_of(client.post("/api/v1/checkout/", {"address": foreign, "slot": shop.slot.pk}, format="json"),
-             404, "address_not_found")
+    error_of(
+        client.post("/api/v1/checkout/", {"address": foreign, "slot": shop.slot.pk}, format="json"),
+        404,
+        "address_not_found",
+    )
     assert not SlotHold.objects.exists() and not Reservation.objects.exists()
 
 
@@ -137,8 +176,9 @@ def test_a_checked_out_cart_holding_the_last_units_is_not_shown_as_sold_out(shop
     client = signed_in(make_customer())
     address = address_of(client)
     client.post("/api/v1/cart/lines/", {"variant": truffle.pk, "quantity": "2"}, format="json")
-    assert client.post("/api/v1/checkout/", {"address": address, "slot": shop.slot.pk},
-                       format="json").status_code == 200
+    assert (
+        client.post("/api/v1/checkout/", {"address": address, "slot": shop.slot.pk}, format="json").status_code == 200
+    )
     cart = client.get("/api/v1/cart/").json()
     assert cart["can_check_out"] is True and cart["lines"][0]["problems"] == []
     # Someone else sees it as it is for them: none left.
@@ -149,8 +189,9 @@ def test_a_checked_out_cart_holding_the_last_units_is_not_shown_as_sold_out(shop
 
 def test_adding_more_of_an_item_keeps_its_substitution_preference(shop: Shop) -> None:
     client = signed_in(make_customer())
-    client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "1", "substitution": "none"},
-                format="json")
+    client.post(
+        "/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "1", "substitution": "none"}, format="json"
+    )
     cart = client.post("/api/v1/cart/lines/", {"variant": shop.bread.pk, "quantity": "2"}, format="json").json()
     assert [(line["quantity"], line["substitution"]) for line in cart["lines"]] == [("3", "none")]
 
@@ -182,12 +223,9 @@ def test_visitors_carts_untouched_for_a_month_are_deleted_and_customers_carts_st
 
     from orders import tasks
 
-    token = api().post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"},
-                       format="json").json()["token"]
-    fresh = api().post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"},
-                       format="json").json()["token"]
-    signed_in(make_customer()).post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"},
-                                    format="json")
+    token = api().post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"}, format="json").json()["token"]
+    fresh = api().post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"}, format="json").json()["token"]
+    signed_in(make_customer()).post("/api/v1/cart/lines/", {"variant": shop.milk.pk, "quantity": "1"}, format="json")
     Cart.objects.exclude(token=fresh).update(updated_at=timezone.now() - timedelta(days=31))
     assert tasks.purge_abandoned_carts.apply().get() == 1  # the stale visitor's cart (with its line)
     assert not Cart.objects.filter(token=token).exists()

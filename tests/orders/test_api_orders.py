@@ -66,13 +66,19 @@ def test_warehouse_staff_pick_and_pack_from_the_picking_list(shop: Shop) -> None
     listing = warehouse.get(f"/api/v1/staff/orders/picking-list/?warehouse=orders-store&slot={shop.slot.pk}").json()
     assert [o["id"] for o in listing["orders"]] == [order.pk]
     assert {item["sku"]: item["quantity"] for item in listing["items"]} == {
-        shop.bread.sku: "2", shop.apples.sku: "1.5", shop.milk.sku: "3"}
+        shop.bread.sku: "2",
+        shop.apples.sku: "1.5",
+        shop.milk.sku: "3",
+    }
     lines = {line.variant_id: line.pk for line in order.lines.all()}
-    picks = [{"line": lines[shop.bread.pk], "picked_quantity": "2"},
-             {"line": lines[shop.apples.pk], "picked_quantity": "1.612"},
-             {"line": lines[shop.milk.pk], "picked_quantity": "9"}]
-    error_of(warehouse.post(f"/api/v1/staff/orders/{order.pk}/pick/", {"lines": picks}, format="json"),
-             409, "pick_refused")
+    picks = [
+        {"line": lines[shop.bread.pk], "picked_quantity": "2"},
+        {"line": lines[shop.apples.pk], "picked_quantity": "1.612"},
+        {"line": lines[shop.milk.pk], "picked_quantity": "9"},
+    ]
+    error_of(
+        warehouse.post(f"/api/v1/staff/orders/{order.pk}/pick/", {"lines": picks}, format="json"), 409, "pick_refused"
+    )
     # All or nothing: the good lines of the refused basket were not recorded either.
     assert refreshed(order).status == OrderStatus.CONFIRMED
     assert not order.lines.filter(picked_quantity__isnull=False).exists()
@@ -86,7 +92,10 @@ def test_warehouse_staff_pick_and_pack_from_the_picking_list(shop: Shop) -> None
     # 2 x 2.50 + 1.612 kg x 3.00 (4.836 -> 4.84) + 2 x 1.20 = 12.24, fee 3.90
     assert (body["status"], body["final_total"]) == ("packed", "16.14")
     assert {line["sku"]: line["change"] for line in body["lines"]} == {
-        shop.bread.sku: None, shop.apples.sku: "heavier", shop.milk.sku: "short"}
+        shop.bread.sku: None,
+        shop.apples.sku: "heavier",
+        shop.milk.sku: "short",
+    }
     capture = PaymentTransaction.objects.get(payment_id=order.payment_id, kind=TransactionKind.CAPTURE)
     assert capture.amount == Decimal("16.14") < refreshed(order).authorized_amount
     customer_view = client_for(order.customer).get(f"/api/v1/orders/{order.pk}/").json()
@@ -103,11 +112,20 @@ def test_staff_roles_decide_who_sees_acts_and_refunds(shop: Shop) -> None:
     assert [o["id"] for o in listed.json()["results"]] == [order.pk]
     assert support.get("/api/v1/staff/orders/?status=delivered").json()["results"] == []
     error_of(support.get("/api/v1/staff/orders/?status=lost"), 400)
-    error_of(support.post(f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "bruised"}, format="json",
-                          HTTP_IDEMPOTENCY_KEY="r-1"), 403)
+    error_of(
+        support.post(
+            f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "bruised"}, format="json", HTTP_IDEMPOTENCY_KEY="r-1"
+        ),
+        403,
+    )
     finance = client_for(make_staff("Finance", "payments", "orders"))
-    error_of(finance.post(f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "bruised"}, format="json",
-                          HTTP_IDEMPOTENCY_KEY="r-1"), 409, "refund_refused")  # not delivered yet
+    error_of(
+        finance.post(
+            f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "bruised"}, format="json", HTTP_IDEMPOTENCY_KEY="r-1"
+        ),
+        409,
+        "refund_refused",
+    )  # not delivered yet
     cancelled = support.post(f"/api/v1/staff/orders/{order.pk}/cancel/", {"reason": "out of area"}, format="json")
     assert cancelled.status_code == 200 and cancelled.json()["cancelled_by"] == "staff"
 
@@ -125,8 +143,12 @@ def test_finance_refunds_part_of_a_delivered_order_and_the_status_follows_the_mo
     run_pending(Payment.objects.get(pk=order.payment_id))
     lifecycle.record_delivered(order.ref, at=datetime.now(UTC))
     finance = client_for(make_staff("Finance", "payments", "orders"))
-    requested = finance.post(f"/api/v1/staff/orders/{order.pk}/refund/", {"amount": "2.50", "reason": "bruised"},
-                             format="json", HTTP_IDEMPOTENCY_KEY="r-2")
+    requested = finance.post(
+        f"/api/v1/staff/orders/{order.pk}/refund/",
+        {"amount": "2.50", "reason": "bruised"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="r-2",
+    )
     assert requested.status_code == 202, requested.content
     assert requested.json()["status"] == "delivered"  # the money has not moved yet
     payment = Payment.objects.get(pk=order.payment_id)
@@ -134,13 +156,19 @@ def test_finance_refunds_part_of_a_delivered_order_and_the_status_follows_the_mo
     refunds.record_refund(order.ref, total_refunded=Decimal("2.50"))  # what payment.refunded says
     order = refreshed(order)
     assert (order.status, order.refunded_amount) == (OrderStatus.PARTIALLY_REFUNDED, Decimal("2.50"))
-    finance.post(f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "all of it"}, format="json",
-                 HTTP_IDEMPOTENCY_KEY="r-3")
+    finance.post(
+        f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "all of it"}, format="json", HTTP_IDEMPOTENCY_KEY="r-3"
+    )
     run_pending(payment)
     refunds.record_refund(order.ref, total_refunded=Payment.objects.get(pk=payment.pk).refunded_amount)
     assert refreshed(order).status == OrderStatus.REFUNDED
-    error_of(finance.post(f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "more"}, format="json",
-                          HTTP_IDEMPOTENCY_KEY="r-4"), 409, "refund_refused")
+    error_of(
+        finance.post(
+            f"/api/v1/staff/orders/{order.pk}/refund/", {"reason": "more"}, format="json", HTTP_IDEMPOTENCY_KEY="r-4"
+        ),
+        409,
+        "refund_refused",
+    )
 
 
 def test_order_pages_take_the_same_few_queries_however_many_orders_and_lines(shop: Shop) -> None:

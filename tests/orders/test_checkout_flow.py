@@ -56,7 +56,8 @@ def settle(orders: list[Order]) -> list[Order]:
 
 
 def test_a_hundred_customers_check_out_the_last_ten_units_and_exactly_ten_orders_are_placed(
-        celery_worker_process: str) -> None:
+    celery_worker_process: str,
+) -> None:
     shop = make_shop(capacity=150)
     truffle = make_variant("Truffle", "25.00", stock="10")
     customers = [make_customer() for _ in range(100)]
@@ -69,9 +70,12 @@ def test_a_hundred_customers_check_out_the_last_ten_units_and_exactly_ten_orders
         checkout = client.post("/api/v1/checkout/", {"address": address.pk, "slot": shop.slot.pk}, format="json")
         if checkout.status_code != 200:
             return "checkout", checkout.status_code, checkout.json()["code"]
-        placed = client.post(PLACE, {"payment_gateway": "test_card", "payment_method": VISA,
-                                     "expected_total": checkout.json()["total"]},
-                             format="json", HTTP_IDEMPOTENCY_KEY=f"place-{index}")
+        placed = client.post(
+            PLACE,
+            {"payment_gateway": "test_card", "payment_method": VISA, "expected_total": checkout.json()["total"]},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"place-{index}",
+        )
         return "place", placed.status_code, placed.json().get("code") or placed.json()["status"]
 
     results = run_together(100, customer)
@@ -115,23 +119,27 @@ def test_one_place_request_sent_ten_times_at_once_places_one_order(celery_worker
     assert Payment.objects.count() == 1
     replay = client_for(user).post(PLACE, body, format="json", HTTP_IDEMPOTENCY_KEY="one-order-please")
     assert (replay.status_code, replay.json()["id"]) == (201, order.pk)
-    other = client_for(user).post(PLACE, {**body, "payment_method": "5555555555554444"}, format="json",
-                                  HTTP_IDEMPOTENCY_KEY="one-order-please")
+    other = client_for(user).post(
+        PLACE, {**body, "payment_method": "5555555555554444"}, format="json", HTTP_IDEMPOTENCY_KEY="one-order-please"
+    )
     assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
     assert Order.objects.count() == 1
     [confirmed] = settle([order])
     assert confirmed.status == OrderStatus.CONFIRMED
 
 
-def test_a_declined_card_cancels_the_order_and_gives_the_stock_and_the_place_back(
-        celery_worker_process: str) -> None:
+def test_a_declined_card_cancels_the_order_and_gives_the_stock_and_the_place_back(celery_worker_process: str) -> None:
     shop = make_shop()
     user, address = make_customer()
     fill_cart(user, (shop.bread, "2"), (shop.apples, "1.5"))
     client = client_for(user)
     client.post("/api/v1/checkout/", {"address": address.pk, "slot": shop.slot.pk}, format="json")
-    placed = client.post(PLACE, {"payment_gateway": "test_card", "payment_method": DECLINED}, format="json",
-                         HTTP_IDEMPOTENCY_KEY="declined")
+    placed = client.post(
+        PLACE,
+        {"payment_gateway": "test_card", "payment_method": DECLINED},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="declined",
+    )
     assert placed.status_code == 201, placed.content
     order = Order.objects.get(pk=placed.json()["id"])
     assert DeliverySlot.objects.get(pk=shop.slot.pk).reserved == 1
@@ -156,8 +164,9 @@ def test_from_checkout_to_doorstep_and_a_refund_through_the_real_worker_and_kafk
     fill_cart(user, (shop.bread, "2"), (shop.apples, "1.5"))
     client = client_for(user)
     client.post("/api/v1/checkout/", {"address": address.pk, "slot": shop.slot.pk}, format="json")
-    placed = client.post(PLACE, {"payment_gateway": "test_card", "payment_method": VISA}, format="json",
-                         HTTP_IDEMPOTENCY_KEY="doorstep")
+    placed = client.post(
+        PLACE, {"payment_gateway": "test_card", "payment_method": VISA}, format="json", HTTP_IDEMPOTENCY_KEY="doorstep"
+    )
     [order] = settle([Order.objects.get(pk=placed.json()["id"])])
     assert order.status == OrderStatus.CONFIRMED
     # Delivery makes the shipment from order.created and order.confirmed.
@@ -179,12 +188,22 @@ def test_from_checkout_to_doorstep_and_a_refund_through_the_real_worker_and_kafk
     detail = client.get(f"/api/v1/orders/{order.pk}/").json()
     assert detail["status"] == "delivered" and detail["tracking"]["status"] == "delivered"
     assert [h["to_status"] for h in detail["history"]] == [
-        "pending_payment", "confirmed", "picking", "packed", "out_for_delivery", "delivered"]
+        "pending_payment",
+        "confirmed",
+        "picking",
+        "packed",
+        "out_for_delivery",
+        "delivered",
+    ]
     wait_for(lambda: Payment.objects.get(pk=order.payment_id).state == PaymentState.CAPTURED)
 
     finance = client_for(make_staff("Finance", "payments", "orders"))
-    refund = finance.post(f"/api/v1/staff/orders/{order.pk}/refund/", {"amount": "1.00", "reason": "bruised"},
-                          format="json", HTTP_IDEMPOTENCY_KEY="r")
+    refund = finance.post(
+        f"/api/v1/staff/orders/{order.pk}/refund/",
+        {"amount": "1.00", "reason": "bruised"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="r",
+    )
     assert refund.status_code == 202, refund.content
     wait_for(lambda: Payment.objects.get(pk=order.payment_id).refunded_amount == Decimal("1.00"))
     relay_and_consume()

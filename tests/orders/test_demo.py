@@ -51,13 +51,17 @@ def test_the_demo_customer_gets_one_placed_order_and_a_limit_however_often_it_lo
     reservation = Reservation.objects.get(owner_type="order", owner_id=order.ref)
     assert (reservation.pk, reservation.state) == (order.reservation_id, ReservationState.ACTIVE)
     payment = Payment.objects.get(order_ref=order.ref)
-    assert (payment.pk, payment.gateway, payment.amount) == (order.payment_id, "cash_on_delivery",
-                                                             order.authorized_amount)
+    assert (payment.pk, payment.gateway, payment.amount) == (
+        order.payment_id,
+        "cash_on_delivery",
+        order.authorized_amount,
+    )
 
     # The command runs the apps in INSTALLED_APPS order: orders after everything its order needs.
     apps = [line.split("]")[0].lstrip("[") for line in first]
-    assert apps.index("orders") > max(apps.index(label) for label in ("accounts", "catalog", "inventory",
-                                                                      "delivery", "payments"))
+    assert apps.index("orders") > max(
+        apps.index(label) for label in ("accounts", "catalog", "inventory", "delivery", "payments")
+    )
     mine = [line for line in first if line.startswith("[orders]")]
     assert mine[0] == "[orders] Purchase limit: at most 6 of FRU-STR-500 (Strawberries, 500 g) per order"
     assert mine[1].startswith(f"[orders] Order {order.number} of {DEMO_CUSTOMER_EMAIL}: 4 items")

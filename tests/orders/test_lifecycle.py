@@ -65,8 +65,9 @@ def test_a_declined_payment_cancels_the_order_and_releases_stock_and_slot() -> N
 
 def test_the_customer_cancels_before_the_cut_off_and_the_authorization_is_voided() -> None:
     order, shop = confirmed_order()
-    lifecycle.cancel_order(order.pk, by=ActorKind.CUSTOMER, actor=order.customer, customer=order.customer,
-                           reason="changed my mind")
+    lifecycle.cancel_order(
+        order.pk, by=ActorKind.CUSTOMER, actor=order.customer, customer=order.customer, reason="changed my mind"
+    )
     order = refreshed(order)
     assert order.status == OrderStatus.CANCELLED
     assert_everything_given_back(order, shop)

@@ -37,17 +37,23 @@ def test_a_short_lighter_and_substituted_pick_captures_less_and_shows_the_change
     lines = {line.variant_id: line for line in order.lines.all()}
     bread, apples, milk = lines[shop.bread.pk], lines[shop.apples.pk], lines[shop.milk.pk]
 
-    picking.record_picks(order.pk, [
-        picking.Pick(bread.pk, "2"),  # one loaf short
-        picking.Pick(apples.pk, "1.874"),  # lighter
-        picking.Pick(milk.pk, "2", substitute_variant_id=oat_milk.pk),
-    ])
+    picking.record_picks(
+        order.pk,
+        [
+            picking.Pick(bread.pk, "2"),  # one loaf short
+            picking.Pick(apples.pk, "1.874"),  # lighter
+            picking.Pick(milk.pk, "2", substitute_variant_id=oat_milk.pk),
+        ],
+    )
     assert refreshed(order).status == OrderStatus.PICKING
     packed = picking.pack_order(order.pk)
 
     # 2 x 2.50 + 1.874 x 3.00 (5.622 -> 5.62) + 2 x 1.20 (a substitute never costs more) = 13.02
     assert (packed.status, packed.final_subtotal, packed.final_total) == (
-        OrderStatus.PACKED, Decimal("13.02"), Decimal("16.92"))
+        OrderStatus.PACKED,
+        Decimal("13.02"),
+        Decimal("16.92"),
+    )
     changes = {line.sku: picking.line_change(line) for line in packed.lines.all()}
     assert changes == {shop.bread.sku: "short", shop.apples.sku: "lighter", shop.milk.sku: "substituted"}
     # What left the shelves: the picked quantities, the substitute from available stock.
@@ -66,14 +72,16 @@ def test_a_short_lighter_and_substituted_pick_captures_less_and_shows_the_change
     assert {line.substitute_sku for line in picked.lines} == {"", oat_milk.sku}
 
 
-def confirmed(shop: Shop, *lines: tuple[Variant, str], substitution: str = Substitution.SIMILAR,
-              substitute: int | None = None) -> Order:
+def confirmed(
+    shop: Shop, *lines: tuple[Variant, str], substitution: str = Substitution.SIMILAR, substitute: int | None = None
+) -> Order:
     customer, address = make_customer()
     cart = carts.open_cart_of(customer)
     assert cart is not None
     for variant, quantity in lines:
-        carts.add_to_cart(cart, variant_id=variant.pk, quantity=quantity, substitution=substitution,
-                          substitute_variant_id=substitute)
+        carts.add_to_cart(
+            cart, variant_id=variant.pk, quantity=quantity, substitution=substitution, substitute_variant_id=substitute
+        )
     checkout.start_checkout(customer, address_id=address.pk, slot_id=shop.slot.pk)
     order = pay(place(customer))
     confirmed_order = lifecycle.confirm_order(order.ref, payment_id=order.payment_id)

@@ -77,8 +77,9 @@ def test_a_price_change_since_the_summary_is_refused_with_the_new_total_and_noth
     customer, started = checked_out(shop, (shop.bread, "4"))
     Variant.objects.filter(pk=shop.bread.pk).update(price=Decimal("2.70"))
     with pytest.raises(PriceChanged) as refused:
-        placement.place_order(customer, payment_gateway="test_card", payment_method=VISA,
-                              expected_total=started.priced.summary.total)
+        placement.place_order(
+            customer, payment_gateway="test_card", payment_method=VISA, expected_total=started.priced.summary.total
+        )
     assert "14.70" in refused.value.message  # 4 x 2.70 + 3.90
     assert not Order.objects.exists() and not Payment.objects.exists()
     assert SlotHold.objects.get(pk=started.hold.pk).state == HoldState.ACTIVE  # still the customer's

@@ -20,8 +20,12 @@ os.environ.setdefault("PAYMENTS_TEST_CARD_WEBHOOK_SECRETS", WEBHOOK_SECRET)
 @pytest.fixture(autouse=True)
 def payment_gateways(settings: Any) -> None:
     settings.PAYMENTS_GATEWAYS = {
-        "test_card": {"CLASS": "payments.sandbox.gateway.TestCardGateway", "WEBHOOK_SECRETS": [WEBHOOK_SECRET],
-                      "WEBHOOK_URL": "", "AUTHENTICATION_SECONDS": 1},
+        "test_card": {
+            "CLASS": "payments.sandbox.gateway.TestCardGateway",
+            "WEBHOOK_SECRETS": [WEBHOOK_SECRET],
+            "WEBHOOK_URL": "",
+            "AUTHENTICATION_SECONDS": 1,
+        },
         "cash_on_delivery": {"CLASS": "payments.gateways.cash_on_delivery.CashOnDeliveryGateway"},
     }
 

@@ -43,12 +43,21 @@ def finance_user(email: str = "finance@example.com") -> User:
     return User.objects.get(pk=user.pk)  # fresh permission cache
 
 
-def start(amount: str = "50.00", card: str = VISA, gateway: str = "test_card", order_ref: str = "",
-          buyer: User | None = None, key: str = "") -> Payment:
+def start(
+    amount: str = "50.00",
+    card: str = VISA,
+    gateway: str = "test_card",
+    order_ref: str = "",
+    buyer: User | None = None,
+    key: str = "",
+) -> Payment:
     return services.start_payment(
         order_ref=order_ref or f"order-{uuid.uuid4().hex[:8]}",
         customer=buyer or customer(f"{uuid.uuid4().hex[:8]}@example.com"),
-        amount=Decimal(amount), currency="EUR", gateway=gateway, payment_method=card,
+        amount=Decimal(amount),
+        currency="EUR",
+        gateway=gateway,
+        payment_method=card,
         idempotency_key=key or uuid.uuid4().hex,
     )
 
@@ -102,13 +111,18 @@ def provider_events(payment: Payment, event_type: str) -> list[TestCardEvent]:
     return list(TestCardEvent.objects.filter(charge=charge_of(payment), type=event_type).order_by("id"))
 
 
-def deliver(client: Client, event: TestCardEvent, *, at: int | None = None, secret: str = WEBHOOK_SECRET,
-            body: bytes | None = None) -> Any:
+def deliver(
+    client: Client,
+    event: TestCardEvent,
+    *,
+    at: int | None = None,
+    secret: str = WEBHOOK_SECRET,
+    body: bytes | None = None,
+) -> Any:
     """POST one delivery of a provider event to our webhook endpoint, signed like the provider does."""
     raw = body if body is not None else event.body.encode()
     header = signature_header([secret], event.body.encode() if body is None else raw, at or int(time.time()))
-    return client.post(WEBHOOK_URL, data=raw, content_type="application/json",
-                       headers={SIGNATURE_HEADER: header})
+    return client.post(WEBHOOK_URL, data=raw, content_type="application/json", headers={SIGNATURE_HEADER: header})
 
 
 def complete_3ds(payment: Payment) -> None:

@@ -24,7 +24,8 @@ def signed_in(user: User) -> Client:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("settled_worker")
 def test_a_finance_user_refunds_part_of_a_captured_payment_in_the_admin(  # type: ignore[no-untyped-def]
-        live_server, celery_worker_process, tmp_path: Path) -> None:
+    live_server, celery_worker_process, tmp_path: Path
+) -> None:
     finance_user("money@example.com")
     payment = captured("50.00", capture="42.10")
 
@@ -62,8 +63,10 @@ def test_a_refund_above_what_was_captured_is_shown_on_the_form_and_changes_nothi
     client = signed_in(finance_user())
     page = client.get(f"/admin/payments/payment/{payment.pk}/refund/")
     key = page.context["form"]["idempotency_key"].value()
-    response = client.post(f"/admin/payments/payment/{payment.pk}/refund/",
-                           {"amount": "42.11", "reason": "too much", "idempotency_key": key})
+    response = client.post(
+        f"/admin/payments/payment/{payment.pk}/refund/",
+        {"amount": "42.11", "reason": "too much", "idempotency_key": key},
+    )
     assert response.status_code == 200
     assert "At most 42.10 EUR can be refunded; 42.11 was asked." in response.content.decode()
     assert not PaymentTransaction.objects.filter(kind="refund").exists()
@@ -88,8 +91,11 @@ def test_actions_lead_to_the_form_for_exactly_one_payment() -> None:
     client = signed_in(finance_user())
     one = client.post("/admin/payments/payment/", {"action": "capture_selected", "_selected_action": [first.pk]})
     assert one.status_code == 302 and one["Location"] == f"/admin/payments/payment/{first.pk}/capture/"
-    two = client.post("/admin/payments/payment/", {"action": "refund_selected",
-                                                   "_selected_action": [first.pk, second.pk]}, follow=True)
+    two = client.post(
+        "/admin/payments/payment/",
+        {"action": "refund_selected", "_selected_action": [first.pk, second.pk]},
+        follow=True,
+    )
     assert "Select exactly one payment to refund." in two.content.decode()
 
 
@@ -101,8 +107,12 @@ def test_staff_without_the_finance_role_cannot_move_money_and_nobody_edits_the_l
     client = signed_in(viewer)
     assert client.get(f"/admin/payments/payment/{payment.pk}/change/").status_code == 200
     assert client.get(f"/admin/payments/payment/{payment.pk}/refund/").status_code == 403
-    assert client.post(f"/admin/payments/payment/{payment.pk}/refund/",
-                       {"amount": "1.00", "reason": "x", "idempotency_key": "k"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/payments/payment/{payment.pk}/refund/", {"amount": "1.00", "reason": "x", "idempotency_key": "k"}
+        ).status_code
+        == 403
+    )
     assert "refund_selected" not in client.get("/admin/payments/payment/").content.decode()
     finance = signed_in(finance_user())
     assert finance.get("/admin/payments/payment/add/").status_code == 403

@@ -66,7 +66,9 @@ def test_a_payment_shows_its_transactions() -> None:
     body = signed_in(finance_user()).get(f"{BASE}{payment.pk}/").json()
     assert body["state"] == "captured" and body["captured_amount"] == "42.10"
     assert [(t["kind"], t["status"], t["amount"]) for t in body["transactions"]] == [
-        ("authorize", "succeeded", "50.00"), ("capture", "succeeded", "42.10")]
+        ("authorize", "succeeded", "50.00"),
+        ("capture", "succeeded", "42.10"),
+    ]
     error_of(signed_in(finance_user("f2@example.com")).get(f"{BASE}999999/"), 404, "payment_not_found")
 
 
@@ -86,8 +88,9 @@ def test_capture_refund_and_void_go_through_the_services_once_per_key() -> None:
     client = signed_in(finance_user())
     payment = authorized("50.00")
 
-    error_of(post(client, f"{BASE}{payment.pk}/capture/", {"amount": "42.10"}, key=None), 400,
-             "idempotency_key_required")
+    error_of(
+        post(client, f"{BASE}{payment.pk}/capture/", {"amount": "42.10"}, key=None), 400, "idempotency_key_required"
+    )
     response = post(client, f"{BASE}{payment.pk}/capture/", {"amount": "42.10"}, key="pick-1")
     assert response.status_code == 202
     body = response.json()
@@ -96,8 +99,9 @@ def test_capture_refund_and_void_go_through_the_services_once_per_key() -> None:
     assert body["payment"]["capture_pending_amount"] == "42.10"
     again = post(client, f"{BASE}{payment.pk}/capture/", {"amount": "42.10"}, key="pick-1")
     assert again["Idempotent-Replayed"] == "true" and again.json()["transaction"]["id"] == body["transaction"]["id"]
-    error_of(post(client, f"{BASE}{payment.pk}/capture/", {"amount": "40.00"}, key="pick-1"), 422,
-             "idempotency_key_reused")
+    error_of(
+        post(client, f"{BASE}{payment.pk}/capture/", {"amount": "40.00"}, key="pick-1"), 422, "idempotency_key_reused"
+    )
     run_pending(payment)
 
     refund = post(client, f"{BASE}{payment.pk}/refund/", {"amount": "2.10", "reason": "missing limes"}, key="r-1")
@@ -113,21 +117,26 @@ def test_capture_refund_and_void_go_through_the_services_once_per_key() -> None:
 def test_amounts_beyond_the_limits_are_refused_with_a_clear_error() -> None:
     client = signed_in(finance_user())
     payment = captured("50.00", capture="42.10")
-    over = error_of(post(client, f"{BASE}{payment.pk}/refund/", {"amount": "42.11", "reason": "x"}, key="r"), 400,
-                    "refund_exceeds_captured")
+    over = error_of(
+        post(client, f"{BASE}{payment.pk}/refund/", {"amount": "42.11", "reason": "x"}, key="r"),
+        400,
+        "refund_exceeds_captured",
+    )
     assert over["message"] == "At most 42.10 EUR can be refunded; 42.11 was asked."
     assert over["fields"] == {"amount": [over["message"]]}
     fresh = authorized("20.00")
-    over = error_of(post(client, f"{BASE}{fresh.pk}/capture/", {"amount": "20.01"}, key="c"), 400,
-                    "capture_exceeds_authorized")
+    over = error_of(
+        post(client, f"{BASE}{fresh.pk}/capture/", {"amount": "20.01"}, key="c"), 400, "capture_exceeds_authorized"
+    )
     assert over["message"] == "At most 20.00 EUR can be captured; 20.01 was asked."
-    error_of(post(client, f"{BASE}{payment.pk}/capture/", {"amount": "1.00"}, key="c2"), 409,
-             "payment_not_capturable")
+    error_of(post(client, f"{BASE}{payment.pk}/capture/", {"amount": "1.00"}, key="c2"), 409, "payment_not_capturable")
     error_of(post(client, f"{BASE}{payment.pk}/void/", {}, key="v"), 409, "payment_not_voidable")
-    assert error_of(post(client, f"{BASE}{fresh.pk}/capture/", {"amount": "1.001"}, key="c3"), 400,
-                    "invalid")["fields"]["amount"]
-    error_of(post(client, f"{BASE}{fresh.pk}/capture/", {"amount": "1.00", "currency": "USD"}, key="c4"), 400,
-             "invalid")
+    assert error_of(post(client, f"{BASE}{fresh.pk}/capture/", {"amount": "1.001"}, key="c3"), 400, "invalid")[
+        "fields"
+    ]["amount"]
+    error_of(
+        post(client, f"{BASE}{fresh.pk}/capture/", {"amount": "1.00", "currency": "USD"}, key="c4"), 400, "invalid"
+    )
     assert PaymentTransaction.objects.filter(kind__in=["capture", "refund", "void"]).count() == 1
 
 
@@ -135,15 +144,22 @@ def test_amounts_beyond_the_limits_are_refused_with_a_clear_error() -> None:
 def test_finance_starts_a_payment_for_an_order() -> None:
     client = signed_in(finance_user())
     buyer = customer("phone-order@example.com")
-    body = {"order_ref": "PHONE-7", "customer": buyer.pk, "amount": "23.45", "currency": "EUR",
-            "gateway": "test_card", "payment_method": "5555555555554444"}
+    body = {
+        "order_ref": "PHONE-7",
+        "customer": buyer.pk,
+        "amount": "23.45",
+        "currency": "EUR",
+        "gateway": "test_card",
+        "payment_method": "5555555555554444",
+    }
     response = post(client, BASE, body, key="phone-7")
     assert response.status_code == 201, response.content
     created = response.json()
     assert response["Location"] == f"{BASE}{created['id']}/"
     assert created["state"] == "pending" and created["transactions"][0]["kind"] == "authorize"
-    wrong = error_of(post(client, BASE, {**body, "payment_method": "4111111111111111"}, key="phone-8"), 400,
-                     "invalid_payment_method")
+    wrong = error_of(
+        post(client, BASE, {**body, "payment_method": "4111111111111111"}, key="phone-8"), 400, "invalid_payment_method"
+    )
     assert wrong["fields"] == {"payment_method": ["Not a test card number."]}
     error_of(post(client, BASE, {**body, "gateway": "cheque"}, key="phone-9"), 400, "unknown_gateway")
 
@@ -157,8 +173,12 @@ def parallel_posts(url: str, token: str, body: dict[str, Any], key: str) -> list
     start = threading.Barrier(10)
 
     def send() -> None:
-        request = urllib.request.Request(url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "Idempotency-Key": key, "Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            url,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/json", "Idempotency-Key": key, "Authorization": f"Bearer {token}"},
+        )
         start.wait()
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -186,8 +206,14 @@ def wait_for(condition: Any, timeout: float = 45.0) -> None:
 def test_one_start_request_sent_ten_times_at_once_authorizes_once(live_server, celery_worker_process) -> None:  # type: ignore[no-untyped-def]
     token = token_for(finance_user())
     buyer = customer("parallel@example.com")
-    body = {"order_ref": "PAR-1", "customer": buyer.pk, "amount": "61.30", "currency": "EUR",
-            "gateway": "test_card", "payment_method": "4242424242424242"}
+    body = {
+        "order_ref": "PAR-1",
+        "customer": buyer.pk,
+        "amount": "61.30",
+        "currency": "EUR",
+        "gateway": "test_card",
+        "payment_method": "4242424242424242",
+    }
 
     results = parallel_posts(f"{live_server.url}{BASE}", token, body, key="checkout-PAR-1")
 
@@ -208,8 +234,9 @@ def test_one_capture_request_sent_ten_times_at_once_captures_once(live_server, c
     token = token_for(finance_user())
     payment = authorized("50.00")
 
-    results = parallel_posts(f"{live_server.url}{BASE}{payment.pk}/capture/", token, {"amount": "42.10"},
-                             key="pick-PAR-2")
+    results = parallel_posts(
+        f"{live_server.url}{BASE}{payment.pk}/capture/", token, {"amount": "42.10"}, key="pick-PAR-2"
+    )
 
     statuses = [status for status, _ in results]
     assert set(statuses) <= {202, 409} and 202 in statuses, results
@@ -237,22 +264,35 @@ def test_the_schema_generates_without_warnings_and_real_responses_match_it() -> 
     client = signed_in(finance_user())
     payment = captured("50.00", capture="40.00")
     fresh = authorized("10.00")
-    detail, capture, refund, void = (f"{BASE}{{payment_id}}/", f"{BASE}{{payment_id}}/capture/",
-                                     f"{BASE}{{payment_id}}/refund/", f"{BASE}{{payment_id}}/void/")
+    detail, capture, refund, void = (
+        f"{BASE}{{payment_id}}/",
+        f"{BASE}{{payment_id}}/capture/",
+        f"{BASE}{{payment_id}}/refund/",
+        f"{BASE}{{payment_id}}/void/",
+    )
     check(schema, "GET", BASE, client.get(BASE, {"page_size": 1}))
     check(schema, "GET", BASE, client.get(BASE, {"state": "x"}))
     check(schema, "GET", BASE, api().get(BASE))
     check(schema, "GET", detail, client.get(f"{BASE}{payment.pk}/"))
     check(schema, "GET", detail, client.get(f"{BASE}999999/"))
-    cash = {"order_ref": "S-1", "customer": payment.customer_id, "amount": "5.00", "currency": "EUR",
-            "gateway": "cash_on_delivery"}
+    cash = {
+        "order_ref": "S-1",
+        "customer": payment.customer_id,
+        "amount": "5.00",
+        "currency": "EUR",
+        "gateway": "cash_on_delivery",
+    }
     check(schema, "POST", BASE, post(client, BASE, cash))
     check(schema, "POST", capture, post(client, f"{BASE}{fresh.pk}/capture/", {"amount": "3.00"}, key="c1"))
     check(schema, "POST", capture, post(client, f"{BASE}{fresh.pk}/capture/", {"amount": "4.00"}, key="c1"))
     check(schema, "POST", capture, post(client, f"{BASE}{payment.pk}/capture/", {}, key="c2"))
     check(schema, "POST", refund, post(client, f"{BASE}{payment.pk}/refund/", {"amount": "1.00", "reason": "x"}))
-    check(schema, "POST", refund, post(client, f"{BASE}{payment.pk}/refund/", {"amount": "99.00", "reason": "x"},
-                                       key="r2"))
+    check(
+        schema,
+        "POST",
+        refund,
+        post(client, f"{BASE}{payment.pk}/refund/", {"amount": "99.00", "reason": "x"}, key="r2"),
+    )
     check(schema, "POST", void, post(client, f"{BASE}{payment.pk}/void/", {}, key="v1"))
     webhook = "/api/v1/payments/webhooks/{gateway}/"
     [event] = provider_events(payment, "charge.captured")

@@ -50,8 +50,9 @@ def in_flight_or_done(payment: Payment, kind: str) -> Decimal:
 
 def test_ten_concurrent_captures_of_the_picked_total_capture_once() -> None:
     payment = authorized("50.00")
-    done, refused = in_parallel(10, lambda n: services.capture_payment(
-        payment, amount=Decimal("42.10"), idempotency_key=f"picker-{n}"))
+    done, refused = in_parallel(
+        10, lambda n: services.capture_payment(payment, amount=Decimal("42.10"), idempotency_key=f"picker-{n}")
+    )
     assert len(done) == 1
     assert {error.code for error in refused} == {"payment_not_capturable"}
     assert PaymentTransaction.objects.filter(payment=payment, kind="capture").count() == 1
@@ -60,8 +61,10 @@ def test_ten_concurrent_captures_of_the_picked_total_capture_once() -> None:
 
 def test_concurrent_partial_captures_never_exceed_the_authorization() -> None:
     payment = authorized("50.00")
-    done, refused = in_parallel(10, lambda n: services.capture_payment(
-        payment, amount=Decimal("10.00"), final=False, idempotency_key=f"part-{n}"))
+    done, refused = in_parallel(
+        10,
+        lambda n: services.capture_payment(payment, amount=Decimal("10.00"), final=False, idempotency_key=f"part-{n}"),
+    )
     assert len(done) == 5
     assert {error.code for error in refused} <= {"capture_exceeds_authorized", "payment_not_capturable"}
     assert in_flight_or_done(refresh(payment), "capture") == Decimal("50.00")
@@ -69,22 +72,37 @@ def test_concurrent_partial_captures_never_exceed_the_authorization() -> None:
 
 def test_concurrent_refunds_never_exceed_what_was_captured() -> None:
     payment = captured("50.00", capture="40.00")
-    done, refused = in_parallel(10, lambda n: services.refund_payment(
-        payment, amount=Decimal("5.00"), reason="spoiled", idempotency_key=f"refund-{n}"))
+    done, refused = in_parallel(
+        10,
+        lambda n: services.refund_payment(
+            payment, amount=Decimal("5.00"), reason="spoiled", idempotency_key=f"refund-{n}"
+        ),
+    )
     assert len(done) == 8 and {error.code for error in refused} == {"refund_exceeds_captured"}
     assert in_flight_or_done(refresh(payment), "refund") == Decimal("40.00")
 
 
 def test_one_key_sent_ten_times_at_once_is_one_capture_and_one_payment() -> None:
     payment = authorized("50.00")
-    done, _ = in_parallel(10, lambda n: services.capture_payment(
-        payment, amount=Decimal("12.00"), final=False, idempotency_key="same-key"))
+    done, _ = in_parallel(
+        10,
+        lambda n: services.capture_payment(payment, amount=Decimal("12.00"), final=False, idempotency_key="same-key"),
+    )
     assert len({txn.pk for txn in done}) == 1 and len(done) == 10
 
     buyer = customer("racer@example.com")
-    started, _ = in_parallel(10, lambda n: services.start_payment(
-        order_ref="o-race", customer=buyer, amount="19.99", currency="EUR", gateway="test_card",
-        payment_method="4242424242424242", idempotency_key="checkout-o-race"))
+    started, _ = in_parallel(
+        10,
+        lambda n: services.start_payment(
+            order_ref="o-race",
+            customer=buyer,
+            amount="19.99",
+            currency="EUR",
+            gateway="test_card",
+            payment_method="4242424242424242",
+            idempotency_key="checkout-o-race",
+        ),
+    )
     assert len({p.pk for p in started}) == 1 and len(started) == 10
     assert Payment.objects.filter(order_ref="o-race").count() == 1
     assert PaymentTransaction.objects.filter(payment__order_ref="o-race").count() == 1

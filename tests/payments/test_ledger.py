@@ -180,16 +180,22 @@ def test_amounts_must_be_positive_with_two_decimals(amount: str) -> None:
 
 def test_the_database_refuses_totals_the_services_would_never_write() -> None:
     payment = captured("50.00", capture="40.00")
-    for changes in ({"captured_amount": Decimal("50.01")}, {"capture_pending_amount": Decimal("10.01")},
-                    {"refunded_amount": Decimal("40.01")}, {"refund_pending_amount": Decimal("40.01")},
-                    {"authorized_amount": Decimal("50.01")}, {"captured_amount": Decimal("-1")}):
+    for changes in (
+        {"captured_amount": Decimal("50.01")},
+        {"capture_pending_amount": Decimal("10.01")},
+        {"refunded_amount": Decimal("40.01")},
+        {"refund_pending_amount": Decimal("40.01")},
+        {"authorized_amount": Decimal("50.01")},
+        {"captured_amount": Decimal("-1")},
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             Payment.objects.filter(pk=payment.pk).update(**changes)
     with pytest.raises(IntegrityError), transaction.atomic():
         PaymentTransaction.objects.filter(payment=payment, kind="capture").update(amount=0)
     with pytest.raises(IntegrityError), transaction.atomic():  # one final capture per payment
-        PaymentTransaction.objects.create(payment=payment, kind="capture", amount=1, final=True,
-                                          idempotency_key="x", provider_idempotency_key="x")
+        PaymentTransaction.objects.create(
+            payment=payment, kind="capture", amount=1, final=True, idempotency_key="x", provider_idempotency_key="x"
+        )
     with pytest.raises(IntegrityError), transaction.atomic():  # the provider's books hold too
         TestCardCharge.objects.filter(pk=charge_of(payment).pk).update(amount_refunded=Decimal("40.01"))
 
@@ -203,14 +209,35 @@ def test_the_same_idempotency_key_is_the_same_request() -> None:
         services.capture_payment(payment, amount=Decimal("21.00"), final=False, idempotency_key="pick-1")
     assert isinstance(reused.value, Unprocessable)
     buyer = customer("same@example.com")
-    one = services.start_payment(order_ref="o-1", customer=buyer, amount="9.99", currency="EUR", gateway="test_card",
-                                 payment_method="4242424242424242", idempotency_key="checkout-o-1")
-    two = services.start_payment(order_ref="o-1", customer=buyer, amount="9.99", currency="EUR", gateway="test_card",
-                                 payment_method="4242424242424242", idempotency_key="checkout-o-1")
+    one = services.start_payment(
+        order_ref="o-1",
+        customer=buyer,
+        amount="9.99",
+        currency="EUR",
+        gateway="test_card",
+        payment_method="4242424242424242",
+        idempotency_key="checkout-o-1",
+    )
+    two = services.start_payment(
+        order_ref="o-1",
+        customer=buyer,
+        amount="9.99",
+        currency="EUR",
+        gateway="test_card",
+        payment_method="4242424242424242",
+        idempotency_key="checkout-o-1",
+    )
     assert one.pk == two.pk and one.transactions.count() == 1
     with pytest.raises(PaymentIdempotencyKeyReused):
-        services.start_payment(order_ref="o-1", customer=buyer, amount="10.00", currency="EUR", gateway="test_card",
-                               payment_method="4242424242424242", idempotency_key="checkout-o-1")
+        services.start_payment(
+            order_ref="o-1",
+            customer=buyer,
+            amount="10.00",
+            currency="EUR",
+            gateway="test_card",
+            payment_method="4242424242424242",
+            idempotency_key="checkout-o-1",
+        )
 
 
 def test_voiding_releases_the_authorization_and_closes_the_payment() -> None:
@@ -219,8 +246,10 @@ def test_voiding_releases_the_authorization_and_closes_the_payment() -> None:
     run_pending(payment)
     payment = refresh(payment)
     assert payment.state == PaymentState.VOIDED and charge_of(payment).status == "voided"
-    for refused in (lambda: services.capture_payment(payment, idempotency_key=key()),
-                    lambda: services.void_payment(payment, idempotency_key=key())):
+    for refused in (
+        lambda: services.capture_payment(payment, idempotency_key=key()),
+        lambda: services.void_payment(payment, idempotency_key=key()),
+    ):
         with pytest.raises(Conflict):
             refused()
     assert [t for t, _ in events_of(payment)] == ["payment.authorized"]

@@ -21,8 +21,15 @@ pytestmark = pytest.mark.django_db
 def test_the_migrations_give_the_finance_role_every_payments_permission() -> None:
     group = Group.objects.get(name__iexact="finance")  # one group, whoever's migration made it first
     codenames = set(group.permissions.filter(content_type__app_label="payments").values_list("codename", flat=True))
-    assert {"view_payment", "add_payment", "capture_payment", "refund_payment", "void_payment",
-            "view_paymenttransaction", "view_webhookevent"} <= codenames
+    assert {
+        "view_payment",
+        "add_payment",
+        "capture_payment",
+        "refund_payment",
+        "void_payment",
+        "view_paymenttransaction",
+        "view_webhookevent",
+    } <= codenames
 
 
 def test_the_deploy_check_refuses_a_webhook_gateway_without_a_secret(settings) -> None:  # type: ignore[no-untyped-def]
@@ -45,8 +52,13 @@ def test_the_demo_data_loads_twice_without_duplicates_and_lists_the_test_cards()
 
 def test_every_task_queued_or_scheduled_by_name_is_registered_under_that_name() -> None:
     scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
-    names = {queue.EXECUTE_TRANSACTION, queue.APPLY_WEBHOOK_EVENT, provider.DELIVER_WEBHOOK,
-             provider.COMPLETE_AUTHENTICATION, *(name for name in scheduled if name.startswith("payments."))}
+    names = {
+        queue.EXECUTE_TRANSACTION,
+        queue.APPLY_WEBHOOK_EVENT,
+        provider.DELIVER_WEBHOOK,
+        provider.COMPLETE_AUTHENTICATION,
+        *(name for name in scheduled if name.startswith("payments.")),
+    }
     assert names - set(app.tasks) == set()
 
 
@@ -58,8 +70,13 @@ def test_the_payments_core_does_not_import_the_sandbox_provider() -> None:
         if root / "sandbox" in path.parents or path in wiring:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(name == "payments.sandbox" or name.startswith("payments.sandbox.") for name in names):
                 importers.append(str(path.relative_to(root)))
     assert importers == []

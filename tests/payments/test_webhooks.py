@@ -101,12 +101,17 @@ def test_a_bad_signature_is_refused_with_400_and_changes_nothing() -> None:
     tampered = json.loads(event.body)
     tampered["data"]["object"]["operations"][0]["amount"] = "1.00"
     signed_original = signature_header(["whsec_payments_tests_only"], event.body.encode(), now())
-    swapped = client.post(WEBHOOK_URL, data=json.dumps(tampered), content_type="application/json",
-                          headers={SIGNATURE_HEADER: signed_original})
+    swapped = client.post(
+        WEBHOOK_URL,
+        data=json.dumps(tampered),
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: signed_original},
+    )
     error_of(swapped, 400, "webhook_signature_invalid")
     unsigned = client.post(WEBHOOK_URL, data=event.body, content_type="application/json")
     assert error_of(unsigned, 400, "webhook_signature_invalid")["message"] == (
-        "The Commerce-Signature header is missing or malformed.")
+        "The Commerce-Signature header is missing or malformed."
+    )
 
     assert not WebhookEvent.objects.exists()
     assert refresh(payment).state == PaymentState.PENDING
@@ -138,27 +143,53 @@ def test_a_rotated_secret_still_verifies_while_both_are_configured(settings) -> 
 
 def test_webhooks_of_unknown_gateways_or_gateways_without_webhooks_are_404() -> None:
     client = Client()
-    error_of(client.post("/api/v1/payments/webhooks/nope/", data="{}", content_type="application/json"), 404,
-             "unknown_gateway")
-    error_of(client.post("/api/v1/payments/webhooks/cash_on_delivery/", data="{}", content_type="application/json"),
-             404, "webhooks_not_supported")
+    error_of(
+        client.post("/api/v1/payments/webhooks/nope/", data="{}", content_type="application/json"),
+        404,
+        "unknown_gateway",
+    )
+    error_of(
+        client.post("/api/v1/payments/webhooks/cash_on_delivery/", data="{}", content_type="application/json"),
+        404,
+        "webhooks_not_supported",
+    )
 
 
 def test_a_signed_body_that_is_not_an_event_is_refused() -> None:
     body = b'{"hello": "world"}'
-    response = Client().post(WEBHOOK_URL, data=body, content_type="application/json",
-                             headers={SIGNATURE_HEADER: signature_header(["whsec_payments_tests_only"], body, now())})
+    response = Client().post(
+        WEBHOOK_URL,
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: signature_header(["whsec_payments_tests_only"], body, now())},
+    )
     error_of(response, 400, "webhook_payload_invalid")
     assert not WebhookEvent.objects.exists()
 
 
 def test_an_event_about_a_charge_we_do_not_know_is_stored_and_ignored() -> None:
-    charge = TestCardCharge.objects.create(reference="ch_elsewhere", account="test_card", card_last4="4242",
-                                           currency="EUR", amount=Decimal("5.00"), status="authorized")
-    body = json.dumps({"id": "evt_elsewhere", "type": "charge.authorized", "created": now(),
-                       "data": {"object": {"id": charge.reference, "operations": []}}}).encode()
-    response = Client().post(WEBHOOK_URL, data=body, content_type="application/json",
-                             headers={SIGNATURE_HEADER: signature_header(["whsec_payments_tests_only"], body, now())})
+    charge = TestCardCharge.objects.create(
+        reference="ch_elsewhere",
+        account="test_card",
+        card_last4="4242",
+        currency="EUR",
+        amount=Decimal("5.00"),
+        status="authorized",
+    )
+    body = json.dumps(
+        {
+            "id": "evt_elsewhere",
+            "type": "charge.authorized",
+            "created": now(),
+            "data": {"object": {"id": charge.reference, "operations": []}},
+        }
+    ).encode()
+    response = Client().post(
+        WEBHOOK_URL,
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: signature_header(["whsec_payments_tests_only"], body, now())},
+    )
     assert response.status_code == 200
     assert response.json()["outcome"] == "ignored: no payment for charge ch_elsewhere"
     assert WebhookEvent.objects.get().processed_at is not None
@@ -166,8 +197,11 @@ def test_an_event_about_a_charge_we_do_not_know_is_stored_and_ignored() -> None:
 
 def test_a_refund_made_in_the_providers_dashboard_is_adopted_into_the_ledger_once() -> None:
     payment = captured("50.00", capture="40.00")
-    provider.refund(idempotency_key=f"dashboard-{uuid.uuid4().hex}", charge_reference=charge_of(payment).reference,
-                    amount=Decimal("7.50"))
+    provider.refund(
+        idempotency_key=f"dashboard-{uuid.uuid4().hex}",
+        charge_reference=charge_of(payment).reference,
+        amount=Decimal("7.50"),
+    )
     [event] = provider_events(payment, "charge.refunded")
     for _ in range(2):
         assert deliver(Client(), event).status_code == 200

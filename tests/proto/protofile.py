@@ -73,8 +73,9 @@ def read_file(path: Path) -> list[ProtoMessage]:
 def _read_field(statement: list[str], message: ProtoMessage) -> None:
     equals = statement.index("=")
     words = [w for w in statement[: equals - 1] if w not in ("optional", "repeated", "required")]
-    message.fields.append(ProtoField(name=statement[equals - 1], type="".join(words),
-                                     number=int(statement[equals + 1])))
+    message.fields.append(
+        ProtoField(name=statement[equals - 1], type="".join(words), number=int(statement[equals + 1]))
+    )
 
 
 def _read_reserved(items: list[str], message: ProtoMessage) -> None:

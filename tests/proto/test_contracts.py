@@ -30,8 +30,12 @@ AT = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)
 
 def envelope_for(event_type: str, payload: Message, aggregate_type: str, aggregate_id: str) -> EventEnvelope:
     return pack_envelope(
-        event_id="0b7e6a52-3f52-4f43-9a51-7d3c1c0f6f11", event_type=event_type, occurred_at=AT,
-        aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload,
+        event_id="0b7e6a52-3f52-4f43-9a51-7d3c1c0f6f11",
+        event_type=event_type,
+        occurred_at=AT,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=payload,
         correlation_id="req-42",
     )
 
@@ -42,18 +46,33 @@ def round_trip(envelope: EventEnvelope) -> tuple[EventEnvelope, Message]:
 
 def test_order_created_round_trips_with_lines_money_and_quantities() -> None:
     created = orders_pb2.OrderCreated(
-        order_id="1042", number="A-1042", customer_id="7", subtotal=money(Decimal("14.48"), "EUR"),
-        delivery_fee=money(Decimal("2.5"), "EUR"), total=money(Decimal("16.98"), "EUR"),
-        delivery_slot_id="3f1c", warehouse_code="BER-1",
+        order_id="1042",
+        number="A-1042",
+        customer_id="7",
+        subtotal=money(Decimal("14.48"), "EUR"),
+        delivery_fee=money(Decimal("2.5"), "EUR"),
+        total=money(Decimal("16.98"), "EUR"),
+        delivery_slot_id="3f1c",
+        warehouse_code="BER-1",
         lines=[
-            orders_pb2.OrderLine(line_id="1", variant_id="55", sku="BAN-1KG", name="Bananas",
-                                 quantity=quantity(Decimal("0.750"), "kg"),
-                                 unit_price=money(Decimal("2.99"), "EUR"),
-                                 line_total=money(Decimal("2.24"), "EUR")),
-            orders_pb2.OrderLine(line_id="2", variant_id="9", sku="MILK-1L", name="Milk 1 l",
-                                 quantity=quantity(Decimal("4"), "piece"),
-                                 unit_price=money(Decimal("3.06"), "EUR"),
-                                 line_total=money(Decimal("12.24"), "EUR")),
+            orders_pb2.OrderLine(
+                line_id="1",
+                variant_id="55",
+                sku="BAN-1KG",
+                name="Bananas",
+                quantity=quantity(Decimal("0.750"), "kg"),
+                unit_price=money(Decimal("2.99"), "EUR"),
+                line_total=money(Decimal("2.24"), "EUR"),
+            ),
+            orders_pb2.OrderLine(
+                line_id="2",
+                variant_id="9",
+                sku="MILK-1L",
+                name="Milk 1 l",
+                quantity=quantity(Decimal("4"), "piece"),
+                unit_price=money(Decimal("3.06"), "EUR"),
+                line_total=money(Decimal("12.24"), "EUR"),
+            ),
         ],
     )
     created.placed_at.FromDatetime(AT)
@@ -76,33 +95,74 @@ def test_order_created_round_trips_with_lines_money_and_quantities() -> None:
 
 
 def test_a_substitution_on_a_picked_line_survives_and_its_absence_is_visible() -> None:
-    picked = orders_pb2.OrderPicked(order_id="1042", final_total=money(Decimal("15.10"), "EUR"), lines=[
-        orders_pb2.PickedLine(line_id="1", picked_quantity=quantity(Decimal("0.812"), "kg")),
-        orders_pb2.PickedLine(line_id="2", picked_quantity=quantity(Decimal("4"), "piece"),
-                              substitute_sku="OATMILK-1L"),
-    ])
+    picked = orders_pb2.OrderPicked(
+        order_id="1042",
+        final_total=money(Decimal("15.10"), "EUR"),
+        lines=[
+            orders_pb2.PickedLine(line_id="1", picked_quantity=quantity(Decimal("0.812"), "kg")),
+            orders_pb2.PickedLine(
+                line_id="2", picked_quantity=quantity(Decimal("4"), "piece"), substitute_sku="OATMILK-1L"
+            ),
+        ],
+    )
     _, payload = round_trip(envelope_for("order.picked", picked, "order", "1042"))
     assert isinstance(payload, orders_pb2.OrderPicked)
     assert not payload.lines[0].HasField("substitute_sku")
     assert payload.lines[1].substitute_sku == "OATMILK-1L"
 
 
-@pytest.mark.parametrize(("event_type", "payload", "aggregate_type"), [
-    ("payment.refunded", payments_pb2.PaymentRefunded(
-        payment_id="p-1", order_id="1042", refund_id="r-1", amount=money(Decimal("3.00"), "EUR"),
-        total_refunded=money(Decimal("5.00"), "EUR"), reason="damaged item"), "payment"),
-    ("inventory.reserved", inventory_pb2.InventoryReserved(
-        reservation_id="res-1", owner_type="cart", owner_id="c-9", warehouse_code="BER-1",
-        lines=[inventory_pb2.ReservedLine(variant_id="55", sku="BAN-1KG",
-                                          quantity=quantity(Decimal("1.5"), "kg"))]),
-     "reservation"),
-    ("inventory.low_stock", inventory_pb2.InventoryLowStock(
-        warehouse_code="BER-1", variant_id="55", sku="BAN-1KG", available=quantity(Decimal("3"), "kg"),
-        threshold=quantity(Decimal("5"), "kg")), "stock_item"),
-    ("user.updated", users_pb2.UserUpdated(
-        user_id="7", changed_fields=["email", "last_name"], email="ada@example.com", first_name="Ada",
-        last_name="King"), "user"),
-])
+@pytest.mark.parametrize(
+    ("event_type", "payload", "aggregate_type"),
+    [
+        (
+            "payment.refunded",
+            payments_pb2.PaymentRefunded(
+                payment_id="p-1",
+                order_id="1042",
+                refund_id="r-1",
+                amount=money(Decimal("3.00"), "EUR"),
+                total_refunded=money(Decimal("5.00"), "EUR"),
+                reason="damaged item",
+            ),
+            "payment",
+        ),
+        (
+            "inventory.reserved",
+            inventory_pb2.InventoryReserved(
+                reservation_id="res-1",
+                owner_type="cart",
+                owner_id="c-9",
+                warehouse_code="BER-1",
+                lines=[
+                    inventory_pb2.ReservedLine(variant_id="55", sku="BAN-1KG", quantity=quantity(Decimal("1.5"), "kg"))
+                ],
+            ),
+            "reservation",
+        ),
+        (
+            "inventory.low_stock",
+            inventory_pb2.InventoryLowStock(
+                warehouse_code="BER-1",
+                variant_id="55",
+                sku="BAN-1KG",
+                available=quantity(Decimal("3"), "kg"),
+                threshold=quantity(Decimal("5"), "kg"),
+            ),
+            "stock_item",
+        ),
+        (
+            "user.updated",
+            users_pb2.UserUpdated(
+                user_id="7",
+                changed_fields=["email", "last_name"],
+                email="ada@example.com",
+                first_name="Ada",
+                last_name="King",
+            ),
+            "user",
+        ),
+    ],
+)
 def test_payloads_of_other_families_round_trip(event_type: str, payload: Message, aggregate_type: str) -> None:
     envelope, unpacked = round_trip(envelope_for(event_type, payload, aggregate_type, "x-1"))
     assert unpacked == payload
@@ -133,8 +193,14 @@ def test_packing_checks_the_payload_against_the_event_type() -> None:
     with pytest.raises(UnknownEventType):
         envelope_for("order.teleported", cancelled, "order", "1")
     with pytest.raises(ValueError, match="timezone-aware"):
-        pack_envelope(event_id="e", event_type="order.cancelled", occurred_at=datetime(2025, 1, 1),
-                      aggregate_type="order", aggregate_id="1", payload=cancelled)
+        pack_envelope(
+            event_id="e",
+            event_type="order.cancelled",
+            occurred_at=datetime(2025, 1, 1),
+            aggregate_type="order",
+            aggregate_id="1",
+            payload=cancelled,
+        )
 
 
 def test_an_envelope_of_an_unknown_type_is_refused_on_unpack() -> None:
@@ -168,9 +234,11 @@ def test_a_payload_of_the_wrong_type_is_refused() -> None:
 
 
 def test_a_payload_that_does_not_parse_is_refused() -> None:
-    envelope = EventEnvelope(event_id="e", event_type="order.created",
-                             payload=Any(type_url="type.googleapis.com/commerce.events.v1.OrderCreated",
-                                         value=b"\xff\xff\xff"))
+    envelope = EventEnvelope(
+        event_id="e",
+        event_type="order.created",
+        payload=Any(type_url="type.googleapis.com/commerce.events.v1.OrderCreated", value=b"\xff\xff\xff"),
+    )
     with pytest.raises(InvalidEventPayload, match="does not parse"):
         unpack_envelope(envelope.SerializeToString())
 

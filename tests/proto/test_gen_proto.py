@@ -41,10 +41,12 @@ def test_the_check_fails_on_stale_missing_and_orphaned_code_and_regeneration_fix
     assert gen_proto("--check", "--root", str(root)).returncode == 0
 
     orders = root / "proto/events/v1/orders.proto"
-    orders.write_text(orders.read_text().replace(
-        "  google.protobuf.Timestamp cancelled_at = 5;\n",
-        "  google.protobuf.Timestamp cancelled_at = 5;\n  string note = 6;\n",
-    ))
+    orders.write_text(
+        orders.read_text().replace(
+            "  google.protobuf.Timestamp cancelled_at = 5;\n",
+            "  google.protobuf.Timestamp cancelled_at = 5;\n  string note = 6;\n",
+        )
+    )
     (root / "proto/events/v1/users_pb2.pyi").unlink()
     (root / "proto/events/v1/gone_pb2.py").write_text("# left over from a deleted gone.proto\n")
 

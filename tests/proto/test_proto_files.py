@@ -19,8 +19,14 @@ def event_messages() -> dict[str, tuple[Path, ProtoMessage]]:
 
 def test_the_proto_files_are_found() -> None:
     names = {p.name for p in EVENT_PROTO_DIR.glob("*.proto")}
-    assert {"common.proto", "envelope.proto", "orders.proto", "payments.proto", "inventory.proto",
-            "users.proto"} <= names
+    assert {
+        "common.proto",
+        "envelope.proto",
+        "orders.proto",
+        "payments.proto",
+        "inventory.proto",
+        "users.proto",
+    } <= names
 
 
 def test_every_event_type_has_its_message_in_the_proto_files() -> None:
@@ -40,7 +46,8 @@ def test_no_message_is_orphaned() -> None:
     payloads = {cls.DESCRIPTOR.name for cls in EVENT_TYPES.values()}
     used = {
         word.rsplit(".", 1)[-1]
-        for _, message in messages.values() for f in message.fields
+        for _, message in messages.values()
+        for f in message.fields
         for word in re.findall(r"[A-Za-z_][\w.]*", f.type)
     }
     orphans = set(messages) - payloads - used - {"EventEnvelope"}

@@ -13,19 +13,20 @@ from accounts.roles import ANALYST, FINANCE, WAREHOUSE, sync_roles
 from reports import services
 from reports.models import ReportRun
 from tests.browser import browser_page, sign_in_to_admin
-from tests.reports.test_sales_and_customers import sales_history  # noqa: F401  # the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "numbers-tell-2024"
 
 
 def test_the_sales_chart_matches_its_table_and_the_xlsx_reads_back(
-        live_server: Any, sales_history, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    live_server: Any, sales_history, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     sync_roles(Group, Permission)
     analyst = accounts.create_staff_member(email="analyst@example.com", password=PASSWORD)
     analyst.groups.add(Group.objects.get(name=ANALYST))
-    run = ReportRun.objects.create(report="sales", parameters={"start": "2026-03-02", "end": "2026-03-03",
-                                                                "zone": "mitte"})
+    run = ReportRun.objects.create(
+        report="sales", parameters={"start": "2026-03-02", "end": "2026-03-03", "zone": "mitte"}
+    )
     services.execute_run(run.pk)
     base = live_server.url
     with browser_page() as page:
@@ -38,14 +39,17 @@ def test_the_sales_chart_matches_its_table_and_the_xlsx_reads_back(
             const chart = Chart.getChart(document.querySelector('canvas.report-canvas'));
             return {labels: chart.data.labels, sets: chart.data.datasets.map(s => [s.label, s.data])};
         }""")
-        columns = page.eval_on_selector_all("#report-sales table.report-rows th",
-                                            "cells => cells.map(cell => cell.dataset.column)")
+        columns = page.eval_on_selector_all(
+            "#report-sales table.report-rows th", "cells => cells.map(cell => cell.dataset.column)"
+        )
         rows = [row.locator("td").all_inner_texts() for row in page.locator("#report-sales tbody tr").all()]
         table = {name: [row[columns.index(name)] for row in rows] for name in ("period", "gross", "net")}
         assert chart["labels"] == table["period"] == ["2026-03-02", "2026-03-03"]
-        assert chart["sets"] == [["gross", [float(v) for v in table["gross"]]],
-                                 ["net", [float(v) for v in table["net"]]]] == [["gross", [31.0, 10.0]],
-                                                                                ["net", [20.0, 10.0]]]
+        assert (
+            chart["sets"]
+            == [["gross", [float(v) for v in table["gross"]]], ["net", [float(v) for v in table["net"]]]]
+            == [["gross", [31.0, 10.0]], ["net", [20.0, 10.0]]]
+        )
         with page.expect_download() as download:
             page.click("#report-sales a.download-xlsx")
         target = tmp_path / "sales.xlsx"
@@ -56,7 +60,7 @@ def test_the_sales_chart_matches_its_table_and_the_xlsx_reads_back(
     assert [(row[0], row[values[0].index("net")]) for row in values[1:]] == [("2026-03-02", 20), ("2026-03-03", 10)]
 
 
-def test_each_role_gets_only_its_families_in_the_admin(client, sales_history) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_each_role_gets_only_its_families_in_the_admin(client, sales_history) -> None:  # type: ignore[no-untyped-def]
     sync_roles(Group, Permission)
     run = ReportRun.objects.create(report="sales", parameters={"start": "2026-03-02", "end": "2026-03-03"})
     services.execute_run(run.pk)

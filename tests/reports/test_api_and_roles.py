@@ -10,7 +10,6 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.roles import ANALYST, DISPATCHER, FINANCE, SUPPORT, WAREHOUSE, sync_roles
 from reports.models import ReportRun, RunStatus
-from tests.reports.test_sales_and_customers import sales_history  # noqa: F401  # the fixture
 
 FAMILIES = {
     ANALYST: {"sales", "customers", "inventory", "operations", "payments"},
@@ -45,26 +44,28 @@ def test_each_role_sees_exactly_its_report_families_and_customers_none() -> None
         refused = client_for(outsider).get("/api/v1/staff/reports/")
         assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
     warehouse = client_for(User.objects.get(email="warehouse@example.com"))
-    hidden = warehouse.post("/api/v1/staff/reports/sales/runs/", {"start": "2026-03-01", "end": "2026-03-02"},
-                            format="json")
+    hidden = warehouse.post(
+        "/api/v1/staff/reports/sales/runs/", {"start": "2026-03-01", "end": "2026-03-02"}, format="json"
+    )
     assert hidden.status_code == 404 and hidden.json()["code"] == "report_not_found"
 
 
 @pytest.mark.django_db
 def test_bad_parameters_answer_400_with_a_stable_code_and_create_nothing() -> None:
     client = client_for(staff(FINANCE))
-    response = client.post("/api/v1/staff/reports/sales/runs/", {"start": "2026-03-09", "end": "2026-03-01",
-                                                                 "by": "colour"}, format="json")
+    response = client.post(
+        "/api/v1/staff/reports/sales/runs/", {"start": "2026-03-09", "end": "2026-03-01", "by": "colour"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_report_parameters" and set(response.json()["fields"]) == {"end", "by"}
-    assert client.post("/api/v1/staff/reports/nonsense/runs/", {}, format="json").json()["code"] == \
-        "report_not_found"
+    assert client.post("/api/v1/staff/reports/nonsense/runs/", {}, format="json").json()["code"] == "report_not_found"
     assert not ReportRun.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_runs_on_the_analytics_worker_from_the_api_and_from_the_beat_entry(
-        celery_worker_process: str, sales_history, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    celery_worker_process: str, sales_history, settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     from config.celery import app
     from reports.tasks import execute_report_run
 
@@ -102,13 +103,22 @@ def test_runs_on_the_analytics_worker_from_the_api_and_from_the_beat_entry(
 def test_run_now_in_the_admin_catalogue_queues_a_run_or_says_what_is_wrong(client) -> None:  # type: ignore[no-untyped-def]
     client.force_login(staff(FINANCE))
     page = client.get("/admin/reports/reportrun/catalogue/")
-    assert [row for row in ("sales", "payments_failures", "inventory_cover") if f'data-report="{row}"' in
-            page.content.decode()] == ["sales", "payments_failures"]
-    refused = client.post("/admin/reports/reportrun/catalogue/", {"report": "sales", "start": "2026-03-09",
-                                                                  "end": "2026-03-01"}, follow=True)
+    assert [
+        row
+        for row in ("sales", "payments_failures", "inventory_cover")
+        if f'data-report="{row}"' in page.content.decode()
+    ] == ["sales", "payments_failures"]
+    refused = client.post(
+        "/admin/reports/reportrun/catalogue/",
+        {"report": "sales", "start": "2026-03-09", "end": "2026-03-01"},
+        follow=True,
+    )
     assert "Not started" in refused.content.decode() and not ReportRun.objects.exists()
-    queued = client.post("/admin/reports/reportrun/catalogue/", {"report": "sales", "start": "2026-03-01",
-                                                                 "end": "2026-03-09", "by": "zone"}, follow=True)
+    queued = client.post(
+        "/admin/reports/reportrun/catalogue/",
+        {"report": "sales", "start": "2026-03-01", "end": "2026-03-09", "by": "zone"},
+        follow=True,
+    )
     run = ReportRun.objects.get()
     assert f"Run {run.pk} of sales was queued." in queued.content.decode()
     assert (run.status, run.parameters["by"], run.requested_by.email) == ("queued", "zone", "finance@example.com")

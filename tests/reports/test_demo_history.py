@@ -20,19 +20,32 @@ class _Undo(Exception):
 
 
 def _figures() -> tuple[int, ...]:
-    lines = OrderLine.objects.aggregate(lines=Count("id"),
-                                        shorts=Count("id", filter=Q(picked_quantity__lt=F("quantity"))),
-                                        substituted=Count("id", filter=Q(picked_variant__isnull=False)))
-    return (Order.objects.count(), Order.objects.filter(status=OrderStatus.CANCELLED).count(), lines["lines"],
-            lines["shorts"], lines["substituted"])
+    lines = OrderLine.objects.aggregate(
+        lines=Count("id"),
+        shorts=Count("id", filter=Q(picked_quantity__lt=F("quantity"))),
+        substituted=Count("id", filter=Q(picked_variant__isnull=False)),
+    )
+    return (
+        Order.objects.count(),
+        Order.objects.filter(status=OrderStatus.CANCELLED).count(),
+        lines["lines"],
+        lines["shorts"],
+        lines["substituted"],
+    )
 
 
 def _first_and_last_week_of(sku: str) -> list[float]:
     first: datetime = Order.objects.order_by("placed_at").values_list("placed_at", flat=True)[0]
     now = timezone.now()
-    return [float(OrderLine.objects.filter(sku=sku, order__placed_at__gte=start, order__placed_at__lt=end)
-                  .aggregate(q=Sum("quantity"))["q"] or 0)
-            for start, end in ((first, first + timedelta(days=7)), (now - timedelta(days=8), now))]
+    return [
+        float(
+            OrderLine.objects.filter(sku=sku, order__placed_at__gte=start, order__placed_at__lt=end).aggregate(
+                q=Sum("quantity")
+            )["q"]
+            or 0
+        )
+        for start, end in ((first, first + timedelta(days=7)), (now - timedelta(days=8), now))
+    ]
 
 
 def test_the_history_is_the_same_every_time_and_has_a_trend() -> None:

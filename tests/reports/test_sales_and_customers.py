@@ -1,6 +1,6 @@
 """Sales and customer reports against small histories counted by hand."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
@@ -16,31 +16,43 @@ def run(name: str, **raw: str):  # type: ignore[no-untyped-def]
     return report.run(report.parameters(raw))
 
 
-@pytest.fixture
-def sales_history():  # type: ignore[no-untyped-def]
-    shop = make_shop(("A", "Fruit"), ("B", "Fruit"), ("C", "Dairy"))
-    alice, bob = customer("alice"), customer("bob")
-    shop.order(alice, local(date(2026, 3, 2), "10:00"), ("A", "2", "10.00"), ("B", "1", "5.00"), refunded="5.00")
-    # 23:30 Berlin on 2 March: still 2 March; cancelled, paid cash.
-    shop.order(bob, local(date(2026, 3, 2), "23:30"), ("C", "3", "2.00"), status="cancelled",
-               gateway="cash_on_delivery")
-    # 23:30 UTC on 2 March is 00:30 on 3 March in Berlin: counts on the 3rd.
-    shop.order(alice, datetime(2026, 3, 2, 23, 30, tzinfo=UTC), ("A", "1", "10.00"))
-    shop.order(bob, local(date(2026, 2, 28)), ("A", "1", "10.00"))  # the previous period
-    return shop
-
-
 def test_sales_by_day_with_local_days_cancellations_refunds_and_the_previous_period(sales_history) -> None:  # type: ignore[no-untyped-def]
     result = run("sales", start="2026-03-02", end="2026-03-03", zone="mitte")
     rows = result.frame.to_dict(orient="records")
     assert rows == [
-        {"period": "2026-03-02", "orders": 2, "cancellations": 1, "items": 6.0, "gross": 31.0, "cancelled": 6.0,
-         "refunds": 5.0, "net": 20.0, "aov": 20.0},
-        {"period": "2026-03-03", "orders": 1, "cancellations": 0, "items": 1.0, "gross": 10.0, "cancelled": 0.0,
-         "refunds": 0.0, "net": 10.0, "aov": 10.0},
+        {
+            "period": "2026-03-02",
+            "orders": 2,
+            "cancellations": 1,
+            "items": 6.0,
+            "gross": 31.0,
+            "cancelled": 6.0,
+            "refunds": 5.0,
+            "net": 20.0,
+            "aov": 20.0,
+        },
+        {
+            "period": "2026-03-03",
+            "orders": 1,
+            "cancellations": 0,
+            "items": 1.0,
+            "gross": 10.0,
+            "cancelled": 0.0,
+            "refunds": 0.0,
+            "net": 10.0,
+            "aov": 10.0,
+        },
     ]
-    assert result.summary["totals"] == {"orders": 3, "cancellations": 1, "items": 7.0, "gross": 41.0,
-                                        "cancelled": 6.0, "refunds": 5.0, "net": 30.0, "aov": 15.0}
+    assert result.summary["totals"] == {
+        "orders": 3,
+        "cancellations": 1,
+        "items": 7.0,
+        "gross": 41.0,
+        "cancelled": 6.0,
+        "refunds": 5.0,
+        "net": 30.0,
+        "aov": 15.0,
+    }
     assert result.summary["previous"]["orders"] == 1 and result.summary["previous"]["net"] == 10.0
     assert result.summary["change"] == {"orders": 2.0, "net": 2.0, "aov": 0.5}
     assert result.chart["labels"] == ["2026-03-02", "2026-03-03"]
@@ -51,8 +63,14 @@ def test_sales_by_sku_shares_refunds_over_lines_and_by_gateway(sales_history) ->
     by_sku = run("sales", start="2026-03-02", end="2026-03-03", zone="mitte", by="sku").frame.set_index("sku")
     assert by_sku.loc["A", ["orders", "gross", "refunds", "net", "aov"]].tolist() == [2, 30.0, 4.0, 26.0, 13.0]
     assert by_sku.loc["B", ["orders", "gross", "refunds", "net"]].tolist() == [1, 5.0, 1.0, 4.0]
-    assert by_sku.loc["C", ["orders", "cancellations", "gross", "cancelled", "net", "aov"]].tolist() == \
-        [1, 1, 6.0, 6.0, 0.0, 0.0]
+    assert by_sku.loc["C", ["orders", "cancellations", "gross", "cancelled", "net", "aov"]].tolist() == [
+        1,
+        1,
+        6.0,
+        6.0,
+        0.0,
+        0.0,
+    ]
     by_category = run("sales", start="2026-03-02", end="2026-03-03", by="category", zone="mitte").frame
     assert dict(zip(by_category["category"], by_category["net"], strict=True)) == {"Dairy": 0.0, "Fruit": 30.0}
     by_gateway = run("sales", start="2026-03-02", end="2026-03-03", by="gateway", zone="mitte").frame
@@ -62,16 +80,27 @@ def test_sales_by_sku_shares_refunds_over_lines_and_by_gateway(sales_history) ->
 def test_an_empty_period_has_a_row_of_zeros_per_day(sales_history) -> None:  # type: ignore[no-untyped-def]
     result = run("sales", start="2026-04-06", end="2026-04-08", zone="mitte", granularity="week")
     assert result.frame.to_dict(orient="records") == [
-        {"period": "2026-04-06", "orders": 0, "cancellations": 0, "items": 0.0, "gross": 0.0, "cancelled": 0.0,
-         "refunds": 0.0, "net": 0.0, "aov": 0.0}]
+        {
+            "period": "2026-04-06",
+            "orders": 0,
+            "cancellations": 0,
+            "items": 0.0,
+            "gross": 0.0,
+            "cancelled": 0.0,
+            "refunds": 0.0,
+            "net": 0.0,
+            "aov": 0.0,
+        }
+    ]
     assert result.summary["totals"]["aov"] == 0.0 and result.summary["change"]["net"] is None
 
 
 def test_bad_parameters_are_named_per_field() -> None:
     report = get_report("sales")
     with pytest.raises(InvalidReportParameters) as refused:
-        report.parameters({"start": "2026-03-05", "end": "2026-03-01", "granularity": "hour", "by": "colour",
-                           "currency": "XYZ"})
+        report.parameters(
+            {"start": "2026-03-05", "end": "2026-03-01", "granularity": "hour", "by": "colour", "currency": "XYZ"}
+        )
     assert refused.value.code == "invalid_report_parameters"
     assert set(refused.value.fields) == {"end", "granularity", "by", "currency"}
 
@@ -101,8 +130,10 @@ def test_rfm_scores_segments_and_historic_value(customer_history) -> None:  # ty
     result = run("customers_rfm", start="2026-02-01", end="2026-03-31", zone="mitte")
     ids = {user.pk: name for name, user in customer_history.items()}
     rows = {ids[row["customer_id"]]: row for row in result.frame.to_dict(orient="records")}
-    scored = {name: (row["recency_days"], row["frequency"], row["monetary"], row["r"], row["f"], row["m"],
-                     row["segment"]) for name, row in rows.items()}
+    scored = {
+        name: (row["recency_days"], row["frequency"], row["monetary"], row["r"], row["f"], row["m"], row["segment"])
+        for name, row in rows.items()
+    }
     assert scored == {
         "c1": (1, 5, 250.0, 5, 4, 5, "champions"),
         "c2": (3, 1, 20.0, 5, 1, 3, "new"),
@@ -111,10 +142,19 @@ def test_rfm_scores_segments_and_historic_value(customer_history) -> None:  # ty
         "c5": (49, 3, 45.0, 2, 3, 4, "at_risk"),
         "c6": (57, 1, 5.0, 2, 1, 1, "hibernating"),
     }
-    assert (rows["c1"]["historic_orders"], rows["c1"]["historic_value"], rows["c1"]["first_order"]) == \
-        (6, 350.0, "2026-01-10")
-    assert result.summary["segments"] == {"at_risk": 1, "champions": 1, "hibernating": 1, "loyal": 1, "new": 1,
-                                          "needs_attention": 1}
+    assert (rows["c1"]["historic_orders"], rows["c1"]["historic_value"], rows["c1"]["first_order"]) == (
+        6,
+        350.0,
+        "2026-01-10",
+    )
+    assert result.summary["segments"] == {
+        "at_risk": 1,
+        "champions": 1,
+        "hibernating": 1,
+        "loyal": 1,
+        "new": 1,
+        "needs_attention": 1,
+    }
 
 
 def test_monthly_cohorts_and_new_against_returning(customer_history) -> None:  # type: ignore[no-untyped-def]

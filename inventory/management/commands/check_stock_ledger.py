@@ -6,8 +6,10 @@ from inventory.selectors import find_ledger_drift
 
 
 class Command(BaseCommand):
-    help = ("Check that the stock ledger adds up to every stock item's on-hand and reserved; lists each drift "
-            "and exits with status 1 if there is any.")
+    help = (
+        "Check that the stock ledger adds up to every stock item's on-hand and reserved; lists each drift "
+        "and exits with status 1 if there is any."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--warehouse", help="only this warehouse's code")

@@ -22,10 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file name")
         parser.add_argument("--mode", choices=["set", "add"], help="for rows without a mode")
-        parser.add_argument("--partial", action="store_true",
-                            help="apply the good rows and skip the bad ones (each is listed)")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="check and apply in a transaction that is rolled back: shows what would change")
+        parser.add_argument(
+            "--partial", action="store_true", help="apply the good rows and skip the bad ones (each is listed)"
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check and apply in a transaction that is rolled back: shows what would change",
+        )
         parser.add_argument("--user", help="email of the person importing (recorded in the ledger)")
         parser.add_argument("--chunk-rows", type=int, help="rows per chunk (default INVENTORY_IMPORT_CHUNK_ROWS)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -46,23 +50,32 @@ class Command(BaseCommand):
 
         try:
             report = import_stock(
-                path, fmt=options["format"], default_mode=options["mode"], partial=options["partial"],
-                dry_run=options["dry_run"], actor_id=actor_id, chunk_rows=options["chunk_rows"],
+                path,
+                fmt=options["format"],
+                default_mode=options["mode"],
+                partial=options["partial"],
+                dry_run=options["dry_run"],
+                actor_id=actor_id,
+                chunk_rows=options["chunk_rows"],
                 on_error=report_error,
                 progress=ProgressBar(getattr(self.stderr, "_out", None), enabled=not options["no_progress"]),
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None
 
-        counts = (f"{report.rows_total} row(s): {report.rows_changed} changed, {report.rows_unchanged} unchanged, "
-                  f"{report.rows_skipped} skipped")
+        counts = (
+            f"{report.rows_total} row(s): {report.rows_changed} changed, {report.rows_unchanged} unchanged, "
+            f"{report.rows_skipped} skipped"
+        )
         if report.status == "already_imported":
             previous = report.previous_import
             when = f" on {previous.created_at:%Y-%m-%d %H:%M} UTC" if previous else ""
             self.stdout.write(f"{path.name} was already imported (import {report.batch_id}{when}); nothing applied.")
         elif report.status == "rejected":
-            raise CommandError(f"{report.rows_bad} bad row(s) of {report.rows_total} (listed above); nothing applied. "
-                               "Fix them, or apply the good rows with --partial.")
+            raise CommandError(
+                f"{report.rows_bad} bad row(s) of {report.rows_total} (listed above); nothing applied. "
+                "Fix them, or apply the good rows with --partial."
+            )
         elif report.status == "empty":
             self.stdout.write(f"Nothing to apply in {path.name}: {counts}.")
         elif report.status == "dry_run":

@@ -38,8 +38,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["format"] == "xlsx" and not options["output"]:
             raise CommandError("--format xlsx needs --output FILE")
-        raw = {key: options[key] for key in ("start", "end", "warehouse", "zone", "currency", "granularity", "by",
-                                              "horizon") if options[key]}
+        raw = {
+            key: options[key]
+            for key in ("start", "end", "warehouse", "zone", "currency", "granularity", "by", "horizon")
+            if options[key]
+        }
         try:
             report = get_report(options["name"])
             params = report.parameters(raw)
