@@ -17,7 +17,7 @@ from config.wsgi import application
 from tests.api.support import token_for
 from tests.orders.helpers import make_customer, make_shop
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
 CONFIG = schemathesis.Config.from_dict(
     {
