@@ -17,7 +17,7 @@ run: ## the suite with demo data on http://127.0.0.1:8000 (embedded unless servi
 	@scripts/bootstrap --runtime
 	@DEBUG=$${DEBUG:-1} $(MANAGE) migrate --no-input
 	@DEBUG=$${DEBUG:-1} $(MANAGE) load_demo_data
-	@DEBUG=$${DEBUG:-1} $(MANAGE) load_demo_history
+	@DEBUG=$${DEBUG:-1} $(MANAGE) load_demo_history --days $${DEMO_HISTORY_DAYS:-120}
 	@echo "Admin:    http://$(HOST):$(PORT)/admin/"
 	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
 	@DEBUG=$${DEBUG:-1} $(MANAGE) runserver $(HOST):$(PORT)
@@ -36,7 +36,7 @@ migrate: ## apply migrations
 	$(MANAGE) migrate --no-input
 demo: ## load the demo data
 	$(MANAGE) load_demo_data
-	$(MANAGE) load_demo_history
+	$(MANAGE) load_demo_history --days $${DEMO_HISTORY_DAYS:-120}
 
 web: ## the web process under gunicorn
 	$(MANAGE) collectstatic --no-input -v 0

@@ -24,7 +24,8 @@ def embedded_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     """`make run` with no service URLs; yields the base URL and what the command printed."""
     data_dir = tmp_path_factory.mktemp("embedded")
     port = free_port()
-    env = environment_without_services(DATA_DIR=str(data_dir))
+    # A shorter order history than a newcomer gets: the charts are not what this test looks at.
+    env = environment_without_services(DATA_DIR=str(data_dir), DEMO_HISTORY_DAYS="21")
     log_path = data_dir / "run.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -14,7 +14,7 @@ from accounts.models import User
 from catalog.models import Category, Product, Variant
 from events.models import OutboxEvent
 from inventory.models import ImportBatch, MovementReason, StockItem, StockMovement, Warehouse
-from inventory.services import import_stock, reserve_stock
+from inventory.services import ImportReport, import_stock, reserve_stock
 from tests.inventory.helpers import assert_ledger_matches, events_of, make_variant, make_warehouse, stocked
 
 pytestmark = pytest.mark.django_db
@@ -220,32 +220,40 @@ def write_file(path: Path, stores: list[Warehouse], skus: int, mode: str = "set"
     return path
 
 
-def test_50k_rows_are_imported_in_one_transaction(tmp_path: Path) -> None:
-    stores = bulk_catalog(5000, 10)
-    path = write_file(tmp_path / "big.csv", stores, 5000)
-    started = time.monotonic()
-    report = import_stock(path)
-    seconds = time.monotonic() - started
-    assert (report.status, report.rows_total, report.rows_changed) == ("applied", 50_000, 50_000)
-    assert StockItem.objects.filter(warehouse__in=stores).count() == 50_000
+def test_a_large_file_is_applied_whole_in_time_linear_in_its_rows(tmp_path: Path) -> None:
+    stores = bulk_catalog(2000, 10)
+
+    def timed(path: Path) -> tuple[ImportReport, float]:
+        started = time.monotonic()
+        report = import_stock(path)
+        return report, time.monotonic() - started
+
+    small, small_seconds = timed(write_file(tmp_path / "small.csv", stores[:1], 2000))
+    large, large_seconds = timed(write_file(tmp_path / "large.csv", stores[1:], 2000))  # 9 times the rows
+    assert (small.status, small.rows_total, small.rows_changed) == ("applied", 2_000, 2_000)
+    assert (large.status, large.rows_total, large.rows_changed) == ("applied", 18_000, 18_000)
+    assert StockItem.objects.filter(warehouse__in=stores).count() == 20_000
     assert StockItem.objects.get(warehouse=stores[3], variant__sku="BULK-00049").on_hand == Decimal(50)
-    assert OutboxEvent.objects.filter(event_type="inventory.adjusted").count() == 50_000
-    assert StockMovement.objects.count() == 50_000
-    assert seconds < 300, f"{seconds:.0f} s"  # a guard against quadratic work, not a benchmark
+    assert OutboxEvent.objects.filter(event_type="inventory.adjusted").count() == 20_000
+    assert StockMovement.objects.count() == 20_000
+    # Per row, nine times the rows may cost at most three times as much: a guard against quadratic
+    # work that holds on a loaded machine too (the throughput is bench/inventory_import.py's job).
+    per_row_small, per_row_large = small_seconds / 2_000, large_seconds / 18_000
+    assert per_row_large < 3 * per_row_small, f"{small_seconds:.1f} s for 2,000 rows, {large_seconds:.1f} s for 18,000"
     assert_ledger_matches()
 
 
 def test_memory_is_bounded_by_the_chunk_not_the_file(tmp_path: Path) -> None:
-    stores = bulk_catalog(2500, 2)
+    stores = bulk_catalog(1250, 2)
 
     def peak_of(path: Path) -> int:
         tracemalloc.start()
-        report = import_stock(path, chunk_rows=250)
+        report = import_stock(path, chunk_rows=100)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         assert report.status == "applied"
         return peak
 
-    small = peak_of(write_file(tmp_path / "small.csv", stores[:1], 1000))
-    large = peak_of(write_file(tmp_path / "large.csv", stores, 2500, mode="add"))  # 5 times the rows
-    assert large < small * 1.5, f"peak {small / 1e6:.1f} MB for 1,000 rows, {large / 1e6:.1f} MB for 5,000"
+    small = peak_of(write_file(tmp_path / "small.csv", stores[:1], 500))
+    large = peak_of(write_file(tmp_path / "large.csv", stores, 1250, mode="add"))  # 5 times the rows
+    assert large < small * 1.5, f"peak {small / 1e6:.1f} MB for 500 rows, {large / 1e6:.1f} MB for 2,500"
