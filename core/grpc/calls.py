@@ -90,6 +90,9 @@ class DeadlineBound:
     nothing; the server resets the timeout after a call that set it."""
 
     RESET_AFTER = 1.0
+    # A call without a deadline reports an enormous time remaining (grpcio's "infinite future"),
+    # which PostgreSQL refuses as a timeout: beyond a day there is no deadline to bound.
+    NO_DEADLINE_BEYOND_SECONDS = 24 * 60 * 60
 
     def __init__(self, context: grpc.ServicerContext) -> None:
         self.context = context
@@ -97,6 +100,8 @@ class DeadlineBound:
 
     def __call__(self, execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
         remaining = self.context.time_remaining()
+        if remaining is not None and remaining > self.NO_DEADLINE_BEYOND_SECONDS:
+            remaining = None
         if remaining is not None and context["connection"].vendor == "postgresql":
             if remaining <= 0:
                 raise DeadlineExceeded()

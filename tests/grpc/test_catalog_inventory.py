@@ -49,6 +49,9 @@ def test_products_read_list_search_and_refuse_bad_filters(channel: grpc.Channel)
     assert [p.id for p in branded.products] == [milk.product_id]
     found = catalog.SearchProducts(catalog_pb2.SearchProductsRequest(query="banan"), timeout=5)
     assert [p.id for p in found.products] == [bananas.product_id]
+    # A client that sets no deadline (grpcurl without -max-time) is served too: no statement bound.
+    endless = catalog.ListProducts(catalog_pb2.ListProductsRequest(page_size=1, sort="-name"))
+    assert [p.name for p in endless.products] == ["Oat milk 1 l"]
 
     missing = failure(catalog.GetProduct, catalog_pb2.GetProductRequest(product_id=999999))
     assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "product_not_found")
