@@ -15,7 +15,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 SEASON = 7
 Z_95 = 1.96
@@ -33,6 +32,11 @@ class Forecast:
 def _fit(history: np.ndarray, horizon: int) -> tuple[str, np.ndarray, float]:
     """Method, point forecast and the standard deviation of its one-step errors."""
     if len(history) >= 4 * SEASON and history.any():
+        # Imported here, not at the top: statsmodels takes about 3 s to import, and the admin's
+        # autodiscovery reaches this module in every process (web, gRPC, workers, relay), while
+        # only the workers that forecast need it.
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter on flat or sparse series
             model = ExponentialSmoothing(
