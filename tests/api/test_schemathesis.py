@@ -36,7 +36,7 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 EXAMPLES = settings(
-    max_examples=6, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    max_examples=4, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 
 
