@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from enum import Enum
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -70,16 +71,23 @@ def _scope(request: Request) -> str:
     return f"{client} {request.method} {request.path}"[:300]
 
 
-def _claim(request: Request, key: str) -> IdempotencyRecord | Response:
-    """Claim the key for this request, or answer with what a repeat deserves."""
+class ClaimOutcome(Enum):
+    CLAIMED = "claimed"  # this call runs: the record is ours (new, or taken over from a dead one)
+    COMPLETED = "completed"  # an earlier call with this key and request finished: replay it
+    REUSED = "reused"  # the key was used for a different request
+    IN_PROGRESS = "in_progress"  # an earlier call with this key is still running
+    CONTENDED = "contended"  # other calls kept claiming and dropping the key: try again
+
+
+def claim_key(key: str, scope: str, fingerprint: str, user: Any) -> tuple[ClaimOutcome, IdempotencyRecord | None]:
+    """Claim `key` in `scope` for a request with this fingerprint; the one rule the REST API and
+    the gRPC services share. The record comes back with CLAIMED and COMPLETED."""
     now = timezone.now()
-    scope, fingerprint = _scope(request), request_fingerprint(request)
     lock = timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS)
-    user = request.user if request.user and request.user.is_authenticated else None
     for _ in range(3):
         try:
             with transaction.atomic():
-                return IdempotencyRecord.objects.create(
+                return ClaimOutcome.CLAIMED, IdempotencyRecord.objects.create(
                     key=key,
                     scope=scope,
                     user=user,
@@ -95,28 +103,41 @@ def _claim(request: Request, key: str) -> IdempotencyRecord | Response:
             IdempotencyRecord.objects.filter(pk=record.pk, expires_at__lte=now).delete()
             continue
         if record.request_fingerprint != fingerprint:
-            return error(
-                422, "idempotency_key_reused", f"The {HEADER} was already used for a different request; use a new key."
-            )
+            return ClaimOutcome.REUSED, None
         if record.state == IdempotencyState.COMPLETED:
-            replay = Response(record.response_body, status=record.response_status)
-            for name, value in record.response_headers.items():
-                replay[name] = value
-            replay[REPLAY_HEADER] = "true"
-            return replay
+            return ClaimOutcome.COMPLETED, record
         # Still in progress: either running now, or its process died and the lock ran out.
         taken = IdempotencyRecord.objects.filter(
             pk=record.pk, state=IdempotencyState.IN_PROGRESS, locked_until__lt=now
         ).update(locked_until=now + lock)
         if taken:
             record.refresh_from_db()
-            return record
+            return ClaimOutcome.CLAIMED, record
+        return ClaimOutcome.IN_PROGRESS, None
+    return ClaimOutcome.CONTENDED, None
+
+
+def _claim(request: Request, key: str) -> IdempotencyRecord | Response:
+    """Claim the key for this request, or answer with what a repeat deserves."""
+    user = request.user if request.user and request.user.is_authenticated else None
+    outcome, record = claim_key(key, _scope(request), request_fingerprint(request), user)
+    if outcome is ClaimOutcome.CLAIMED and record is not None:
+        return record
+    if outcome is ClaimOutcome.COMPLETED and record is not None:
+        replay = Response(record.response_body, status=record.response_status)
+        for name, value in record.response_headers.items():
+            replay[name] = value
+        replay[REPLAY_HEADER] = "true"
+        return replay
+    if outcome is ClaimOutcome.REUSED:
         return error(
-            409,
-            "idempotency_request_in_progress",
-            f"A request with this {HEADER} is still being processed; retry shortly.",
+            422, "idempotency_key_reused", f"The {HEADER} was already used for a different request; use a new key."
         )
-    return error(409, "idempotency_request_in_progress", f"The {HEADER} is contended; retry shortly.")
+    if outcome is ClaimOutcome.CONTENDED:
+        return error(409, "idempotency_request_in_progress", f"The {HEADER} is contended; retry shortly.")
+    return error(
+        409, "idempotency_request_in_progress", f"A request with this {HEADER} is still being processed; retry shortly."
+    )
 
 
 def _release(record: IdempotencyRecord) -> None:

@@ -11,15 +11,13 @@ Keys belong to one user and one method: `user:<id> grpc /commerce.inventory.v1.I
 import base64
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 from google.protobuf.message import Message
 
 from core import errors
+from core.idempotency import ClaimOutcome, claim_key
 from core.models import IdempotencyRecord, IdempotencyState
 
 M = TypeVar("M", bound=Message)
@@ -39,41 +37,17 @@ def _in_progress() -> errors.Conflict:
 
 def _claim(key: str, scope: str, fingerprint: str, user: Any) -> IdempotencyRecord | bytes:
     """The claimed record, or the stored response of an earlier call with this key."""
-    now = timezone.now()
-    lock = timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS)
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                return IdempotencyRecord.objects.create(
-                    key=key,
-                    scope=scope,
-                    user=user,
-                    request_fingerprint=fingerprint,
-                    locked_until=now + lock,
-                    expires_at=now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
-                )
-        except IntegrityError:
-            record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-        if record is None:
-            continue
-        if record.expires_at <= now:
-            IdempotencyRecord.objects.filter(pk=record.pk, expires_at__lte=now).delete()
-            continue
-        if record.request_fingerprint != fingerprint:
-            raise errors.Unprocessable(
-                "This idempotency key was already used for a different request; use a new key.",
-                fields={"idempotency_key": ["Already used for a different request."]},
-                code="idempotency_key_reused",
-            )
-        if record.state == IdempotencyState.COMPLETED:
-            return base64.b64decode((record.response_body or {})["grpc"])
-        taken = IdempotencyRecord.objects.filter(
-            pk=record.pk, state=IdempotencyState.IN_PROGRESS, locked_until__lt=now
-        ).update(locked_until=now + lock)
-        if taken:
-            record.refresh_from_db()
-            return record
-        raise _in_progress()
+    outcome, record = claim_key(key, scope, fingerprint, user)
+    if outcome is ClaimOutcome.CLAIMED and record is not None:
+        return record
+    if outcome is ClaimOutcome.COMPLETED and record is not None:
+        return base64.b64decode((record.response_body or {})["grpc"])
+    if outcome is ClaimOutcome.REUSED:
+        raise errors.Unprocessable(
+            "This idempotency key was already used for a different request; use a new key.",
+            fields={"idempotency_key": ["Already used for a different request."]},
+            code="idempotency_key_reused",
+        )
     raise _in_progress()
 
 
