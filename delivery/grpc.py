@@ -15,7 +15,7 @@ from core.grpc.calls import caller, has_staff_permission, require_user, validate
 from delivery import selectors
 from delivery.api.serializers import SlotQuerySerializer
 from delivery.errors import AddressNotFound, ShipmentNotFound
-from delivery.models import DeliverySlot, HistoryKind, Shipment, ShipmentHistory
+from delivery.models import DeliverySlot
 from delivery.services import holds
 from proto.common.v1.types_pb2 import Money
 from proto.delivery.v1 import delivery_pb2, delivery_pb2_grpc
@@ -96,12 +96,11 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
     ) -> delivery_pb2.Shipment:
         user = require_user()
         if has_staff_permission(user, SHIPMENT_PERMISSION):
-            shipment = Shipment.objects.select_related("slot", "courier").filter(order_ref=request.order_ref).first()
+            shipment = selectors.shipment_with_history(request.order_ref)
             if shipment is None:
                 raise ShipmentNotFound("No shipment has this order reference.")
         else:
             shipment = selectors.shipment_for_customer(request.order_ref, str(user.pk))
-        steps = ShipmentHistory.objects.filter(shipment=shipment).order_by("at", "id")
         message = delivery_pb2.Shipment(
             order_ref=shipment.order_ref,
             order_number=shipment.order_number,
@@ -109,7 +108,7 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
             slot=slot_message(shipment.slot),
             courier=shipment.courier.name if shipment.courier else "",
         )
-        for step in steps.filter(kind=HistoryKind.STATUS):
+        for step in selectors.status_steps(shipment):
             entry = message.history.add(from_status=step.from_status, to_status=step.to_status)
             entry.at.FromDatetime(step.at)
         message.status_changed_at.FromDatetime(shipment.status_changed_at)

@@ -226,6 +226,11 @@ def hold_is_active(hold_id: int) -> bool:
     return SlotHold.objects.filter(pk=hold_id, state=HoldState.ACTIVE).exists()
 
 
+def status_steps(shipment: Shipment) -> QuerySet[ShipmentHistory]:
+    """The shipment's status changes, oldest first."""
+    return ShipmentHistory.objects.filter(shipment=shipment, kind=HistoryKind.STATUS).order_by("at", "id")
+
+
 def shipment_with_history(order_ref: str) -> Shipment | None:
     """The order's shipment with its slot, zone, courier and every history step (tracking)."""
     steps = Prefetch("history", ShipmentHistory.objects.order_by("at", "id"))
