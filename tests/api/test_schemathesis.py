@@ -17,7 +17,7 @@ from config.wsgi import application
 from tests.api.support import token_for
 from tests.orders.helpers import make_customer, make_shop
 
-pytestmark = [pytest.mark.django_db, pytest.mark.serial]
+pytestmark = [pytest.mark.django_db, pytest.mark.alone]
 
 CONFIG = schemathesis.Config.from_dict(
     {
