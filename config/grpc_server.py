@@ -295,7 +295,7 @@ def keep_caches_per_thread() -> None:
     The server's worker threads are plain threads, never shared by coroutines, so the backends are
     kept per thread instead, as Django keeps database connections."""
     caches.thread_critical = True
-    caches._connections = Local(thread_critical=True)
+    caches._connections = Local(thread_critical=True)  # type: ignore[attr-defined]
 
 
 def build(bind: str | None = None) -> Built:
