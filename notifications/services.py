@@ -9,6 +9,7 @@ leaves it "sending": the sweep reports it as unconfirmed instead of sending it t
 
 import logging
 import smtplib
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -83,7 +84,7 @@ def notify(
     """Render the kind's message for the recipient and record it (e-mail, and SMS for the kinds
     that have one when they asked for it), each once per event."""
     language = supported_language(recipient.language)
-    recipient = Recipient(**{**recipient.__dict__, "language": language})
+    recipient = replace(recipient, language=language)
     context = {"shop_name": settings.NOTIFICATIONS_SHOP_NAME, "name": recipient.name, **context}
     recorded: list[Message] = []
     if recipient.email:
