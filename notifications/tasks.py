@@ -13,7 +13,19 @@ def send_message(self: Task[Any, Any], message_id: int) -> str:
     try:
         return services.deliver_message(message_id)
     except services.TemporarySendFailure as exc:
+        if self.request.is_eager and self.app.conf.task_eager_propagates:
+            # The embedded run: no worker comes back later, and a retry would raise out of the
+            # commit hook that queued the task; the next attempts run now, until sent or failed.
+            return _attempt_until_settled(message_id)
         raise self.retry(countdown=exc.retry_in) from exc
+
+
+def _attempt_until_settled(message_id: int) -> str:
+    while True:
+        try:
+            return services.deliver_message(message_id)
+        except services.TemporarySendFailure:
+            continue
 
 
 @shared_task(name="notifications.sweep_stale_messages")
