@@ -36,6 +36,9 @@ class Message(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     sensitive = models.BooleanField(default=False, help_text="holds a link that acts for the customer")
+    # The person was deleted while this was still to be sent (their "account deleted" mail): its
+    # address and content are erased once it is settled.
+    erase_when_settled = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

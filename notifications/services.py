@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Value
+from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -226,12 +226,14 @@ def deliver_message(message_id: int) -> str:
         logger.info("notifications: message %s not taken (attempt %d): %s", message.pk, message.attempts, error)
         raise TemporarySendFailure(error, retry_in) from exc
     _move(message, M.SENT, sent_at=timezone.now(), last_error="")
+    _erase_if_forgotten(message)
     MESSAGES.labels(message.channel, "sent").inc()
     return M.SENT
 
 
 def _give_up(message: Message, error: str) -> str:
     _move(message, M.FAILED, last_error=error[:4000])
+    _erase_if_forgotten(message)
     MESSAGES.labels(message.channel, "failed").inc()
     logger.error(
         "notifications: message %s (%s to %s) failed after %d attempt(s): %s",
@@ -251,6 +253,7 @@ def sweep_stale_messages(now: datetime | None = None) -> tuple[int, int]:
             updated_at=timezone.now(),
             last_error="The sender stopped after handing it over: it may or may not have been sent.",
         )
+        _erase(Message.objects.filter(pk__in=stuck, erase_when_settled=True))
         MESSAGES.labels("any", "unconfirmed").inc(len(stuck))
         logger.error("notifications: %d message(s) unconfirmed (perhaps sent): %s", len(stuck), stuck)
     lost = list(Message.objects.filter(status=M.PENDING, updated_at__lt=cutoff).values_list("pk", flat=True))
@@ -264,7 +267,8 @@ def send_again(message_id: int) -> Message:
     with a sign-in link: the customer asks for a new one instead."""
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message_id)
-        if message.status not in (M.FAILED, M.UNCONFIRMED) or message.sensitive:
+        erased = message.user_id is None and message.recipient.startswith("erased-")
+        if message.status not in (M.FAILED, M.UNCONFIRMED) or message.sensitive or erased:
             raise MessageNotResendable()
         message.status, message.updated_at = M.PENDING, timezone.now()
         message.save(update_fields=["status", "updated_at"])
@@ -272,16 +276,31 @@ def send_again(message_id: int) -> Message:
     return message
 
 
-def forget_person(user_id: int) -> int:
-    """Erase what the messages say about a deleted person (user.deleted): address, content, link
-    to the account; the rows stay (counts, order references) without personal data."""
-    erased = Message.objects.filter(user_id=user_id).update(
+UNSETTLED = (M.PENDING, M.SENDING)
+
+
+def _erase(messages: QuerySet[Message]) -> int:
+    return messages.update(
         recipient=Concat(Value("erased-"), Cast("id", output_field=CharField())),
         subject="",
         body_text="",
         body_html="",
         user=None,
+        erase_when_settled=False,
         updated_at=timezone.now(),
     )
+
+
+def forget_person(user_id: int) -> int:
+    """Erase what the messages say about a deleted person (user.deleted): address, content, link
+    to the account; the rows stay (counts, order references) without personal data. A message
+    still to be sent (the "account deleted" confirmation) goes out first and is erased once settled."""
+    mine = Message.objects.filter(user_id=user_id)
+    mine.filter(status__in=UNSETTLED).update(erase_when_settled=True)
+    erased = _erase(mine.exclude(status__in=UNSETTLED))
     ContactPreference.objects.filter(user_id=user_id).delete()
     return erased
+
+
+def _erase_if_forgotten(message: Message) -> None:
+    _erase(Message.objects.filter(pk=message.pk, erase_when_settled=True).exclude(status__in=UNSETTLED))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core import mail
 from django.test import Client
 
 from accounts.models import User
@@ -16,6 +17,7 @@ from core.errors import InvalidInput
 from notifications import services
 from notifications.errors import UnknownMessageKind
 from notifications.models import Message, MessageStatus
+from tests.notifications.helpers import run_send
 
 pytestmark = pytest.mark.django_db
 
@@ -97,12 +99,21 @@ def test_support_sees_the_messages_and_their_status_but_not_a_reset_link() -> No
     assert client.get("/admin/notifications/message/").status_code == 403
 
 
-def test_a_deleted_person_is_forgotten_by_the_messages() -> None:
+def test_a_deleted_person_is_forgotten_by_the_messages_once_their_last_one_is_sent() -> None:
     user = User.objects.create_user("eve@example.com", None)
     services.set_preference(user.pk, language="de")
     request(user, "account_deleted", "delete-9", context={})
+    [goodbye] = Message.objects.all()
+    sent = Message.objects.create(event_id="e-1", kind="order_delivered", recipient=user.email, user=user,
+                                  language="de", body_text="Hallo", status=MessageStatus.SENT)  # fmt: skip
     assert services.forget_person(user.pk) == 1
 
-    message = Message.objects.get()
-    assert (message.user_id, message.subject, message.body_text) == (None, "", "")
-    assert message.recipient == f"erased-{message.pk}"
+    sent.refresh_from_db()
+    assert (sent.user_id, sent.recipient, sent.body_text) == (None, f"erased-{sent.pk}", "")
+    goodbye.refresh_from_db()
+    assert goodbye.recipient == "eve@example.com" and "gelöscht" in goodbye.body_text  # still to be sent
+    run_send(goodbye.pk)
+    [mail_sent] = mail.outbox
+    assert mail_sent.to == ["eve@example.com"]
+    goodbye.refresh_from_db()
+    assert (goodbye.status, goodbye.recipient, goodbye.body_text) == (MessageStatus.SENT, f"erased-{goodbye.pk}", "")
