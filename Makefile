@@ -45,8 +45,8 @@ web: ## the web process under gunicorn
 		.venv/bin/gunicorn --config config/gunicorn.py config.wsgi
 grpc: ## the gRPC server
 	$(MANAGE) run_grpc
-worker: ## a Celery worker (the default queue and the reports' analytics queue)
-	.venv/bin/celery -A config worker -Q celery,analytics --loglevel INFO
+worker: ## a Celery worker (the default queue, the reports' analytics queue and the notifications queue)
+	.venv/bin/celery -A config worker -Q celery,analytics,notifications --loglevel INFO
 beat: ## the Celery beat scheduler (run exactly one)
 	.venv/bin/celery -A config beat --loglevel INFO
 relay: ## the outbox relay to Kafka

@@ -35,7 +35,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "reports.*_replenishmentpolicy",
         *_REPORT_RUNS,
     ),
-    # Helps customers: their accounts and addresses (never staff accounts), their orders.
+    # Helps customers: their accounts and addresses (never staff accounts), their orders, their messages.
     SUPPORT: (
         "accounts.view_customer",
         "accounts.change_customer",
@@ -46,6 +46,10 @@ ROLES: dict[str, tuple[str, ...]] = {
         "orders.change_*",
         "delivery.view_*",
         "payments.view_*",
+        # The messages the customer got (and sending a failed one again), their language and SMS choice.
+        "notifications.view_*",
+        "notifications.change_*",
+        "notifications.add_contactpreference",
     ),
     # Money: payments and refunds, the sales and payments reports.
     FINANCE: (

@@ -37,3 +37,7 @@ def first_customer() -> User | None:
 def user_id_by_email(email: str) -> int | None:
     """The id of the account with this email address (any case), or None."""
     return User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+
+
+def user_by_id(user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id).first()

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "delivery",
     "payments",
     "orders",
+    "notifications",
     "reports",
     "config.apps.ConfigAppConfig",
 ]
@@ -101,6 +102,7 @@ APP_SCHEMAS = {
     "delivery": "delivery",
     "reports": "reports",
     "events": "events",
+    "notifications": "notifications",
 }
 
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / ".data")))
@@ -464,6 +466,39 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Notifications: e-mail and SMS (notifications/, docs/decisions/0055 and 0056) ---------------
+# E-mail goes out through Django's backends: the console (printed, the default without EMAIL_HOST)
+# or SMTP when EMAIL_HOST is set; EMAIL_BACKEND names any other backend.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Commerce <shop@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The languages customers may get messages in (each has its templates); the default is the shop's.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+NOTIFICATIONS_DEFAULT_LANGUAGE = env_str("NOTIFICATIONS_DEFAULT_LANGUAGE", "en")
+NOTIFICATIONS_SHOP_NAME = env_str("NOTIFICATIONS_SHOP_NAME", "Commerce")
+NOTIFICATIONS_QUEUE = "notifications"
+CELERY_TASK_ROUTES = {**CELERY_TASK_ROUTES, "notifications.*": {"queue": NOTIFICATIONS_QUEUE}}
+# A message the mail server does not take is tried again after 1, 2, 4, ... times the backoff,
+# NOTIFICATIONS_MAX_ATTEMPTS times in all; then it is marked failed and reported.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 60)
+# A message still pending (its task lost) this long is queued again; one still "sending" is
+# marked unconfirmed and reported, never sent again by itself.
+NOTIFICATIONS_STALE_MINUTES = env_int("NOTIFICATIONS_STALE_MINUTES", 30)
+# The SMS channel: a class with send(to, text) -> provider reference (notifications/sms.py).
+NOTIFICATIONS_SMS_CHANNEL = env_str("NOTIFICATIONS_SMS_CHANNEL", "notifications.sms.LoggingSmsChannel")
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.sweep_stale_messages", "schedule": 5 * 60}
 
 # --- Operations: probes, metrics, traces (deploy/, docs/decisions/0030) ------------------------
 # Which process this is (web, grpc, worker, beat, relay, consumer, migrate; config/roles.py): set by

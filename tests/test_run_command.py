@@ -60,6 +60,8 @@ def test_the_run_command_prints_an_admin_login(embedded_suite: tuple[str, str]) 
     _, output = embedded_suite
     assert "Admin login: admin@example.com / admin" in output
     assert "/api/docs/" in output
+    # The demo order's e-mail, sent by the notifications consumer and task in-process, on the console.
+    assert "Subject: Your order 0000001 is placed" in output and "Content-Type: multipart/alternative" in output
 
 
 def test_a_newcomer_signs_in_to_the_admin_and_opens_the_api_docs(

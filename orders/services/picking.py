@@ -144,11 +144,16 @@ def _announce_picked(order: Order, lines: list[OrderLine]) -> None:
     payload = orders_pb2.OrderPicked(
         order_id=order.ref,
         final_total=money(order.final_total or ZERO, order.currency),
+        placed_total=money(order.total, order.currency),
         lines=[
             orders_pb2.PickedLine(
                 line_id=str(line.pk),
                 picked_quantity=quantity(line.picked_quantity or ZERO, line.unit),
                 substitute_sku=line.picked_sku or None,
+                name=line.name,
+                ordered_quantity=quantity(line.quantity, line.unit),
+                substitute_name=line.picked_name,
+                line_total=money(line.final_line_total or ZERO, order.currency),
             )
             for line in lines
         ],

@@ -93,26 +93,36 @@ class OrderConfirmed(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class OrderPicked(_message.Message):
-    __slots__ = ("order_id", "final_total", "lines", "picked_at")
+    __slots__ = ("order_id", "final_total", "lines", "picked_at", "placed_total")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     FINAL_TOTAL_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     PICKED_AT_FIELD_NUMBER: _ClassVar[int]
+    PLACED_TOTAL_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     final_total: _common_pb2.Money
     lines: _containers.RepeatedCompositeFieldContainer[PickedLine]
     picked_at: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., final_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[PickedLine, _Mapping]]] = ..., picked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    placed_total: _common_pb2.Money
+    def __init__(self, order_id: _Optional[str] = ..., final_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[PickedLine, _Mapping]]] = ..., picked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., placed_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class PickedLine(_message.Message):
-    __slots__ = ("line_id", "picked_quantity", "substitute_sku")
+    __slots__ = ("line_id", "picked_quantity", "substitute_sku", "name", "ordered_quantity", "substitute_name", "line_total")
     LINE_ID_FIELD_NUMBER: _ClassVar[int]
     PICKED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
     SUBSTITUTE_SKU_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ORDERED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    SUBSTITUTE_NAME_FIELD_NUMBER: _ClassVar[int]
+    LINE_TOTAL_FIELD_NUMBER: _ClassVar[int]
     line_id: str
     picked_quantity: _common_pb2.Quantity
     substitute_sku: str
-    def __init__(self, line_id: _Optional[str] = ..., picked_quantity: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ..., substitute_sku: _Optional[str] = ...) -> None: ...
+    name: str
+    ordered_quantity: _common_pb2.Quantity
+    substitute_name: str
+    line_total: _common_pb2.Money
+    def __init__(self, line_id: _Optional[str] = ..., picked_quantity: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ..., substitute_sku: _Optional[str] = ..., name: _Optional[str] = ..., ordered_quantity: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ..., substitute_name: _Optional[str] = ..., line_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class OrderShipped(_message.Message):
     __slots__ = ("order_id", "shipment_id", "courier_id", "shipped_at")
