@@ -60,6 +60,8 @@ def test_the_run_command_prints_an_admin_login(embedded_suite: tuple[str, str]) 
     _, output = embedded_suite
     assert "Admin login: admin@example.com / admin" in output
     assert "/api/docs/" in output
+    # The demo customer's sign-up sent the verification e-mail to the console backend.
+    assert "Subject: Confirm your e-mail address" in output and "To: customer@example.com" in output
 
 
 def test_a_newcomer_signs_in_to_the_admin_and_opens_the_api_docs(
