@@ -1,18 +1,28 @@
 """Accounts in the back office, split into customers (support edits them through the services, and
-can never make anyone staff) and staff members (superusers give them roles as groups)."""
+can never make anyone staff) and staff members (superusers give them roles as groups).
+
+On a customer's request support sends them their data export or erases their account (actions,
+with the permissions `export_customer_data` and `erase_customer` of the Support role). A password
+set here, for a customer or a staff member, signs that person out everywhere and spends their
+reset links (accounts.services.set_password_by_staff)."""
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from accounts import services
-from accounts.models import AccessToken, Address, Customer, StaffMember, User
+from accounts.models import AccessToken, Address, Customer, DataExport, StaffMember, User
+from accounts.services import privacy
 from core.admin.services import ServiceModelAdmin, VersionedModelForm, adopt
+from core.errors import DomainError
 
 CUSTOMER_FIELDS = ("email", "first_name", "last_name", "phone", "is_active")
 
@@ -41,6 +51,30 @@ class TokenInline(admin.TabularInline):
         return False
 
 
+class StaffSetPasswordForm(AdminPasswordChangeForm):
+    """Django's set-password page, saving through the service (which signs the person out)."""
+
+    def save(self, commit: bool = True) -> Any:
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        user = services.set_password_by_staff(self.user.pk, password)
+        self.user = user
+        return user
+
+
+class ExportInline(admin.TabularInline):
+    model = DataExport
+    fk_name = "user"
+    fields = ("requested_at", "requested_by", "status", "completed_at", "expires_at", "size_bytes", "failure")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "data export"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class CustomerCreationForm(forms.ModelForm):
     password = forms.CharField(
         widget=forms.PasswordInput, strip=False, help_text="The customer can change it in the app."
@@ -59,10 +93,41 @@ class CustomerAdmin(ServiceModelAdmin):
     list_filter = ("is_active", "date_joined")
     search_fields = ("email", "first_name", "last_name", "phone")
     ordering = ("-date_joined",)
-    fields = ("email", "first_name", "last_name", "phone", "is_active", "date_joined", "last_login", "version")
-    readonly_fields = ("date_joined", "last_login")
-    inlines = (AddressInline, TokenInline)
-    actions = ("sign_out_everywhere",)
+    fields = (
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "is_active",
+        "email_verified_at",
+        "password_page",
+        "date_joined",
+        "last_login",
+        "erased_at",
+        "version",
+    )
+    readonly_fields = ("email_verified_at", "password_page", "date_joined", "last_login", "erased_at")
+    inlines = (AddressInline, TokenInline, ExportInline)
+    actions = ("sign_out_everywhere", "send_data_export", "erase_accounts")
+    change_password_form = StaffSetPasswordForm
+    change_user_password_template = None
+    # Django's set-password page, on the customers (saved through the service by the form).
+    user_change_password = DjangoUserAdmin.user_change_password
+
+    def get_urls(self) -> list[Any]:
+        page = path(
+            "<id>/password/",
+            self.admin_site.admin_view(self.user_change_password),  # type: ignore[misc]  # borrowed from UserAdmin
+            name="accounts_customer_password_change",
+        )
+        return [page, *super().get_urls()]
+
+    @admin.display(description="password")
+    def password_page(self, obj: User) -> str:
+        if obj.pk is None:
+            return ""
+        url = reverse(f"{self.admin_site.name}:accounts_customer_password_change", args=[obj.pk])
+        return format_html('<a href="{}">Set a password</a> (signs the customer out everywhere)', url)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
@@ -92,6 +157,51 @@ class CustomerAdmin(ServiceModelAdmin):
     def sign_out_everywhere(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         self.run_bulk(request, lambda: sum(services.revoke_tokens_of(pk) for pk in ids), "{count} tokens revoked.")
+
+    def has_export_customer_data_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.export_customer_data")
+
+    def has_erase_customer_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.erase_customer")
+
+    @admin.action(
+        description="Send their data export to the customers (on their request)", permissions=["export_customer_data"]
+    )
+    def send_data_export(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        ids = list(queryset.filter(erased_at__isnull=True).values_list("pk", flat=True))
+        staff_id = request.user.pk
+
+        def run() -> int:
+            for pk in ids:
+                privacy.request_export(pk, requested_by_id=staff_id, fresh=True)
+            return len(ids)
+
+        self.run_bulk(request, run, "{count} data exports are being built; each customer gets a link by e-mail.")
+
+    @admin.action(description="Erase the accounts (on the customers' request)", permissions=["erase_customer"])
+    def erase_accounts(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        customers = list(queryset.filter(erased_at__isnull=True))
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Erase these accounts?",
+                "opts": self.opts,
+                "customers": customers,
+                "action": "erase_accounts",
+                "selected": [customer.pk for customer in customers],
+            }
+            return TemplateResponse(request, "admin/accounts/customer/erase_confirmation.html", context)
+        erased = 0
+        for customer in customers:
+            try:
+                privacy.erase_account(customer.pk, by_staff_id=request.user.pk)
+            except DomainError as exc:
+                self.message_user(request, f"{customer.email}: not erased. {exc.message}", messages.ERROR)
+                continue
+            erased += 1
+        if erased:
+            self.message_user(request, f"{erased} accounts erased; their orders stay without personal data.")
+        return None
 
 
 class StaffCreationForm(UserCreationForm[User]):
@@ -125,6 +235,7 @@ class StaffMemberAdmin(DjangoUserAdmin[User]):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     inlines = (TokenInline,)
+    change_password_form = StaffSetPasswordForm
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")

@@ -21,4 +21,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from accounts import privacy, tasks  # noqa: F401  (registers the tasks the services queue by name)
+        from accounts.services.privacy import addresses_part, profile_part
+
         post_migrate.connect(top_up_roles, dispatch_uid="accounts.top_up_roles")
+        privacy.register_export_part("profile", profile_part)
+        privacy.register_export_part("addresses", addresses_part)

@@ -1,5 +1,6 @@
 """Demo data of the accounts app: a staff login for the back office, a catalog manager, and a
-customer with an address for the API."""
+customer with an address for the API (signing up sends them the verification e-mail, which the
+console e-mail backend of `make run` prints)."""
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -50,4 +51,6 @@ def load() -> list[str]:
         f"Admin login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}",
         f"Catalog manager login (admin): {DEMO_CATALOG_EMAIL} / {DEMO_CATALOG_PASSWORD}",
         f"Customer login (API, POST /api/v1/auth/login/): {DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD}",
+        "Account e-mails (verification, password reset, new address, data export) are printed on this "
+        "console: try POST /api/v1/auth/password-reset/ or GET /api/v1/me/export/",
     ]

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -42,6 +43,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(max_length=20, blank=True, help_text="International format, e.g. +4915112345678.")
     # Optimistic locking of profile edits (see accounts.services.update_profile).
     version = models.PositiveIntegerField(default=1)
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer proved they receive mail at this address."
+    )
+    # Erased accounts stay as a row without personal data: orders and payments (kept for the law)
+    # still point at it, but it names nobody (docs/decisions/0057).
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -87,6 +94,10 @@ class Customer(User):
     class Meta:
         proxy = True
         verbose_name = "customer"
+        permissions = [
+            ("export_customer_data", "Can send a customer their data export"),
+            ("erase_customer", "Can erase a customer's account"),
+        ]
 
 
 class StaffMember(User):
@@ -158,3 +169,47 @@ class AccessToken(models.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+
+def _export_files() -> FileSystemStorage:
+    """Archives live under ACCOUNTS_EXPORTS_DIR, served only through the signed download link."""
+    return FileSystemStorage(location=settings.ACCOUNTS_EXPORTS_DIR)
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    READY = "ready", "ready"
+    FAILED = "failed", "failed"
+    EXPIRED = "expired", "expired"
+
+
+class DataExport(models.Model):
+    """A customer's request for their data: built by a Celery task into a zip of JSON files, and
+    downloadable through a signed link until it expires (then the file is deleted)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The staff member who asked for it on the customer's behalf, if any.",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    archive = models.FileField(storage=_export_files, upload_to="%Y/%m/", blank=True, max_length=300)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    failure = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["user", "-requested_at"], name="data_export_user_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=ExportStatus.values), name="users_data_export_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"data export {self.pk} ({self.status})"

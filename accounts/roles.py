@@ -39,6 +39,8 @@ ROLES: dict[str, tuple[str, ...]] = {
     SUPPORT: (
         "accounts.view_customer",
         "accounts.change_customer",
+        "accounts.export_customer_data",  # on the customer's request (privacy)
+        "accounts.erase_customer",
         "accounts.view_address",
         "accounts.change_address",
         "catalog.view_*",

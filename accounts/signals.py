@@ -12,6 +12,8 @@ user_updated = DomainSignal("user.updated", aggregate_type="user")
 # merges the visitor's anonymous cart). In-process only: it is about this request, not an event.
 customer_signed_in = Signal()
 
+user_deleted = DomainSignal("user.deleted", aggregate_type="user")
+
 # Sent by accounts' services, inside their transaction, for a message the customer must get (a
 # verification or password-reset link, an export ready, the account erased). Apps above accounts
 # deliver it (notifications renders and sends it) without accounts importing them. In-process, not

@@ -367,6 +367,7 @@ REST_FRAMEWORK = {
         "user": env_str("API_RATE_USER", "600/min"),  # per signed-in user, all devices together
         "login": env_str("API_RATE_LOGIN", "20/min"),  # sign-in and password checks, per IP
         "register": env_str("API_RATE_REGISTER", "10/hour"),  # new accounts, per IP
+        "account_email": env_str("API_RATE_ACCOUNT_EMAIL", "5/hour"),  # verification, reset, e-mail change mails
     },
     # Proxies in front of the app that append to X-Forwarded-For; the client IP is taken that many
     # hops from the right. Unset: REMOTE_ADDR, which a client cannot forge.
@@ -408,6 +409,18 @@ ACCOUNTS_TOKEN_MAX_AGE_DAYS = env_int("ACCOUNTS_TOKEN_MAX_AGE_DAYS", 180)  # sig
 ACCOUNTS_LOGIN_MAX_FAILURES = env_int("ACCOUNTS_LOGIN_MAX_FAILURES", 5)  # per account, any IP
 ACCOUNTS_LOGIN_LOCK_SECONDS = env_int("ACCOUNTS_LOGIN_LOCK_SECONDS", 15 * 60)
 ACCOUNTS_MAX_ADDRESSES = env_int("ACCOUNTS_MAX_ADDRESSES", 20)
+# Links sent by e-mail (docs/decisions/0057): where they point, and how long they work.
+ACCOUNTS_LINK_BASE_URL = env_str("ACCOUNTS_LINK_BASE_URL", "http://127.0.0.1:8000")
+ACCOUNTS_EMAIL_VERIFICATION_HOURS = env_int("ACCOUNTS_EMAIL_VERIFICATION_HOURS", 72)
+PASSWORD_RESET_TIMEOUT = env_int("ACCOUNTS_PASSWORD_RESET_MINUTES", 60) * 60  # Django's reset tokens
+ACCOUNTS_EXPORT_LINK_HOURS = env_int("ACCOUNTS_EXPORT_LINK_HOURS", 72)  # archive and its link, then deleted
+ACCOUNTS_EXPORTS_DIR = Path(env_str("ACCOUNTS_EXPORTS_DIR", str(DATA_DIR / "exports")))  # customers' archives
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Commerce suite <shop@example.com>")
+CELERY_BEAT_SCHEDULE["accounts-purge-expired-exports"] = {"task": "accounts.purge_expired_exports", "schedule": 60 * 60}
 ADDRESS_COUNTRIES = env_list("ADDRESS_COUNTRIES")  # ISO codes delivered to; empty: every supported one
 
 # --- Catalog ------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ EVENT_TYPES: dict[str, type[Message]] = {
     "inventory.low_stock": inventory_pb2.InventoryLowStock,
     "user.registered": users_pb2.UserRegistered,
     "user.updated": users_pb2.UserUpdated,
+    "user.deleted": users_pb2.UserDeleted,
 }
 
 

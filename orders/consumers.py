@@ -1,14 +1,14 @@
 """Consumers of the orders app: order status from payments (group "orders.payments") and from
-delivery (group "orders.delivery"). Both are idempotent through the services (a repeated event
-finds the order already moved)."""
+delivery (group "orders.delivery"), and erased customers forgotten (group "orders.privacy"). All
+are idempotent through the services (a repeated event finds the order already moved)."""
 
 from datetime import UTC
 from decimal import Decimal
 from typing import cast
 
 from events.consumer import ConsumedEvent, EventConsumer
-from orders.services import lifecycle, refunds
-from proto.events.v1 import orders_pb2, payments_pb2
+from orders.services import lifecycle, privacy, refunds
+from proto.events.v1 import orders_pb2, payments_pb2, users_pb2
 
 
 def _payment_id(value: str) -> int:
@@ -52,3 +52,14 @@ class OrdersFromDelivery(EventConsumer):
         payload = cast(orders_pb2.OrderDelivered, event.payload)
         at = payload.delivered_at if payload.HasField("delivered_at") else event.envelope.occurred_at
         lifecycle.record_delivered(payload.order_id, at=at.ToDatetime(tzinfo=UTC))
+
+
+class OrdersForgetErasedCustomers(EventConsumer):
+    """An erased account's orders stay for finance without its personal data."""
+
+    group = "orders.privacy"
+
+    def on_user_deleted(self, event: ConsumedEvent) -> None:
+        payload = cast(users_pb2.UserDeleted, event.payload)
+        if payload.user_id.isdigit():
+            privacy.forget_customer(int(payload.user_id))

@@ -51,6 +51,25 @@ def orders_of(customer: "User", *, status: str = "") -> QuerySet[Order]:
     return orders.filter(status=status) if status else orders
 
 
+def orders_for_export(customer_id: int) -> QuerySet[Order]:
+    """Every order of the customer with its lines and history, oldest first (their data export)."""
+    return _with_lines(Order.objects.filter(customer_id=customer_id).order_by("placed_at", "id"))
+
+
+IN_PROGRESS = (
+    OrderStatus.PENDING_PAYMENT,
+    OrderStatus.CONFIRMED,
+    OrderStatus.PICKING,
+    OrderStatus.PACKED,
+    OrderStatus.OUT_FOR_DELIVERY,
+)
+
+
+def has_orders_in_progress(customer_id: int) -> bool:
+    """Whether an order of the customer is still to be paid, picked or delivered."""
+    return Order.objects.filter(customer_id=customer_id, status__in=IN_PROGRESS).exists()
+
+
 def order_of(order_id: int, *, customer: "User | None" = None) -> Order:
     """One order with its lines and history; with `customer`, only theirs (others: not found)."""
     orders = Order.objects.select_related("customer", "slot", "zone")

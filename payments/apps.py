@@ -19,5 +19,6 @@ class PaymentsConfig(AppConfig):
         # The deployment checks register on import. The tasks modules register their tasks, which
         # the services queue by name (payments.services.queue): registered, they also run
         # eagerly when Celery is configured to.
-        for module in ("payments.checks", "payments.tasks", f"{SANDBOX}.admin", f"{SANDBOX}.tasks"):
+        # payments.privacy registers the customer's payments as a part of their data export.
+        for module in ("payments.checks", "payments.privacy", "payments.tasks", f"{SANDBOX}.admin", f"{SANDBOX}.tasks"):
             import_module(module)

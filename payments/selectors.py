@@ -94,6 +94,11 @@ def payments_for_order(order_ref: str) -> QuerySet[Payment]:
     return Payment.objects.filter(order_ref=order_ref).order_by("-created_at", "-id")
 
 
+def payments_of_customer(customer_id: int) -> QuerySet[Payment]:
+    """The customer's payments, oldest first (their data export)."""
+    return Payment.objects.filter(customer_id=customer_id).order_by("created_at", "id")
+
+
 def payment_by_id(payment_id: int) -> Payment | None:
     return Payment.objects.filter(pk=payment_id).first()
 

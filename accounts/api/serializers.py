@@ -4,15 +4,20 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import Address, User
+from accounts.models import Address, DataExport, User
 from core.api.serializers import StrictFieldsMixin
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
+    email_verified = serializers.SerializerMethodField(help_text="Whether a link sent to `email` was opened.")
+
     class Meta:
         model = User
-        fields = ("id", "email", "first_name", "last_name", "phone", "date_joined", "version")
+        fields = ("id", "email", "email_verified", "first_name", "last_name", "phone", "date_joined", "version")
         read_only_fields = fields
+
+    def get_email_verified(self, user: User) -> bool:
+        return user.email_verified_at is not None
 
 
 class RegisterSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
@@ -53,17 +58,14 @@ class LogoutSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 
 class ProfileUpdateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    email = serializers.EmailField(max_length=254, required=False)
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        help_text="Only the current one: a new address is set through `me/email/` (confirmed by a link).",
+    )
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    current_password = serializers.CharField(
-        max_length=128,
-        required=False,
-        write_only=True,
-        trim_whitespace=False,
-        help_text="Needed to change the email address.",
-    )
     version = serializers.IntegerField(
         min_value=1,
         max_value=2**31 - 1,
@@ -122,3 +124,47 @@ class AddressWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
         required=False,
         help_text="On PATCH: the `version` you read; a stale one gets 409.",
     )
+
+
+class TokenInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=1000, help_text="The `token` of the link in the e-mail.")
+
+
+class PasswordResetRequestSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    uid = serializers.CharField(max_length=64, help_text="The `uid` of the link in the e-mail.")
+    token = serializers.CharField(max_length=100, help_text="The `token` of the link in the e-mail.")
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class EmailChangeSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254, help_text="The new address; a link sent to it confirms it.")
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class EmailChangeStartedSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(
+        help_text="Where the confirmation link went; the account keeps its address until then."
+    )
+
+
+class AccountErasureSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    password = serializers.CharField(max_length=128, trim_whitespace=False, help_text="Your current password.")
+
+
+class DataExportSerializer(serializers.ModelSerializer[DataExport]):
+    class Meta:
+        model = DataExport
+        fields = ("id", "status", "requested_at", "completed_at", "expires_at", "size_bytes")
+        read_only_fields = fields
+        extra_kwargs = {
+            "status": {"help_text": "`pending` while it is built; `ready`: the download link went to your e-mail."},
+            "expires_at": {"help_text": "Until then the link works; then the archive is deleted."},
+        }
+
+
+class DownloadQuerySerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=1000, help_text="The `token` of the link in the e-mail.")

@@ -51,6 +51,17 @@ class AutoSchema(openapi.AutoSchema):
                 present["content"] = error
         return operation
 
+    def _get_request_body(self, direction: str = "request") -> Any:
+        # A DELETE that needs a body (a password confirming an erasure) is documented like a POST's;
+        # the view opts in with `request_body_on_delete`.
+        if self.method == "DELETE" and getattr(self.view, "request_body_on_delete", False):
+            self.method = "POST"
+            try:
+                return super()._get_request_body(direction)
+            finally:
+                self.method = "DELETE"
+        return super()._get_request_body(direction)
+
     def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> Any:
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
         if direction == "request" and isinstance(force_instance(serializer), StrictFieldsMixin):
@@ -101,7 +112,10 @@ class AutoSchema(openapi.AutoSchema):
         statuses: dict[int, str] = {}
         idempotency = self._idempotency()
         has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
-        if self.method in BODY_METHODS or has_query or idempotency is not None:
+        body = self.method in BODY_METHODS or (
+            self.method == "DELETE" and getattr(self.view, "request_body_on_delete", False)
+        )
+        if body or has_query or idempotency is not None:
             statuses[400] = "Invalid request: `fields` names what to fix."
         # Even public endpoints answer 401 to a token that is wrong or expired.
         statuses[401] = "Missing, invalid or expired token."
@@ -110,7 +124,7 @@ class AutoSchema(openapi.AutoSchema):
         responses = force_instance(self.get_response_serializers())
         if "{" in self.path or self._is_paginated() or (self.method == "GET" and is_list_serializer(responses)):
             statuses[404] = "No such object (or not yours), or no such page."
-        if self.method in BODY_METHODS:
+        if body:
             if "version" in getattr(force_instance(self.get_request_serializer()), "fields", {}):
                 statuses[409] = "`stale_version`: someone changed the object since you read it."
             statuses[415] = "The body is not JSON."

@@ -7,7 +7,7 @@ from accounts.models import User
 from events.contracts import unpack_envelope
 from events.models import OutboxEvent
 from proto.events.v1 import users_pb2
-from tests.api.support import PASSWORD, api, error_of, make_customer, signed_in
+from tests.api.support import api, error_of, make_customer, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,7 @@ def test_a_customer_changes_their_name_and_phone_and_an_event_says_what_changed(
         "id": 0,
         "date_joined": "",
         "email": "ann@example.com",
+        "email_verified": False,
         "first_name": "Anna",
         "last_name": "Lee",
         "phone": "+49301234567",
@@ -51,16 +52,13 @@ def test_nothing_changed_means_no_new_version_and_no_event() -> None:
     assert updated_events() == []
 
 
-def test_a_new_email_needs_the_current_password_and_must_be_free() -> None:
+def test_a_new_email_is_not_set_through_the_profile() -> None:
+    """It changes only once a link sent to it was opened (tests/accounts/test_account_emails.py)."""
     user = make_customer("ann@example.com")
-    make_customer("bob@example.com")
     client = signed_in(user)
-    error_of(client.patch(ME, {"email": "ann.lee@example.com"}), 400, "password_required")
-    error_of(client.patch(ME, {"email": "ann.lee@example.com", "current_password": "wrong"}), 400, "password_required")
-    error_of(client.patch(ME, {"email": "BOB@example.com", "current_password": PASSWORD}), 400, "email_taken")
-    response = client.patch(ME, {"email": "Ann.Lee@example.com", "current_password": PASSWORD})
-    assert response.json()["email"] == "ann.lee@example.com"
-    assert [list(e.changed_fields) for e in updated_events()] == [["email"]]
+    error_of(client.patch(ME, {"email": "ann.lee@example.com"}), 400, "email_change_needs_confirmation")
+    assert client.patch(ME, {"email": "ann@example.com", "first_name": "Ann"}).json()["email"] == "ann@example.com"
+    assert [list(e.changed_fields) for e in updated_events()] == [["first_name"]]
 
 
 def test_a_stale_version_is_a_409_and_changes_nothing() -> None:
@@ -95,7 +93,7 @@ def test_fields_a_customer_must_not_set_are_refused_and_nothing_changes(forbidde
     assert updated_events() == []
 
 
-def test_put_and_delete_are_not_allowed_on_me() -> None:
+def test_put_is_not_allowed_on_me_and_delete_needs_the_password() -> None:
     client = signed_in(make_customer())
     error_of(client.put(ME, {"first_name": "X"}), 405, "method_not_allowed")
-    error_of(client.delete(ME), 405, "method_not_allowed")
+    assert error_of(client.delete(ME), 400, "invalid")["fields"] == {"password": ["This field is required."]}

@@ -33,6 +33,7 @@ def test_registering_signs_the_customer_in_and_records_the_event() -> None:
     assert body["user"] | {"id": 0, "date_joined": ""} == {
         "id": 0,
         "email": "ann.lee@example.com",
+        "email_verified": False,
         "first_name": "Ann",
         "last_name": "Lee",
         "phone": "+4915112345678",

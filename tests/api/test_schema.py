@@ -41,7 +41,15 @@ def test_the_schema_of_these_endpoints_generates_without_warnings_and_is_valid()
         "/api/v1/auth/register/",
         "/api/v1/auth/login/",
         "/api/v1/auth/logout/",
+        "/api/v1/auth/email/verify/",
+        "/api/v1/auth/email/confirm/",
+        "/api/v1/auth/password-reset/",
+        "/api/v1/auth/password-reset/confirm/",
         "/api/v1/me/",
+        "/api/v1/me/email/",
+        "/api/v1/me/email/verification/",
+        "/api/v1/me/export/",
+        "/api/v1/me/export/download/",
         "/api/v1/me/password/",
         "/api/v1/me/addresses/",
         "/api/v1/me/addresses/{address_id}/",
@@ -170,6 +178,23 @@ def test_real_responses_match_the_schema(settings: Any) -> None:
     run("PATCH", address, client.patch(f"{addresses}{made['id']}/", {"city": "Berlin-Mitte", "version": 1}))
     run("PATCH", address, client.patch(f"{addresses}{made['id']}/", {"city": "Berlin", "version": 1}))
     run("DELETE", address, client.delete(f"{addresses}{made['id']}/"))
+
+    reset = "/api/v1/auth/password-reset/"
+    run("POST", reset, api().post(reset, {"email": "ann@example.com"}))
+    run("POST", reset, api().post(reset, {"email": "not-an-address"}))
+    confirm = "/api/v1/auth/password-reset/confirm/"
+    run("POST", confirm, api().post(confirm, {"uid": "MQ", "token": "x-y", "new_password": "green-pear-78-x"}))
+    for template in ("/api/v1/auth/email/verify/", "/api/v1/auth/email/confirm/"):
+        run("POST", template, api().post(template, {"token": "forged"}))
+    email = "/api/v1/me/email/"
+    run("POST", email, client.post(email, {"email": "ann.lee@example.com", "current_password": "green-pear-77-x"}))
+    run("POST", email, client.post(email, {"email": "ann.lee@example.com", "current_password": "wrong"}))
+    run("POST", "/api/v1/me/email/verification/", client.post("/api/v1/me/email/verification/"))
+    run("GET", "/api/v1/me/export/", client.get("/api/v1/me/export/"))
+    download = "/api/v1/me/export/download/"
+    run("GET", download, api().get(download, {"token": "forged"}))
+    run("DELETE", me, client.delete(me, {"password": "wrong"}))
+    run("DELETE", me, signed_in(manager).delete(me, {"password": "shelf-stacker-2024"}))
 
     staff_variant = "/api/v1/staff/catalog/variants/{variant_id}/"
     url = f"/api/v1/staff/catalog/variants/{variant.pk}/"

@@ -161,6 +161,7 @@ def test_a_substitution_on_a_picked_line_survives_and_its_absence_is_visible() -
             ),
             "user",
         ),
+        ("user.deleted", users_pb2.UserDeleted(user_id="7", reason="customer_request"), "user"),
     ],
 )
 def test_payloads_of_other_families_round_trip(event_type: str, payload: Message, aggregate_type: str) -> None:
@@ -174,7 +175,7 @@ def test_families_are_the_kafka_topic_families() -> None:
     assert family_of("order.created") == "order"
     assert family_of("inventory.low_stock") == "inventory"
     assert {family_of(event_type) for event_type in EVENT_TYPES} == set(TOPIC_BY_FAMILY)
-    assert len(EVENT_TYPES) == 16
+    assert len(EVENT_TYPES) == 17
 
 
 @pytest.mark.parametrize("event_type", ["order.teleported", "", "order", "orders.created", "ORDER.CREATED"])

@@ -38,3 +38,13 @@ class UserUpdated(_message.Message):
     last_name: str
     updated_at: _timestamp_pb2.Timestamp
     def __init__(self, user_id: _Optional[str] = ..., changed_fields: _Optional[_Iterable[str]] = ..., email: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class UserDeleted(_message.Message):
+    __slots__ = ("user_id", "deleted_at", "reason")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    DELETED_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    deleted_at: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, user_id: _Optional[str] = ..., deleted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...

@@ -2,6 +2,9 @@
 
 Every function is one transaction; the user.* events are sent inside it, so an event exists if and
 only if its change committed. Failures are domain errors (core/errors.py) with stable codes.
+The account life cycle lives beside this module: e-mail verification and change
+(`verification`), password resets (`passwords`), data exports and erasure (`privacy`), and the
+messages they send (`messages`).
 """
 
 import hashlib
@@ -19,11 +22,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import validators
-from accounts.errors import EmailTaken, InvalidCredentials, TooManyAddresses, TooManyLoginAttempts
+from accounts.errors import (
+    EmailChangeNeedsConfirmation,
+    EmailTaken,
+    InvalidCredentials,
+    TooManyAddresses,
+    TooManyLoginAttempts,
+)
 from accounts.models import AccessToken, Address, User
 from accounts.selectors import hash_token
 from accounts.signals import user_registered, user_updated
 from core.errors import InvalidInput, NotFound, StaleVersion
+from core.queue import enqueue_on_commit
 from proto.events.v1.users_pb2 import UserRegistered, UserUpdated
 
 TOKEN_PREFIX = "cmt_"  # noqa: S105  (not a secret: lets secret scanners recognise a leaked token
@@ -92,6 +102,7 @@ def register_customer(*, email: str, password: str, first_name: str = "", last_n
         )
         payload.registered_at.FromDatetime(user.date_joined)
         user_registered.send_event(sender=User, aggregate_id=str(user.pk), payload=payload)
+        enqueue_on_commit("accounts.send_verification_email", user.pk)
     return user
 
 
@@ -199,20 +210,19 @@ def _announce_update(user: User, changed: list[str]) -> None:
 def update_profile(
     user_id: int, changes: dict[str, Any], *, expected_version: int | None = None, current_password: str | None = None
 ) -> User:
-    """Change the customer's own profile. A new email address needs the current password: it is
-    what signs the account in, so a borrowed unlocked phone must not be able to take it over."""
+    """Change the customer's own profile. A new email address is not set here: it signs the
+    account in, so it changes only once a link sent to it was opened
+    (accounts.services.verification.start_email_change, with the current password)."""
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise InvalidInput(fields={name: ["This field cannot be changed here."] for name in sorted(unknown)})
     with transaction.atomic():
         user = _locked_user(user_id, expected_version)
-        new_email = "email" in changes and normalize_email(changes["email"]) != user.email
-        if new_email and not (current_password and user.check_password(current_password)):
-            raise InvalidInput(
-                fields={"current_password": ["Enter your current password to change the email."]},
-                code="password_required",
+        if "email" in changes and normalize_email(changes["email"]) != user.email:
+            raise EmailChangeNeedsConfirmation(
+                fields={"email": ["Change your e-mail address at me/email/; a link confirms the new one."]}
             )
-        return _apply_profile_changes(user, changes)
+        return _apply_profile_changes(user, {name: value for name, value in changes.items() if name != "email"})
 
 
 def update_user_by_staff(user_id: int, changes: dict[str, Any], *, expected_version: int | None = None) -> User:
@@ -244,9 +254,13 @@ def _apply_profile_changes(user: User, changes: dict[str, Any]) -> User:
     for name in changed:
         setattr(user, name, values[name])
     user.version += 1
+    saved = [*changed, "version"]
+    if "email" in changed:  # set by support: the customer has not proved this address yet
+        user.email_verified_at = None
+        saved.append("email_verified_at")
     try:
         with transaction.atomic():
-            user.save(update_fields=[*changed, "version"])
+            user.save(update_fields=saved)
     except IntegrityError:
         raise EmailTaken(fields={"email": ["An account with this email address exists already."]}) from None
     if "is_active" in changed and not user.is_active:
@@ -267,6 +281,21 @@ def change_password(user_id: int, *, current_password: str, new_password: str, k
         user.set_password(new_password)
         user.save(update_fields=["password"])
         revoke_tokens_of(user.pk, keep_token_id=keep_token_id)
+
+
+def set_password_by_staff(user_id: int, password: str | None) -> User:
+    """A password set in the back office (None: password sign-in disabled). Signs the person out
+    on every device; their password reset links stop working with the old password hash."""
+    with transaction.atomic():
+        user = _locked_user(user_id, None)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            _check_password(password, user, "password1")
+            user.set_password(password)
+        user.save(update_fields=["password"])
+        revoke_tokens_of(user.pk)
+    return user
 
 
 def create_staff_member(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
