@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "inventory",
     "delivery",
     "payments",
+    "promotions",
     "orders",
     "reports",
     "config.apps.ConfigAppConfig",
@@ -101,6 +102,7 @@ APP_SCHEMAS = {
     "delivery": "delivery",
     "reports": "reports",
     "events": "events",
+    "promotions": "promotions",
 }
 
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / ".data")))

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from proto.events.v1 import common_pb2 as proto_dot_events_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cproto/events/v1/orders.proto\x12\x12\x63ommerce.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cproto/events/v1/common.proto\"\x8f\x04\n\x0cOrderCreated\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12+\n\x08subtotal\x18\x04 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12/\n\x0c\x64\x65livery_fee\x18\x05 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12(\n\x05total\x18\x06 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12,\n\x05lines\x18\x07 \x03(\x0b\x32\x1d.commerce.events.v1.OrderLine\x12\x18\n\x10\x64\x65livery_slot_id\x18\x08 \x01(\t\x12-\n\tplaced_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0ewarehouse_code\x18\n \x01(\t\x12=\n\x10shipping_address\x18\x0b \x01(\x0b\x32#.commerce.events.v1.ShippingAddress\x12\x39\n\x15\x64\x65livery_window_start\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x13\x64\x65livery_window_end\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb9\x01\n\x0fShippingAddress\x12\x16\n\x0erecipient_name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\r\n\x05line1\x18\x03 \x01(\t\x12\r\n\x05line2\x18\x04 \x01(\t\x12\x0c\n\x04\x63ity\x18\x05 \x01(\t\x12\x0e\n\x06region\x18\x06 \x01(\t\x12\x13\n\x0bpostal_code\x18\x07 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x08 \x01(\t\x12\x1d\n\x15\x64\x65livery_instructions\x18\t \x01(\t\"\xd9\x01\n\tOrderLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x12\n\nvariant_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12.\n\x08quantity\x18\x05 \x01(\x0b\x32\x1c.commerce.events.v1.Quantity\x12-\n\nunit_price\x18\x06 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12-\n\nline_total\x18\x07 \x01(\x0b\x32\x19.commerce.events.v1.Money\"\x92\x01\n\x0eOrderConfirmed\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12(\n\x05total\x18\x03 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12\x30\n\x0c\x63onfirmed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xad\x01\n\x0bOrderPicked\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12.\n\x0b\x66inal_total\x18\x02 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12-\n\x05lines\x18\x03 \x03(\x0b\x32\x1e.commerce.events.v1.PickedLine\x12-\n\tpicked_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x84\x01\n\nPickedLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x35\n\x0fpicked_quantity\x18\x02 \x01(\x0b\x32\x1c.commerce.events.v1.Quantity\x12\x1b\n\x0esubstitute_sku\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x11\n\x0f_substitute_sku\"y\n\x0cOrderShipped\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0bshipment_id\x18\x02 \x01(\t\x12\x12\n\ncourier_id\x18\x03 \x01(\t\x12.\n\nshipped_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"i\n\x0eOrderDelivered\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0bshipment_id\x18\x02 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa4\x01\n\x0eOrderCancelled\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x03 \x01(\t\x12(\n\x05total\x18\x04 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12\x30\n\x0c\x63\x61ncelled_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cproto/events/v1/orders.proto\x12\x12\x63ommerce.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cproto/events/v1/common.proto\"\xf8\x04\n\x0cOrderCreated\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12+\n\x08subtotal\x18\x04 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12/\n\x0c\x64\x65livery_fee\x18\x05 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12(\n\x05total\x18\x06 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12,\n\x05lines\x18\x07 \x03(\x0b\x32\x1d.commerce.events.v1.OrderLine\x12\x18\n\x10\x64\x65livery_slot_id\x18\x08 \x01(\t\x12-\n\tplaced_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0ewarehouse_code\x18\n \x01(\t\x12=\n\x10shipping_address\x18\x0b \x01(\x0b\x32#.commerce.events.v1.ShippingAddress\x12\x39\n\x15\x64\x65livery_window_start\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x13\x64\x65livery_window_end\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x0e\x64iscount_total\x18\x0e \x01(\x0b\x32\x19.commerce.events.v1.Money\x12\x34\n\x11\x64\x65livery_discount\x18\x0f \x01(\x0b\x32\x19.commerce.events.v1.Money\"\xb9\x01\n\x0fShippingAddress\x12\x16\n\x0erecipient_name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\r\n\x05line1\x18\x03 \x01(\t\x12\r\n\x05line2\x18\x04 \x01(\t\x12\x0c\n\x04\x63ity\x18\x05 \x01(\t\x12\x0e\n\x06region\x18\x06 \x01(\t\x12\x13\n\x0bpostal_code\x18\x07 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x08 \x01(\t\x12\x1d\n\x15\x64\x65livery_instructions\x18\t \x01(\t\"\x8d\x02\n\tOrderLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x12\n\nvariant_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12.\n\x08quantity\x18\x05 \x01(\x0b\x32\x1c.commerce.events.v1.Quantity\x12-\n\nunit_price\x18\x06 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12-\n\nline_total\x18\x07 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12\x32\n\x0f\x64iscount_amount\x18\x08 \x01(\x0b\x32\x19.commerce.events.v1.Money\"\x92\x01\n\x0eOrderConfirmed\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12(\n\x05total\x18\x03 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12\x30\n\x0c\x63onfirmed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xad\x01\n\x0bOrderPicked\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12.\n\x0b\x66inal_total\x18\x02 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12-\n\x05lines\x18\x03 \x03(\x0b\x32\x1e.commerce.events.v1.PickedLine\x12-\n\tpicked_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x84\x01\n\nPickedLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x35\n\x0fpicked_quantity\x18\x02 \x01(\x0b\x32\x1c.commerce.events.v1.Quantity\x12\x1b\n\x0esubstitute_sku\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x11\n\x0f_substitute_sku\"y\n\x0cOrderShipped\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0bshipment_id\x18\x02 \x01(\t\x12\x12\n\ncourier_id\x18\x03 \x01(\t\x12.\n\nshipped_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"i\n\x0eOrderDelivered\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0bshipment_id\x18\x02 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa4\x01\n\x0eOrderCancelled\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x03 \x01(\t\x12(\n\x05total\x18\x04 \x01(\x0b\x32\x19.commerce.events.v1.Money\x12\x30\n\x0c\x63\x61ncelled_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,21 +34,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'proto.events.v1.orders_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ORDERCREATED']._serialized_start=116
-  _globals['_ORDERCREATED']._serialized_end=643
-  _globals['_SHIPPINGADDRESS']._serialized_start=646
-  _globals['_SHIPPINGADDRESS']._serialized_end=831
-  _globals['_ORDERLINE']._serialized_start=834
-  _globals['_ORDERLINE']._serialized_end=1051
-  _globals['_ORDERCONFIRMED']._serialized_start=1054
-  _globals['_ORDERCONFIRMED']._serialized_end=1200
-  _globals['_ORDERPICKED']._serialized_start=1203
-  _globals['_ORDERPICKED']._serialized_end=1376
-  _globals['_PICKEDLINE']._serialized_start=1379
-  _globals['_PICKEDLINE']._serialized_end=1511
-  _globals['_ORDERSHIPPED']._serialized_start=1513
-  _globals['_ORDERSHIPPED']._serialized_end=1634
-  _globals['_ORDERDELIVERED']._serialized_start=1636
-  _globals['_ORDERDELIVERED']._serialized_end=1741
-  _globals['_ORDERCANCELLED']._serialized_start=1744
-  _globals['_ORDERCANCELLED']._serialized_end=1908
+  _globals['_ORDERCREATED']._serialized_end=748
+  _globals['_SHIPPINGADDRESS']._serialized_start=751
+  _globals['_SHIPPINGADDRESS']._serialized_end=936
+  _globals['_ORDERLINE']._serialized_start=939
+  _globals['_ORDERLINE']._serialized_end=1208
+  _globals['_ORDERCONFIRMED']._serialized_start=1211
+  _globals['_ORDERCONFIRMED']._serialized_end=1357
+  _globals['_ORDERPICKED']._serialized_start=1360
+  _globals['_ORDERPICKED']._serialized_end=1533
+  _globals['_PICKEDLINE']._serialized_start=1536
+  _globals['_PICKEDLINE']._serialized_end=1668
+  _globals['_ORDERSHIPPED']._serialized_start=1670
+  _globals['_ORDERSHIPPED']._serialized_end=1791
+  _globals['_ORDERDELIVERED']._serialized_start=1793
+  _globals['_ORDERDELIVERED']._serialized_end=1898
+  _globals['_ORDERCANCELLED']._serialized_start=1901
+  _globals['_ORDERCANCELLED']._serialized_end=2065
 # @@protoc_insertion_point(module_scope)
