@@ -15,7 +15,7 @@ from core.errors import DomainError
 from promotions import services
 from promotions.models import Promotion, PromotionTarget, Redemption, VoucherCode
 
-TARGET_KINDS = ("category", "product", "variant")
+TARGET_FIELDS = {"category": "categories", "product": "products", "variant": "variants"}
 
 
 class PromotionForm(VersionedModelForm):
@@ -31,11 +31,11 @@ class PromotionForm(VersionedModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for kind in TARGET_KINDS:
+        for kind, name in TARGET_FIELDS.items():
             model: Any = PromotionTarget._meta.get_field(kind).related_model
-            self.fields[f"{kind}s"].queryset = model._default_manager.all()  # type: ignore[attr-defined]
+            self.fields[name].queryset = model._default_manager.all()  # type: ignore[attr-defined]
             if self.instance.pk:
-                self.initial[f"{kind}s"] = [
+                self.initial[name] = [
                     getattr(target, f"{kind}_id")
                     for target in self.instance.targets.all()
                     if getattr(target, f"{kind}_id")
@@ -72,7 +72,7 @@ class PromotionAdmin(ServiceModelAdmin):
     actions = ["generate_ten_codes"]
 
     def _targets(self, form: Any) -> dict[str, Any]:
-        return {kind: list(form.cleaned_data.get(f"{kind}s") or []) for kind in TARGET_KINDS}
+        return {kind: list(form.cleaned_data.get(name) or []) for kind, name in TARGET_FIELDS.items()}
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         self._form = form
@@ -88,7 +88,8 @@ class PromotionAdmin(ServiceModelAdmin):
         services.update_promotion(obj.pk, {"is_active": False}, version=None)  # redemptions keep their promotion
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        pass  # targets are the service's; the code inline is read-only
+        for formset in formsets:  # targets are the service's; the code inline is read-only
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     @admin.action(description="Generate 10 single-use codes for the selected voucher promotions")
     def generate_ten_codes(self, request: HttpRequest, queryset: QuerySet[Promotion]) -> None:
