@@ -18,6 +18,7 @@ SUPPORT = "Support"
 FINANCE = "Finance"
 DISPATCHER = "Dispatcher"
 ANALYST = "Analyst"
+MARKETING = "Marketing"
 
 # Report families (reports.catalogue): seeing and running them, and the runs' list and downloads.
 _REPORT_RUNS = ("reports.view_reportrun", "reports.add_reportrun")
@@ -71,6 +72,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "reports.access_operations_reports",
         *_REPORT_RUNS,
     ),
+    # Promotions and voucher codes; reads the assortment they target and the orders that used them.
+    MARKETING: ("promotions.*", "catalog.view_*", "orders.view_order", "orders.view_orderline"),
     # Every report and run, and read access to what they are computed from.
     ANALYST: ("reports.*", "catalog.view_*", "orders.view_*", "inventory.view_*", "delivery.view_*", "payments.view_*"),
 }

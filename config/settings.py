@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "inventory",
     "delivery",
     "payments",
+    "promotions",
     "orders",
     "notifications",
     "reports",
@@ -103,6 +104,7 @@ APP_SCHEMAS = {
     "reports": "reports",
     "events": "events",
     "notifications": "notifications",
+    "promotions": "promotions",
 }
 
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / ".data")))

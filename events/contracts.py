@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from google.protobuf.message import DecodeError, Message
 
 from core.money import amount_text, check_currency, parse_amount
-from proto.events.v1 import inventory_pb2, orders_pb2, payments_pb2, users_pb2
+from proto.events.v1 import inventory_pb2, orders_pb2, payments_pb2, promotions_pb2, users_pb2
 from proto.events.v1.common_pb2 import Money, Quantity
 from proto.events.v1.envelope_pb2 import EventEnvelope
 
@@ -40,6 +40,7 @@ EVENT_TYPES: dict[str, type[Message]] = {
     "user.registered": users_pb2.UserRegistered,
     "user.updated": users_pb2.UserUpdated,
     "user.deleted": users_pb2.UserDeleted,
+    "promotion.redeemed": promotions_pb2.PromotionRedeemed,
 }
 
 

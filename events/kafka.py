@@ -16,6 +16,7 @@ TOPIC_BY_FAMILY = {
     "payment": "commerce.payments",
     "inventory": "commerce.inventory",
     "user": "commerce.users",
+    "promotion": "commerce.promotions",
 }
 # Where consumers put what they cannot process, with the reason in headers.
 DEAD_LETTER_TOPIC = "commerce.dead-letter"

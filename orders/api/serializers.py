@@ -3,6 +3,7 @@ inputs each write accepts (strict: an unknown field is a 400 naming it)."""
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
@@ -11,6 +12,8 @@ from orders.models import Order, OrderHistory, OrderLine, OrderStatus, Substitut
 from orders.services import lifecycle, picking
 from orders.services.cart import PricedCart, PricedLine
 from orders.services.checkout import Checkout
+from orders.services.pricing import Summary
+from promotions import calculation
 
 # --- Cart and checkout ---------------------------------------------------------------------------
 
@@ -28,9 +31,69 @@ class CartLineSerializer(serializers.Serializer[PricedLine]):
     substitution = serializers.ChoiceField(source="line.substitution", choices=Substitution.choices)
     substitute_variant = serializers.IntegerField(source="line.substitute_variant_id", allow_null=True)
     problems = serializers.ListField(child=serializers.CharField(), help_text="why the line cannot be ordered as is")
+    discount_amount = money_field(help_text="what promotions and the voucher take off line_total")
 
 
-class CartSerializer(serializers.Serializer[PricedCart]):
+class DiscountLineSerializer(serializers.Serializer[Any]):
+    promotion = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=calculation.KINDS)
+    code = serializers.CharField(allow_null=True, help_text="the voucher code; null for an automatic promotion")
+    amount = money_field(help_text="off the goods, or off the delivery fee for free delivery")
+
+
+class VoucherSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    applied = serializers.BooleanField()
+    reason = serializers.ChoiceField(
+        choices=sorted(calculation.REASONS),
+        allow_null=True,
+        help_text="why it does not apply (stable code); placing the order is refused with it until it is removed",
+    )
+    message = serializers.CharField(allow_blank=True)
+
+
+def discount_lines(summary: Summary) -> list[dict[str, Any]]:
+    return [
+        {
+            "promotion": applied.rule.id,
+            "name": applied.rule.name,
+            "kind": applied.rule.kind,
+            "code": applied.rule.code or None,
+            "amount": summary.delivery_discount if applied.delivery else applied.amount,
+        }
+        for applied in summary.discounts.applied
+    ]
+
+
+def voucher_of(summary: Summary) -> dict[str, Any] | None:
+    voucher = summary.discounts.voucher
+    if voucher is None:
+        return None
+    return {
+        "code": voucher.code,
+        "applied": voucher.applied,
+        "reason": voucher.reason or None,
+        "message": voucher.message,
+    }
+
+
+class DiscountFieldsMixin(serializers.Serializer[Any]):
+    def _summary(self, obj: Any) -> Summary:
+        summary: Summary = obj.summary if isinstance(obj, PricedCart) else obj.priced.summary
+        return summary
+
+    @extend_schema_field(DiscountLineSerializer(many=True))
+    def get_discounts(self, obj: Any) -> list[dict[str, Any]]:
+        return list(DiscountLineSerializer(discount_lines(self._summary(obj)), many=True).data)
+
+    @extend_schema_field(VoucherSerializer(allow_null=True))
+    def get_voucher(self, obj: Any) -> dict[str, Any] | None:
+        voucher = voucher_of(self._summary(obj))
+        return dict(VoucherSerializer(voucher).data) if voucher is not None else None
+
+
+class CartSerializer(DiscountFieldsMixin, serializers.Serializer[PricedCart]):
     token = serializers.UUIDField(
         source="cart.token", allow_null=True, help_text="send as X-Cart-Token while signed out (none while signed in)"
     )
@@ -38,6 +101,9 @@ class CartSerializer(serializers.Serializer[PricedCart]):
     currency = serializers.CharField(source="summary.currency")
     lines = CartLineSerializer(many=True)
     subtotal = money_field(source="summary.subtotal")
+    discount_total = money_field(source="summary.discount_total", help_text="off the goods: the lines' discounts")
+    discounts = serializers.SerializerMethodField(help_text="each promotion or voucher that applies, and how much")
+    voucher = serializers.SerializerMethodField(help_text="the code you entered, and why it does not apply if not")
     can_check_out = serializers.SerializerMethodField()
 
     def get_can_check_out(self, obj: PricedCart) -> bool:
@@ -59,6 +125,10 @@ class CartLineUpdateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     substitute_variant = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
+class VoucherInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=32, help_text="case does not matter")
+
+
 class CheckoutInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     address = serializers.IntegerField(min_value=1, help_text="one of your addresses")
     slot = serializers.IntegerField(min_value=1, help_text="a slot of the address's zone (delivery/slots/)")
@@ -70,7 +140,7 @@ class PlaceOrderInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     expected_total = money_field(required=False, help_text="the total you agreed to; refused with 409 if it changed")
 
 
-class CheckoutSerializer(serializers.Serializer[Checkout]):
+class CheckoutSerializer(DiscountFieldsMixin, serializers.Serializer[Checkout]):
     ready = serializers.BooleanField(help_text="placeable now")
     expires_at = serializers.DateTimeField(allow_null=True, help_text="the held slot and stock last until then")
     address = serializers.IntegerField(source="address.pk", allow_null=True, default=None)
@@ -79,7 +149,11 @@ class CheckoutSerializer(serializers.Serializer[Checkout]):
     currency = serializers.CharField(source="priced.summary.currency")
     lines = CartLineSerializer(source="priced.lines", many=True)
     subtotal = money_field(source="priced.summary.subtotal")
+    discount_total = money_field(source="priced.summary.discount_total", help_text="off the goods")
     delivery_fee = money_field(source="priced.summary.delivery_fee")
+    delivery_discount = money_field(source="priced.summary.delivery_discount", help_text="off the delivery fee")
+    discounts = serializers.SerializerMethodField(help_text="each promotion or voucher that applies, and how much")
+    voucher = serializers.SerializerMethodField(help_text="the code you entered, and why it does not apply if not")
     total = money_field(source="priced.summary.total")
     authorized_amount = money_field(
         source="priced.summary.authorized_amount",
@@ -107,6 +181,8 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     unit_price = money_field()
     quantity = quantity_field()
     line_total = money_field()
+    discount_amount = money_field(help_text="what promotions took off line_total")
+    final_discount_amount = money_field(allow_null=True, help_text="as picked")
     substitute_variant = serializers.IntegerField(source="substitute_variant_id", allow_null=True)
     picked_quantity = quantity_field(allow_null=True)
     picked_variant = serializers.IntegerField(source="picked_variant_id", allow_null=True)
@@ -125,6 +201,7 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
             "unit_price",
             "quantity",
             "line_total",
+            "discount_amount",
             "substitution",
             "substitute_variant",
             "picked_quantity",
@@ -133,6 +210,7 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
             "picked_name",
             "picked_unit_price",
             "final_line_total",
+            "final_discount_amount",
             "change",
         )
 
@@ -171,6 +249,9 @@ class OrderSummarySerializer(serializers.ModelSerializer[Order]):
 class OrderSerializer(OrderSummarySerializer):
     subtotal = money_field()
     delivery_fee = money_field()
+    discount_total = money_field(help_text="promotions and vouchers off the goods, as placed")
+    delivery_discount = money_field(help_text="off the delivery fee")
+    final_discount_total = money_field(allow_null=True, help_text="off the goods as picked")
     authorized_amount = money_field()
     final_subtotal = money_field(allow_null=True)
     refunded_amount = money_field()
@@ -183,9 +264,12 @@ class OrderSerializer(OrderSummarySerializer):
         fields = (
             *OrderSummarySerializer.Meta.fields,
             "subtotal",
+            "discount_total",
             "delivery_fee",
+            "delivery_discount",
             "authorized_amount",
             "final_subtotal",
+            "final_discount_total",
             "refunded_amount",
             "shipping_address",
             "cutoff_at",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("cart/", views.CartView.as_view(), name="cart"),
     path("cart/lines/", views.CartLinesView.as_view(), name="cart-lines"),
     path("cart/lines/<int:line_id>/", views.CartLineView.as_view(), name="cart-line"),
+    path("cart/voucher/", views.CartVoucherView.as_view(), name="cart-voucher"),
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     path("checkout/place/", views.PlaceOrderView.as_view(), name="checkout-place"),
     path("orders/", views.OrderListView.as_view(), name="orders"),

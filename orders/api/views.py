@@ -26,6 +26,7 @@ from orders.api.serializers import (
     OrderSerializer,
     OrderSummarySerializer,
     PlaceOrderInputSerializer,
+    VoucherInputSerializer,
 )
 from orders.errors import CartLineNotFound
 from orders.models import ActorKind, Cart, Order
@@ -69,6 +70,9 @@ def cart_response(cart: Cart | None, status_code: int = status.HTTP_200_OK) -> R
                 "currency": default_currency(),
                 "lines": [],
                 "subtotal": "0.00",
+                "discount_total": "0.00",
+                "discounts": [],
+                "voucher": None,
                 "can_check_out": False,
             }
         )
@@ -165,6 +169,30 @@ class CartLineView(APIView):
         return cart_response(cart)
 
 
+class CartVoucherView(APIView):
+    permission_classes = [IsAuthenticated]
+    extra_error_statuses = {404: "`voucher_not_found`: there is no such voucher code."}
+
+    @extend_schema(
+        tags=["cart"],
+        request=VoucherInputSerializer,
+        responses={200: CartSerializer},
+        summary="Enter a voucher code: the cart shows its discount, or why it does not apply",
+    )
+    def post(self, request: Request) -> Response:
+        body = VoucherInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cart = cart_of(request, create=True)
+        assert cart is not None
+        return cart_response(carts.apply_voucher(cart, body.validated_data["code"]))
+
+    @extend_schema(tags=["cart"], responses={200: CartSerializer}, summary="Remove the voucher code")
+    def delete(self, request: Request) -> Response:
+        cart = cart_of(request, create=True)
+        assert cart is not None
+        return cart_response(carts.remove_voucher(cart))
+
+
 class CheckoutView(APIView):
     permission_classes = [IsAuthenticated]
     serializer_class = CheckoutSerializer  # what the schema shows for its GET
@@ -227,7 +255,10 @@ class PlaceOrderView(APIView):
             201: OrderSerializer,
             409: OpenApiResponse(
                 description="checkout_required, price_changed, hold_expired, reservation_expired, "
-                "slot_past_cutoff, or a request with this key is still running"
+                "slot_past_cutoff, the reason the cart's voucher does not apply (voucher_used_up, "
+                "voucher_expired, voucher_not_started, voucher_customer_limit_reached, voucher_below_minimum, "
+                "voucher_not_combinable, voucher_no_eligible_items, voucher_first_order_only, "
+                "voucher_wrong_currency), or a request with this key is still running"
             ),
             422: OpenApiResponse(description="idempotency_key_reused"),
         },

@@ -44,6 +44,8 @@ class Cart(models.Model):
     reservation = models.ForeignKey(
         "inventory.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The voucher code the customer entered (promotions says whether and why not it applies).
+    voucher_code = models.CharField(max_length=32, blank=True, default="")
     # The cart's version the checkout priced and reserved; placing needs the cart unchanged since.
     checkout_version = models.PositiveIntegerField(null=True, blank=True)
     order = models.OneToOneField("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="cart")

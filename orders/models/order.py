@@ -35,6 +35,10 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(**MONEY)
     delivery_fee = models.DecimalField(**MONEY)
+    # Promotions and vouchers as placed: off the goods (the lines' discount_amount summed) and off delivery.
+    discount_total = models.DecimalField(**MONEY, default=0)
+    delivery_discount = models.DecimalField(**MONEY, default=0)
+    final_discount_total = models.DecimalField(**MONEY, null=True, blank=True, help_text="as picked")
     total = models.DecimalField(**MONEY, help_text="as placed")
     # Weighed items are picked a little heavier or lighter: the authorization covers a margin.
     authorized_amount = models.DecimalField(**MONEY, help_text="what the payment authorization asks for")
@@ -77,6 +81,9 @@ class Order(models.Model):
                 & Q(delivery_fee__gte=0)
                 & Q(total__gte=0)
                 & Q(refunded_amount__gte=0)
+                & Q(discount_total__gte=0)
+                & Q(delivery_discount__gte=0)
+                & Q(delivery_discount__lte=models.F("delivery_fee"))
                 & Q(authorized_amount__gte=models.F("total")),
                 name="orders_order_amounts",
             ),
@@ -109,6 +116,8 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(**MONEY)
     quantity = models.DecimalField(**QUANTITY)
     line_total = models.DecimalField(**MONEY)
+    # What promotions took off line_total (VAT is computed on line_total - discount_amount).
+    discount_amount = models.DecimalField(**MONEY, default=0)
     substitution = models.CharField(max_length=10, choices=Substitution.choices, default=Substitution.SIMILAR)
     substitute_variant = models.ForeignKey(
         "catalog.Variant",
@@ -132,6 +141,7 @@ class OrderLine(models.Model):
     picked_name = models.CharField(max_length=300, blank=True)
     picked_unit_price = models.DecimalField(**MONEY, null=True, blank=True)
     final_line_total = models.DecimalField(**MONEY, null=True, blank=True)
+    final_discount_amount = models.DecimalField(**MONEY, null=True, blank=True, help_text="as picked")
     picked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -143,6 +153,15 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(picked_quantity__isnull=True) | Q(picked_quantity__gte=0),
                 name="orders_line_picked_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0) & Q(discount_amount__lte=models.F("line_total")),
+                name="orders_line_discount_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(final_discount_amount__isnull=True)
+                | (Q(final_discount_amount__gte=0) & Q(final_discount_amount__lte=models.F("final_line_total"))),
+                name="orders_line_final_discount_within_total",
             ),
         ]
 

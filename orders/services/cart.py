@@ -21,8 +21,11 @@ from core.money import default_currency
 from core.quantities import quantity_text
 from inventory.services import availability, release_reservation
 from orders.errors import CartLineNotFound, CartTooLarge, InvalidQuantity, VariantNotFound
-from orders.models import Cart, CartLine, CartState, PurchaseLimit, Substitution
-from orders.services.pricing import Summary, add_line, display_name
+from orders.models import Cart, CartLine, CartState, Order, OrderStatus, PurchaseLimit, Substitution
+from orders.services.pricing import ZERO, Summary, add_line, display_name
+from promotions import calculation
+from promotions import selectors as promotions
+from promotions.errors import VoucherNotFound
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -40,6 +43,7 @@ class PricedLine:
     total: Decimal
     price_changed_from: Decimal | None
     problems: list[str]
+    discount_amount: Decimal = ZERO
 
     @property
     def name(self) -> str:
@@ -104,7 +108,9 @@ def price_cart(cart: Cart, *, warehouse_code: str | None = None, check_stock: bo
     checkout's warehouse when there is one (across warehouses before), unless the checkout's
     reservation holds it already (counting it as taken would call the last units sold out)."""
     check_stock = check_stock and cart.reservation_id is None
-    lines = list(cart.lines.select_related("variant__product", "variant__purchase_limit", "substitute_variant"))
+    lines = list(
+        cart.lines.select_related("variant__product__category", "variant__purchase_limit", "substitute_variant")
+    )
     stock = availability([line.variant_id for line in lines], warehouse_code) if check_stock and lines else {}
     summary = Summary(currency=lines[0].variant.currency if lines else default_currency())
     priced = []
@@ -120,7 +126,48 @@ def price_cart(cart: Cart, *, warehouse_code: str | None = None, check_stock: bo
         priced.append(PricedLine(line, variant.price, total, changed, problems))
         if problems:
             summary.problems[str(line.pk)] = problems
+    if priced:
+        apply_discounts(cart, priced, summary)
     return PricedCart(cart, priced, summary)
+
+
+def first_order(customer_id: int | None) -> bool:
+    """No order of the customer's yet that was not cancelled (asked only when a first-order
+    promotion is in play)."""
+    if customer_id is None:
+        return False
+    return not Order.objects.filter(customer_id=customer_id).exclude(status=OrderStatus.CANCELLED).exists()
+
+
+def apply_discounts(cart: Cart, priced: list[PricedLine], summary: Summary) -> None:
+    """The running promotions and the cart's voucher on its lines (promotions computes them): one
+    query without promotions, a few more with them."""
+    items = [
+        calculation.Item(
+            key=str(item.line.pk),
+            variant_id=item.line.variant_id,
+            product_id=item.line.variant.product_id,
+            category_path=item.line.variant.product.category.path,
+            unit_price=item.unit_price,
+            quantity=item.line.quantity,
+            amount=item.total,
+        )
+        for item in priced
+    ]
+    voucher = (
+        promotions.voucher_state(cart.voucher_code, customer_id=cart.customer_id, currency=summary.currency)
+        if cart.voucher_code
+        else None
+    )
+    discounts = calculation.calculate(
+        items,
+        promotions.running_rules(summary.currency),
+        voucher=voucher,
+        first_order=lambda: first_order(cart.customer_id),
+    )
+    for item in priced:
+        item.discount_amount = discounts.per_line.get(str(item.line.pk), ZERO)
+    summary.discounts, summary.discount_total = discounts, discounts.items_total
 
 
 def acknowledge_prices(priced: PricedCart) -> None:
@@ -131,6 +178,24 @@ def acknowledge_prices(priced: PricedCart) -> None:
 
 
 # --- Changing ---------------------------------------------------------------------------------
+
+
+def apply_voucher(cart: Cart, code: str) -> Cart:
+    """Put the code on the cart (an unknown one is refused); whether it applies is the price's
+    answer, shown with the reason when it does not. The checkout stays valid: placement prices
+    again, and the customer's expected total catches a change."""
+    found = promotions.voucher_code(code)
+    if found is None:
+        raise VoucherNotFound(fields={"code": [calculation.REASONS[calculation.NOT_FOUND]]})
+    Cart.objects.filter(pk=cart.pk).update(voucher_code=found.code, updated_at=timezone.now())
+    cart.voucher_code = found.code
+    return cart
+
+
+def remove_voucher(cart: Cart) -> Cart:
+    Cart.objects.filter(pk=cart.pk).update(voucher_code="", updated_at=timezone.now())
+    cart.voucher_code = ""
+    return cart
 
 
 def clean_quantity(value: object, variant: "Variant", field: str = "quantity") -> Decimal:

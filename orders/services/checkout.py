@@ -84,7 +84,7 @@ def _slot_of(zone: "Zone", slot_id: int) -> "DeliverySlot":
 
 def _priced_for(cart: Cart, zone: "Zone", slot: "DeliverySlot") -> PricedCart:
     priced = price_cart(cart, warehouse_code=zone.warehouse_code, check_stock=False)
-    priced.summary.delivery_fee = delivery_fee(zone, slot, priced.summary.subtotal)
+    priced.summary.set_delivery_fee(delivery_fee(zone, slot, priced.summary.goods_total))
     return priced
 
 

@@ -20,6 +20,7 @@ from orders.models import ActorKind, Order, OrderHistory, OrderStatus
 from orders.signals import order_cancelled, order_confirmed
 from payments.selectors import authorized_payment, payment_by_id
 from payments.services import void_payment
+from promotions.services import release as release_redemptions
 from proto.events.v1 import orders_pb2
 
 if TYPE_CHECKING:
@@ -180,6 +181,7 @@ def _release_holdings(order: Order) -> None:
     if order.reservation_id is not None:
         release_reservation(order.reservation_id, reason=f"order {order.number} cancelled")
     holds.cancel_booking(order.ref)
+    release_redemptions(order.ref)  # the voucher's use comes back
     payment = authorized_payment(order.payment_id) if order.payment_id else None
     if payment is not None:
         _void(payment, order, "order cancelled")

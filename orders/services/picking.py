@@ -4,7 +4,12 @@ the final amount is captured (less than authorized when short), and order.picked
 
 Limits that keep the capture within the authorization: a piece is never picked more than ordered,
 a weighed item at most ORDERS_WEIGHED_MARGIN_PERCENT heavier, and a substitute is charged at most
-the ordered item's unit price (the customer never pays more for a substitute)."""
+the ordered item's unit price (the customer never pays more for a substitute).
+
+Packing recomputes the order's discounts on what was picked, with the promotions the order got at
+placement (whatever their period or limits now; thresholds are not checked again: a short pick
+never costs the customer a basket promotion). A line keeps the promotions of the item ordered when
+a substitute is picked; a weighed line picked lighter within the margin keeps its multi-buy groups."""
 
 import logging
 from collections import defaultdict
@@ -22,10 +27,12 @@ from inventory.services import commit_reservation
 from orders.errors import LinesNotPicked, NothingPicked, PickRefused, SubstitutionNotAllowed
 from orders.models import ActorKind, Order, OrderLine, OrderStatus, Substitution
 from orders.services.lifecycle import lock_order, move
-from orders.services.pricing import ZERO, display_name, line_total, picking_margin
+from orders.services.pricing import ZERO, display_name, line_total, picking_margin, weighed
 from orders.signals import order_picked
 from payments.selectors import payment_by_id
 from payments.services import capture_payment
+from promotions import calculation
+from promotions.selectors import redeemed_rules
 from proto.events.v1 import orders_pb2
 
 if TYPE_CHECKING:
@@ -162,12 +169,42 @@ def _announce_picked(order: Order, lines: list[OrderLine]) -> None:
     order_picked.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
 
 
+def _recompute_discounts(order: Order, lines: list[OrderLine]) -> Decimal:
+    """The placed order's promotions on the picked lines; each line's final_discount_amount saved."""
+    rules, voucher = redeemed_rules(order.ref)
+    if not rules and voucher is None:
+        return ZERO
+    items = [
+        calculation.Item(
+            key=str(line.pk),
+            variant_id=line.variant_id,  # the item ordered, also when a substitute was picked
+            product_id=line.variant.product_id,
+            category_path=line.variant.product.category.path,
+            unit_price=line.picked_unit_price or ZERO,
+            quantity=line.picked_quantity or ZERO,
+            amount=line.final_line_total or ZERO,
+            group_quantity=calculation.grouping_quantity(
+                line.quantity,
+                line.picked_quantity or ZERO,
+                weighed=weighed(line.unit),
+                margin=picking_margin(line.unit),
+            ),
+        )
+        for line in lines
+    ]
+    discounts = calculation.calculate(items, rules, voucher=voucher, check_thresholds=False)
+    for line in lines:
+        line.final_discount_amount = discounts.per_line.get(str(line.pk), ZERO)
+    OrderLine.objects.bulk_update(lines, ["final_discount_amount"])
+    return discounts.items_total
+
+
 def pack_order(order_id: int, *, actor: "User | None" = None) -> Order:
     """Picking is done: commit the stock at what was picked, capture the final amount, and tell
     the customer's app and the other domains (order.picked)."""
     with transaction.atomic():
         order = lock_order(order_id)
-        lines = list(order.lines.all())
+        lines = list(order.lines.select_related("variant__product__category"))
         if order.status == S.CONFIRMED and lines:
             raise LinesNotPicked("No line has been picked yet.", fields={"lines": [str(line.pk) for line in lines]})
         missing = [str(line.pk) for line in lines if not line.picked]
@@ -178,6 +215,7 @@ def pack_order(order_id: int, *, actor: "User | None" = None) -> Order:
         final_subtotal = sum((line.final_line_total or ZERO for line in lines), ZERO)
         if order.status == S.PICKING and final_subtotal == 0:
             raise NothingPicked()
+        final_discount = _recompute_discounts(order, lines)
         now = timezone.now()
         move(order, S.PACKED, actor_kind=ActorKind.STAFF, actor=actor, now=now)
         picked: dict[int, Decimal] = defaultdict(Decimal)
@@ -190,7 +228,11 @@ def pack_order(order_id: int, *, actor: "User | None" = None) -> Order:
                 actor_id=actor.pk if actor else None,
                 picked=dict(picked),
             )
-        order.final_subtotal, order.final_total = final_subtotal, final_subtotal + order.delivery_fee
+        order.final_subtotal, order.final_discount_total = final_subtotal, final_discount
+        # Never above the authorization (a cent of rounding on a heavier pick is the shop's).
+        order.final_total = min(
+            final_subtotal - final_discount + order.delivery_fee - order.delivery_discount, order.authorized_amount
+        )
         order.packed_at = now
         order.save()
         if order.payment_id is not None:

@@ -26,6 +26,8 @@ from orders.services.checkout import validate_for_order
 from orders.signals import order_created
 from payments.gateways import get_gateway
 from payments.services import start_payment
+from promotions.errors import VoucherNotApplicable
+from promotions.services import redeem
 from proto.events.v1 import orders_pb2
 
 if TYPE_CHECKING:
@@ -86,6 +88,8 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
         currency=summary.currency,
         subtotal=summary.subtotal,
         delivery_fee=summary.delivery_fee,
+        discount_total=summary.discount_total,
+        delivery_discount=summary.delivery_discount,
         total=summary.total,
         authorized_amount=summary.authorized_amount,
         shipping_address=address_snapshot(cart.address),
@@ -109,6 +113,7 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
                 unit_price=item.unit_price,
                 quantity=item.line.quantity,
                 line_total=item.total,
+                discount_amount=item.discount_amount,
                 substitution=item.line.substitution,
                 substitute_variant=item.line.substitute_variant,
             )
@@ -127,6 +132,8 @@ def _announce_created(order: Order, lines: list[OrderLine]) -> None:
         subtotal=money(order.subtotal, order.currency),
         delivery_fee=money(order.delivery_fee, order.currency),
         total=money(order.total, order.currency),
+        discount_total=money(order.discount_total, order.currency),
+        delivery_discount=money(order.delivery_discount, order.currency),
         delivery_slot_id=str(order.slot_id),
         warehouse_code=order.warehouse_code,
         shipping_address=address,
@@ -139,6 +146,7 @@ def _announce_created(order: Order, lines: list[OrderLine]) -> None:
                 quantity=quantity(line.quantity, line.unit),
                 unit_price=money(line.unit_price, order.currency),
                 line_total=money(line.line_total, order.currency),
+                discount_amount=money(line.discount_amount, order.currency),
             )
             for line in lines
         ],
@@ -160,9 +168,12 @@ def place_order(
         assert cart.zone is not None and cart.slot_hold is not None
         slot = cart.slot_hold.slot
         priced = price_cart(cart, warehouse_code=cart.zone.warehouse_code, check_stock=False)
-        priced.summary.delivery_fee = delivery_fee(cart.zone, slot, priced.summary.subtotal)
+        priced.summary.set_delivery_fee(delivery_fee(cart.zone, slot, priced.summary.goods_total))
         validate_for_order(priced, cart.zone)
         summary = priced.summary
+        voucher = summary.discounts.voucher
+        if voucher is not None and not voucher.applied:
+            raise VoucherNotApplicable.because(voucher.reason, voucher.code)
         if expected_total is not None and expected_total != summary.total:
             raise PriceChanged(
                 f"The total is now {summary.total} {summary.currency}, not {expected_total}; "
@@ -170,6 +181,13 @@ def place_order(
                 fields={"expected_total": [f"Now {summary.total}."]},
             )
         order, lines = _create_order(customer, cart, priced, payment_gateway)
+        redeem(  # no statement without discounts; the voucher's use counted or refused (voucher_used_up)
+            order_ref=order.ref,
+            customer_id=customer.pk,
+            currency=summary.currency,
+            discounts=summary.discounts,
+            delivery_discount=summary.delivery_discount,
+        )
         holds.book_hold(cart.slot_hold.pk, order.ref, customer_id=customer.pk)
         assert cart.reservation_id is not None  # _checked_out_cart refuses a cart without one
         rebind_reservation(cart.reservation_id, owner_type="order", owner_id=order.ref, ttl=_reservation_ttl(slot))

@@ -1,5 +1,5 @@
-"""Prices of carts and orders: what a line costs, the subtotal, fee and total, and what the
-payment authorization must cover."""
+"""Prices of carts and orders: what a line costs, the subtotal, the discounts (promotions computes
+them), fee and total, and what the payment authorization must cover."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -9,6 +9,7 @@ from django.conf import settings
 
 from catalog.selectors import counted_in_pieces
 from core.money import round_amount
+from promotions.calculation import Discounts
 
 if TYPE_CHECKING:
     from catalog.models import Variant
@@ -40,14 +41,27 @@ class Summary:
     currency: str
     subtotal: Decimal = ZERO
     delivery_fee: Decimal = ZERO
+    # Promotions and the voucher: off the goods (the lines' discount_amount summed), off delivery.
+    discount_total: Decimal = ZERO
+    delivery_discount: Decimal = ZERO
+    discounts: Discounts = field(default_factory=Discounts)
     # The authorization covers weighed lines picked up to the margin heavier.
     margin: Decimal = ZERO
     lines: int = 0
     problems: dict[str, list[str]] = field(default_factory=dict)
 
     @property
+    def goods_total(self) -> Decimal:
+        """The goods after discounts: what delivery's free-over threshold looks at."""
+        return self.subtotal - self.discount_total
+
+    @property
     def total(self) -> Decimal:
-        return self.subtotal + self.delivery_fee
+        return self.goods_total + self.delivery_fee - self.delivery_discount
+
+    def set_delivery_fee(self, fee: Decimal) -> None:
+        self.delivery_fee = fee
+        self.delivery_discount = self.discounts.delivery_discount(fee)
 
     @property
     def authorized_amount(self) -> Decimal:

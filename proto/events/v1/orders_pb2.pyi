@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OrderCreated(_message.Message):
-    __slots__ = ("order_id", "number", "customer_id", "subtotal", "delivery_fee", "total", "lines", "delivery_slot_id", "placed_at", "warehouse_code", "shipping_address", "delivery_window_start", "delivery_window_end")
+    __slots__ = ("order_id", "number", "customer_id", "subtotal", "delivery_fee", "total", "lines", "delivery_slot_id", "placed_at", "warehouse_code", "shipping_address", "delivery_window_start", "delivery_window_end", "discount_total", "delivery_discount")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +25,8 @@ class OrderCreated(_message.Message):
     SHIPPING_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_WINDOW_START_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_WINDOW_END_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_DISCOUNT_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     number: str
     customer_id: str
@@ -38,7 +40,9 @@ class OrderCreated(_message.Message):
     shipping_address: ShippingAddress
     delivery_window_start: _timestamp_pb2.Timestamp
     delivery_window_end: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., customer_id: _Optional[str] = ..., subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., delivery_fee: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., delivery_slot_id: _Optional[str] = ..., placed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., warehouse_code: _Optional[str] = ..., shipping_address: _Optional[_Union[ShippingAddress, _Mapping]] = ..., delivery_window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    discount_total: _common_pb2.Money
+    delivery_discount: _common_pb2.Money
+    def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., customer_id: _Optional[str] = ..., subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., delivery_fee: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., delivery_slot_id: _Optional[str] = ..., placed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., warehouse_code: _Optional[str] = ..., shipping_address: _Optional[_Union[ShippingAddress, _Mapping]] = ..., delivery_window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., discount_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., delivery_discount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class ShippingAddress(_message.Message):
     __slots__ = ("recipient_name", "phone", "line1", "line2", "city", "region", "postal_code", "country", "delivery_instructions")
@@ -63,7 +67,7 @@ class ShippingAddress(_message.Message):
     def __init__(self, recipient_name: _Optional[str] = ..., phone: _Optional[str] = ..., line1: _Optional[str] = ..., line2: _Optional[str] = ..., city: _Optional[str] = ..., region: _Optional[str] = ..., postal_code: _Optional[str] = ..., country: _Optional[str] = ..., delivery_instructions: _Optional[str] = ...) -> None: ...
 
 class OrderLine(_message.Message):
-    __slots__ = ("line_id", "variant_id", "sku", "name", "quantity", "unit_price", "line_total")
+    __slots__ = ("line_id", "variant_id", "sku", "name", "quantity", "unit_price", "line_total", "discount_amount")
     LINE_ID_FIELD_NUMBER: _ClassVar[int]
     VARIANT_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +75,7 @@ class OrderLine(_message.Message):
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
     LINE_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     line_id: str
     variant_id: str
     sku: str
@@ -78,7 +83,8 @@ class OrderLine(_message.Message):
     quantity: _common_pb2.Quantity
     unit_price: _common_pb2.Money
     line_total: _common_pb2.Money
-    def __init__(self, line_id: _Optional[str] = ..., variant_id: _Optional[str] = ..., sku: _Optional[str] = ..., name: _Optional[str] = ..., quantity: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., line_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    discount_amount: _common_pb2.Money
+    def __init__(self, line_id: _Optional[str] = ..., variant_id: _Optional[str] = ..., sku: _Optional[str] = ..., name: _Optional[str] = ..., quantity: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., line_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., discount_amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class OrderConfirmed(_message.Message):
     __slots__ = ("order_id", "payment_id", "total", "confirmed_at")
