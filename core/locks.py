@@ -35,11 +35,15 @@ class LockNotAcquired(Exception):
         self.name = name
 
 
+def _advisory_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"lock:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+
+
 @contextmanager
 def _advisory_lock(name: str, wait: float) -> Iterator[None]:
     """A session-level pg advisory lock keyed by the name's hash; it goes with the connection,
     so a crashed holder never keeps it (no ttl needed)."""
-    key = int.from_bytes(hashlib.blake2b(f"lock:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+    key = _advisory_key(name)
     deadline = time.monotonic() + wait
     with connection.cursor() as cursor:
         while True:

@@ -69,7 +69,9 @@ def _count_in_redis(current_key: str, previous_key: str, weight: float, limit: i
     global _script
     if _script is None:
         _script = redis_client().register_script(_SLIDING_WINDOW)
-    allowed, current, previous = _script(keys=[current_key, previous_key], args=[f"{weight:.6f}", limit, window * 2])
+    allowed, current, previous = _script(
+        keys=[current_key, previous_key], args=[f"{weight:.6f}", limit, window * 2], client=redis_client()
+    )
     return bool(allowed), int(current), int(previous)
 
 
