@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from core.outages import redis_call
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "catalog:generation"
@@ -68,10 +70,8 @@ def cached_body(name: str, parts: list[str], build: Callable[[], bytes]) -> tupl
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return build(), False
     key = f"catalog:{name}:{hashlib.sha256(chr(31).join(parts).encode()).hexdigest()[:32]}"
-    try:
-        found = cache.get_many([GENERATION_KEY, key])
-    except Exception:
-        logger.warning("catalog cache unavailable; serving from the database", exc_info=True)
+    found = redis_call("catalog_cache", lambda: cache.get_many([GENERATION_KEY, key]), None)
+    if found is None:  # Redis away (logged once per outage, counted): served from the database
         return build(), False
     generation = found.get(GENERATION_KEY)
     if generation is None:

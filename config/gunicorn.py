@@ -17,6 +17,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # terminationGracePeriodSeconds of the web pods leaves room for it after the preStop pause).
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# A web request's budget: no statement runs past it (PostgreSQL cancels it, the request answers),
+# so a slow database frees the worker instead of holding it until gunicorn kills it.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", str(max(1, timeout - 5) * 1000))
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
 # Recycle workers now and then so a slow leak cannot grow without bound.

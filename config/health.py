@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.cache import redis_client, uses_redis
+from core.outages import degraded_states
 from core.roles import current_role, required_checks
 from events.dispatch import UNDELIVERED_AFTER_SECONDS
 from events.kafka import check_broker, kafka_configured
@@ -123,6 +124,8 @@ def verdict(role: str, checks: dict[str, dict[str, Any]]) -> tuple[int, dict[str
         "degraded": degraded,
         "checks": checks,
         "outbox": _outbox_details() if checks["database"]["ok"] else None,
+        # What this process has seen fail and not yet recover, with when it started (core/outages.py).
+        "outages": degraded_states(),
     }
     return (503 if failed else 200), body
 

@@ -14,7 +14,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django_celery_beat.tzcrontab import TzAwareCrontab
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str
 
 # Lets the generic classes that the type hints use (ModelAdmin[User], ...) work at run time.
 django_stubs_ext.monkeypatch()
@@ -124,6 +124,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "config.db.postgresql"
 USES_POSTGRES = DATABASES["default"]["ENGINE"] == "config.db.postgresql"
+# Timeouts that fit the caller (docs/decisions/0060): a connection attempt to a database that is
+# away fails within seconds (the request answers 503 database_unavailable); a statement runs at
+# most DATABASE_STATEMENT_TIMEOUT_MS (0: no limit; gunicorn sets it to the request's budget).
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 3)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
+if USES_POSTGRES:
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT_SECONDS
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded run serves requests from several threads (and `relay_events` or a command may
     # write from another process). SQLite has one writer at a time: WAL lets readers go on while
@@ -169,17 +176,19 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "commerce"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
+                # The cache is worth a few milliseconds: a Redis slower than this is a miss.
+                "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 1.0),
+                "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0),
             },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # The in-process cache dies with the dev server's autoreload, so the embedded run keeps
-    # sessions in the database behind the cache to stay signed in across code edits.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions (staff in the admin and the API docs) live in the database, not in Redis: a Redis
+# outage must not sign staff out or fail the admin (docs/decisions/0060).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# After a Redis call fails, optional uses (cache, rate counters) skip Redis this long (core/outages.py).
+REDIS_BREAKER_SECONDS = env_float("REDIS_BREAKER_SECONDS", 2.0)
 SESSION_COOKIE_AGE = 24 * 60 * 60
 
 # --- Celery -------------------------------------------------------------------------------------
@@ -196,7 +205,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 # Redis redelivers an unacknowledged message after the visibility timeout; it must exceed the
 # longest task or a slow task would run twice while still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 1,
+}
+# A broker that is away must not hold a request: one quick retry, then core.queue keeps the task
+# in the database and re-drives it when the broker is back (docs/decisions/0061).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+# The Redis result backend subscribes to each queued task's result; its default policy retries a
+# lost connection 20 times a second apart, which held each order placement ~19 s during an outage.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+}
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -229,6 +253,7 @@ if EVENTS_IN_PROCESS_DISPATCH and KAFKA_BOOTSTRAP_SERVERS:
         "KAFKA_BOOTSTRAP_SERVERS set the relay and the consumer groups deliver the events"
     )
 CELERY_BEAT_SCHEDULE = {
+    "core-redrive-deferred-tasks": {"task": "core.redrive_deferred_tasks", "schedule": 30},
     "events-purge-published-outbox": {
         "task": "events.purge_published_outbox",
         "schedule": 60 * 60,

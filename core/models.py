@@ -35,3 +35,24 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key} ({self.state})"
+
+
+class DeferredTask(models.Model):
+    """A Celery task that could not be queued because the broker was unavailable when its
+    transaction committed (core/queue.py). Re-driven, oldest first, once the broker answers again:
+    by the next successful enqueue of the process that deferred it and by beat every 30 s
+    (core.redrive_deferred_tasks). Tasks are idempotent (ids in, state re-read), so a re-drive that
+    races a late original is harmless."""
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    countdown = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="deferred_task_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)}"

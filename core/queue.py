@@ -5,14 +5,75 @@ them: no import runs in a circle, and no import hides inside a function to dodge
 the tasks' registered names, which beat schedules and queued messages already use. A task the
 process has registered (each app's `AppConfig.ready` imports its tasks module) is queued through
 the task itself, so it also runs eagerly when Celery is configured to (the embedded `make run`).
+
+A broker that is away when the transaction commits does not lose the work: the task is written to
+the database (core.models.DeferredTask) and re-driven once the broker answers again, by the next
+enqueue of this process and by beat every 30 s (docs/decisions/0061). The request that committed
+is not failed for it: its change is already committed.
 """
 
+import logging
+
 from celery import current_app
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
+
+from core.models import DeferredTask
+from core.outages import outage
+
+logger = logging.getLogger(__name__)
+
+BROKER = "broker"
 
 
 def enqueue_on_commit(task_name: str, *args: int | str, countdown: float | None = None) -> None:
     """Queue the task with these arguments (ids: the task re-reads the state) after the commit;
     at once outside a transaction."""
-    signature = current_app.signature(task_name, args=args, countdown=countdown)
-    transaction.on_commit(signature.apply_async)
+    transaction.on_commit(lambda: _send(task_name, list(args), countdown))
+
+
+def _send(task_name: str, args: list[int | str], countdown: float | None) -> None:
+    state = outage(BROKER)
+    if not current_app.conf.task_always_eager and state.recently_failed(2.0):
+        _defer(task_name, args, countdown, state.error)  # the broker failed just now: do not wait on it
+        return
+    try:
+        current_app.signature(task_name, args=args, countdown=countdown).apply_async()
+    except Exception as exc:  # kombu's OperationalError, redis' errors, a timeout: all "not queued"
+        if current_app.conf.task_always_eager:
+            raise  # the embedded run executes the task here: its failure is the task's, not the broker's
+        state.failed(exc, what="enqueue")
+        _defer(task_name, args, countdown, f"{type(exc).__name__}: {exc}")
+        return
+    if state.succeeded() is not None:
+        redrive_deferred()
+
+
+def _defer(task_name: str, args: list[int | str], countdown: float | None, error: str) -> None:
+    DeferredTask.objects.create(task_name=task_name, args=args, countdown=countdown, last_error=error[:2000])
+    logger.warning("broker unavailable: %s%s kept in the database to be queued later", task_name, tuple(args))
+
+
+def redrive_deferred(limit: int = 500) -> int:
+    """Queue the deferred tasks, oldest first; each row goes once queued. Returns how many were
+    queued; stops at the first broker failure (the rest wait for the next call)."""
+    queued = 0
+    try:
+        with transaction.atomic():
+            rows = list(DeferredTask.objects.select_for_update(skip_locked=True).order_by("id")[:limit])
+            for row in rows:
+                try:
+                    current_app.signature(row.task_name, args=row.args, countdown=row.countdown).apply_async()
+                except Exception as exc:
+                    outage(BROKER).failed(exc, what="redrive")
+                    DeferredTask.objects.filter(pk=row.pk).update(
+                        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+                    )
+                    break
+                row.delete()
+                queued += 1
+    except DatabaseError:
+        logger.warning("deferred tasks not re-driven: the database is unavailable", exc_info=True)
+    if queued:
+        logger.warning("re-drove %d deferred task(s) to the broker", queued)
+    return queued

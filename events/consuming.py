@@ -15,9 +15,11 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from core.metrics import CONSUMER_EVENTS, observe_consumer_lag
+from core.outages import outage
 from core.probes import heartbeat
 from events.applying import HandlerGaveUp, InfrastructureFailure, apply_with_retries
 from events.consumer import ConsumedEvent, EventConsumer
@@ -63,19 +65,26 @@ class ConsumerRunner:
         try:
             while not stop.is_set():
                 heartbeat.beat()
-                polled = kafka.poll(timeout_ms=self.poll_timeout_ms)
-                records = [record for batch in polled.values() for record in batch]
-                observe_consumer_lag(self.consumer.group, kafka)
-                if not records:
-                    if until_idle and self._caught_up(kafka):
-                        break
-                    continue
                 try:
+                    polled = kafka.poll(timeout_ms=self.poll_timeout_ms)
+                    records = [record for batch in polled.values() for record in batch]
+                    observe_consumer_lag(self.consumer.group, kafka)
+                    if not records:
+                        if until_idle and self._caught_up(kafka):
+                            break
+                        continue
                     self._process_batch(kafka, records)
+                    outage("database").succeeded()
+                    outage("kafka").succeeded()
                     backoff = 0.5
-                except InfrastructureFailure as exc:
-                    logger.warning("consumer %s: %s; retrying in %.1fs", self.consumer.group, exc, backoff)
-                    connection.close()
+                except (InfrastructureFailure, KafkaError) as exc:
+                    # Logged once when the outage starts and once when it ends, with its length.
+                    # Offsets not committed are delivered again; the inbox drops what was applied.
+                    dependency = "database" if isinstance(exc, InfrastructureFailure) else "kafka"
+                    if not outage(dependency).failed(exc, what=f"consumer {self.consumer.group}"):
+                        logger.debug("consumer %s: %s; retrying in %.1fs", self.consumer.group, exc, backoff)
+                    if dependency == "database":
+                        connection.close()
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 30.0)
         finally:

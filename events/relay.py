@@ -3,7 +3,9 @@
 Delivery is at least once. A batch is published and then marked in one database transaction; if
 the relay dies between the two, the batch is published again on restart and consumers drop the
 duplicates through their inbox (ProcessedEvent). Only one relay is active at a time (a Postgres
-advisory lock); others wait as standbys and take over when it goes away.
+advisory lock); others wait as standbys and take over when it goes away. Losing the database (its
+LISTEN connection included) or Kafka is an outage to ride out: the relay backs off, reconnects,
+takes the lock again and resumes; it exits only on a signal.
 """
 
 import logging
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
@@ -19,6 +22,7 @@ from django.utils import timezone
 from kafka import KafkaProducer
 
 from core.metrics import RELAY_FAILURES, RELAY_PUBLISHED
+from core.outages import outage
 from core.probes import heartbeat
 from events.bridge import OUTBOX_CHANNEL
 from events.contracts import family_of
@@ -81,16 +85,23 @@ class OutboxRelay:
                         stop.wait(self.standby_wait)
                         continue
                     published = self.relay_batch()
+                    outage("database").succeeded()
+                    if published:
+                        outage("kafka").succeeded()
                     backoff = 0.5
                     if published == 0:
                         if until_idle:
                             break
                         self._wait_for_events(stop)
-                except (PublishFailed, DatabaseError) as exc:
+                except (PublishFailed, DatabaseError, psycopg.Error) as exc:
+                    # psycopg's own errors come from the LISTEN wait, which reads the raw connection.
                     self.stats.failures += 1
                     RELAY_FAILURES.inc()
-                    logger.warning("relay: %s; retrying in %.1fs", exc, backoff)
-                    if isinstance(exc, DatabaseError):
+                    dependency = "kafka" if isinstance(exc, PublishFailed) else "database"
+                    # Logged once when the outage starts and once when it ends, with its length.
+                    if not outage(dependency).failed(exc, what="relay"):
+                        logger.debug("relay: %s; retrying in %.1fs", exc, backoff)
+                    if dependency == "database":
                         self._drop_connection()
                     stop.wait(backoff)
                     backoff = min(backoff * 2, self.max_backoff)
@@ -190,7 +201,10 @@ class OutboxRelay:
     def _drop_connection(self) -> None:
         # The advisory lock lives with the session; after a database error start over.
         self._leader = False
-        connection.close()
+        try:
+            connection.close()
+        except (DatabaseError, psycopg.Error):
+            connection.connection = None  # a broken socket cannot even be closed cleanly
 
     def _wait_for_events(self, stop: threading.Event) -> None:
         """Sleep until a transaction with new events commits, or `idle_wait` passes."""

@@ -16,11 +16,13 @@ from django.core.cache import cache
 from django.db import transaction
 
 from core.cache import uses_redis
+from core.outages import redis_call
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "inventory:availability"
 ALL_WAREHOUSES = "*"
+_MISSING = object()
 
 
 def key(variant_id: int, warehouse_code: str | None) -> str:
@@ -30,12 +32,10 @@ def key(variant_id: int, warehouse_code: str | None) -> str:
 def cached(variant_id: int, warehouse_code: str | None, build: Callable[[], Any]) -> tuple[Any, bool]:
     """The cached value, or build() stored for INVENTORY_AVAILABILITY_CACHE_SECONDS; (value, hit)."""
     name = key(variant_id, warehouse_code)
-    try:
-        value = cache.get(name)
-    except Exception:  # a cache outage must not take the shop's availability down
-        logger.warning("inventory: availability cache unreadable", exc_info=True)
+    value = redis_call("availability_cache", lambda: cache.get(name, _MISSING), None)
+    if value is None:  # a cache outage must not take the shop's availability down
         return build(), False
-    if value is not None:
+    if value is not _MISSING:
         return value, True
     value = build()
     try:

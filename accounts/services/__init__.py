@@ -33,6 +33,7 @@ from accounts.models import AccessToken, Address, User
 from accounts.selectors import hash_token
 from accounts.signals import user_registered, user_updated
 from core.errors import InvalidInput, NotFound, StaleVersion
+from core.outages import redis_call
 from core.queue import enqueue_on_commit
 from proto.events.v1.users_pb2 import UserRegistered, UserUpdated
 
@@ -137,15 +138,16 @@ def sign_in(*, email: str, password: str, device_name: str = "") -> IssuedToken:
     one) until that time has passed, whichever IP the guesses come from."""
     email = normalize_email(email)
     key = _failures_key(email)
-    failures = cache.get(key, 0)
+    # Without Redis the per-account count is unknown (0); the sign-in rate per IP stays strict.
+    failures = redis_call("login_failures", lambda: cache.get(key, 0), 0)
     if failures >= settings.ACCOUNTS_LOGIN_MAX_FAILURES:
         ttl = cache.ttl(key) if hasattr(cache, "ttl") else None
         raise TooManyLoginAttempts(retry_after=ttl or settings.ACCOUNTS_LOGIN_LOCK_SECONDS)
     user = authenticate(email=email, password=password)
     if not isinstance(user, User):
-        _count_failure(key)
+        redis_call("login_failures", lambda: _count_failure(key), None)
         raise InvalidCredentials()
-    cache.delete(key)
+    redis_call("login_failures", lambda: cache.delete(key), None)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         return issue_token(user, name=device_name)

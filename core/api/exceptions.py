@@ -7,6 +7,7 @@ on `code`; `message` is for people; `fields` names what to fix in the request.
 """
 
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from rest_framework.views import set_rollback
 
 from core import errors
 from core.metrics import count_refusal
+from core.outages import Unavailable, unavailable_dependency
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +118,12 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
 
     Returns None for anything unexpected, so Django logs it with its traceback and answers through
     `server_error` below (a JSON 500 under /api/)."""
+    if (outage := unavailable_dependency(exc)) is not None:
+        set_rollback()
+        logger.warning("answered 503 %s: the %s is unavailable", outage.code, outage.dependency)
+        return Response(
+            error_body(outage.code, outage.message), status=503, headers={"Retry-After": str(outage.retry_after)}
+        )
     if isinstance(exc, errors.DomainError):
         exc = _from_domain_error(exc)
     elif isinstance(exc, Http404):
@@ -176,7 +184,28 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def _unavailable_page(outage: Unavailable) -> HttpResponse:
+    """503 with a stable code and Retry-After for the admin and other pages: a dependency is away
+    (the request's transaction, if any, rolled back with the error)."""
+    logger.warning("answered 503 %s: the %s is unavailable", outage.code, outage.dependency)
+    response = HttpResponse(
+        f"<!doctype html><title>Service unavailable</title><h1>Service briefly unavailable</h1>"
+        f"<p>{outage.message}</p><p>Error code: {outage.code}</p>",
+        status=503,
+    )
+    response["Retry-After"] = str(outage.retry_after)
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Called while the exception is being handled: an outage of a dependency (raised anywhere: a
+    # middleware, the session, a plain Django view) is a 503 with its code, not a 500.
+    if (outage := unavailable_dependency(sys.exc_info()[1])) is not None:
+        if _is_api(request):
+            return JsonResponse(
+                error_body(outage.code, outage.message), status=503, headers={"Retry-After": str(outage.retry_after)}
+            )
+        return _unavailable_page(outage)
     if _is_api(request):
         # Django has logged the exception with its traceback and the request id already.
         return JsonResponse(

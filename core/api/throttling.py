@@ -18,11 +18,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from core.cache import redis_client, uses_redis
+from core.outages import redis_call
 
 if TYPE_CHECKING:  # DRF imports the API settings' classes while rest_framework.views loads
     from rest_framework.views import APIView
@@ -67,27 +69,37 @@ def _count_in_redis(current_key: str, previous_key: str, weight: float, limit: i
     global _script
     if _script is None:
         _script = redis_client().register_script(_SLIDING_WINDOW)
-    allowed, current, previous = _script(keys=[current_key, previous_key], args=[f"{weight:.6f}", limit, window * 2])
+    allowed, current, previous = _script(
+        keys=[current_key, previous_key], args=[f"{weight:.6f}", limit, window * 2], client=redis_client()
+    )
     return bool(allowed), int(current), int(previous)
 
 
 _in_process_guard = threading.Lock()
 
 
-def _count_in_process(current_key: str, previous_key: str, weight: float, limit: int, window: int) -> Counted:
+# Where strict scopes count while Redis is away: this process's memory (docs/decisions/0060).
+_fallback_counts = LocMemCache("throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+def _count_in_process(
+    current_key: str, previous_key: str, weight: float, limit: int, window: int, store: Any = cache
+) -> Counted:
     # The embedded run's in-process cache lives in this one process; the guard keeps the dev
     # server's threads from counting two requests as one (what the Lua script does in Redis).
     with _in_process_guard:
-        current = int(cache.get(current_key, 0))
-        previous = int(cache.get(previous_key, 0))
+        current = int(store.get(current_key, 0))
+        previous = int(store.get(previous_key, 0))
         if previous * weight + current + 1 > limit:
             return False, current, previous
-        cache.set(current_key, current + 1, window * 2)
+        store.set(current_key, current + 1, window * 2)
     return True, current + 1, previous
 
 
 class SlidingWindowThrottle(BaseThrottle):
     scope: ClassVar[str]
+    # Without Redis: False lets the request through (fail open), True counts in this process.
+    strict: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._wait: float | None = None
@@ -113,7 +125,10 @@ class SlidingWindowThrottle(BaseThrottle):
         base = f"throttle:{self.scope}:{ident}"
         if uses_redis():
             keys = (cache.make_key(f"{base}:{slot}"), cache.make_key(f"{base}:{slot - 1}"))
-            allowed, current, previous = _count_in_redis(*keys, weight, limit, window)
+            counted = redis_call("throttle", lambda: _count_in_redis(*keys, weight, limit, window), None)
+            if counted is None and not self.strict:
+                return True
+            allowed, current, previous = counted or _count_in_process(*keys, weight, limit, window, _fallback_counts)
         else:
             allowed, current, previous = _count_in_process(
                 f"{base}:{slot}", f"{base}:{slot - 1}", weight, limit, window
@@ -167,7 +182,9 @@ class ScopedIpThrottle(SlidingWindowThrottle):
 
 class LoginThrottle(ScopedIpThrottle):
     scope = "login"
+    strict = True
 
 
 class RegisterThrottle(ScopedIpThrottle):
     scope = "register"
+    strict = True

@@ -6,6 +6,7 @@ it was sent, so a redelivered task sends nothing twice.
 
 import logging
 
+from django.db import transaction
 from django.utils import timezone
 
 from core.queue import enqueue_on_commit
@@ -28,17 +29,28 @@ def queue_notification(
 
 
 def send_notification(notification_id: int) -> bool:
-    """Send the notification once; False when it was already sent (or no longer exists)."""
-    sent = DispatchNotification.objects.filter(pk=notification_id, sent_at__isnull=True).update(sent_at=timezone.now())
-    if not sent:
-        return False
-    notification = DispatchNotification.objects.select_related("shipment").get(pk=notification_id)
-    logger.info(
-        "dispatch notification sent id=%s kind=%s recipient=%s order=%s message=%r",
-        notification.pk,
-        notification.kind,
-        notification.recipient,
-        notification.shipment.order_ref,
-        notification.message,
-    )
+    """Send the notification once; False when it was already sent (or no longer exists).
+
+    Claimed, sent and marked in one transaction: a worker killed at any point before the commit
+    leaves it unsent (rolled back) for the redelivered task, never marked sent but not sent. Killed
+    between the send and the commit, it is sent again: at least once, so a real provider gets the
+    notification's id as its idempotency key."""
+    with transaction.atomic():
+        notification = (
+            DispatchNotification.objects.select_for_update(of=("self",))
+            .select_related("shipment")
+            .filter(pk=notification_id, sent_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return False
+        logger.info(
+            "dispatch notification sent id=%s kind=%s recipient=%s order=%s message=%r",
+            notification.pk,
+            notification.kind,
+            notification.recipient,
+            notification.shipment.order_ref,
+            notification.message,
+        )
+        DispatchNotification.objects.filter(pk=notification.pk).update(sent_at=timezone.now())
     return True

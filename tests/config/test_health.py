@@ -48,8 +48,9 @@ def test_readyz_names_redis_when_redis_does_not_answer(client: Client, settings)
     with override_settings(CACHES={"default": broken}):
         response = client.get("/readyz")
     body = response.json()
-    assert response.status_code == 503
-    assert body["failed"] == ["redis"] and body["degraded"] == []
+    # The web serves without Redis (cache misses, fail-open limits): degraded, still in service.
+    assert response.status_code == 200 and body["status"] == "degraded"
+    assert body["failed"] == [] and body["degraded"] == ["redis"]
     assert "ConnectionError" in body["checks"]["redis"]["error"]
 
 

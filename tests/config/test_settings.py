@@ -74,8 +74,8 @@ def test_with_service_urls_the_real_services_are_used(tmp_path: Path) -> None:
         "redis://127.0.0.1:6379/0",
         "False",
         "127.0.0.1:9092",
-        "django.contrib.sessions.backends.cache",
-        "[]",  # no SQLite options on PostgreSQL
+        "django.contrib.sessions.backends.db",
+        "['connect_timeout']",  # no SQLite options on PostgreSQL; a database away fails within seconds
     ]
 
 
@@ -103,4 +103,4 @@ def test_sessions_expire_after_a_day() -> None:
     from django.conf import settings
 
     assert settings.SESSION_COOKIE_AGE == 24 * 60 * 60
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache"
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"  # not Redis: decision 0060

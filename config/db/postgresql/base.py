@@ -31,5 +31,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # Set at connect time through libpq, so it costs no extra round trip per connection and
         # also holds for connections handed out by a pool.
         extra = f"-c search_path={search_path()}"
+        if settings.DATABASE_STATEMENT_TIMEOUT_MS:  # the request's budget (config/gunicorn.py)
+            extra += f" -c statement_timeout={int(settings.DATABASE_STATEMENT_TIMEOUT_MS)}"
         params["options"] = f"{params['options']} {extra}" if params.get("options") else extra
         return params
