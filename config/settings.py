@@ -292,6 +292,13 @@ CELERY_BEAT_SCHEDULE["orders-purge-abandoned-carts"] = {
     "schedule": 24 * 60 * 60,
 }
 
+# --- VAT (docs/decisions/0052) -------------------------------------------------------------------
+# Prices are gross; carts are taxed in this country until an address names another.
+VAT_DEFAULT_COUNTRY = env_str("VAT_DEFAULT_COUNTRY", DELIVERY_DEFAULT_COUNTRY)
+# The delivery fee's rate: "standard" (the country's standard rate) or "dominant" (the rate of the
+# largest share of the basket's taxable gross; a tie goes to the higher rate).
+VAT_DELIVERY_FEE_RULE = env_str("VAT_DELIVERY_FEE_RULE", "standard")
+
 # --- Reports ------------------------------------------------------------------------------------
 # Analytics run on their own queue so a long forecast never delays payments or delivery work:
 # `celery -A config worker -Q celery,analytics` (or a worker of its own with -Q analytics).

@@ -3,12 +3,14 @@ inputs each write accepts (strict: an unknown field is a 400 naming it)."""
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
+from core.api.vat import VatBreakdownSerializer, rate_field
 from delivery.api.serializers import TrackingSerializer
 from orders.models import Order, OrderHistory, OrderLine, OrderStatus, Substitution
-from orders.services import lifecycle, picking
+from orders.services import lifecycle, picking, tax
 from orders.services.cart import PricedCart, PricedLine
 from orders.services.checkout import Checkout
 
@@ -28,6 +30,9 @@ class CartLineSerializer(serializers.Serializer[PricedLine]):
     substitution = serializers.ChoiceField(source="line.substitution", choices=Substitution.choices)
     substitute_variant = serializers.IntegerField(source="line.substitute_variant_id", allow_null=True)
     problems = serializers.ListField(child=serializers.CharField(), help_text="why the line cannot be ordered as is")
+    tax_class = serializers.CharField(source="line.variant.tax_class", help_text="standard, reduced or zero")
+    tax_rate = rate_field(source="tax.rate", help_text="VAT percent in the delivery country")
+    vat_amount = money_field(source="tax.vat", help_text="the VAT in line_total (after discounts), rounded per line")
 
 
 class CartSerializer(serializers.Serializer[PricedCart]):
@@ -38,10 +43,15 @@ class CartSerializer(serializers.Serializer[PricedCart]):
     currency = serializers.CharField(source="summary.currency")
     lines = CartLineSerializer(many=True)
     subtotal = money_field(source="summary.subtotal")
+    vat = VatBreakdownSerializer(source="vat.breakdown", help_text="VAT included in the subtotal, per rate")
     can_check_out = serializers.SerializerMethodField()
 
     def get_can_check_out(self, obj: PricedCart) -> bool:
         return bool(obj.lines) and not obj.summary.problems
+
+    def to_representation(self, instance: PricedCart) -> Any:
+        tax.basket_vat(instance)
+        return super().to_representation(instance)
 
 
 class CartLineInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
@@ -86,6 +96,13 @@ class CheckoutSerializer(serializers.Serializer[Checkout]):
         help_text="held on your card: the total plus a margin for weighed items; you pay what is picked",
     )
     minimum_order = money_field(source="zone.minimum_order", allow_null=True, default=None)
+    vat = VatBreakdownSerializer(
+        source="priced.vat.breakdown", help_text="VAT included in the total (delivery fee too), per rate"
+    )
+
+    def to_representation(self, instance: Checkout) -> Any:
+        tax.basket_vat(instance.priced)
+        return super().to_representation(instance)
 
     def get_slot(self, obj: Checkout) -> dict[str, Any] | None:
         if obj.slot is None:
@@ -112,6 +129,8 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     picked_variant = serializers.IntegerField(source="picked_variant_id", allow_null=True)
     picked_unit_price = money_field(allow_null=True)
     final_line_total = money_field(allow_null=True)
+    tax_rate = rate_field(help_text="VAT percent (of the picked item once picked)")
+    vat_amount = money_field(help_text="the VAT in the line's total (as picked once picked), rounded per line")
     change = serializers.SerializerMethodField(help_text="substituted, not_available, short, lighter or heavier")
 
     class Meta:
@@ -133,6 +152,9 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
             "picked_name",
             "picked_unit_price",
             "final_line_total",
+            "tax_class",
+            "tax_rate",
+            "vat_amount",
             "change",
         )
 
@@ -178,6 +200,7 @@ class OrderSerializer(OrderSummarySerializer):
     history = OrderHistorySerializer(many=True)
     can_cancel = serializers.SerializerMethodField(help_text="whether you can still cancel it yourself")
     tracking = serializers.SerializerMethodField()
+    vat = serializers.SerializerMethodField(help_text="VAT per rate, as placed (as picked once packed)")
 
     class Meta(OrderSummarySerializer.Meta):
         fields = (
@@ -199,7 +222,12 @@ class OrderSerializer(OrderSummarySerializer):
             "lines",
             "history",
             "tracking",
+            "vat",
         )
+
+    @extend_schema_field(VatBreakdownSerializer)
+    def get_vat(self, obj: Order) -> dict[str, Any]:
+        return dict(VatBreakdownSerializer(tax.order_vat(obj, list(obj.lines.all()))).data)
 
     def get_can_cancel(self, obj: Order) -> bool:
         return lifecycle.customer_may_cancel(obj)

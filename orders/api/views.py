@@ -69,6 +69,7 @@ def cart_response(cart: Cart | None, status_code: int = status.HTTP_200_OK) -> R
                 "currency": default_currency(),
                 "lines": [],
                 "subtotal": "0.00",
+                "vat": {"rates": [], "net": "0.00", "vat": "0.00", "gross": "0.00"},
                 "can_check_out": False,
             }
         )

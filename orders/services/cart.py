@@ -27,6 +27,8 @@ from orders.services.pricing import Summary, add_line, display_name
 if TYPE_CHECKING:
     from accounts.models import User
     from catalog.models import Variant
+    from core.vat import Taxed
+    from orders.services.tax import BasketVat
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class PricedLine:
     total: Decimal
     price_changed_from: Decimal | None
     problems: list[str]
+    tax: "Taxed | None" = None  # orders.services.tax.basket_vat: the line's VAT
 
     @property
     def name(self) -> str:
@@ -51,6 +54,7 @@ class PricedCart:
     cart: Cart
     lines: list[PricedLine]
     summary: Summary
+    vat: "BasketVat | None" = None  # orders.services.tax.basket_vat, once the delivery fee is known
 
 
 # --- Reading ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from events.contracts import money, quantity
 from inventory.services import commit_reservation
 from orders.errors import LinesNotPicked, NothingPicked, PickRefused, SubstitutionNotAllowed
 from orders.models import ActorKind, Order, OrderLine, OrderStatus, Substitution
+from orders.services import tax
 from orders.services.lifecycle import lock_order, move
 from orders.services.pricing import ZERO, display_name, line_total, picking_margin
 from orders.signals import order_picked
@@ -101,6 +102,7 @@ def record_pick(
         line.picked_sku = variant.sku if substituted else ""
         line.picked_name = display_name(variant) if substituted else ""
         line.final_line_total, line.picked_at = line_total(unit_price, picked), timezone.now()
+        tax.retax_line(line, order, tax_class=variant.tax_class if substituted else line.tax_class)
         line.save()
     return line
 
@@ -186,6 +188,7 @@ def pack_order(order_id: int, *, actor: "User | None" = None) -> Order:
                 picked=dict(picked),
             )
         order.final_subtotal, order.final_total = final_subtotal, final_subtotal + order.delivery_fee
+        tax.retax_delivery(order, lines)
         order.packed_at = now
         order.save()
         if order.payment_id is not None:
