@@ -4,49 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_search_indexes'),
+        ("catalog", "0003_search_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TaxRate',
+            name="TaxRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(help_text='ISO 3166-1 alpha-2, e.g. DE', max_length=2)),
-                ('tax_class', models.CharField(choices=[('standard', 'standard'), ('reduced', 'reduced'), ('zero', 'zero')], max_length=10)),
-                ('rate', models.DecimalField(decimal_places=2, help_text='percent, e.g. 19.00', max_digits=5)),
-                ('valid_from', models.DateField()),
-                ('note', models.CharField(blank=True, max_length=200)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("country", models.CharField(help_text="ISO 3166-1 alpha-2, e.g. DE", max_length=2)),
+                (
+                    "tax_class",
+                    models.CharField(
+                        choices=[("standard", "standard"), ("reduced", "reduced"), ("zero", "zero")], max_length=10
+                    ),
+                ),
+                ("rate", models.DecimalField(decimal_places=2, help_text="percent, e.g. 19.00", max_digits=5)),
+                ("valid_from", models.DateField()),
+                ("note", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['country', 'tax_class', '-valid_from'],
+                "ordering": ["country", "tax_class", "-valid_from"],
             },
         ),
         migrations.AddField(
-            model_name='variant',
-            name='tax_class',
-            field=models.CharField(choices=[('standard', 'standard'), ('reduced', 'reduced'), ('zero', 'zero')], default='standard', help_text='which VAT rate applies', max_length=10),
+            model_name="variant",
+            name="tax_class",
+            field=models.CharField(
+                choices=[("standard", "standard"), ("reduced", "reduced"), ("zero", "zero")],
+                default="standard",
+                help_text="which VAT rate applies",
+                max_length=10,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.CheckConstraint(condition=models.Q(('tax_class__in', ['standard', 'reduced', 'zero'])), name='variant_tax_class_known'),
+            model_name="variant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("tax_class__in", ["standard", "reduced", "zero"])), name="variant_tax_class_known"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taxrate',
-            constraint=models.UniqueConstraint(fields=('country', 'tax_class', 'valid_from'), name='tax_rate_one_per_day'),
+            model_name="taxrate",
+            constraint=models.UniqueConstraint(
+                fields=("country", "tax_class", "valid_from"), name="tax_rate_one_per_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taxrate',
-            constraint=models.CheckConstraint(condition=models.Q(('rate__gte', 0), ('rate__lt', 100)), name='tax_rate_percentage'),
+            model_name="taxrate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rate__gte", 0), ("rate__lt", 100)), name="tax_rate_percentage"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taxrate',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('tax_class', 'zero'), _negated=True), ('rate', 0), _connector='OR'), name='tax_rate_zero_class_is_zero'),
+            model_name="taxrate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("tax_class", "zero"), _negated=True), ("rate", 0), _connector="OR"),
+                name="tax_rate_zero_class_is_zero",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taxrate',
-            constraint=models.CheckConstraint(condition=models.Q(('tax_class__in', ['standard', 'reduced', 'zero'])), name='tax_rate_class_known'),
+            model_name="taxrate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("tax_class__in", ["standard", "reduced", "zero"])), name="tax_rate_class_known"
+            ),
         ),
     ]

@@ -5,58 +5,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0004_tax_classes_and_rates'),
-        ('delivery', '0005_zone_currency_default'),
-        ('inventory', '0003_stock_ledger_append_only'),
-        ('orders', '0002_carts_orders'),
-        ('payments', '0003_finance_group'),
+        ("catalog", "0004_tax_classes_and_rates"),
+        ("delivery", "0005_zone_currency_default"),
+        ("inventory", "0003_stock_ledger_append_only"),
+        ("orders", "0002_carts_orders"),
+        ("payments", "0003_finance_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='delivery_tax_rate',
+            model_name="order",
+            name="delivery_tax_rate",
             field=models.DecimalField(decimal_places=2, default=0, max_digits=5),
         ),
         migrations.AddField(
-            model_name='order',
-            name='delivery_vat_amount',
+            model_name="order",
+            name="delivery_vat_amount",
             field=models.DecimalField(decimal_places=2, default=0, max_digits=12),
         ),
         migrations.AddField(
-            model_name='order',
-            name='tax_country',
+            model_name="order",
+            name="tax_country",
             field=models.CharField(blank=True, max_length=2),
         ),
         migrations.AddField(
-            model_name='order',
-            name='tax_date',
+            model_name="order",
+            name="tax_date",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='orderline',
-            name='tax_class',
-            field=models.CharField(choices=[('standard', 'standard'), ('reduced', 'reduced'), ('zero', 'zero')], default='standard', max_length=10),
+            model_name="orderline",
+            name="tax_class",
+            field=models.CharField(
+                choices=[("standard", "standard"), ("reduced", "reduced"), ("zero", "zero")],
+                default="standard",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='orderline',
-            name='tax_rate',
+            model_name="orderline",
+            name="tax_rate",
             field=models.DecimalField(decimal_places=2, default=0, max_digits=5),
         ),
         migrations.AddField(
-            model_name='orderline',
-            name='vat_amount',
+            model_name="orderline",
+            name="vat_amount",
             field=models.DecimalField(decimal_places=2, default=0, max_digits=12),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('delivery_tax_rate__gte', 0), ('delivery_tax_rate__lt', 100), ('delivery_vat_amount__gte', 0), ('delivery_vat_amount__lte', models.F('delivery_fee'))), name='orders_order_delivery_vat'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("delivery_tax_rate__gte", 0),
+                    ("delivery_tax_rate__lt", 100),
+                    ("delivery_vat_amount__gte", 0),
+                    ("delivery_vat_amount__lte", models.F("delivery_fee")),
+                ),
+                name="orders_order_delivery_vat",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('tax_rate__gte', 0), ('tax_rate__lt', 100), ('vat_amount__gte', 0)), name='orders_line_vat'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("tax_rate__gte", 0), ("tax_rate__lt", 100), ("vat_amount__gte", 0)),
+                name="orders_line_vat",
+            ),
         ),
     ]
