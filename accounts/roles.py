@@ -46,10 +46,13 @@ ROLES: dict[str, tuple[str, ...]] = {
         "orders.change_*",
         "delivery.view_*",
         "payments.view_*",
+        "invoicing.view_*",
+        "invoicing.resend_document",
     ),
     # Money: payments and refunds, the sales and payments reports.
     FINANCE: (
         "payments.*",
+        "invoicing.*",
         "orders.view_*",
         "accounts.view_customer",
         "reports.view_dailysales",
