@@ -13,6 +13,7 @@
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from smtplib import SMTPException
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -259,25 +260,33 @@ def resend_document(document_id: int, *, actor: "User | None" = None, to_email: 
 
 def send_dispatch(dispatch_id: int) -> bool:
     """E-mail the document (PDF attached) through Django's mail backend, once; False when it was
-    already sent or no longer exists. The row is claimed before sending: a crash after the claim
-    loses the e-mail rather than sending it twice, and finance can re-send."""
+    already sent, no longer exists, or the mail server refused it (then it stays unsent and is
+    logged: finance sends it again from the admin). The claim and the send share a transaction,
+    so a redelivered task never sends twice what was recorded as sent."""
     from invoicing.rendering import render_html, render_pdf  # fpdf2 only where documents are drawn
 
     with transaction.atomic():
         claimed = Dispatch.objects.filter(pk=dispatch_id, sent_at__isnull=True).update(sent_at=timezone.now())
         if not claimed:
             return False
-        dispatch = Dispatch.objects.select_related("document").get(pk=dispatch_id)
-    document = document_with_lines(dispatch.document_id)
-    title = "Credit note" if document.kind == DocumentKind.CREDIT_NOTE else "Invoice"
-    message = EmailMultiAlternatives(
-        subject=f"{title} {document.number}",
-        body=f"Your {title.lower()} {document.number} for order {document.order_id:07d} is attached.",
-        from_email=settings.INVOICING_SELLER["EMAIL"],
-        to=[dispatch.to_email],
-    )
-    message.attach_alternative(render_html(document), "text/html")
-    message.attach(f"{document.number}.pdf", render_pdf(document), "application/pdf")
-    message.send()
+        dispatch = Dispatch.objects.get(pk=dispatch_id)
+        document = document_with_lines(dispatch.document_id)
+        title = "Credit note" if document.kind == DocumentKind.CREDIT_NOTE else "Invoice"
+        message = EmailMultiAlternatives(
+            subject=f"{title} {document.number}",
+            body=f"Your {title.lower()} {document.number} for order {document.order_id:07d} is attached.",
+            from_email=settings.INVOICING_SELLER["EMAIL"],
+            to=[dispatch.to_email],
+        )
+        message.attach_alternative(render_html(document), "text/html")
+        message.attach(f"{document.number}.pdf", render_pdf(document), "application/pdf")
+        try:
+            message.send()
+        except (OSError, SMTPException):
+            logger.exception(
+                "invoicing: %s not sent to %s (dispatch %s)", document.number, dispatch.to_email, dispatch.pk
+            )
+            transaction.set_rollback(True)
+            return False
     logger.info("invoicing: %s sent to %s (dispatch %s)", document.number, dispatch.to_email, dispatch.pk)
     return True
