@@ -405,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentStateEnum": "payments.models.PaymentState",
         "OrderStatusEnum": "orders.models.OrderStatus",
         "OrderActorEnum": "orders.models.ActorKind",
+        "DocumentKindEnum": "invoicing.models.DocumentKind",
     },
 }
 # Browser front ends on other origins may call the API (never the admin); tokens travel in the

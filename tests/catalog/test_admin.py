@@ -37,6 +37,7 @@ def variant_form(variant: Variant, **changes: Any) -> dict[str, Any]:
         "step": str(variant.step),
         "barcode": "",
         "weight_kg": "",
+        "tax_class": variant.tax_class,
         "position": str(variant.position),
         "is_active": "on",
         "version": str(variant.version),
