@@ -16,6 +16,7 @@ from catalog.models import Brand, Category, Product, ProductImage, TaxRate, Vari
 from catalog.services.categories import BRAND_FIELDS, CATEGORY_FIELDS
 from catalog.services.products import IMAGE_FIELDS, PRODUCT_FIELDS, VARIANT_FIELDS
 from catalog.services.taxes import TAX_RATE_FIELDS
+from catalog.taxes import TaxClass
 from core.admin.services import ServiceModelAdmin, VersionedModelForm, add_domain_error, save_inline_through
 from core.errors import DomainError
 
@@ -37,6 +38,15 @@ class ProductForm(CatalogForm):
 
 
 class VariantForm(CatalogForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "tax_class" in self.fields:  # left out: the variant keeps its class (new ones: standard)
+            self.fields["tax_class"].required = False
+
+    def clean_tax_class(self) -> Any:
+        chosen = self.cleaned_data.get("tax_class")
+        return chosen or (self.instance.tax_class if self.instance.pk else TaxClass.STANDARD)
+
     def clean_currency(self) -> Any:
         return self.check(services.clean_currency, self.cleaned_data.get("currency", ""))
 

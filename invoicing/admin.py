@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
@@ -85,6 +85,8 @@ class DocumentAdmin(ReadOnlyAdmin):
     def render_document(self, request: HttpRequest, document_id: int, fmt: str) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if fmt not in ("html", "pdf"):
+            raise Http404("HTML or PDF.")
         document = selectors.document_of(document_id)
         if fmt == "pdf":
             response = HttpResponse(rendering.render_pdf(document), content_type="application/pdf")

@@ -37,7 +37,6 @@ def variant_form(variant: Variant, **changes: Any) -> dict[str, Any]:
         "step": str(variant.step),
         "barcode": "",
         "weight_kg": "",
-        "tax_class": variant.tax_class,
         "position": str(variant.position),
         "is_active": "on",
         "version": str(variant.version),
