@@ -2,6 +2,7 @@
 issued (the database refuses UPDATE and DELETE of a document and its lines, migration 0002), with
 the seller and buyer as they were, their lines and VAT per rate (docs/decisions/0053)."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,10 @@ from catalog.taxes import TaxClass
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 RATE: dict[str, Any] = {"max_digits": 5, "decimal_places": 2}
+# gross = net + vat, to the cent: exact on PostgreSQL's numeric, and true on SQLite, which computes
+# with floats (the embedded run).
+HALF_CENT = Decimal("0.005")
+NET_PLUS_VAT = Q(gross__gt=F("net") + F("vat") - HALF_CENT) & Q(gross__lt=F("net") + F("vat") + HALF_CENT)
 
 
 class DocumentKind(models.TextChoices):
@@ -74,7 +79,7 @@ class Document(models.Model):
             ),
             models.CheckConstraint(condition=Q(kind__in=DocumentKind.values), name="invoicing_kind_known"),
             models.CheckConstraint(
-                condition=Q(gross=F("net") + F("vat")) & Q(vat__gte=0) & Q(gross__gte=0) & Q(sequence__gte=1),
+                condition=NET_PLUS_VAT & Q(vat__gte=0) & Q(gross__gte=0) & Q(sequence__gte=1),
                 name="invoicing_amounts",
             ),
             models.CheckConstraint(
@@ -107,7 +112,7 @@ class DocumentLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["document", "position"], name="invoicing_line_position"),
             models.CheckConstraint(
-                condition=Q(gross=F("net") + F("vat")) & Q(vat__gte=0) & Q(tax_rate__gte=0) & Q(tax_rate__lt=100),
+                condition=NET_PLUS_VAT & Q(vat__gte=0) & Q(tax_rate__gte=0) & Q(tax_rate__lt=100),
                 name="invoicing_line_amounts",
             ),
         ]

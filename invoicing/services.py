@@ -282,9 +282,13 @@ def send_dispatch(dispatch_id: int) -> bool:
         message.attach(f"{document.number}.pdf", render_pdf(document), "application/pdf")
         try:
             message.send()
-        except (OSError, SMTPException):
-            logger.exception(
-                "invoicing: %s not sent to %s (dispatch %s)", document.number, dispatch.to_email, dispatch.pk
+        except (OSError, SMTPException) as failure:  # the mail server is down: finance sends it again
+            logger.warning(
+                "invoicing: %s not sent to %s (dispatch %s): %s",
+                document.number,
+                dispatch.to_email,
+                dispatch.pk,
+                failure,
             )
             transaction.set_rollback(True)
             return False
