@@ -53,10 +53,13 @@ ROLES: dict[str, tuple[str, ...]] = {
         "notifications.view_*",
         "notifications.change_*",
         "notifications.add_contactpreference",
+        "invoicing.view_*",
+        "invoicing.resend_document",
     ),
     # Money: payments and refunds, the sales and payments reports.
     FINANCE: (
         "payments.*",
+        "invoicing.*",
         "orders.view_*",
         "accounts.view_customer",
         "reports.view_dailysales",

@@ -12,9 +12,11 @@ from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
 
 from catalog import services
-from catalog.models import Brand, Category, Product, ProductImage, Variant
+from catalog.models import Brand, Category, Product, ProductImage, TaxRate, Variant
 from catalog.services.categories import BRAND_FIELDS, CATEGORY_FIELDS
 from catalog.services.products import IMAGE_FIELDS, PRODUCT_FIELDS, VARIANT_FIELDS
+from catalog.services.taxes import TAX_RATE_FIELDS
+from catalog.taxes import TaxClass
 from core.admin.services import ServiceModelAdmin, VersionedModelForm, add_domain_error, save_inline_through
 from core.errors import DomainError
 
@@ -36,6 +38,15 @@ class ProductForm(CatalogForm):
 
 
 class VariantForm(CatalogForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "tax_class" in self.fields:  # left out: the variant keeps its class (new ones: standard)
+            self.fields["tax_class"].required = False
+
+    def clean_tax_class(self) -> Any:
+        chosen = self.cleaned_data.get("tax_class")
+        return chosen or (self.instance.tax_class if self.instance.pk else TaxClass.STANDARD)
+
     def clean_currency(self) -> Any:
         return self.check(services.clean_currency, self.cleaned_data.get("currency", ""))
 
@@ -124,6 +135,7 @@ class VariantInline(admin.TabularInline):
         "step",
         "barcode",
         "weight_kg",
+        "tax_class",
         "position",
         "is_active",
         "version",
@@ -198,8 +210,19 @@ class VariantAdmin(ActivationActions, ServiceModelAdmin):
     set_active = staticmethod(services.set_variants_active)
     form = VariantForm
     service_fields = VARIANT_FIELDS
-    list_display = ("sku", "product", "name", "price", "compare_at_price", "currency", "unit", "step", "is_active")
-    list_filter = ("is_active", "unit", "currency")
+    list_display = (
+        "sku",
+        "product",
+        "name",
+        "price",
+        "compare_at_price",
+        "currency",
+        "unit",
+        "step",
+        "tax_class",
+        "is_active",
+    )
+    list_filter = ("is_active", "unit", "currency", "tax_class")
     list_select_related = ("product",)
     search_fields = ("sku", "barcode", "name", "product__name")
     autocomplete_fields = ("product",)
@@ -214,6 +237,7 @@ class VariantAdmin(ActivationActions, ServiceModelAdmin):
         "step",
         "barcode",
         "weight_kg",
+        "tax_class",
         "position",
         "is_active",
         "version",
@@ -235,3 +259,22 @@ class VariantAdmin(ActivationActions, ServiceModelAdmin):
 
     def remove(self, request: HttpRequest, obj: Any) -> None:
         services.delete_variant(obj.pk)
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(ServiceModelAdmin):
+    """VAT rates per country and tax class, each from a day on (a change of rate is a new row)."""
+
+    service_fields = TAX_RATE_FIELDS
+    list_display = ("country", "tax_class", "rate", "valid_from", "note")
+    list_filter = ("country", "tax_class")
+    fields = TAX_RATE_FIELDS
+
+    def create(self, request: HttpRequest, values: dict[str, Any]) -> Model:
+        return services.add_tax_rate(values)
+
+    def update(self, request: HttpRequest, obj: Any, changes: dict[str, Any], version: int | None) -> Model:
+        return services.update_tax_rate(obj.pk, changes)
+
+    def remove(self, request: HttpRequest, obj: Any) -> None:
+        services.delete_tax_rate(obj.pk)

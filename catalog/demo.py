@@ -3,11 +3,13 @@
 Written through catalog.services like any other change; safe to load again (everything is looked
 up by slug or SKU first, so nothing is duplicated and nothing already there is changed)."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from catalog import services
-from catalog.models import Brand, Category, Product, Variant
+from catalog.models import Brand, Category, Product, TaxRate, Variant
+from catalog.taxes import TaxClass
 from catalog.units import Unit
 from core.money import default_currency
 
@@ -228,6 +230,27 @@ PRODUCTS: dict[str, tuple[str, str, str | None, str, dict[str, Any], list[dict[s
 }
 
 
+# German VAT: food at the reduced rate; drinks other than milk (water, juice, plant drinks) standard.
+DEMO_TAX_RATES = (
+    ("DE", TaxClass.STANDARD, "19.00", date(2007, 1, 1)),
+    ("DE", TaxClass.REDUCED, "7.00", date(2007, 1, 1)),
+    ("DE", TaxClass.ZERO, "0.00", date(2007, 1, 1)),
+)
+STANDARD_RATED = {"drinks"}  # categories
+STANDARD_RATED_PRODUCTS = {"oat-drink"}
+
+
+def _tax_rates() -> str:
+    added = 0
+    for country, tax_class, rate, valid_from in DEMO_TAX_RATES:
+        if not TaxRate.objects.filter(country=country, tax_class=tax_class, valid_from=valid_from).exists():
+            services.add_tax_rate(
+                {"country": country, "tax_class": tax_class, "rate": Decimal(rate), "valid_from": valid_from}
+            )
+            added += 1
+    return f"VAT rates for DE: standard 19%, reduced 7% (food), zero 0% ({added} new)"
+
+
 def load() -> list[str]:
     categories: dict[str, Category] = {c.slug: c for c in Category.objects.filter(slug__in=CATEGORIES)}
     for slug, (name, parent, position) in CATEGORIES.items():
@@ -256,9 +279,14 @@ def load() -> list[str]:
             }
         )
         services.add_image(product.pk, {"url": f"{IMAGES}/{slug}.jpg", "alt_text": name})
+        standard = category in STANDARD_RATED or slug in STANDARD_RATED_PRODUCTS
+        tax_class = TaxClass.STANDARD if standard else TaxClass.REDUCED
         for position, variant in enumerate(variants):
             if variant["sku"] not in skus:
-                services.create_variant(product.pk, {**variant, "position": position})
+                services.create_variant(product.pk, {**variant, "position": position, "tax_class": tax_class})
         created += 1
     total = Product.objects.filter(slug__in=PRODUCTS).count()
-    return [f"Demo catalog: {len(CATEGORIES)} categories, {total} products ({created} new), some sold by weight"]
+    return [
+        f"Demo catalog: {len(CATEGORIES)} categories, {total} products ({created} new), some sold by weight",
+        _tax_rates(),
+    ]

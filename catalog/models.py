@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from catalog.taxes import TaxClass
 from catalog.units import Unit
 
 
@@ -120,6 +121,9 @@ class Variant(models.Model):
         blank=True,
         help_text="Shipping weight of one piece (or of one unit).",
     )
+    tax_class = models.CharField(
+        max_length=10, choices=TaxClass.choices, default=TaxClass.STANDARD, help_text="which VAT rate applies"
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
@@ -142,6 +146,7 @@ class Variant(models.Model):
                 condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0), name="variant_weight_positive"
             ),
             models.CheckConstraint(condition=Q(unit__in=["piece", "kg", "l"]), name="variant_unit_known"),
+            models.CheckConstraint(condition=Q(tax_class__in=TaxClass.values), name="variant_tax_class_known"),
         ]
 
     def __str__(self) -> str:
@@ -150,3 +155,28 @@ class Variant(models.Model):
     @property
     def sold_by_measure(self) -> bool:
         return self.unit != Unit.PIECE
+
+
+class TaxRate(models.Model):
+    """The VAT rate of a tax class in a country from a day on, until a later row of the same
+    country and class takes over (so periods never overlap: the rate in force on a day is the
+    row with the latest `valid_from` up to that day). A temporary cut is two rows: the cut, and
+    the old rate again from the day it ends."""
+
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE")
+    tax_class = models.CharField(max_length=10, choices=TaxClass.choices)
+    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="percent, e.g. 19.00")
+    valid_from = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["country", "tax_class", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "tax_class", "valid_from"], name="tax_rate_one_per_day"),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lt=100), name="tax_rate_percentage"),
+            models.CheckConstraint(condition=~Q(tax_class="zero") | Q(rate=0), name="tax_rate_zero_class_is_zero"),
+            models.CheckConstraint(condition=Q(tax_class__in=TaxClass.values), name="tax_rate_class_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.tax_class} {self.rate}% from {self.valid_from}"

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimil
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 
-from catalog.models import Category, Product, ProductImage, Unit, Variant
+from catalog.models import Category, Product, ProductImage, TaxRate, Unit, Variant
+from catalog.taxes import TaxClass
 
 # Attribute keys a filter may name; the same rule the services apply when attributes are written.
 ATTRIBUTE_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -231,3 +233,19 @@ def variants_by_sku(skus: Iterable[str]) -> dict[str, Variant]:
 def counted_in_pieces(unit: str) -> bool:
     """Whether quantities in `unit` are whole pieces (else a weight or volume, to three decimals)."""
     return unit == Unit.PIECE
+
+
+def tax_rates_on(country: str, day: date) -> dict[str, Decimal]:
+    """The VAT rate of every tax class in `country` on `day` (one query). A class with no rate in
+    force is taxed at 0% (as Saleor does): the admin's Tax rates list shows what is missing."""
+    rates = {tax_class: Decimal("0.00") for tax_class in TaxClass.values}
+    seen: set[str] = set()
+    for tax_class, rate in (
+        TaxRate.objects.filter(country=country, valid_from__lte=day)
+        .order_by("tax_class", "-valid_from")
+        .values_list("tax_class", "rate")
+    ):
+        if tax_class not in seen:
+            seen.add(tax_class)
+            rates[tax_class] = rate
+    return rates

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "orders",
     "notifications",
     "reports",
+    "invoicing",
     "config.apps.ConfigAppConfig",
 ]
 
@@ -105,6 +106,7 @@ APP_SCHEMAS = {
     "events": "events",
     "notifications": "notifications",
     "promotions": "promotions",
+    "invoicing": "invoicing",
 }
 
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / ".data")))
@@ -321,6 +323,21 @@ CELERY_BEAT_SCHEDULE["orders-purge-abandoned-carts"] = {
     "schedule": 24 * 60 * 60,
 }
 
+# --- VAT and invoices (docs/decisions/0052, 0053) -----------------------------------------------
+# Prices are gross; carts are taxed in this country until an address names another.
+VAT_DEFAULT_COUNTRY = env_str("VAT_DEFAULT_COUNTRY", DELIVERY_DEFAULT_COUNTRY)
+# The delivery fee's rate: "standard" (the country's standard rate) or "dominant" (the rate of the
+# largest share of the basket's taxable gross; a tie goes to the higher rate).
+VAT_DELIVERY_FEE_RULE = env_str("VAT_DELIVERY_FEE_RULE", "standard")
+# The seller on every invoice and credit note; ENTITY is the key of its number series.
+INVOICING_SELLER = {
+    "ENTITY": env_str("INVOICING_ENTITY", "SHOP"),
+    "NAME": env_str("INVOICING_SELLER_NAME", "Commerce Demo GmbH"),
+    "ADDRESS": env_str("INVOICING_SELLER_ADDRESS", "Invalidenstr. 100, 10115 Berlin, DE"),
+    "VAT_ID": env_str("INVOICING_SELLER_VAT_ID", "DE123456789"),
+    "EMAIL": env_str("INVOICING_SELLER_EMAIL", "invoices@example.com"),
+}
+
 # --- Reports ------------------------------------------------------------------------------------
 # Analytics run on their own queue so a long forecast never delays payments or delivery work:
 # `celery -A config worker -Q celery,analytics` (or a worker of its own with -Q analytics).
@@ -418,6 +435,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentStateEnum": "payments.models.PaymentState",
         "OrderStatusEnum": "orders.models.OrderStatus",
         "OrderActorEnum": "orders.models.ActorKind",
+        "DocumentKindEnum": "invoicing.models.DocumentKind",
     },
 }
 # Browser front ends on other origins may call the API (never the admin); tokens travel in the

@@ -15,6 +15,7 @@ api_v1: list = [  # each domain app adds its `api/urls.py` here as it lands
     path("", include("delivery.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("invoicing.api.urls")),
     path("", include("reports.api.urls")),
 ]
 

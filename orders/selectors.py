@@ -323,3 +323,12 @@ def delivery_punctuality(scope: ReportScope) -> dict[str, Any]:
         )
     )
     return {**delivered, **packed}
+
+
+def order_for_invoice(order_id: int | str) -> Order | None:
+    """An order with its customer and lines (as picked), for the invoices issued on it."""
+    try:
+        pk = int(order_id)
+    except (TypeError, ValueError):
+        return None
+    return _with_lines(Order.objects.select_related("customer")).filter(pk=pk).first()

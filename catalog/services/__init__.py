@@ -24,9 +24,11 @@ from catalog.services.products import (
     update_product,
     update_variant,
 )
+from catalog.services.taxes import add_tax_rate, delete_tax_rate, update_tax_rate
 
 __all__ = [
     "add_image",
+    "add_tax_rate",
     "clean_attributes",
     "clean_currency",
     "create_brand",
@@ -37,6 +39,7 @@ __all__ = [
     "delete_category",
     "delete_image",
     "delete_product",
+    "delete_tax_rate",
     "delete_variant",
     "gtin_is_valid",
     "refresh_search_vectors",
@@ -47,5 +50,6 @@ __all__ = [
     "update_category",
     "update_image",
     "update_product",
+    "update_tax_rate",
     "update_variant",
 ]

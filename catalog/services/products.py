@@ -21,6 +21,7 @@ from catalog.services._common import (
     save,
     save_changes,
 )
+from catalog.taxes import TaxClass
 from catalog.units import Unit
 from core.errors import InvalidInput, NotFound
 from core.quantities import QuantityRefused, clean_quantity
@@ -38,6 +39,7 @@ VARIANT_FIELDS = (
     "weight_kg",
     "is_active",
     "position",
+    "tax_class",
 )
 IMAGE_FIELDS = ("url", "alt_text", "position")
 SEARCHED_FIELDS = {"name", "description", "brand", "category"}
@@ -102,6 +104,10 @@ def set_products_active(product_ids: list[int], active: bool) -> int:
 
 
 # --- variants -----------------------------------------------------------------------------------
+
+
+def _raise(error: Exception) -> None:
+    raise error
 
 
 def _clean_variant(values: dict[str, Any], current: Variant | None = None) -> dict[str, Any]:
@@ -173,6 +179,9 @@ def _clean_variant(values: dict[str, Any], current: Variant | None = None) -> di
         check("currency", lambda: cleaned.__setitem__("currency", clean_currency(cleaned.get("currency", ""))))
     check("unit", unit_and_step)
     check("weight_kg", weight)
+    if "tax_class" in cleaned and cleaned["tax_class"] not in TaxClass.values:
+        known = ", ".join(TaxClass.values)
+        check("tax_class", lambda: _raise(InvalidInput(fields={"tax_class": [f"One of {known}."]})))
     if problems:
         # One kind of problem keeps its own code (e.g. `sku_taken`); several are just `invalid`.
         raise InvalidInput(fields=problems, code=codes.pop() if len(codes) == 1 else None)

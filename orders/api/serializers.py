@@ -7,9 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
+from core.api.vat import VatBreakdownSerializer, rate_field
 from delivery.api.serializers import TrackingSerializer
 from orders.models import Order, OrderHistory, OrderLine, OrderStatus, Substitution
-from orders.services import lifecycle, picking
+from orders.services import lifecycle, picking, tax
 from orders.services.cart import PricedCart, PricedLine
 from orders.services.checkout import Checkout
 from orders.services.pricing import Summary
@@ -32,6 +33,9 @@ class CartLineSerializer(serializers.Serializer[PricedLine]):
     substitute_variant = serializers.IntegerField(source="line.substitute_variant_id", allow_null=True)
     problems = serializers.ListField(child=serializers.CharField(), help_text="why the line cannot be ordered as is")
     discount_amount = money_field(help_text="what promotions and the voucher take off line_total")
+    tax_class = serializers.CharField(source="line.variant.tax_class", help_text="standard, reduced or zero")
+    tax_rate = rate_field(source="tax.rate", help_text="VAT percent in the delivery country")
+    vat_amount = money_field(source="tax.vat", help_text="the VAT in line_total (after discounts), rounded per line")
 
 
 class DiscountLineSerializer(serializers.Serializer[Any]):
@@ -104,10 +108,15 @@ class CartSerializer(DiscountFieldsMixin, serializers.Serializer[PricedCart]):
     discount_total = money_field(source="summary.discount_total", help_text="off the goods: the lines' discounts")
     discounts = serializers.SerializerMethodField(help_text="each promotion or voucher that applies, and how much")
     voucher = serializers.SerializerMethodField(help_text="the code you entered, and why it does not apply if not")
+    vat = VatBreakdownSerializer(source="vat.breakdown", help_text="VAT included in the subtotal, per rate")
     can_check_out = serializers.SerializerMethodField()
 
     def get_can_check_out(self, obj: PricedCart) -> bool:
         return bool(obj.lines) and not obj.summary.problems
+
+    def to_representation(self, instance: PricedCart) -> Any:
+        tax.basket_vat(instance)
+        return super().to_representation(instance)
 
 
 class CartLineInputSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
@@ -160,6 +169,13 @@ class CheckoutSerializer(DiscountFieldsMixin, serializers.Serializer[Checkout]):
         help_text="held on your card: the total plus a margin for weighed items; you pay what is picked",
     )
     minimum_order = money_field(source="zone.minimum_order", allow_null=True, default=None)
+    vat = VatBreakdownSerializer(
+        source="priced.vat.breakdown", help_text="VAT included in the total (delivery fee too), per rate"
+    )
+
+    def to_representation(self, instance: Checkout) -> Any:
+        tax.basket_vat(instance.priced)
+        return super().to_representation(instance)
 
     def get_slot(self, obj: Checkout) -> dict[str, Any] | None:
         if obj.slot is None:
@@ -188,6 +204,8 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     picked_variant = serializers.IntegerField(source="picked_variant_id", allow_null=True)
     picked_unit_price = money_field(allow_null=True)
     final_line_total = money_field(allow_null=True)
+    tax_rate = rate_field(help_text="VAT percent (of the picked item once picked)")
+    vat_amount = money_field(help_text="the VAT in the line's total (as picked once picked), rounded per line")
     change = serializers.SerializerMethodField(help_text="substituted, not_available, short, lighter or heavier")
 
     class Meta:
@@ -211,6 +229,9 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
             "picked_unit_price",
             "final_line_total",
             "final_discount_amount",
+            "tax_class",
+            "tax_rate",
+            "vat_amount",
             "change",
         )
 
@@ -259,6 +280,7 @@ class OrderSerializer(OrderSummarySerializer):
     history = OrderHistorySerializer(many=True)
     can_cancel = serializers.SerializerMethodField(help_text="whether you can still cancel it yourself")
     tracking = serializers.SerializerMethodField()
+    vat = serializers.SerializerMethodField(help_text="VAT per rate, as placed (as picked once packed)")
 
     class Meta(OrderSummarySerializer.Meta):
         fields = (
@@ -283,7 +305,12 @@ class OrderSerializer(OrderSummarySerializer):
             "lines",
             "history",
             "tracking",
+            "vat",
         )
+
+    @extend_schema_field(VatBreakdownSerializer)
+    def get_vat(self, obj: Order) -> dict[str, Any]:
+        return dict(VatBreakdownSerializer(tax.order_vat(obj, list(obj.lines.all()))).data)
 
     def get_can_cancel(self, obj: Order) -> bool:
         return lifecycle.customer_may_cancel(obj)

@@ -73,6 +73,7 @@ def cart_response(cart: Cart | None, status_code: int = status.HTTP_200_OK) -> R
                 "discount_total": "0.00",
                 "discounts": [],
                 "voucher": None,
+                "vat": {"rates": [], "net": "0.00", "vat": "0.00", "gross": "0.00"},
                 "can_check_out": False,
             }
         )

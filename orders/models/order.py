@@ -1,12 +1,17 @@
 """Orders as placed (snapshots of what was bought, at what price, for which slot and address) and
 as picked (what actually left the warehouse), with a history row for every change of status."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.taxes import TaxClass
 from orders.models.cart import MONEY, QUANTITY, Substitution
+
+RATE: dict[str, Any] = {"max_digits": 5, "decimal_places": 2}  # VAT percent
 
 
 class OrderStatus(models.TextChoices):
@@ -45,6 +50,11 @@ class Order(models.Model):
     final_subtotal = models.DecimalField(**MONEY, null=True, blank=True, help_text="as picked")
     final_total = models.DecimalField(**MONEY, null=True, blank=True, help_text="as picked: what is captured")
     refunded_amount = models.DecimalField(**MONEY, default=0)
+    # VAT as placed (docs/decisions/0052): the country and day whose rates apply, and the fee's share.
+    tax_country = models.CharField(max_length=2, blank=True)
+    tax_date = models.DateField(null=True, blank=True)
+    delivery_tax_rate = models.DecimalField(**RATE, default=0)
+    delivery_vat_amount = models.DecimalField(**MONEY, default=0)
     shipping_address = models.JSONField(help_text="the address as it was when the order was placed")
     zone = models.ForeignKey("delivery.Zone", on_delete=models.PROTECT, related_name="+")
     slot = models.ForeignKey("delivery.DeliverySlot", on_delete=models.PROTECT, related_name="+")
@@ -90,6 +100,13 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(final_total__isnull=True) | Q(final_total__lte=models.F("authorized_amount")),
                 name="orders_final_within_authorized",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_tax_rate__gte=0)
+                & Q(delivery_tax_rate__lt=100)
+                & Q(delivery_vat_amount__gte=0)
+                & Q(delivery_vat_amount__lte=models.F("delivery_fee")),
+                name="orders_order_delivery_vat",
             ),
         ]
 
@@ -142,6 +159,10 @@ class OrderLine(models.Model):
     picked_unit_price = models.DecimalField(**MONEY, null=True, blank=True)
     final_line_total = models.DecimalField(**MONEY, null=True, blank=True)
     final_discount_amount = models.DecimalField(**MONEY, null=True, blank=True, help_text="as picked")
+    # VAT of the line as placed, then as picked (a substitute may be of another class).
+    tax_class = models.CharField(max_length=10, choices=TaxClass.choices, default=TaxClass.STANDARD)
+    tax_rate = models.DecimalField(**RATE, default=0)
+    vat_amount = models.DecimalField(**MONEY, default=0)
     picked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -162,6 +183,10 @@ class OrderLine(models.Model):
                 condition=Q(final_discount_amount__isnull=True)
                 | (Q(final_discount_amount__gte=0) & Q(final_discount_amount__lte=models.F("final_line_total"))),
                 name="orders_line_final_discount_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lt=100) & Q(vat_amount__gte=0),
+                name="orders_line_vat",
             ),
         ]
 

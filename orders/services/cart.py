@@ -30,6 +30,8 @@ from promotions.errors import VoucherNotFound
 if TYPE_CHECKING:
     from accounts.models import User
     from catalog.models import Variant
+    from core.vat import Taxed
+    from orders.services.tax import BasketVat
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class PricedLine:
     price_changed_from: Decimal | None
     problems: list[str]
     discount_amount: Decimal = ZERO
+    tax: "Taxed | None" = None  # orders.services.tax.basket_vat: the line's VAT
 
     @property
     def name(self) -> str:
@@ -55,6 +58,7 @@ class PricedCart:
     cart: Cart
     lines: list[PricedLine]
     summary: Summary
+    vat: "BasketVat | None" = None  # orders.services.tax.basket_vat, once the delivery fee is known
 
 
 # --- Reading ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from events.contracts import money, quantity
 from inventory.services import commit_reservation
 from orders.errors import LinesNotPicked, NothingPicked, PickRefused, SubstitutionNotAllowed
 from orders.models import ActorKind, Order, OrderLine, OrderStatus, Substitution
+from orders.services import tax
 from orders.services.lifecycle import lock_order, move
 from orders.services.pricing import ZERO, display_name, line_total, picking_margin, weighed
 from orders.signals import order_picked
@@ -108,6 +109,7 @@ def record_pick(
         line.picked_sku = variant.sku if substituted else ""
         line.picked_name = display_name(variant) if substituted else ""
         line.final_line_total, line.picked_at = line_total(unit_price, picked), timezone.now()
+        tax.retax_line(line, order, tax_class=variant.tax_class if substituted else line.tax_class)
         line.save()
     return line
 
@@ -195,7 +197,8 @@ def _recompute_discounts(order: Order, lines: list[OrderLine]) -> Decimal:
     discounts = calculation.calculate(items, rules, voucher=voucher, check_thresholds=False)
     for line in lines:
         line.final_discount_amount = discounts.per_line.get(str(line.pk), ZERO)
-    OrderLine.objects.bulk_update(lines, ["final_discount_amount"])
+    tax.retax_discounted(lines)  # a discount lowers its line's taxable base
+    OrderLine.objects.bulk_update(lines, ["final_discount_amount", "vat_amount"])
     return discounts.items_total
 
 
@@ -233,6 +236,7 @@ def pack_order(order_id: int, *, actor: "User | None" = None) -> Order:
         order.final_total = min(
             final_subtotal - final_discount + order.delivery_fee - order.delivery_discount, order.authorized_amount
         )
+        tax.retax_delivery(order, lines)
         order.packed_at = now
         order.save()
         if order.payment_id is not None:

@@ -23,6 +23,7 @@ from orders.errors import CartEmpty, CheckoutRequired, PriceChanged
 from orders.models import ActorKind, Cart, CartState, Order, OrderHistory, OrderLine, OrderStatus
 from orders.services.cart import PricedCart, price_cart
 from orders.services.checkout import validate_for_order
+from orders.services.tax import basket_vat
 from orders.signals import order_created
 from payments.gateways import get_gateway
 from payments.services import start_payment
@@ -83,6 +84,7 @@ def _checked_out_cart(customer: "User") -> Cart:
 def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str) -> tuple[Order, list[OrderLine]]:
     assert cart.zone is not None and cart.address is not None and cart.slot_hold is not None
     slot, summary = cart.slot_hold.slot, priced.summary
+    taxes = basket_vat(priced, country=cart.address.country)  # one query: the country's rates today
     order = Order.objects.create(
         customer=customer,
         currency=summary.currency,
@@ -101,6 +103,10 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
         warehouse_code=cart.zone.warehouse_code,
         reservation_id=cart.reservation_id,
         payment_gateway=gateway,
+        tax_country=taxes.country,
+        tax_date=taxes.tax_date,
+        delivery_tax_rate=taxes.delivery.rate,
+        delivery_vat_amount=taxes.delivery.vat,
     )
     lines = OrderLine.objects.bulk_create(
         [
@@ -116,6 +122,9 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
                 discount_amount=item.discount_amount,
                 substitution=item.line.substitution,
                 substitute_variant=item.line.substitute_variant,
+                tax_class=item.line.variant.tax_class,
+                tax_rate=item.tax.rate if item.tax else 0,
+                vat_amount=item.tax.vat if item.tax else 0,
             )
             for item in priced.lines
         ]

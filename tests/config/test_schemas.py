@@ -60,7 +60,18 @@ def test_every_app_schema_exists_and_is_on_the_search_path() -> None:
         existing = {row[0] for row in cursor.fetchall()}
         cursor.execute("SHOW search_path")
         path = [part.strip() for part in cursor.fetchone()[0].split(",")]
-    expected = {"catalog", "orders", "users", "payments", "inventory", "delivery", "reports", "events", "promotions"}
+    expected = {
+        "catalog",
+        "orders",
+        "users",
+        "payments",
+        "inventory",
+        "delivery",
+        "reports",
+        "events",
+        "promotions",
+        "invoicing",
+    }
     assert expected <= existing
     assert path[0] == "public"
     assert expected <= set(path)
