@@ -537,6 +537,18 @@ def rebind_reservation(
     owner_type, owner_id = _clean_owner(owner_type, owner_id)
     ttl = _clean_ttl(ttl)
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        rebound_row = _rebind_in_one_statement(reservation_id, owner_type, owner_id, now, now + ttl)
+        if rebound_row is not None:
+            return rebound_row
+        others = Reservation.objects.filter(owner_type=owner_type, owner_id=owner_id, state=ReservationState.ACTIVE)
+        if others.exclude(pk=reservation_id).exists():
+            raise ReservationBusy(
+                f"{owner_type}:{owner_id} already has an active reservation; release it first.",
+                code="owner_has_reservation",
+            )
+        found = explain_unusable(reservation_id, now)
+        raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; it cannot be handed over.")
     try:
         with transaction.atomic():
             rebound = Reservation.objects.filter(
@@ -551,3 +563,37 @@ def rebind_reservation(
         return Reservation.objects.get(pk=reservation_id)
     found = explain_unusable(reservation_id, now)
     raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; it cannot be handed over.")
+
+
+_REBIND = (
+    "UPDATE inventory_reservation SET owner_type = %(owner_type)s, owner_id = %(owner_id)s, "
+    "expires_at = %(expires_at)s WHERE id = %(id)s AND state = 'active' AND expires_at > %(now)s "
+    "AND NOT EXISTS (SELECT 1 FROM inventory_reservation other WHERE other.owner_type = %(owner_type)s "
+    "AND other.owner_id = %(owner_id)s AND other.state = 'active' AND other.id <> %(id)s) RETURNING {columns}"
+)
+
+
+def _rebind_in_one_statement(
+    reservation_id: int, owner_type: str, owner_id: str, now: datetime, expires_at: datetime
+) -> Reservation | None:
+    """The handover as one UPDATE ... RETURNING (no savepoint, no read after it); None when the
+    reservation is not active and unexpired or the new owner has one already. A new owner's
+    reservation created at the same moment still trips the unique index: that error fails the
+    caller's transaction, as it should."""
+    fields = Reservation._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REBIND.format(columns=columns),
+            {
+                "owner_type": owner_type,
+                "owner_id": owner_id,
+                "expires_at": expires_at,
+                "now": now,
+                "id": reservation_id,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Reservation.from_db(connection.alias, [field.attname for field in fields], list(row))
