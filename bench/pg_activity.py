@@ -47,7 +47,7 @@ def timing_statements(spent: dict[str, list[float]]) -> Iterator[None]:
         begun = time.perf_counter()
         kind = statement_kind(sql)
         since.setdefault(TRANSACTION_OPEN, begun)
-        if kind.startswith("SELECT delivery_deliveryslot") and "FOR UPDATE" in kind:
+        if kind.split(" ", 1)[-1].startswith("delivery_deliveryslot") and "FOR UPDATE" in kind:  # SELECT or WITH
             since.setdefault(SLOT_LOCKED, begun)
         try:
             return execute(sql, params, many, context)

@@ -15,6 +15,9 @@ events app never imports the apps above it: each DomainSignal connects the recei
 """
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from django.conf import settings
@@ -24,12 +27,12 @@ from django.utils import timezone
 from google.protobuf.message import Message
 
 from events.contracts import pack_envelope, payload_class
-from events.dispatch import dispatch_after_commit
+from events.dispatch import after_commit_registered, dispatch_after_commit
 from events.models import OutboxEvent
 from events.tracing import current_trace_context
 
 # The relay LISTENs on this channel; Postgres delivers the NOTIFY only when the transaction commits.
-OUTBOX_CHANNEL = "events_outbox"
+OUTBOX_CHANNEL = "events_outbox"  # also spelled out in the SQL below
 
 
 class EventOutsideTransaction(RuntimeError):
@@ -67,6 +70,64 @@ def record_in_outbox(
         raise EventOutsideTransaction(
             f"{signal.event_type} must be sent inside the transaction of the change it describes"
         )
+    prepared = prepare_event(signal, aggregate_id=aggregate_id, payload=payload, correlation_id=correlation_id)
+    fields: dict[str, Any] = {
+        "event_id": prepared.event_id,
+        "event_type": prepared.event_type,
+        "aggregate_type": prepared.aggregate_type,
+        "aggregate_id": prepared.aggregate_id,
+        "payload": prepared.payload,
+        "occurred_at": prepared.occurred_at,
+    }
+    notify = connection.vendor == "postgresql" and notify_needed()
+    if connection.vendor != "postgresql":
+        event = OutboxEvent.objects.create(**fields)
+    else:
+        # One round trip: the transaction's NOTIFY rides on its first event's INSERT.
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_NOTIFY if notify else _INSERT, list(fields.values()))
+            (pk,) = cursor.fetchone()
+        event = OutboxEvent(id=pk, **fields)
+        event._state.adding, event._state.db = False, connection.alias
+    outbox_written(notified=notify)
+    return event
+
+
+_INTO = (
+    "INSERT INTO events_outboxevent "
+    "(event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, publish_attempts, last_error) "
+)
+_INSERT = _INTO + "VALUES (%s, %s, %s, %s, %s, %s, 0, '') RETURNING id"
+_INSERT_NOTIFY = "WITH event AS ({insert}) SELECT id FROM event, pg_notify('events_outbox', '')".replace(
+    "{insert}", _INSERT
+)
+_INSERT_MANY = _INTO + (
+    "SELECT e.event_id, e.event_type, e.aggregate_type, e.aggregate_id, e.payload, e.occurred_at, 0, '' "
+    "FROM unnest(%(outbox_ids)s::uuid[], %(outbox_types)s::text[], %(outbox_aggregate_types)s::text[], "
+    "%(outbox_aggregate_ids)s::text[], %(outbox_payloads)s::bytea[], %(outbox_times)s::timestamptz[]) "
+    "WITH ORDINALITY AS e(event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, n) "
+    "WHERE {when} ORDER BY e.n RETURNING id"
+)
+_NOTIFY_IF = "CASE WHEN EXISTS (SELECT 1 FROM {written}) THEN pg_notify('events_outbox', '') END"
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    """An outbox row built but not written yet: for a service that writes its change and its events
+    in one SQL statement (`outbox_insert_sql`)."""
+
+    event_id: uuid.UUID
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: bytes
+    occurred_at: datetime
+
+
+def prepare_event(
+    signal: DomainSignal, *, aggregate_id: str, payload: Message, correlation_id: str = ""
+) -> PreparedEvent:
+    """The outbox row of one event of `signal`, not written yet."""
     event_id = uuid.uuid4()
     occurred_at = timezone.now()
     envelope = pack_envelope(
@@ -79,17 +140,45 @@ def record_in_outbox(
         correlation_id=correlation_id,
         trace_context=current_trace_context(),  # the trace goes on in the relay and the consumers
     )
-    event = OutboxEvent.objects.create(
-        event_id=event_id,
-        event_type=signal.event_type,
-        aggregate_type=signal.aggregate_type,
-        aggregate_id=aggregate_id,
-        payload=envelope.SerializeToString(),
-        occurred_at=occurred_at,
+    return PreparedEvent(
+        event_id, signal.event_type, signal.aggregate_type, aggregate_id, envelope.SerializeToString(), occurred_at
     )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")  # Postgres folds repeats within a transaction
+
+
+def outbox_insert_sql(events: Sequence[PreparedEvent], *, when: str) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL only: a data-modifying statement (for a WITH clause) that writes these events, in
+    this order, when the SQL condition `when` holds, returning their ids; and its parameters. The
+    caller runs it in the one statement (or transaction) of the change the events describe, adds
+    `notify_sql` to its statement when `notify_needed()`, then calls `outbox_written`."""
+    sql = _INSERT_MANY.format(when=when)
+    params = {
+        "outbox_ids": [event.event_id for event in events],
+        "outbox_types": [event.event_type for event in events],
+        "outbox_aggregate_types": [event.aggregate_type for event in events],
+        "outbox_aggregate_ids": [event.aggregate_id for event in events],
+        "outbox_payloads": [event.payload for event in events],
+        "outbox_times": [event.occurred_at for event in events],
+    }
+    return sql, params
+
+
+def notify_sql(written: str) -> str:
+    """An SQL expression that wakes the relay when the CTE named `written` wrote an event."""
+    return _NOTIFY_IF.format(written=written)
+
+
+def notify_needed() -> bool:
+    """Whether the next event needs a NOTIFY: once per transaction, since Postgres delivers one at
+    the commit however many were sent (a statement outside a transaction is one of its own). The
+    transaction's after-commit callback marks it: a savepoint rolled back takes the callback with
+    it, as Postgres drops a NOTIFY sent inside it."""
+    return not (transaction.get_connection().in_atomic_block and after_commit_registered())
+
+
+def outbox_written(*, notified: bool) -> None:
+    """What follows writing events: mark the transaction as notified, and without Kafka (the
+    embedded mode) have the consumers get the events after the commit."""
     if settings.EVENTS_IN_PROCESS_DISPATCH:
         dispatch_after_commit()  # no Kafka (the embedded mode): the consumers get it after the commit
-    return event
+    elif notified and transaction.get_connection().in_atomic_block:
+        dispatch_after_commit(deliver=False)

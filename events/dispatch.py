@@ -58,26 +58,34 @@ class DispatchStats:
 
 
 class _DispatchAfterCommit:
-    """The on_commit callback of one transaction. It remembers having run because a test's
-    captured callbacks stay in the connection's list after running."""
+    """The on_commit callback of one transaction that recorded events. It remembers having run
+    because a test's captured callbacks stay in the connection's list after running. Its presence
+    also tells the bridge that the transaction sent its NOTIFY (`deliver` off: nothing to run)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, deliver: bool = True) -> None:
         self.ran = False
+        self.deliver = deliver
 
     def __call__(self) -> None:
         self.ran = True
-        dispatch_committed()
+        if self.deliver:
+            dispatch_committed()
 
 
-def dispatch_after_commit() -> None:
-    """Deliver the pending events once the current transaction commits; the bridge calls this for
-    every event it records, and one transaction registers one callback however many it sends."""
+def after_commit_registered() -> bool:
+    """Whether the current transaction (as it stands: a savepoint rolled back takes its callbacks
+    with it) already registered its callback."""
     connection = transaction.get_connection()
-    # A savepoint rolled back takes its callbacks with it, so look in the live list rather than
-    # keep a flag that could outlive the registration.
-    if any(isinstance(entry[1], _DispatchAfterCommit) and not entry[1].ran for entry in connection.run_on_commit):
-        return
-    transaction.on_commit(_DispatchAfterCommit())
+    # Look in the live list rather than keep a flag that could outlive the registration.
+    return any(isinstance(entry[1], _DispatchAfterCommit) and not entry[1].ran for entry in connection.run_on_commit)
+
+
+def dispatch_after_commit(*, deliver: bool = True) -> None:
+    """Deliver the pending events once the current transaction commits (`deliver` off: only mark
+    the transaction); the bridge calls this for every event it records, and one transaction
+    registers one callback however many it sends."""
+    if not after_commit_registered():
+        transaction.on_commit(_DispatchAfterCommit(deliver=deliver))
 
 
 def dispatch_committed() -> None:

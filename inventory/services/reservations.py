@@ -9,23 +9,28 @@ baskets {A, B} and {B, A}, a sweep and a commit (commits.py) can never deadlock.
 
 Expired reservations stop counting at once: reserving and reading availability release the expired
 reservations of the items they touch first, and the beat task sweeps the rest.
+
+On PostgreSQL a reservation is two round trips, one read and one statement that does all of the
+above (basket.py); the portable path below (SQLite, the embedded run) is the same steps one
+statement at a time in a transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog import selectors as catalog
 from core.errors import InvalidInput
 from core.quantities import as_quantity
+from events.bridge import PreparedEvent, prepare_event
 from events.contracts import quantity
 from inventory.errors import (
     OutOfStock,
@@ -38,14 +43,11 @@ from inventory.errors import (
     VariantNotSellable,
 )
 from inventory.models import MovementReason, Reservation, ReservationLine, ReservationState, StockItem
-from inventory.services import levels
+from inventory.services import basket, levels
 from inventory.services.levels import ItemRef
 from inventory.services.stock import active_warehouse
 from inventory.signals import inventory_released, inventory_reserved
 from proto.events.v1 import inventory_pb2
-
-if TYPE_CHECKING:
-    from catalog.models import Variant
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +78,19 @@ def _clean_owner(owner_type: str, owner_id: str) -> tuple[str, str]:
     return owner_type, owner_id
 
 
-def _wanted(lines: Sequence[tuple[int, object]]) -> tuple[dict[int, Decimal], dict[int, Variant]]:
+class _VariantLike(Protocol):
+    @property
+    def sku(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def step(self) -> Decimal: ...
+    @property
+    def is_active(self) -> bool: ...
+
+
+def _wanted(lines: Sequence[tuple[int, object]], variants: Mapping[int, _VariantLike]) -> dict[int, Decimal]:
     """The requested quantity per variant (repeated variants add up), checked against the variant."""
-    if not lines:
-        raise InvalidInput("A reservation needs at least one line.", fields={"lines": ["At least one line."]})
-    variants = catalog.variants_by_ids(variant_id for variant_id, _ in lines)
     wanted: dict[int, Decimal] = {}
     for index, (variant_id, amount) in enumerate(lines):
         variant = variants.get(variant_id)
@@ -92,7 +102,7 @@ def _wanted(lines: Sequence[tuple[int, object]]) -> tuple[dict[int, Decimal], di
             )
         qty = levels.clean_quantity(amount, unit=variant.unit, step=variant.step, field=f"lines.{index}")
         wanted[variant_id] = wanted.get(variant_id, levels.ZERO) + qty
-    return wanted, variants
+    return wanted
 
 
 def reserve_stock(
@@ -108,8 +118,13 @@ def reserve_stock(
     replaced in the same transaction: if the new one fails, the old one stays."""
     owner_type, owner_id = _clean_owner(owner_type, owner_id)
     ttl = _clean_ttl(ttl)
+    if not lines:
+        raise InvalidInput("A reservation needs at least one line.", fields={"lines": ["At least one line."]})
+    if connection.vendor == "postgresql":
+        return _reserve_in_one_statement(owner_type, owner_id, lines, warehouse_code, ttl)
     warehouse = active_warehouse(warehouse_code)
-    wanted, variants = _wanted(lines)
+    variants = catalog.variants_by_ids(variant_id for variant_id, _ in lines)
+    wanted = _wanted(lines, variants)
     items = {
         item.variant_id: ItemRef.of(item)
         for item in StockItem.objects.filter(warehouse=warehouse, variant_id__in=wanted).select_related(
@@ -131,6 +146,129 @@ def reserve_stock(
             _check_enough(owner_type, owner_id, wanted, items)
             # Freed in between: try again.
     raise ReservationBusy()
+
+
+def _reserve_in_one_statement(
+    owner_type: str, owner_id: str, lines: Sequence[tuple[int, object]], warehouse_code: str, ttl: timedelta
+) -> Reservation:
+    """PostgreSQL: read, judge, then one statement (basket.py); read again and retry when the
+    statement found the world changed since the read (its outcome says how), at most 3 times."""
+    released_expired = False
+    attempts = 0
+    while attempts < 3:
+        read = basket.read_basket(
+            owner_type=owner_type,
+            owner_id=owner_id,
+            warehouse_code=warehouse_code,
+            variant_ids=sorted({variant_id for variant_id, _ in lines}),
+        )
+        if read.warehouse_id is None or not read.warehouse_active:
+            active_warehouse(warehouse_code)  # raises the reason
+        wanted = _wanted(lines, read.variants)
+        unknown = [Shortage(v, read.variants[v].sku, q, levels.ZERO) for v, q in wanted.items() if v not in read.items]
+        if unknown:
+            raise OutOfStock(unknown)
+        held = {line.item.id: line.quantity for line in read.old.lines} if read.old is not None else {}
+        short = _short_in(wanted, read.items, read.levels, held)
+        if short:
+            # Expired reservations only matter when stock is short, so that is when they are
+            # released first (they stop counting at once); then read again.
+            if released_expired:
+                raise OutOfStock(short)
+            release_expired_reservations(item_ids=[item.id for item in read.items.values()])
+            released_expired = True
+            continue
+        attempts += 1
+        reservation = _write_basket(owner_type, owner_id, read, wanted, ttl)
+        if reservation is not None:
+            return reservation
+    raise ReservationBusy()
+
+
+def _short_in(
+    wanted: dict[int, Decimal], items: dict[int, ItemRef], now: dict[int, levels.Levels], held: dict[int, Decimal]
+) -> list[Shortage]:
+    short = []
+    for variant_id, qty in wanted.items():
+        item = items[variant_id]
+        available = (now[item.id].available if item.id in now else levels.ZERO) + held.get(item.id, levels.ZERO)
+        if available < qty:
+            short.append(Shortage(variant_id, item.sku, qty, max(available, levels.ZERO)))
+    return short
+
+
+def _write_basket(
+    owner_type: str, owner_id: str, read: basket.BasketRead, wanted: dict[int, Decimal], ttl: timedelta
+) -> Reservation | None:
+    """The reservation, or None when the statement found things changed since the read."""
+    now = timezone.now()
+    assert read.warehouse_id is not None
+    reservation = Reservation(
+        id=read.new_id,
+        owner_type=owner_type,
+        owner_id=owner_id,
+        warehouse_id=read.warehouse_id,
+        state=ReservationState.ACTIVE,
+        expires_at=now + ttl,
+        created_at=now,
+    )
+    reservation._state.adding, reservation._state.db = False, connection.alias
+    new_lines = {read.items[v].id: q for v, q in wanted.items()}
+    refs = {item.id: item for item in read.items.values()}
+    events: list[PreparedEvent] = []
+    old_state, old_reason = "", ""
+    if read.old is not None:
+        old_state, old_reason = basket.old_end_state(read.old, now)
+        old = Reservation(id=read.old.id, owner_type=owner_type, owner_id=owner_id, end_reason=old_reason)
+        old_lines = [ReservationLine(stock_item_id=line.item.id, quantity=line.quantity) for line in read.old.lines]
+        refs |= {line.item.id: line.item for line in read.old.lines}
+        released = _released(old, old_lines, refs)
+        events.append(prepare_event(inventory_released, aggregate_id=str(old.pk), payload=released))
+    ordered = [ReservationLine(stock_item_id=item_id, quantity=new_lines[item_id]) for item_id in sorted(new_lines)]
+    events.append(
+        prepare_event(inventory_reserved, aggregate_id=str(read.new_id), payload=_reserved(reservation, ordered, refs))
+    )
+
+    def write(*, allow_crossing: bool) -> basket.BasketWrite:
+        return basket.write_basket(
+            read,
+            owner_type=owner_type,
+            owner_id=owner_id,
+            lines=new_lines,
+            expires_at=reservation.expires_at,
+            now=now,
+            old_state=old_state,
+            old_reason=old_reason,
+            events=events,
+            allow_crossing=allow_crossing,
+        )
+
+    written = write(allow_crossing=False)
+    if written.outcome == "low":
+        # This reservation takes an item to its low-stock threshold: the event needs the figures
+        # the statement finds, so the statement and the event share a transaction (no savepoint:
+        # nothing in it is expected to fail).
+        with transaction.atomic(savepoint=False):
+            written = write(allow_crossing=True)
+            for crossing in written.crossings:
+                levels.check_low_stock(
+                    refs[crossing.item_id],
+                    available_before=crossing.available_before,
+                    available_after=crossing.available_after,
+                    threshold=crossing.threshold,
+                )
+    if written.outcome != "ok":
+        return None
+    levels.changed(refs.values())
+    logger.info(
+        "inventory: reserved %s for %s:%s, %d line(s) until %s",
+        reservation.pk,
+        owner_type,
+        owner_id,
+        len(new_lines),
+        reservation.expires_at.isoformat(),
+    )
+    return reservation
 
 
 def _check_enough(owner_type: str, owner_id: str, wanted: dict[int, Decimal], items: dict[int, ItemRef]) -> None:
@@ -166,14 +304,7 @@ def _held_by_owner(owner_type: str, owner_id: str) -> dict[int, Decimal]:
 
 def _shortages(wanted: dict[int, Decimal], items: dict[int, ItemRef], held: dict[int, Decimal]) -> list[Shortage]:
     """The lines the current levels cannot serve (what the owner holds already counts for it)."""
-    now = levels.current_levels(item.id for item in items.values())
-    short = []
-    for variant_id, qty in wanted.items():
-        item = items[variant_id]
-        available = (now[item.id].available if item.id in now else levels.ZERO) + held.get(item.id, levels.ZERO)
-        if available < qty:
-            short.append(Shortage(variant_id, item.sku, qty, max(available, levels.ZERO)))
-    return short
+    return _short_in(wanted, items, levels.current_levels(item.id for item in items.values()), held)
 
 
 def _reserve(
@@ -286,7 +417,9 @@ def _lines_payload(lines: Iterable[ReservationLine], refs: dict[int, ItemRef]) -
     ]
 
 
-def _announce_reserved(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
+def _reserved(
+    reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]
+) -> inventory_pb2.InventoryReserved:
     payload = inventory_pb2.InventoryReserved(
         reservation_id=str(reservation.pk),
         owner_type=reservation.owner_type,
@@ -295,21 +428,29 @@ def _announce_reserved(reservation: Reservation, lines: list[ReservationLine], r
         lines=_lines_payload(lines, refs),
     )
     payload.expires_at.FromDatetime(reservation.expires_at)
+    return payload
+
+
+def _released(
+    reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]
+) -> inventory_pb2.InventoryReleased:
+    return inventory_pb2.InventoryReleased(
+        reservation_id=str(reservation.pk),
+        owner_type=reservation.owner_type,
+        owner_id=reservation.owner_id,
+        reason=reservation.end_reason,
+        lines=_lines_payload(lines, refs),
+    )
+
+
+def _announce_reserved(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
+    payload = _reserved(reservation, lines, refs)
     inventory_reserved.send_event(sender=Reservation, aggregate_id=str(reservation.pk), payload=payload)
 
 
 def _announce_released(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
-    inventory_released.send_event(
-        sender=Reservation,
-        aggregate_id=str(reservation.pk),
-        payload=inventory_pb2.InventoryReleased(
-            reservation_id=str(reservation.pk),
-            owner_type=reservation.owner_type,
-            owner_id=reservation.owner_id,
-            reason=reservation.end_reason,
-            lines=_lines_payload(lines, refs),
-        ),
-    )
+    payload = _released(reservation, lines, refs)
+    inventory_released.send_event(sender=Reservation, aggregate_id=str(reservation.pk), payload=payload)
 
 
 def _end(reservation_id: int, *, state: str, reason: str, now: datetime, only_if_expired: bool = False) -> bool:
@@ -396,6 +537,18 @@ def rebind_reservation(
     owner_type, owner_id = _clean_owner(owner_type, owner_id)
     ttl = _clean_ttl(ttl)
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        rebound_row = _rebind_in_one_statement(reservation_id, owner_type, owner_id, now, now + ttl)
+        if rebound_row is not None:
+            return rebound_row
+        others = Reservation.objects.filter(owner_type=owner_type, owner_id=owner_id, state=ReservationState.ACTIVE)
+        if others.exclude(pk=reservation_id).exists():
+            raise ReservationBusy(
+                f"{owner_type}:{owner_id} already has an active reservation; release it first.",
+                code="owner_has_reservation",
+            )
+        found = explain_unusable(reservation_id, now)
+        raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; it cannot be handed over.")
     try:
         with transaction.atomic():
             rebound = Reservation.objects.filter(
@@ -410,3 +563,37 @@ def rebind_reservation(
         return Reservation.objects.get(pk=reservation_id)
     found = explain_unusable(reservation_id, now)
     raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; it cannot be handed over.")
+
+
+_REBIND = (
+    "UPDATE inventory_reservation SET owner_type = %(owner_type)s, owner_id = %(owner_id)s, "
+    "expires_at = %(expires_at)s WHERE id = %(id)s AND state = 'active' AND expires_at > %(now)s "
+    "AND NOT EXISTS (SELECT 1 FROM inventory_reservation other WHERE other.owner_type = %(owner_type)s "
+    "AND other.owner_id = %(owner_id)s AND other.state = 'active' AND other.id <> %(id)s) RETURNING {columns}"
+)
+
+
+def _rebind_in_one_statement(
+    reservation_id: int, owner_type: str, owner_id: str, now: datetime, expires_at: datetime
+) -> Reservation | None:
+    """The handover as one UPDATE ... RETURNING (no savepoint, no read after it); None when the
+    reservation is not active and unexpired or the new owner has one already. A new owner's
+    reservation created at the same moment still trips the unique index: that error fails the
+    caller's transaction, as it should."""
+    fields = Reservation._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REBIND.format(columns=columns),
+            {
+                "owner_type": owner_type,
+                "owner_id": owner_id,
+                "expires_at": expires_at,
+                "now": now,
+                "id": reservation_id,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Reservation.from_db(connection.alias, [field.attname for field in fields], list(row))

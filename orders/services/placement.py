@@ -4,6 +4,10 @@ The order and its lines are snapshots (name, SKU, price as charged), the held pl
 the order, the cart's reservation is handed to the order, and the payment authorization is queued
 for the payment worker (on commit). Any refusal on the way rolls all of it back: no half-placed
 orders. The order waits in pending payment until payments says authorized or failed.
+
+The hot path is one transaction of single statements without savepoints (the services it calls
+take no savepoint where nothing is expected to fail); booking the place comes last because it
+locks the slot row, on which every placement in that slot queues.
 """
 
 import logging
@@ -197,7 +201,6 @@ def place_order(
             discounts=summary.discounts,
             delivery_discount=summary.delivery_discount,
         )
-        holds.book_hold(cart.slot_hold.pk, order.ref, customer_id=customer.pk)
         assert cart.reservation_id is not None  # _checked_out_cart refuses a cart without one
         rebind_reservation(cart.reservation_id, owner_type="order", owner_id=order.ref, ttl=_reservation_ttl(slot))
         order.payment = start_payment(
@@ -221,6 +224,9 @@ def place_order(
         )
         _announce_created(order, lines)
         Cart.objects.filter(pk=cart.pk).update(state=CartState.ORDERED, order=order, updated_at=timezone.now())
+        # Last, so that the slot row stays locked only from this statement to the commit: every
+        # placement in the slot queues on it.
+        holds.book_hold(cart.slot_hold.pk, order.ref, customer_id=customer.pk)
     logger.info(
         "orders: order %s placed by customer %s: %s lines, %s %s (authorizing %s)",
         order.number,

@@ -16,10 +16,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.db.inserts import insert_unless_conflict
 from core.errors import Conflict, InvalidInput
 from core.money import InvalidAmount, is_currency, parse_amount
 from payments import errors, selectors
@@ -117,19 +118,21 @@ def start_payment(
         "gateway": gateway,
         "payment_method": payment_method,
     }
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                payment = Payment.objects.create(**same, payment_method_label=label, idempotency_key=idempotency_key)
-        except IntegrityError:
-            # The key was used before (or concurrently, and that request committed first).
-            existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is None:
-                raise
-            if any(getattr(existing, name) != value for name, value in same.items()):
-                raise errors.PaymentIdempotencyKeyReused() from None
-            return existing
-        _new_transaction(payment, TransactionKind.AUTHORIZE, amount, idempotency_key, actor=actor)
+    # No savepoint around the INSERT: a key used before (or concurrently, and that request
+    # committed first) is a conflict that writes nothing, and the caller's transaction goes on.
+    with transaction.atomic(savepoint=False):
+        payment = Payment(**same, payment_method_label=label, idempotency_key=idempotency_key)
+        created = insert_unless_conflict(payment)
+        if created:
+            _new_transaction(payment, TransactionKind.AUTHORIZE, amount, idempotency_key, actor=actor)
+    if not created:
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:  # another unique rule refused it: let it say which
+            Payment.objects.create(**same, payment_method_label=label, idempotency_key=idempotency_key)
+            raise AssertionError("unreachable: the INSERT above conflicted")
+        if any(getattr(existing, name) != value for name, value in same.items()):
+            raise errors.PaymentIdempotencyKeyReused()
+        return existing
     logger.info("payment %s started for order %s: %s %s via %s", payment.pk, order_ref, amount, currency, gateway)
     return payment
 
