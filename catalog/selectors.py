@@ -191,6 +191,13 @@ def variant_ids_and_units_by_sku(skus: Iterable[str]) -> dict[str, tuple[int, st
     }
 
 
+def variants_by_sku_sql() -> str:
+    """A SQL query of every variant's (id, sku, unit), active or not: for set-based work that
+    joins SKUs in the database (stock imports) without naming the catalog's tables itself."""
+    table = connection.ops.quote_name(Variant._meta.db_table)
+    return f"SELECT id, sku, unit FROM {table}"  # noqa: S608
+
+
 def variant_on_sale(variant_id: int) -> Variant | None:
     """The variant when it is sold now, with only its SKU and unit loaded; None otherwise."""
     return Variant.objects.filter(pk=variant_id, is_active=True).only("sku", "unit").first()
