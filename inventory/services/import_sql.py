@@ -104,7 +104,9 @@ def _csv_bytes(rows: list[Any]) -> bytes:
     try:
         return buffer.getvalue().encode()
     except UnicodeEncodeError:  # undecodable bytes (read as surrogates): those rows are bad rows
-        return _csv_bytes([row if _encodes(row) else (row[0], "the line is not valid UTF-8") for row in rows])
+        return _csv_bytes(
+            [row if _encodes(row) else (row[0], "the line is not valid UTF-8", None, None, None, None) for row in rows]
+        )
 
 
 def _encodes(row: StageRow) -> bool:
@@ -154,7 +156,7 @@ def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows
 # quantity, or would count below what is reserved (as of the last read of the stock items).
 BAD = (
     "(r.problem IS NOT NULL OR r.warehouse_id IS NULL OR r.variant_id IS NULL OR r.mode NOT IN ('set', 'add') "
-    "OR r.quantity_problem IS NOT NULL OR r.quantity IS NULL OR (r.mode = 'set' AND r.quantity < r.reserved))"
+    "OR r.quantity_problem IS NOT NULL OR r.quantity IS NULL OR (r.mode = 'set' AND r.quantity < coalesce(r.reserved, 0)))"
 )
 
 
@@ -181,7 +183,7 @@ def check(cursor: Any, raw: Any) -> None:
         """,  # noqa: S608
         {"piece": PIECE},
     )
-    fixes = []
+    fixes: list[tuple[int, Decimal | None, str | None]] = []
     with raw.cursor(name="import_quantities") as unusual:
         unusual.execute(
             "SELECT line, quantity_text, unit FROM import_rows WHERE problem IS NULL AND unit IS NOT NULL "
@@ -202,7 +204,9 @@ def check(cursor: Any, raw: Any) -> None:
 def _fix_quantities(cursor: Any, fixes: list[tuple[int, Decimal | None, str | None]]) -> None:
     if not fixes:
         return
-    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS import_fix (line integer, quantity numeric, problem text)")
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS import_fix (line integer, quantity numeric, problem text) ON COMMIT DROP"
+    )
     cursor.execute("TRUNCATE import_fix")
     with cursor.copy("COPY import_fix FROM STDIN") as copy:
         for fix in fixes:

@@ -11,8 +11,8 @@ from events.contracts import unpack_envelope
 from events.models import OutboxEvent
 from inventory.models import StockItem, Warehouse
 from inventory.selectors import find_ledger_drift
-from inventory.services.import_events import adjusted_items
 from inventory.services import receive_stock, save_warehouse
+from inventory.services.import_events import adjusted_items
 
 _numbers = itertools.count(1)
 
