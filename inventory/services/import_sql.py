@@ -156,7 +156,8 @@ def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows
 # quantity, or would count below what is reserved (as of the last read of the stock items).
 BAD = (
     "(r.problem IS NOT NULL OR r.warehouse_id IS NULL OR r.variant_id IS NULL OR r.mode NOT IN ('set', 'add') "
-    "OR r.quantity_problem IS NOT NULL OR r.quantity IS NULL OR (r.mode = 'set' AND r.quantity < coalesce(r.reserved, 0)))"
+    "OR r.quantity_problem IS NOT NULL OR r.quantity IS NULL "
+    "OR (r.mode = 'set' AND r.quantity < coalesce(r.reserved, 0)))"
 )
 
 
