@@ -122,8 +122,9 @@ TABLES = "import_stage, import_rows, import_fix, import_skipped, import_apply, i
 
 def drop_tables(cursor: Any) -> None:
     """The temporary tables go at commit; inside an outer transaction (tests) an import drops
-    those of the one before."""
+    those of the one before. Sorts and hashes of a large file stay in memory."""
     cursor.execute(f"DROP TABLE IF EXISTS {TABLES}")
+    cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
 def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows: int, progress: Progress) -> None:
@@ -184,6 +185,7 @@ def check(cursor: Any, raw: Any) -> None:
         """,  # noqa: S608
         {"piece": PIECE},
     )
+    cursor.execute("ANALYZE import_rows")  # temporary tables are never analyzed by autovacuum
     fixes: list[tuple[int, Decimal | None, str | None]] = []
     with raw.cursor(name="import_quantities") as unusual:
         unusual.execute(
@@ -269,44 +271,58 @@ def report_bad_rows(raw: Any, on_error: Callable[[RowError], None]) -> None:
 # ---------------------------------------------------------------- applying
 
 
-def create_missing_items(cursor: Any, now: Any) -> None:
-    """Stock items for the good rows' (warehouse, variant) pairs that have none (empty)."""
-    cursor.execute(
-        "INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, "  # noqa: S608
-        "version, created_at, updated_at) "
-        f"SELECT DISTINCT r.warehouse_id, r.variant_id, 0, 0, 0, 1, %s, %s FROM import_rows r "
-        f"WHERE r.item_id IS NULL AND NOT {BAD} ON CONFLICT (warehouse_id, variant_id) DO NOTHING",
-        [now, now],
-    )
-
-
 def compose(cursor: Any) -> None:
     """import_apply: the good rows with what each needs to know its on-hand before and after
-    once the item's on-hand is known (no lock yet). `has_set`/`base`: the last `set` at or
-    before the row; `adds`: the adds since; the prev_* the same for the row before."""
+    once the item's on-hand is known (no lock yet); item_id is NULL for an item that does not
+    exist yet. `has_set`/`base`: the last `set` at or before the row; `adds`: the adds since;
+    the prev_* the same for the row before."""
     cursor.execute("DROP TABLE IF EXISTS import_apply")
+    good = f"NOT {BAD} AND NOT EXISTS (SELECT 1 FROM import_skipped k WHERE k.line = r.line)"  # noqa: S608
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM import_rows r WHERE {good} GROUP BY warehouse_id, variant_id "  # noqa: S608
+        "HAVING count(*) > 1)"
+    )
+    if not cursor.fetchone()[0]:  # one row per item (the usual file): no windows needed
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE import_apply ON COMMIT DROP AS
+            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+                   r.variant_sku, r.unit, r.mode = 'set' AS has_set, r.quantity AS base,
+                   CASE WHEN r.mode = 'add' THEN r.quantity ELSE 0 END AS adds, false AS prev_has_set,
+                   NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last
+            FROM import_rows r
+            LEFT JOIN inventory_stockitem i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            WHERE {good}
+            """  # noqa: S608
+        )
+        cursor.execute("ANALYZE import_apply")
+        return
     cursor.execute(
         f"""
         CREATE TEMP TABLE import_apply ON COMMIT DROP AS
         WITH good AS (
-            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_code, r.variant_id, r.variant_sku, r.unit,
-                   count(*) FILTER (WHERE r.mode = 'set') OVER (PARTITION BY i.id ORDER BY r.line) AS segment
+            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+                   r.variant_sku, r.unit,
+                   count(*) FILTER (WHERE r.mode = 'set')
+                       OVER (PARTITION BY r.warehouse_id, r.variant_id ORDER BY r.line) AS segment
             FROM import_rows r
-            JOIN inventory_stockitem i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
-            WHERE NOT {BAD} AND NOT EXISTS (SELECT 1 FROM import_skipped k WHERE k.line = r.line)
+            LEFT JOIN inventory_stockitem i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            WHERE {good}
         ), segments AS (
             SELECT good.*, segment > 0 AS has_set, first_value(quantity) OVER s AS base,
                    sum(CASE WHEN mode = 'add' THEN quantity ELSE 0 END) OVER s AS adds
-            FROM good WINDOW s AS (PARTITION BY item_id, segment ORDER BY line)
+            FROM good WINDOW s AS (PARTITION BY warehouse_id, variant_id, segment ORDER BY line)
         )
         SELECT segments.*, coalesce(lag(has_set) OVER i, false) AS prev_has_set, lag(base) OVER i AS prev_base,
                coalesce(lag(adds) OVER i, 0) AS prev_adds, lead(line) OVER i IS NULL AS last
-        FROM segments WINDOW i AS (PARTITION BY item_id ORDER BY line)
+        FROM segments WINDOW i AS (PARTITION BY warehouse_id, variant_id ORDER BY line)
         """  # noqa: S608
     )
+    cursor.execute("ANALYZE import_apply")
 
 
 def lock(cursor: Any) -> None:
+    """Lock the file's existing stock items in id order (the items it creates are its own)."""
     cursor.execute(
         "SELECT count(*) FROM (SELECT id FROM inventory_stockitem WHERE id IN (SELECT item_id FROM import_apply) "
         "ORDER BY id FOR UPDATE) AS locked"
@@ -314,18 +330,41 @@ def lock(cursor: Any) -> None:
 
 
 def finish(cursor: Any) -> None:
-    """import_final: each row's on-hand before and after, against the locked items."""
+    """import_final: each row's on-hand before and after, against the locked items (0 for an
+    item the import creates)."""
     cursor.execute("DROP TABLE IF EXISTS import_final")
     cursor.execute(
         """
         CREATE TEMP TABLE import_final ON COMMIT DROP AS
-        SELECT a.item_id, a.line, a.mode, a.quantity, a.warehouse_code, a.variant_id, a.variant_sku, a.unit, a.last,
-               i.warehouse_id, i.reserved, i.low_stock_threshold AS threshold,
-               CASE WHEN a.has_set THEN a.base ELSE i.on_hand END + a.adds AS after,
-               CASE WHEN a.prev_has_set THEN a.prev_base ELSE i.on_hand END + a.prev_adds AS before
-        FROM import_apply a JOIN inventory_stockitem i ON i.id = a.item_id
+        SELECT a.item_id, a.line, a.mode, a.quantity, a.warehouse_id, a.warehouse_code, a.variant_id, a.variant_sku,
+               a.unit, a.last, coalesce(i.reserved, 0) AS reserved, coalesce(i.low_stock_threshold, 0) AS threshold,
+               CASE WHEN a.has_set THEN a.base ELSE coalesce(i.on_hand, 0) END + a.adds AS after,
+               CASE WHEN a.prev_has_set THEN a.prev_base ELSE coalesce(i.on_hand, 0) END + a.prev_adds AS before
+        FROM import_apply a LEFT JOIN inventory_stockitem i ON i.id = a.item_id
         """
     )
+    cursor.execute("ANALYZE import_final")
+
+
+def create_items(cursor: Any, now: Any) -> bool:
+    """Insert the items the file creates with their final on-hand (no empty row to update after);
+    False when another transaction created one of them meanwhile (then compose and finish again)."""
+    cursor.execute("SELECT count(*) FROM import_final WHERE item_id IS NULL AND last")
+    (expected,) = cursor.fetchone()
+    if not expected:
+        return True
+    cursor.execute(
+        """
+        INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
+                                         created_at, updated_at)
+        SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last), 0, 0,
+               CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
+        FROM import_final WHERE item_id IS NULL GROUP BY warehouse_id, variant_id
+        ON CONFLICT (warehouse_id, variant_id) DO NOTHING
+        """,
+        [now, now],
+    )
+    return bool(cursor.rowcount == expected)
 
 
 def refused_under_lock(cursor: Any) -> list[RowError]:
@@ -370,7 +409,7 @@ def apply(
         UPDATE inventory_stockitem i SET on_hand = f.after, version = i.version + 1, updated_at = %s
         FROM (
             SELECT item_id, max(after) FILTER (WHERE last) AS after FROM import_final
-            GROUP BY item_id HAVING bool_or(after <> before)
+            WHERE item_id IS NOT NULL GROUP BY item_id HAVING bool_or(after <> before)
         ) AS f
         WHERE i.id = f.item_id
         """,
@@ -380,9 +419,12 @@ def apply(
         """
         INSERT INTO inventory_stockmovement
             (stock_item_id, on_hand_delta, reserved_delta, reason, reference, note, actor_id, created_at)
-        SELECT item_id, after - before, 0, %(reason)s, 'import:' || %(import)s || ' line ' || line,
+        SELECT coalesce(f.item_id, i.id), after - before, 0, %(reason)s, 'import:' || %(import)s || ' line ' || line,
                left(mode || ' ' || quantity || ' from ' || %(file)s, 300), %(actor)s, %(now)s
-        FROM import_final WHERE after <> before ORDER BY line
+        FROM import_final f
+        LEFT JOIN inventory_stockitem i
+               ON f.item_id IS NULL AND i.warehouse_id = f.warehouse_id AND i.variant_id = f.variant_id
+        WHERE after <> before ORDER BY line
         """,
         {
             "reason": MovementReason.ADJUSTMENT,

@@ -22,9 +22,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -88,6 +89,10 @@ class ImportReport:
 
 class _Rejected(Exception):
     """A chunk failed its re-check in pass 2: roll the whole import back."""
+
+
+class _ItemsCreatedMeanwhile(Exception):
+    """Another transaction created a stock item the import was about to create: apply again."""
 
 
 class _DryRunDone(Exception):
@@ -231,24 +236,21 @@ def _import_set_based(
                 report.previous_import = ImportBatch.objects.filter(fingerprint=digest).first()
                 return report
             now = timezone.now()
-            import_sql.create_missing_items(cursor, now)
             import_sql.skip(cursor, [])
-            import_sql.compose(cursor)
-            locked_at = time.monotonic()
-            import_sql.lock(cursor)
-            import_sql.finish(cursor)
-            while refused := import_sql.refused_under_lock(cursor):
-                for error in refused:
+            checked_bad, reported = report.rows_bad, set[int]()
+
+            def report_once(error: RowError) -> None:
+                if error.line not in reported:
+                    reported.add(error.line)
                     on_error(error)
-                report.rows_bad += len(refused)
-                if not partial:
-                    raise _Rejected()
-                import_sql.skip(cursor, [error.line for error in refused])
-                import_sql.compose(cursor)
-                import_sql.finish(cursor)
-            report.rows_changed, report.rows_unchanged, _ = import_sql.apply(
-                cursor, raw, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now
-            )
+
+            while True:
+                try:
+                    with transaction.atomic():
+                        locked_at = _apply_under_lock(cursor, raw, batch, partial, actor_id, now, report_once, report)
+                    break
+                except _ItemsCreatedMeanwhile:
+                    report.rows_bad = checked_bad  # the refusals under the lock are found again
             report.rows_skipped = report.rows_bad
             batch.rows_total, batch.rows_changed = report.rows_total, report.rows_changed
             batch.rows_unchanged, batch.rows_skipped = report.rows_unchanged, report.rows_skipped
@@ -270,6 +272,38 @@ def _import_set_based(
     report.status = "applied"
     _log(report, path)
     return report
+
+
+def _apply_under_lock(
+    cursor: Any,
+    raw: Any,
+    batch: ImportBatch,
+    partial: bool,
+    actor_id: int | None,
+    now: datetime,
+    on_error: Callable[[RowError], None],
+    report: ImportReport,
+) -> float:
+    """Compose, lock, re-check and apply; returns when the stock items were locked."""
+    import_sql.compose(cursor)
+    locked_at = time.monotonic()
+    import_sql.lock(cursor)
+    import_sql.finish(cursor)
+    while refused := import_sql.refused_under_lock(cursor):
+        for error in refused:
+            on_error(error)
+        report.rows_bad += len(refused)
+        if not partial:
+            raise _Rejected()
+        import_sql.skip(cursor, [error.line for error in refused])
+        import_sql.compose(cursor)
+        import_sql.finish(cursor)
+    if not import_sql.create_items(cursor, now):
+        raise _ItemsCreatedMeanwhile()
+    report.rows_changed, report.rows_unchanged, _ = import_sql.apply(
+        cursor, raw, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now
+    )
+    return locked_at
 
 
 def _check_file(
