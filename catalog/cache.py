@@ -13,11 +13,13 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from core.cache import uses_redis
 from core.outages import redis_call
 
 logger = logging.getLogger(__name__)
@@ -60,17 +62,37 @@ def invalidate_on_commit() -> None:
     transaction.on_commit(bump_generation)
 
 
-def cached_body(name: str, parts: list[str], build: Callable[[], bytes]) -> tuple[bytes, bool]:
+def _key(name: str, parts: list[str]) -> str:
+    return f"catalog:{name}:{hashlib.sha256(chr(31).join(parts).encode()).hexdigest()[:32]}"
+
+
+def read_along_keys(name: str, parts: list[str]) -> list[str]:
+    """The raw Redis keys `cached_body` reads, for a caller that fetches them in a round trip it
+    makes anyway (the rate limit's); empty without Redis or with the cache off."""
+    if settings.CATALOG_CACHE_SECONDS <= 0 or not uses_redis():
+        return []
+    return [cache.make_key(GENERATION_KEY), cache.make_key(_key(name, parts))]
+
+
+def cached_body(
+    name: str, parts: list[str], build: Callable[[], bytes], read_along: list[bytes | None] | None = None
+) -> tuple[bytes, bool]:
     """The cached body for (name, parts) if it was built under the current generation, else
     `build()`, stored; returns (body, hit). CATALOG_CACHE_SECONDS=0 turns the cache off.
 
     An entry carries the generation it was built under and the generation is read with it in one
-    MGET, so a hit costs one round trip to Redis. An entry of an older generation is a miss, and
-    is replaced."""
+    MGET, so a hit costs one round trip to Redis; none of its own when the raw values of
+    `read_along_keys` were fetched already (`read_along`). An entry of an older generation is a
+    miss, and is replaced."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return build(), False
-    key = f"catalog:{name}:{hashlib.sha256(chr(31).join(parts).encode()).hexdigest()[:32]}"
-    found = redis_call("catalog_cache", lambda: cache.get_many([GENERATION_KEY, key]), None)
+    key = _key(name, parts)
+    found: dict[str, Any] | None
+    if read_along is not None:  # the raw values, fetched with the rate limit's round trip
+        decode = cache.client.decode  # type: ignore[attr-defined]
+        found = {k: decode(v) for k, v in zip((GENERATION_KEY, key), read_along, strict=True) if v is not None}
+    else:
+        found = redis_call("catalog_cache", lambda: dict(cache.get_many([GENERATION_KEY, key])), None)
     if found is None:  # Redis away (logged once per outage, counted): served from the database
         return build(), False
     generation = found.get(GENERATION_KEY)

@@ -57,6 +57,53 @@ def with_listing_relations(products: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
+LISTING_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "attributes",
+    "brand_id",
+    "brand__name",
+    "brand__slug",
+    "category_id",
+    "category__name",
+    "category__slug",
+)
+LISTING_VARIANT_FIELDS = (
+    "id",
+    "sku",
+    "barcode",
+    "name",
+    "price",
+    "compare_at_price",
+    "currency",
+    "unit",
+    "step",
+    "weight_kg",
+)
+
+
+def listing_values(products: QuerySet[Product]) -> QuerySet[Product, dict[str, Any]]:
+    """The listing's own columns of each product (brand and category joined), as dicts: a page of
+    them costs no model instances."""
+    return products.values(*LISTING_FIELDS)
+
+
+def listing_relations(product_ids: list[int]) -> tuple[dict[int, list[dict[str, Any]]], dict[int, dict[str, Any]]]:
+    """For a page of products, two queries: their active variants (in display order) and their
+    first image, as dicts by product id."""
+    variants: dict[int, list[dict[str, Any]]] = {pk: [] for pk in product_ids}
+    for row in active_variants().filter(product_id__in=product_ids).values("product_id", *LISTING_VARIANT_FIELDS):
+        variants[row.pop("product_id")].append(row)
+    images: dict[int, dict[str, Any]] = {}
+    first_images = ProductImage.objects.filter(product_id__in=product_ids).order_by("product_id", "position", "id")
+    if connection.vendor == "postgresql":
+        first_images = first_images.distinct("product_id")
+    for product_id, url, alt_text in first_images.values_list("product_id", "url", "alt_text"):
+        images.setdefault(product_id, {"url": url, "alt_text": alt_text})
+    return variants, images
+
+
 def category_by_key(key: str) -> Category | None:
     """A category by id or slug."""
     lookup = Q(pk=int(key)) if key.isdigit() and len(key) < 19 else Q(slug=key)
@@ -191,6 +238,13 @@ def variant_ids_and_units_by_sku(skus: Iterable[str]) -> dict[str, tuple[int, st
     return {
         sku: (pk, unit) for sku, pk, unit in Variant.objects.filter(sku__in=list(skus)).values_list("sku", "pk", "unit")
     }
+
+
+def variants_by_sku_sql() -> str:
+    """A SQL query of every variant's (id, sku, unit), active or not: for set-based work that
+    joins SKUs in the database (stock imports) without naming the catalog's tables itself."""
+    table = connection.ops.quote_name(Variant._meta.db_table)
+    return f"SELECT id, sku, unit FROM {table}"  # noqa: S608
 
 
 def variant_on_sale(variant_id: int) -> Variant | None:

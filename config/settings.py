@@ -303,6 +303,7 @@ INVENTORY_RESERVATION_TTL_MINUTES = env_int("INVENTORY_RESERVATION_TTL_MINUTES",
 INVENTORY_RESERVATION_MAX_TTL_HOURS = env_int("INVENTORY_RESERVATION_MAX_TTL_HOURS", 14 * 24)  # orders for later slots
 INVENTORY_AVAILABILITY_CACHE_SECONDS = env_int("INVENTORY_AVAILABILITY_CACHE_SECONDS", 5)  # dropped on each change
 INVENTORY_IMPORT_CHUNK_ROWS = env_int("INVENTORY_IMPORT_CHUNK_ROWS", 5000)  # rows checked and applied at a time
+INVENTORY_IMPORT_EVENT_ITEMS = env_int("INVENTORY_IMPORT_EVENT_ITEMS", 1000)  # items per adjusted_batch event
 CELERY_BEAT_SCHEDULE["inventory-release-expired-reservations"] = {
     "task": "inventory.release_expired_reservations",
     "schedule": 60,

@@ -36,6 +36,7 @@ EVENT_TYPES: dict[str, type[Message]] = {
     "inventory.reserved": inventory_pb2.InventoryReserved,
     "inventory.released": inventory_pb2.InventoryReleased,
     "inventory.adjusted": inventory_pb2.InventoryAdjusted,
+    "inventory.adjusted_batch": inventory_pb2.InventoryAdjustedBatch,
     "inventory.low_stock": inventory_pb2.InventoryLowStock,
     "user.registered": users_pb2.UserRegistered,
     "user.updated": users_pb2.UserUpdated,

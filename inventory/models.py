@@ -43,8 +43,10 @@ class StockItem(models.Model):
     a count typed in from an older on-hand figure is refused while customers reserving do not make
     every staff form stale."""
 
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_items")
-    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="stock_items")
+    # No single-column indexes: the unique (warehouse, variant) and the (variant, warehouse) index
+    # serve those lookups, and every index is paid for on each insert and non-HOT update.
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_items", db_index=False)
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="stock_items", db_index=False)
     on_hand = models.DecimalField(**QUANTITY, default=ZERO)
     reserved = models.DecimalField(**QUANTITY, default=ZERO)
     low_stock_threshold = models.DecimalField(
@@ -94,7 +96,8 @@ class StockMovement(models.Model):
     `check_stock_ledger` command and beat task report any drift. A database trigger refuses UPDATE
     and DELETE of movements (migration 0003), so the history cannot be rewritten."""
 
-    stock_item = models.ForeignKey(StockItem, on_delete=models.PROTECT, related_name="movements")
+    # Indexed by (stock_item, id) below.
+    stock_item = models.ForeignKey(StockItem, on_delete=models.PROTECT, related_name="movements", db_index=False)
     on_hand_delta = models.DecimalField(**QUANTITY, default=ZERO)
     reserved_delta = models.DecimalField(**QUANTITY, default=ZERO)
     reason = models.CharField(max_length=16, choices=MovementReason.choices)

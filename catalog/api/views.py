@@ -24,8 +24,9 @@ from catalog.api.serializers import (
     ProductQuerySerializer,
     StaffVariantSerializer,
     StaffVariantUpdateSerializer,
+    listing_rows,
 )
-from catalog.cache import cached_body
+from catalog.cache import cached_body, read_along_keys
 from catalog.models import Variant
 from core.api.pagination import PageNumberPagination
 from core.api.permissions import ModelPermissions
@@ -39,14 +40,59 @@ def _json(build: Callable[[], Any]) -> Callable[[], bytes]:
     return lambda: JSONRenderer().render(build())
 
 
-def _cached_response(name: str, parts: list[str], build: Callable[[], Any]) -> HttpResponse:
-    body, hit = cached_body(name, parts, _json(build))
+def _cached_response(request: Request, name: str, parts: list[str], build: Callable[[], Any]) -> HttpResponse:
+    body, hit = cached_body(name, parts, _json(build), getattr(request, "read_along_values", None))
     return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT" if hit else "MISS"})
 
 
-class ProductListView(APIView):
+class CachedView(APIView):
+    """A cached GET whose cache entry is read in the rate limit's Redis round trip: `cache_entry`
+    names it before the throttles run (None: read it the usual way)."""
+
+    def cache_entry(self, request: Request, **kwargs: Any) -> tuple[str, list[str]] | None:
+        raise NotImplementedError
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        try:
+            entry = self.cache_entry(request, **kwargs)
+        except Exception:  # bad input: the handler refuses it after the throttles, as before
+            entry = None
+        if entry is not None:
+            request.read_along = read_along_keys(*entry)  # type: ignore[attr-defined]
+        super().initial(request, *args, **kwargs)
+
+
+class ProductListView(CachedView):
     permission_classes = [AllowAny]
     pagination_class = PageNumberPagination
+
+    def _query(self, request: Request) -> tuple[dict[str, Any], PageNumberPagination, dict[str, Any], list[str]]:
+        """The validated filters, the paginator, the canonical filters and the cache key's parts."""
+        parsed = getattr(self, "_parsed", None)
+        if parsed is None:
+            raw = tuple(
+                sorted(
+                    (name, tuple(request.query_params.getlist(name)))
+                    for name in FILTERS
+                    if name in request.query_params
+                )
+            )
+            params = dict(_validated_filters(raw)) if raw else {}
+            paginator = self.pagination_class()
+            page, page_size = paginator.get_page_number(request, None), paginator.get_page_size(request)
+            canonical = self._canonical(params)
+            # Keyed by the validated filters, not the raw query: junk parameters cannot bust the cache.
+            parts = [
+                request.build_absolute_uri(request.path),
+                *(f"{k}={v}" for k, v in canonical.items()),
+                f"page={page}",
+                f"page_size={page_size}",
+            ]
+            parsed = self._parsed = (params, paginator, canonical, parts)
+        return parsed
+
+    def cache_entry(self, request: Request, **kwargs: Any) -> tuple[str, list[str]]:
+        return "products", self._query(request)[3]
 
     @extend_schema(
         tags=["catalog"],
@@ -55,15 +101,7 @@ class ProductListView(APIView):
         summary="Browse and search products (cached; X-Cache says HIT or MISS)",
     )
     def get(self, request: Request) -> HttpResponse:
-        raw = tuple(
-            sorted(
-                (name, tuple(request.query_params.getlist(name))) for name in FILTERS if name in request.query_params
-            )
-        )
-        params = dict(_validated_filters(raw)) if raw else {}
-        paginator = self.pagination_class()
-        page, page_size = paginator.get_page_number(request, None), paginator.get_page_size(request)
-        canonical = self._canonical(params)
+        params, paginator, canonical, parts = self._query(request)
         paginator.set_canonical_query(canonical)
 
         def build() -> Any:
@@ -81,18 +119,11 @@ class ProductListView(APIView):
                 attributes=tuple(params.get("attr", ())),
                 sort=params.get("sort", ""),
             )
-            products = selectors.with_listing_relations(selectors.search_products(filters))
+            products = selectors.listing_values(selectors.search_products(filters))
             rows = paginator.paginate_queryset(products, request, view=self)
-            return paginator.get_paginated_response(ProductListSerializer(rows, many=True).data).data
+            return paginator.get_paginated_response(listing_rows(list(rows or []))).data
 
-        # Keyed by the validated filters, not the raw query: junk parameters cannot bust the cache.
-        parts = [
-            request.build_absolute_uri(request.path),
-            *(f"{k}={v}" for k, v in canonical.items()),
-            f"page={page}",
-            f"page_size={page_size}",
-        ]
-        return _cached_response("products", parts, build)
+        return _cached_response(request, "products", parts, build)
 
     @staticmethod
     def _canonical(params: dict[str, Any]) -> dict[str, Any]:
@@ -131,8 +162,11 @@ def _attr_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-class ProductDetailView(APIView):
+class ProductDetailView(CachedView):
     permission_classes = [AllowAny]
+
+    def cache_entry(self, request: Request, **kwargs: Any) -> tuple[str, list[str]]:
+        return "product", [str(kwargs["product_id"])]
 
     @extend_schema(tags=["catalog"], responses=ProductDetailSerializer, summary="One product with its variants")
     def get(self, request: Request, product_id: int) -> HttpResponse:
@@ -142,7 +176,7 @@ class ProductDetailView(APIView):
                 raise NotFound()
             return ProductDetailSerializer(product).data
 
-        return _cached_response("product", [str(product_id)], build)
+        return _cached_response(request, "product", [str(product_id)], build)
 
 
 class CategoryListView(APIView):
@@ -179,7 +213,7 @@ class CategoryListView(APIView):
             f"page={page}",
             f"page_size={page_size}",
         ]
-        return _cached_response("categories", parts, build)
+        return _cached_response(request, "categories", parts, build)
 
 
 class StaffVariantView(APIView):

@@ -42,16 +42,20 @@ PERIODS = {
     "day": 86400,
 }
 
-# KEYS: current window, previous window. ARGV: weight of the previous window, limit, key ttl.
+# KEYS: current window, previous window, then any keys whose values the view reads next (so a
+# cached page costs one round trip, rate limit included). ARGV: weight of the previous window,
+# limit, key ttl. Returns allowed, the two counts, then the values of the extra keys.
 _SLIDING_WINDOW = """
+local extra = {}
+for i = 3, #KEYS do extra[#extra + 1] = redis.call('GET', KEYS[i]) end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
 if previous * tonumber(ARGV[1]) + current + 1 > tonumber(ARGV[2]) then
-  return {0, current, previous}
+  return {0, current, previous, unpack(extra)}
 end
 current = redis.call('INCR', KEYS[1])
 if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return {1, current, previous}
+return {1, current, previous, unpack(extra)}
 """
 _script: Any = None
 
@@ -65,14 +69,16 @@ def parse_rate(rate: str) -> tuple[int, int]:
 Counted = tuple[bool, int, int]  # allowed, count of the current window, count of the previous one
 
 
-def _count_in_redis(current_key: str, previous_key: str, weight: float, limit: int, window: int) -> Counted:
+def _count_in_redis(
+    current_key: str, previous_key: str, weight: float, limit: int, window: int, extra: Sequence[str] = ()
+) -> tuple[Counted, list[bytes | None]]:
     global _script
     if _script is None:
         _script = redis_client().register_script(_SLIDING_WINDOW)
-    allowed, current, previous = _script(
-        keys=[current_key, previous_key], args=[f"{weight:.6f}", limit, window * 2], client=redis_client()
+    allowed, current, previous, *values = _script(
+        keys=[current_key, previous_key, *extra], args=[f"{weight:.6f}", limit, window * 2], client=redis_client()
     )
-    return bool(allowed), int(current), int(previous)
+    return (bool(allowed), int(current), int(previous)), values
 
 
 _in_process_guard = threading.Lock()
@@ -125,10 +131,18 @@ class SlidingWindowThrottle(BaseThrottle):
         base = f"throttle:{self.scope}:{ident}"
         if uses_redis():
             keys = (cache.make_key(f"{base}:{slot}"), cache.make_key(f"{base}:{slot - 1}"))
-            counted = redis_call("throttle", lambda: _count_in_redis(*keys, weight, limit, window), None)
-            if counted is None and not self.strict:
-                return True
-            allowed, current, previous = counted or _count_in_process(*keys, weight, limit, window, _fallback_counts)
+            # Raw Redis keys a view asked to read along (request.read_along): their raw values
+            # come back in the same round trip, as request.read_along_values.
+            extra = getattr(request, "read_along", ())
+            counted = redis_call("throttle", lambda: _count_in_redis(*keys, weight, limit, window, extra), None)
+            if counted is None:
+                if not self.strict:
+                    return True
+                allowed, current, previous = _count_in_process(*keys, weight, limit, window, _fallback_counts)
+            else:
+                (allowed, current, previous), values = counted
+                if extra:
+                    request.read_along, request.read_along_values = (), values  # type: ignore[attr-defined]
         else:
             allowed, current, previous = _count_in_process(
                 f"{base}:{slot}", f"{base}:{slot - 1}", weight, limit, window

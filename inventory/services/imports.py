@@ -1,13 +1,16 @@
 """Stock imports: a CSV or JSON Lines file of (warehouse, SKU, quantity, mode) rows, where mode
 `set` makes the row's quantity the on-hand (a count) and `add` adds it (a delivery).
 
-Pass 1 reads the whole file and checks every row (syntax, warehouse, SKU, quantity for the
-variant's unit, a count not below what is reserved) without writing. Only a file without bad rows
-is applied, unless a partial import is asked for, which then skips exactly the bad rows and
-reports each. Pass 2 reads the file again and applies it chunk by chunk inside ONE transaction,
-re-checking each chunk under the locks, so an import is applied entirely or not at all. Rows apply
-in file order (a later row for the same item sees the earlier one). Every change writes a ledger
-movement and sends `inventory.adjusted`.
+Every row is checked first (syntax, warehouse, SKU, quantity for the variant's unit, a count not
+below what is reserved). Only a file without bad rows is applied, unless a partial import is asked
+for, which then skips exactly the bad rows and reports each. An import is applied entirely or not
+at all, in one transaction, rows in file order (a later row for the same item sees the earlier
+one). Every change writes a ledger movement and is announced in `inventory.adjusted_batch` events
+of many items each (import_events.py).
+
+On PostgreSQL the work is set-based (import_sql.py: COPY into a staging table, checks in SQL, one
+UPDATE and one INSERT), and the touched stock items are locked only for the apply. The embedded
+SQLite run reads, checks and applies the file chunk by chunk in Python (the functions below).
 
 A file is applied once: its fingerprint (sha256 of the content and the default mode) is recorded
 in an ImportBatch in the same transaction, so importing it again changes nothing, even when two
@@ -16,11 +19,13 @@ imports of it race (the unique fingerprint decides).
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -30,7 +35,8 @@ from core.errors import InvalidInput
 from core.quantities import as_quantity
 from inventory import cache
 from inventory.models import ImportBatch, MovementReason, StockItem
-from inventory.services import levels
+from inventory.services import import_sql, levels
+from inventory.services.import_events import AdjustedBatches
 from inventory.services.import_rows import (
     MODES,
     ItemState,
@@ -77,11 +83,16 @@ class ImportReport:
     rows_unchanged: int = 0
     rows_skipped: int = 0
     batch_id: int | None = None
+    locked_seconds: float | None = None  # how long the applied import held its stock items locked
     previous_import: ImportBatch | None = field(default=None, repr=False)
 
 
 class _Rejected(Exception):
     """A chunk failed its re-check in pass 2: roll the whole import back."""
+
+
+class _ItemsCreatedMeanwhile(Exception):
+    """Another transaction created a stock item the import was about to create: apply again."""
 
 
 class _DryRunDone(Exception):
@@ -122,6 +133,10 @@ def import_stock(
     if previous is not None:
         report.status, report.previous_import, report.batch_id = "already_imported", previous, previous.pk
         return report
+    if connection.vendor == "postgresql":
+        return _import_set_based(
+            path, fmt, default_mode, digest, partial, dry_run, actor_id, chunk_rows, on_error, progress, report
+        )
 
     warehouses = warehouses_by_code()
     used_warehouses = _check_file(
@@ -166,6 +181,11 @@ def import_stock(
         report.status, report.batch_id = "dry_run", None
         return report
     report.status = "applied"
+    _log(report, path)
+    return report
+
+
+def _log(report: ImportReport, path: Path) -> None:
     logger.info(
         "inventory: import %s applied from %s: %d rows, %d changed, %d unchanged, %d skipped",
         report.batch_id,
@@ -175,7 +195,115 @@ def import_stock(
         report.rows_unchanged,
         report.rows_skipped,
     )
+
+
+def _import_set_based(
+    path: Path,
+    fmt: str,
+    default_mode: str | None,
+    digest: str,
+    partial: bool,
+    dry_run: bool,
+    actor_id: int | None,
+    chunk_rows: int,
+    on_error: Callable[[RowError], None],
+    progress: Progress,
+    report: ImportReport,
+) -> ImportReport:
+    """PostgreSQL: stage, check and apply in SQL, in one transaction (see import_sql.py)."""
+    locked_at = None
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            raw = connection.connection
+            import_sql.load(cursor, path, fmt, default_mode, chunk_rows, progress)
+            import_sql.check(cursor, raw)
+            report.rows_total, report.rows_bad = import_sql.counts(cursor)
+            if report.rows_bad:
+                import_sql.report_bad_rows(raw, on_error)
+                if not partial:
+                    raise _Rejected()
+            if report.rows_total == report.rows_bad:
+                report.status, report.rows_skipped = "empty", report.rows_bad
+                return report
+            progress.start("applying", 1)
+            try:
+                with transaction.atomic():
+                    batch = ImportBatch.objects.create(
+                        fingerprint=digest, file_name=path.name[:255], partial=partial, actor_id=actor_id
+                    )
+            except IntegrityError:
+                report.status = "already_imported"
+                report.previous_import = ImportBatch.objects.filter(fingerprint=digest).first()
+                return report
+            now = timezone.now()
+            import_sql.skip(cursor, [])
+            checked_bad, reported = report.rows_bad, set[int]()
+
+            def report_once(error: RowError) -> None:
+                if error.line not in reported:
+                    reported.add(error.line)
+                    on_error(error)
+
+            while True:
+                try:
+                    with transaction.atomic():
+                        locked_at = _apply_under_lock(cursor, raw, batch, partial, actor_id, now, report_once, report)
+                    break
+                except _ItemsCreatedMeanwhile:
+                    report.rows_bad = checked_bad  # the refusals under the lock are found again
+            report.rows_skipped = report.rows_bad
+            batch.rows_total, batch.rows_changed = report.rows_total, report.rows_changed
+            batch.rows_unchanged, batch.rows_skipped = report.rows_unchanged, report.rows_skipped
+            batch.save(update_fields=["rows_total", "rows_changed", "rows_unchanged", "rows_skipped"])
+            report.batch_id = batch.pk
+            progress.advance(1)
+            progress.done()
+            if dry_run:
+                raise _DryRunDone()
+            transaction.on_commit(cache.invalidate_everything)
+    except _Rejected:
+        report.status, report.batch_id = "rejected", None
+        return report
+    except _DryRunDone:
+        report.status, report.batch_id = "dry_run", None
+        return report
+    assert locked_at is not None
+    report.locked_seconds = time.monotonic() - locked_at
+    report.status = "applied"
+    _log(report, path)
     return report
+
+
+def _apply_under_lock(
+    cursor: Any,
+    raw: Any,
+    batch: ImportBatch,
+    partial: bool,
+    actor_id: int | None,
+    now: datetime,
+    on_error: Callable[[RowError], None],
+    report: ImportReport,
+) -> float:
+    """Compose, lock, re-check and apply; returns when the stock items were locked."""
+    import_sql.compose(cursor)
+    locked_at = time.monotonic()
+    import_sql.lock(cursor)
+    import_sql.finish(cursor)
+    while refused := import_sql.refused_under_lock(cursor):
+        for error in refused:
+            on_error(error)
+        report.rows_bad += len(refused)
+        if not partial:
+            raise _Rejected()
+        import_sql.skip(cursor, [error.line for error in refused])
+        import_sql.compose(cursor)
+        import_sql.finish(cursor)
+    if not import_sql.create_items(cursor, now):
+        raise _ItemsCreatedMeanwhile()
+    report.rows_changed, report.rows_unchanged, _ = import_sql.apply(
+        cursor, raw, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now
+    )
+    return locked_at
 
 
 def _check_file(
@@ -233,10 +361,11 @@ def _apply_file(
     """Pass 2, inside the import's transaction: re-read, re-check and apply chunk by chunk."""
     report.rows_total = report.rows_bad = 0
     progress.start("applying", path.stat().st_size)
+    batches = AdjustedBatches(import_id=batch.pk, reason=MovementReason.ADJUSTMENT, actor_id=actor_id)
     for readable, unreadable in chunked(read_rows(path, fmt, default_mode, progress.advance), chunk_rows):
         valid, errors = validate_chunk(readable, warehouses)
         report.rows_total += len(readable) + len(unreadable)
-        changed, unchanged, late_errors = _apply_chunk(valid, batch, actor_id)
+        changed, unchanged, late_errors = _apply_chunk(valid, batch, actor_id, batches)
         errors = sorted(errors + unreadable + late_errors, key=lambda e: e.line)
         for error in errors:
             on_error(error)
@@ -246,6 +375,7 @@ def _apply_file(
         report.rows_skipped += len(errors)
         report.rows_changed += changed
         report.rows_unchanged += unchanged
+    batches.close()
     progress.done()
 
 
@@ -265,7 +395,9 @@ def _stock_items(rows: list[ValidRow]) -> dict[tuple[int, int], ItemState]:
     return items
 
 
-def _apply_chunk(rows: list[ValidRow], batch: ImportBatch, actor_id: int | None) -> tuple[int, int, list[RowError]]:
+def _apply_chunk(
+    rows: list[ValidRow], batch: ImportBatch, actor_id: int | None, batches: AdjustedBatches
+) -> tuple[int, int, list[RowError]]:
     """Apply the chunk's rows in file order; returns (changed, unchanged, rows refused now)."""
     items = _stock_items(rows)
     on_hand: dict[int, Decimal] = {}
@@ -316,13 +448,8 @@ def _apply_chunk(rows: list[ValidRow], batch: ImportBatch, actor_id: int | None)
                 now=now,
             )
         )
-        levels.announce_adjusted(
-            ref,
-            delta=delta,
-            on_hand_after=after,
-            reason=MovementReason.ADJUSTMENT,
-            reference=reference,
-            actor_id=actor_id,
+        batches.add_rows(
+            [(row.warehouse_code, str(row.variant_id), row.sku, row.unit, f"{delta:f}", f"{after:f}", row.line)]
         )
         if delta < 0:
             # The import holds the item's lock, so `reserved` is what the chunk read.

@@ -228,3 +228,29 @@ def test_a_product_detail_has_description_images_and_breadcrumbs() -> None:
     assert body["image"]["url"] == "https://img.example.com/kiwi-1.jpg"
     assert [c["name"] for c in body["breadcrumbs"]] == ["Fruit and veg", "Fruit"]
     error_of(api().get(f"{PRODUCTS}999999/"), 404, "not_found")
+
+
+def test_the_listing_rows_are_what_the_listing_serializer_writes() -> None:
+    """The uncached listing builds its rows from values-level queries (listing_rows); they must be
+    exactly ProductListSerializer's, which the OpenAPI document describes."""
+    from catalog import selectors
+    from catalog.api.serializers import ProductListSerializer, listing_rows
+
+    fruit = factories.category("Fruit")
+    bananas = factories.product(
+        "Bananas",
+        fruit,
+        brand=factories.brand(),
+        attributes={"organic": True, "origin": "EC"},
+        variants=[
+            {"price": "2.49", "compare_at_price": Decimal("2.99"), "weight_kg": Decimal("0.9"), "sku": "BAN-5"},
+            {"price": "1.99", "unit": Unit.KILOGRAM, "step": "0.1", "sku": "BAN-KG"},
+            {"price": "1.50", "sku": "BAN-OFF", "is_active": False},
+        ],
+    )
+    services.add_image(bananas.pk, {"url": "https://images.example.com/b2.jpg", "position": 2})
+    services.add_image(bananas.pk, {"url": "https://images.example.com/b1.jpg", "alt_text": "ripe", "position": 1})
+    factories.product("Apples", fruit, price="10")
+    products = selectors.search_products(selectors.ProductFilters())
+    expected = ProductListSerializer(selectors.with_listing_relations(products), many=True).data
+    assert listing_rows(list(selectors.listing_values(products))) == [dict(row) for row in expected]

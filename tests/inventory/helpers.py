@@ -12,6 +12,7 @@ from events.models import OutboxEvent
 from inventory.models import StockItem, Warehouse
 from inventory.selectors import find_ledger_drift
 from inventory.services import receive_stock, save_warehouse
+from inventory.services.import_events import adjusted_items
 
 _numbers = itertools.count(1)
 
@@ -63,8 +64,11 @@ def assert_ledger_matches() -> None:
 
 
 def events_of(event_type: str) -> list:  # type: ignore[type-arg]
-    """The payloads of the outbox events of this type, oldest first."""
-    return [
-        unpack_envelope(bytes(row.payload))[1]
-        for row in OutboxEvent.objects.filter(event_type=event_type).order_by("id")
-    ]
+    """The payloads of the outbox events of this type, oldest first; for inventory.adjusted also
+    the items of the inventory.adjusted_batch events (stock imports), as the payloads they stand for."""
+    types = [event_type, "inventory.adjusted_batch"] if event_type == "inventory.adjusted" else [event_type]
+    payloads = []
+    for row in OutboxEvent.objects.filter(event_type__in=types).order_by("id"):
+        payload = unpack_envelope(bytes(row.payload))[1]
+        payloads.extend(adjusted_items(payload) if row.event_type != event_type else [payload])
+    return payloads

@@ -175,7 +175,7 @@ def test_families_are_the_kafka_topic_families() -> None:
     assert family_of("order.created") == "order"
     assert family_of("inventory.low_stock") == "inventory"
     assert {family_of(event_type) for event_type in EVENT_TYPES} == set(TOPIC_BY_FAMILY)
-    assert len(EVENT_TYPES) == 18
+    assert len(EVENT_TYPES) == 19
 
 
 @pytest.mark.parametrize("event_type", ["order.teleported", "", "order", "orders.created", "ORDER.CREATED"])

@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "Import stock levels from a CSV (header warehouse,sku,quantity,mode) or JSON Lines file. Every row is "
         "checked first; bad rows are listed with their line numbers and nothing is applied unless --partial. "
         "mode `set` makes the quantity the on-hand (a count), `add` adds it (a delivery). The same file is "
-        "applied once only. Writes a ledger movement and an inventory.adjusted event per changed row."
+        "applied once only. Writes a ledger movement per changed row and announces the changes in "
+        "inventory.adjusted_batch events of many items each."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -81,4 +82,7 @@ class Command(BaseCommand):
         elif report.status == "dry_run":
             self.stdout.write(f"Dry run of {path.name}, nothing applied: {counts}.")
         else:
-            self.stdout.write(self.style.SUCCESS(f"Imported {path.name} as import {report.batch_id}: {counts}."))
+            locked = f" Stock locked for {report.locked_seconds:.2f} s." if report.locked_seconds is not None else ""
+            self.stdout.write(
+                self.style.SUCCESS(f"Imported {path.name} as import {report.batch_id}: {counts}.{locked}")
+            )

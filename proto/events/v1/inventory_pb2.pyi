@@ -83,3 +83,33 @@ class InventoryLowStock(_message.Message):
     available: _common_pb2.Quantity
     threshold: _common_pb2.Quantity
     def __init__(self, warehouse_code: _Optional[str] = ..., variant_id: _Optional[str] = ..., sku: _Optional[str] = ..., available: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ..., threshold: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ...) -> None: ...
+
+class InventoryAdjustedBatch(_message.Message):
+    __slots__ = ("version", "reason", "reference", "actor_id", "items")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    reason: str
+    reference: str
+    actor_id: str
+    items: _containers.RepeatedCompositeFieldContainer[AdjustedItem]
+    def __init__(self, version: _Optional[int] = ..., reason: _Optional[str] = ..., reference: _Optional[str] = ..., actor_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[AdjustedItem, _Mapping]]] = ...) -> None: ...
+
+class AdjustedItem(_message.Message):
+    __slots__ = ("warehouse_code", "variant_id", "sku", "delta", "on_hand_after", "line")
+    WAREHOUSE_CODE_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    ON_HAND_AFTER_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    warehouse_code: str
+    variant_id: str
+    sku: str
+    delta: _common_pb2.Quantity
+    on_hand_after: _common_pb2.Quantity
+    line: int
+    def __init__(self, warehouse_code: _Optional[str] = ..., variant_id: _Optional[str] = ..., sku: _Optional[str] = ..., delta: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ..., on_hand_after: _Optional[_Union[_common_pb2.Quantity, _Mapping]] = ..., line: _Optional[int] = ...) -> None: ...

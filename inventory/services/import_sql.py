@@ -1,0 +1,469 @@
+"""Stock imports, set-based (PostgreSQL): the file goes into a temporary staging table with one
+COPY, is checked there with a few statements, and is applied with one UPDATE ... FROM for the
+stock items and one INSERT ... SELECT for the ledger; the changes are announced in batches of
+many items per event (import_events.py). Python only parses the file (to learn each row's line
+number) and formats the reasons of bad rows; memory is bounded by a chunk of rows whatever the
+file's size. The stock items the file touches are locked (in id order, the one lock order of
+the app) only for the apply: from the lock to the commit.
+
+Rows of the same item compose in file order: a row's on-hand is the last `set` before it (or the
+on-hand found) plus the `add`s since, computed with window functions before the lock and
+finished against the locked on-hand. Under the lock the reserved quantities and the largest
+storable on-hand are checked again: a bad row found then rejects the import (or, with `partial`,
+is skipped and the rows after it are composed again without it).
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from catalog import selectors as catalog
+from core.errors import DomainError
+from core.quantities import MAX_QUANTITY, PIECE
+from inventory.errors import FileRejected
+from inventory.models import MovementReason
+from inventory.services import levels
+from inventory.services.import_events import AdjustedBatches
+from inventory.services.import_rows import COLUMNS, MODES, REQUIRED, RowError, _jsonl_rows, _lines
+from inventory.services.levels import ItemRef, clean_quantity
+
+StageRow = tuple[int, str | None, str | None, str | None, str | None, str | None]
+FETCH = 10_000
+
+
+class Progress(Protocol):
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, amount: int) -> None: ...
+
+    def done(self) -> None: ...
+
+
+# ---------------------------------------------------------------- reading the file into the stage
+
+
+def _csv_stage_rows(text: IO[str], default_mode: str | None) -> Iterator[StageRow]:
+    """(line, problem, warehouse, sku, quantity, mode) per record; the line is the record's first
+    physical line (a quoted field may span lines)."""
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except csv.Error:
+        header = []
+    if header is None:
+        raise FileRejected("The file is empty: expected a header line warehouse,sku,quantity,mode.")
+    names = [name.strip().lower() for name in header]
+    if any(n not in COLUMNS for n in names) or any(n not in names for n in REQUIRED) or len(set(names)) != len(names):
+        raise FileRejected(
+            f"Line 1: the header must name the columns {', '.join(COLUMNS)} (mode optional); got {','.join(header)!r}."
+        )
+    width, has_mode, default = len(names), "mode" in names, default_mode or ""
+    pick = itemgetter(*(names.index(n) for n in ("warehouse", "sku", "quantity", "mode") if n in names))
+    previous = reader.line_num
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield previous + 1, f"unreadable CSV ({exc})", None, None, None, None
+            previous = reader.line_num
+            continue
+        line, previous = previous + 1, reader.line_num
+        if len(record) == width:
+            if has_mode:
+                warehouse, sku, quantity, mode = pick(record)
+                mode = mode.strip().lower() or default
+            else:
+                warehouse, sku, quantity = pick(record)
+                mode = default
+            warehouse = warehouse.strip()
+            if not warehouse and all(not field.strip() for field in record):
+                continue
+            yield line, None, warehouse, sku.strip(), quantity.strip(), mode
+        elif record and any(field.strip() for field in record):
+            yield line, f"expected {width} fields, found {len(record)}", None, None, None, None
+
+
+def _jsonl_stage_rows(binary: IO[bytes], default_mode: str | None) -> Iterator[StageRow]:
+    for row in _jsonl_rows(_lines(binary, None), default_mode):  # type: ignore[arg-type]
+        if isinstance(row, RowError):
+            yield row.line, row.reason, None, None, None, None
+        else:
+            yield row.line, None, row.warehouse, row.sku, str(row.quantity), row.mode
+
+
+def _csv_bytes(rows: list[Any]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    try:
+        return buffer.getvalue().encode()
+    except UnicodeEncodeError:  # undecodable bytes (read as surrogates): those rows are bad rows
+        return _csv_bytes(
+            [row if _encodes(row) else (row[0], "the line is not valid UTF-8", None, None, None, None) for row in rows]
+        )
+
+
+def _encodes(row: StageRow) -> bool:
+    try:
+        "".join(field for field in row[1:] if field).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+TABLES = "import_stage, import_rows, import_fix, import_skipped, import_apply, import_final"
+
+
+def drop_tables(cursor: Any) -> None:
+    """The temporary tables go at commit; inside an outer transaction (tests) an import drops
+    those of the one before. Sorts and hashes of a large file stay in memory."""
+    cursor.execute(f"DROP TABLE IF EXISTS {TABLES}")
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
+def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows: int, progress: Progress) -> None:
+    """COPY the file's rows into the temporary table import_stage (dropped at commit)."""
+    drop_tables(cursor)
+    cursor.execute(
+        "CREATE TEMP TABLE import_stage (line integer, problem text, warehouse text, sku text, quantity text, "
+        "mode text) ON COMMIT DROP"
+    )
+    progress.start("checking", path.stat().st_size)
+    with path.open("rb") as binary:
+        if fmt == "csv":
+            text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+            rows: Iterator[StageRow] = _csv_stage_rows(text, default_mode)
+        else:
+            rows = _jsonl_stage_rows(binary, default_mode)
+        read = 0
+        with cursor.copy("COPY import_stage FROM STDIN (FORMAT csv)") as copy:
+            while chunk := list(islice(rows, chunk_rows)):
+                copy.write(_csv_bytes(chunk))
+                position = binary.tell()
+                progress.advance(position - read)
+                read = position
+    progress.done()
+
+
+# ---------------------------------------------------------------- checking in SQL
+
+# A row is bad when it could not be read, names no known warehouse or SKU, has no valid mode or
+# quantity, or would count below what is reserved (as of the last read of the stock items).
+BAD = (
+    "(r.problem IS NOT NULL OR r.warehouse_id IS NULL OR r.variant_id IS NULL OR r.mode NOT IN ('set', 'add') "
+    "OR r.quantity_problem IS NOT NULL OR r.quantity IS NULL "
+    "OR (r.mode = 'set' AND r.quantity < coalesce(r.reserved, 0)))"
+)
+
+
+def check(cursor: Any, raw: Any) -> None:
+    """Resolve every staged row (warehouse, variant, quantity, current stock item) into
+    import_rows. Quantities in plain notation are checked in SQL; the others (bad ones, exponents,
+    trailing zeros) by core.quantities, the one rule, so every reason reads as everywhere else."""
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE import_rows ON COMMIT DROP AS
+        SELECT s.line, s.problem, coalesce(s.warehouse, '') AS warehouse, coalesce(s.sku, '') AS sku,
+               coalesce(s.quantity, '') AS quantity_text, coalesce(s.mode, '') AS mode,
+               w.id AS warehouse_id, w.code AS warehouse_code, v.id AS variant_id, v.sku AS variant_sku, v.unit,
+               CASE WHEN s.problem IS NULL AND v.unit IS NOT NULL
+                     AND s.quantity ~ '^[0-9]{{1,11}}(\\.[0-9]{{1,3}})?$'
+                     AND (v.unit <> %(piece)s OR s.quantity !~ '\\.[0-9]*[1-9]')
+                    THEN s.quantity::numeric(14, 3) END AS quantity,
+               NULL::text AS quantity_problem,
+               i.id AS item_id, i.reserved
+        FROM import_stage s
+        LEFT JOIN inventory_warehouse w ON w.code = s.warehouse
+        LEFT JOIN ({catalog.variants_by_sku_sql()}) v ON v.sku = s.sku
+        LEFT JOIN inventory_stockitem i ON i.warehouse_id = w.id AND i.variant_id = v.id
+        """,  # noqa: S608
+        {"piece": PIECE},
+    )
+    cursor.execute("ANALYZE import_rows")  # temporary tables are never analyzed by autovacuum
+    fixes: list[tuple[int, Decimal | None, str | None]] = []
+    with raw.cursor(name="import_quantities") as unusual:
+        unusual.execute(
+            "SELECT line, quantity_text, unit FROM import_rows WHERE problem IS NULL AND unit IS NOT NULL "
+            "AND quantity IS NULL"
+        )
+        while batch := unusual.fetchmany(FETCH):
+            for line, text, unit in batch:
+                try:
+                    fixes.append((line, clean_quantity(text, unit=unit, allow_zero=True), None))
+                except DomainError as exc:
+                    fixes.append((line, None, exc.message))
+            if len(fixes) >= FETCH:
+                _fix_quantities(cursor, fixes)
+                fixes = []
+    _fix_quantities(cursor, fixes)
+
+
+def _fix_quantities(cursor: Any, fixes: list[tuple[int, Decimal | None, str | None]]) -> None:
+    if not fixes:
+        return
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS import_fix (line integer, quantity numeric, problem text) ON COMMIT DROP"
+    )
+    cursor.execute("TRUNCATE import_fix")
+    with cursor.copy("COPY import_fix FROM STDIN") as copy:
+        for fix in fixes:
+            copy.write_row(fix)
+    cursor.execute(
+        "UPDATE import_rows r SET quantity = f.quantity, quantity_problem = f.problem FROM import_fix f "
+        "WHERE r.line = f.line"
+    )
+
+
+def counts(cursor: Any) -> tuple[int, int]:
+    """(rows, bad rows)."""
+    cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE {BAD}) FROM import_rows r")  # noqa: S608
+    total, bad = cursor.fetchone()
+    return int(total), int(bad)
+
+
+def _reason(
+    problem: str | None,
+    warehouse: str,
+    sku: str,
+    mode: str,
+    no_warehouse: bool,
+    no_variant: bool,
+    quantity_problem: str | None,
+    quantity: Decimal | None,
+    reserved: Decimal | None,
+) -> str:
+    if problem:
+        return problem
+    reasons = []
+    if no_warehouse:
+        reasons.append(f"warehouse {warehouse!r} does not exist" if warehouse else "warehouse is empty")
+    if no_variant:
+        reasons.append(f"SKU {sku!r} does not exist" if sku else "sku is empty")
+    if mode not in MODES:
+        reasons.append(
+            f"mode must be set or add, not {mode!r}" if mode else "mode is missing (a mode column, or --mode set|add)"
+        )
+    if quantity_problem:
+        reasons.append(quantity_problem)
+    if mode == "set" and quantity is not None and reserved is not None and quantity < reserved:
+        reasons.append(f"cannot set on-hand to {quantity}: {reserved} is reserved for carts and orders")
+    return "; ".join(reasons)
+
+
+def report_bad_rows(raw: Any, on_error: Callable[[RowError], None]) -> None:
+    """Every bad row with its reason, in line order."""
+    with raw.cursor(name="import_bad_rows") as bad:
+        bad.execute(
+            "SELECT line, problem, warehouse, sku, mode, warehouse_id IS NULL, variant_id IS NULL, "  # noqa: S608
+            f"quantity_problem, quantity, reserved FROM import_rows r WHERE {BAD} ORDER BY line"
+        )
+        while batch := bad.fetchmany(FETCH):
+            for line, *details in batch:
+                on_error(RowError(line, _reason(*details)))
+
+
+# ---------------------------------------------------------------- applying
+
+
+def compose(cursor: Any) -> None:
+    """import_apply: the good rows with what each needs to know its on-hand before and after
+    once the item's on-hand is known (no lock yet); item_id is NULL for an item that does not
+    exist yet. `has_set`/`base`: the last `set` at or before the row; `adds`: the adds since;
+    the prev_* the same for the row before."""
+    cursor.execute("DROP TABLE IF EXISTS import_apply")
+    good = f"NOT {BAD} AND NOT EXISTS (SELECT 1 FROM import_skipped k WHERE k.line = r.line)"  # noqa: S608
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM import_rows r WHERE {good} GROUP BY warehouse_id, variant_id "  # noqa: S608
+        "HAVING count(*) > 1)"
+    )
+    if not cursor.fetchone()[0]:  # one row per item (the usual file): no windows needed
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE import_apply ON COMMIT DROP AS
+            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+                   r.variant_sku, r.unit, r.mode = 'set' AS has_set, r.quantity AS base,
+                   CASE WHEN r.mode = 'add' THEN r.quantity ELSE 0 END AS adds, false AS prev_has_set,
+                   NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last
+            FROM import_rows r
+            LEFT JOIN inventory_stockitem i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            WHERE {good}
+            """  # noqa: S608
+        )
+        cursor.execute("ANALYZE import_apply")
+        return
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE import_apply ON COMMIT DROP AS
+        WITH good AS (
+            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+                   r.variant_sku, r.unit,
+                   count(*) FILTER (WHERE r.mode = 'set')
+                       OVER (PARTITION BY r.warehouse_id, r.variant_id ORDER BY r.line) AS segment
+            FROM import_rows r
+            LEFT JOIN inventory_stockitem i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            WHERE {good}
+        ), segments AS (
+            SELECT good.*, segment > 0 AS has_set, first_value(quantity) OVER s AS base,
+                   sum(CASE WHEN mode = 'add' THEN quantity ELSE 0 END) OVER s AS adds
+            FROM good WINDOW s AS (PARTITION BY warehouse_id, variant_id, segment ORDER BY line)
+        )
+        SELECT segments.*, coalesce(lag(has_set) OVER i, false) AS prev_has_set, lag(base) OVER i AS prev_base,
+               coalesce(lag(adds) OVER i, 0) AS prev_adds, lead(line) OVER i IS NULL AS last
+        FROM segments WINDOW i AS (PARTITION BY warehouse_id, variant_id ORDER BY line)
+        """  # noqa: S608
+    )
+    cursor.execute("ANALYZE import_apply")
+
+
+def lock(cursor: Any) -> None:
+    """Lock the file's existing stock items in id order (the items it creates are its own)."""
+    cursor.execute(
+        "SELECT count(*) FROM (SELECT id FROM inventory_stockitem WHERE id IN (SELECT item_id FROM import_apply) "
+        "ORDER BY id FOR UPDATE) AS locked"
+    )
+
+
+def finish(cursor: Any) -> None:
+    """import_final: each row's on-hand before and after, against the locked items (0 for an
+    item the import creates)."""
+    cursor.execute("DROP TABLE IF EXISTS import_final")
+    cursor.execute(
+        """
+        CREATE TEMP TABLE import_final ON COMMIT DROP AS
+        SELECT a.item_id, a.line, a.mode, a.quantity, a.warehouse_id, a.warehouse_code, a.variant_id, a.variant_sku,
+               a.unit, a.last, coalesce(i.reserved, 0) AS reserved, coalesce(i.low_stock_threshold, 0) AS threshold,
+               CASE WHEN a.has_set THEN a.base ELSE coalesce(i.on_hand, 0) END + a.adds AS after,
+               CASE WHEN a.prev_has_set THEN a.prev_base ELSE coalesce(i.on_hand, 0) END + a.prev_adds AS before
+        FROM import_apply a LEFT JOIN inventory_stockitem i ON i.id = a.item_id
+        """
+    )
+    cursor.execute("ANALYZE import_final")
+
+
+def create_items(cursor: Any, now: Any) -> bool:
+    """Insert the items the file creates with their final on-hand (no empty row to update after);
+    False when another transaction created one of them meanwhile (then compose and finish again)."""
+    cursor.execute("SELECT count(*) FROM import_final WHERE item_id IS NULL AND last")
+    (expected,) = cursor.fetchone()
+    if not expected:
+        return True
+    cursor.execute(
+        """
+        INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
+                                         created_at, updated_at)
+        SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last), 0, 0,
+               CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
+        FROM import_final WHERE item_id IS NULL GROUP BY warehouse_id, variant_id
+        ON CONFLICT (warehouse_id, variant_id) DO NOTHING
+        """,
+        [now, now],
+    )
+    return bool(cursor.rowcount == expected)
+
+
+def refused_under_lock(cursor: Any) -> list[RowError]:
+    """Rows the locked items refuse: a count below what is reserved now, or an on-hand above the
+    largest storable (only an item's first such row: the rows after it are composed again
+    without it)."""
+    refused = "(mode = 'set' AND quantity < reserved) OR after > %(max)s"
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM import_final WHERE {refused})", {"max": MAX_QUANTITY})  # noqa: S608
+    if not cursor.fetchone()[0]:
+        return []
+    cursor.execute(
+        """
+        SELECT line, mode = 'set' AND quantity < reserved, quantity, reserved, after FROM (
+            SELECT f.*, count(*) FILTER (WHERE after > %(max)s) OVER (PARTITION BY item_id ORDER BY line) AS large
+            FROM import_final f
+        ) AS rows
+        WHERE (mode = 'set' AND quantity < reserved) OR (after > %(max)s AND large = 1) ORDER BY line
+        """,
+        {"max": MAX_QUANTITY},
+    )
+    return [
+        RowError(line, f"cannot set on-hand to {quantity}: {reserved} is reserved for carts and orders")
+        if below_reserved
+        else RowError(line, f"on-hand would become {after}, above the largest quantity stored")
+        for line, below_reserved, quantity, reserved, after in cursor.fetchall()
+    ]
+
+
+def skip(cursor: Any, lines: list[int]) -> None:
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS import_skipped (line integer) ON COMMIT DROP")
+    if lines:
+        cursor.execute("INSERT INTO import_skipped (line) SELECT unnest(%s::integer[])", [lines])
+
+
+def apply(
+    cursor: Any, raw: Any, *, import_id: int, file_name: str, actor_id: int | None, now: Any
+) -> tuple[int, int, int]:
+    """One UPDATE of the stock items, one INSERT of the ledger, the low-stock crossings and the
+    batch events; returns (changed rows, unchanged rows, events sent)."""
+    cursor.execute(
+        """
+        UPDATE inventory_stockitem i SET on_hand = f.after, version = i.version + 1, updated_at = %s
+        FROM (
+            SELECT item_id, max(after) FILTER (WHERE last) AS after FROM import_final
+            WHERE item_id IS NOT NULL GROUP BY item_id HAVING bool_or(after <> before)
+        ) AS f
+        WHERE i.id = f.item_id
+        """,
+        [now],
+    )
+    cursor.execute(
+        """
+        INSERT INTO inventory_stockmovement
+            (stock_item_id, on_hand_delta, reserved_delta, reason, reference, note, actor_id, created_at)
+        SELECT coalesce(f.item_id, i.id), after - before, 0, %(reason)s, 'import:' || %(import)s || ' line ' || line,
+               left(mode || ' ' || quantity || ' from ' || %(file)s, 300), %(actor)s, %(now)s
+        FROM import_final f
+        LEFT JOIN inventory_stockitem i
+               ON f.item_id IS NULL AND i.warehouse_id = f.warehouse_id AND i.variant_id = f.variant_id
+        WHERE after <> before ORDER BY line
+        """,
+        {
+            "reason": MovementReason.ADJUSTMENT,
+            "import": str(import_id),
+            "file": file_name,
+            "actor": actor_id,
+            "now": now,
+        },
+    )
+    changed = cursor.rowcount
+    cursor.execute("SELECT count(*) FROM import_final WHERE after = before")
+    unchanged = int(cursor.fetchone()[0])
+    cursor.execute(
+        "SELECT item_id, warehouse_id, warehouse_code, variant_id, variant_sku, unit, before - reserved, "
+        "after - reserved, threshold FROM import_final "
+        "WHERE after < before AND after - reserved <= threshold AND threshold < before - reserved ORDER BY line"
+    )
+    for (
+        item_id,
+        warehouse_id,
+        code,
+        variant_id,
+        sku,
+        unit,
+        available_before,
+        available_after,
+        threshold,
+    ) in cursor.fetchall():
+        ref = ItemRef(item_id, warehouse_id, code, variant_id, sku, unit)
+        levels.check_low_stock(
+            ref, available_before=available_before, available_after=available_after, threshold=threshold
+        )
+    batches = AdjustedBatches(import_id=import_id, reason=MovementReason.ADJUSTMENT, actor_id=actor_id)
+    with raw.cursor(name="import_changes") as changes:
+        changes.execute(
+            "SELECT warehouse_code, variant_id::text, variant_sku, unit, (after - before)::text, after::text, line "
+            "FROM import_final WHERE after <> before ORDER BY line"
+        )
+        while batch := changes.fetchmany(FETCH):
+            batches.add_rows(batch)
+    batches.close()
+    return changed, unchanged, batches.sent
