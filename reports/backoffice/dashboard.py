@@ -202,12 +202,18 @@ def dispatcher(now: datetime) -> Section:
     unassigned = delivery.unassigned_shipments().count()
     shipments = "admin:delivery_shipment_changelist"
     section.figures += [
-        Figure("shipments_late", "shipments late", str(late), _link(shipments, attention="late"), alert=late > 0),
+        Figure(
+            "shipments_late",
+            "shipments late",
+            str(late),
+            _link(shipments, attention="late", slot_day="all"),
+            alert=late > 0,
+        ),
         Figure(
             "shipments_unassigned",
             "shipments without a courier",
             str(unassigned),
-            _link(shipments, attention="unassigned"),
+            _link(shipments, attention="unassigned", slot_day="all"),
             alert=unassigned > 0,
         ),
         Figure(
