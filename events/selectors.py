@@ -34,3 +34,7 @@ def pending_dead_letters() -> QuerySet[DeadLetter]:
 
 def dead_letter_by_id(dead_letter_id: int) -> DeadLetter | None:
     return DeadLetter.objects.filter(pk=dead_letter_id).first()
+
+
+def latest_outbox_event(event_type: str) -> OutboxEvent | None:
+    return OutboxEvent.objects.filter(event_type=event_type).order_by("-id").first()

@@ -31,7 +31,7 @@ from orders import selectors as orders
 from payments import selectors as payments
 
 # How far ahead the warehouse looks for picking, and what counts as soon or stuck.
-PICKING_HORIZON = timedelta(hours=6)
+PICKING_HORIZON = timedelta(hours=24)
 RESERVATION_HORIZON = timedelta(minutes=15)
 AUTHORIZATION_HORIZON = timedelta(hours=24)
 STUCK_TRANSACTION_AGE = timedelta(minutes=15)
@@ -302,13 +302,13 @@ def finance(now: datetime) -> Section:
         Figure(
             "sales_today",
             "sales today so far",
-            f"{format_money(today.total, currency)} ({today.orders} orders)",
+            f"{format_money(today.total, currency)} ({_orders(today.orders)})",
             _link("admin:orders_order_changelist", placed_at__gte=_iso(start), placed_at__lt=_iso(end)),
         ),
         Figure(
             "sales_last_week",
             "same day last week, same hour",
-            f"{format_money(week_ago.total, currency)} ({week_ago.orders} orders){change}",
+            f"{format_money(week_ago.total, currency)} ({_orders(week_ago.orders)}){change}",
             _link(
                 "admin:orders_order_changelist",
                 placed_at__gte=_iso(start - timedelta(days=7)),
@@ -317,6 +317,10 @@ def finance(now: datetime) -> Section:
         ),
     ]
     return section
+
+
+def _orders(count: int) -> str:
+    return f"{count} order" if count == 1 else f"{count} orders"
 
 
 def _change(now_total: Decimal, then_total: Decimal) -> str:

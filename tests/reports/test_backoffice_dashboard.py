@@ -36,7 +36,7 @@ OWN = {
         "refunds_pending": "1",
         "transactions_stuck": "1",
         "sales_today": "12.00 EUR (3 orders)",
-        "sales_last_week": "5.00 EUR (1 orders), today +140 %",
+        "sales_last_week": "5.00 EUR (1 order), today +140 %",
     },
 }
 EVERY_ROLE_FIGURE = {key for figures in OWN.values() for key in figures}
