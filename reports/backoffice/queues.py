@@ -272,7 +272,10 @@ def _describe_dead_letter(pk: int) -> str:
 
 
 def _rerun(request: HttpRequest, pk: int, reason: str) -> str:
-    events_services.retry_dead_letter(pk)
+    before = events_selectors.dead_letter_by_id(pk)
+    retried = events_services.retry_dead_letter(pk)
+    if before is not None and before.status == retried.status:
+        return f"Dead letter {pk} was re-run already; nothing was done."
     return f"Dead letter {pk} was applied by its consumer."
 
 
