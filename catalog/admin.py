@@ -3,6 +3,7 @@
 Every write goes through catalog.services (core/admin/services.py), so the admin keeps the
 rules, the versions and the cache invalidation of the API."""
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -10,8 +11,9 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
+from django.urls import path
 
-from catalog import services
+from catalog import admin_files, services
 from catalog.models import Brand, Category, Product, ProductImage, TaxRate, Variant
 from catalog.services.categories import BRAND_FIELDS, CATEGORY_FIELDS
 from catalog.services.products import IMAGE_FIELDS, PRODUCT_FIELDS, VARIANT_FIELDS
@@ -167,6 +169,18 @@ class ProductAdmin(ActivationActions, ServiceModelAdmin):
     readonly_fields = ("updated_at",)
     inlines = (VariantInline, ImageInline)
     actions = ("activate", "deactivate")
+    change_list_template = "admin/catalog/product/change_list.html"  # adds import and export
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path("import/", self.admin_site.admin_view(partial(admin_files.import_view, self)), name="catalog_import"),
+            path(
+                "export/<slug:fmt>/",
+                self.admin_site.admin_view(partial(admin_files.export_view, self)),
+                name="catalog_export",
+            ),
+        ]
+        return extra + super().get_urls()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return super().get_queryset(request).annotate(variants_count=Count("variants", distinct=True))

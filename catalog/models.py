@@ -3,6 +3,7 @@ are actually sold (each with its SKU, price and unit)."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
@@ -180,3 +181,25 @@ class TaxRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country} {self.tax_class} {self.rate}% from {self.valid_from}"
+
+
+class CatalogImport(models.Model):
+    """A catalog file that was applied (catalog/services/imports.py): the same content is never
+    applied twice."""
+
+    fingerprint = models.CharField(max_length=64, unique=True, help_text="sha256 of the file's content")
+    file_name = models.CharField(max_length=255)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0, help_text="categories, brands, products and variants added")
+    updated = models.PositiveIntegerField(default=0, help_text="existing ones changed")
+    unchanged = models.PositiveIntegerField(default=0, help_text="rows that changed nothing")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.audit.AuditMiddleware",  # after authentication: staff changes are recorded with who did them
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -503,6 +504,11 @@ STORAGES = {
 }
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# The back office's name and logo (an image URL, e.g. a static file), shown on every admin page.
+SHOP_NAME = env_str("SHOP_NAME", "Commerce back office")
+SHOP_LOGO_URL = env_str("SHOP_LOGO_URL", "")
+# Where uploaded catalog files wait between their preview and their import (catalog/imports.py).
+CATALOG_IMPORTS_DIR = Path(env_str("CATALOG_IMPORTS_DIR", str(DATA_DIR / "catalog-imports")))
 USE_I18N = True
 USE_TZ = True
 

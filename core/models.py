@@ -56,3 +56,41 @@ class DeferredTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name}{tuple(self.args)}"
+
+
+class AuditEntry(models.Model):
+    """One change a member of staff made, in the admin or the staff API (core/audit.py).
+
+    Append-only: the database refuses UPDATE and DELETE of these rows (migration 0002), so
+    nobody, the admin included, can rewrite who did what."""
+
+    at = models.DateTimeField(db_index=True)
+    # No database constraint and nothing done on delete: an account may go, its entries stay
+    # (with actor_email) and are never rewritten.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_email = models.CharField(max_length=254, db_index=True, help_text="kept if the account goes")
+    channel = models.CharField(max_length=16, help_text="admin, api or command")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=40, db_index=True, help_text="create, update, delete or a named action")
+    object_type = models.CharField(max_length=100, db_index=True, help_text="app_label.model")
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text='{"field": [before, after]}')
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_email} {self.action} {self.object_type} {self.object_id}"

@@ -110,3 +110,8 @@ class InvalidOrderEvent(DeliveryError, InvalidInput):
     """An order event that delivery cannot act on (e.g. an unknown slot id): it is dead-lettered."""
 
     code = "invalid_order_event"
+
+
+class NotificationNotFound(DeliveryError, NotFound):
+    default_message = "There is no such dispatch notification."
+    code = "notification_not_found"

@@ -14,11 +14,13 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from delivery.errors import InvalidPostalCode, PostalCodeNotServed, ShipmentNotFound
 from delivery.models import (
     DeliverySlot,
+    DispatchNotification,
     HistoryKind,
     HoldState,
     PostalCodeMatch,
     Shipment,
     ShipmentHistory,
+    ShipmentStatus,
     SlotHold,
     Zone,
     ZonePostalCode,
@@ -286,3 +288,43 @@ def slot_bookings_by_hour(
 def zone_time_zone(code: str) -> str | None:
     """The IANA time zone of the zone with this code (None: no such zone)."""
     return Zone.objects.filter(code=code).values_list("time_zone", flat=True).first()
+
+
+# --- the back office's dashboard and work queue -------------------------------------------------
+
+# Shipments still on their way to the customer (not delivered, returned or cancelled).
+OPEN_SHIPMENT_STATUSES = (
+    ShipmentStatus.PENDING,
+    ShipmentStatus.PICKING,
+    ShipmentStatus.PACKED,
+    ShipmentStatus.OUT_FOR_DELIVERY,
+    ShipmentStatus.FAILED_ATTEMPT,
+)
+
+
+def slot_fill(starts_from: datetime, starts_before: datetime) -> list[DeliverySlot]:
+    """The slots starting in [from, before) with their zone, `reserved` (holds and bookings)
+    against `capacity`; ordered by zone and start."""
+    return list(
+        DeliverySlot.objects.select_related("zone")
+        .filter(starts_at__gte=starts_from, starts_at__lt=starts_before)
+        .order_by("zone__code", "starts_at")
+    )
+
+
+def late_shipments(now: datetime) -> QuerySet[Shipment]:
+    """Open shipments whose slot has ended."""
+    return Shipment.objects.filter(status__in=OPEN_SHIPMENT_STATUSES, slot__ends_at__lt=now)
+
+
+def unassigned_shipments() -> QuerySet[Shipment]:
+    """Open shipments no courier is assigned to."""
+    return Shipment.objects.filter(status__in=OPEN_SHIPMENT_STATUSES, courier__isnull=True)
+
+
+def recent_notifications(limit: int = 50) -> list[DispatchNotification]:
+    return list(DispatchNotification.objects.select_related("shipment").order_by("-created_at", "-id")[:limit])
+
+
+def notification_for_staff(notification_id: int) -> DispatchNotification | None:
+    return DispatchNotification.objects.select_related("shipment").filter(pk=notification_id).first()

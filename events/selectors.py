@@ -3,10 +3,10 @@
 from datetime import timedelta
 from typing import TypedDict
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
-from events.models import OutboxEvent
+from events.models import DeadLetter, DeadLetterStatus, OutboxEvent
 
 
 class OutboxBacklog(TypedDict):
@@ -25,3 +25,16 @@ def outbox_backlog(*, older_than: timedelta | None = None) -> OutboxBacklog:
     oldest = row["oldest"]
     age = (now - oldest).total_seconds() if oldest else 0.0
     return {"pending": row["pending"], "oldest_pending_age_seconds": round(max(age, 0.0), 3)}
+
+
+def pending_dead_letters() -> QuerySet[DeadLetter]:
+    """Dead letters nobody has re-run successfully yet, oldest first."""
+    return DeadLetter.objects.filter(status=DeadLetterStatus.PENDING).order_by("created_at", "id")
+
+
+def dead_letter_by_id(dead_letter_id: int) -> DeadLetter | None:
+    return DeadLetter.objects.filter(pk=dead_letter_id).first()
+
+
+def latest_outbox_event(event_type: str) -> OutboxEvent | None:
+    return OutboxEvent.objects.filter(event_type=event_type).order_by("-id").first()

@@ -23,7 +23,7 @@ from django.db.models.functions import Trunc
 from catalog import selectors as catalog
 from core.quantities import as_quantity
 from inventory.errors import VariantNotFound, WarehouseNotFound
-from inventory.models import Reservation, ReservationState, StockItem, StockMovement, Warehouse
+from inventory.models import ImportBatch, Reservation, ReservationState, StockItem, StockMovement, Warehouse
 
 if TYPE_CHECKING:
     from catalog.models import Variant
@@ -205,3 +205,24 @@ def on_hand_changes_by_day(
         .order_by("stock_item__warehouse__code", "stock_item__variant__sku", "day")
         .iterator(chunk_size=5000)
     )
+
+
+# --- the back office's dashboard and work queue -------------------------------------------------
+
+
+def reservations_expiring(before: datetime) -> QuerySet[Reservation]:
+    """Active reservations that lapse by `before` (those already past it included: the sweep
+    has not released them yet), soonest first."""
+    return (
+        Reservation.objects.select_related("warehouse")
+        .filter(state=ReservationState.ACTIVE, expires_at__lte=before)
+        .order_by("expires_at", "id")
+    )
+
+
+def reservation_for_staff(reservation_id: int) -> Reservation | None:
+    return Reservation.objects.select_related("warehouse").filter(pk=reservation_id).first()
+
+
+def recent_imports(limit: int = 5) -> list[ImportBatch]:
+    return list(ImportBatch.objects.order_by("-id")[:limit])

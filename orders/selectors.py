@@ -332,3 +332,74 @@ def order_for_invoice(order_id: int | str) -> Order | None:
     except (TypeError, ValueError):
         return None
     return _with_lines(Order.objects.select_related("customer")).filter(pk=pk).first()
+
+
+# --- the back office's dashboard ------------------------------------------------------------------
+
+# Orders still to be delivered: paid for (or being paid) and not yet at the customer.
+UNDELIVERED = (OrderStatus.CONFIRMED, OrderStatus.PICKING, OrderStatus.PACKED, OrderStatus.OUT_FOR_DELIVERY)
+NOT_SOLD = (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED)
+
+
+def orders_by_status(placed_from: datetime, placed_before: datetime) -> dict[str, int]:
+    """How many orders placed in [from, before) are in each status (statuses with none left out)."""
+    rows = (
+        Order.objects.filter(placed_at__gte=placed_from, placed_at__lt=placed_before)
+        .values("status")
+        .annotate(count=Count("id"))
+    )
+    return {row["status"]: row["count"] for row in rows}
+
+
+def orders_past_their_slot(now: datetime) -> QuerySet[Order]:
+    """Orders whose delivery window has ended and that are not delivered (nor cancelled)."""
+    return Order.objects.filter(status__in=UNDELIVERED, slot_ends_at__lt=now)
+
+
+@dataclass(frozen=True)
+class SlotPicking:
+    warehouse_code: str
+    slot_id: int
+    slot_starts_at: datetime
+    slot_ends_at: datetime
+    orders: int
+    lines: int
+
+
+def picking_load(slot_starts_before: datetime, *, limit: int = 12) -> list[SlotPicking]:
+    """What is to pick for the next slots: confirmed and picking orders per warehouse and slot
+    starting before `slot_starts_before` (earlier ones still unpicked included), earliest first."""
+    rows = (
+        Order.objects.filter(status__in=PICKABLE, slot_starts_at__lt=slot_starts_before)
+        .values("warehouse_code", "slot_id", "slot_starts_at", "slot_ends_at")
+        .annotate(order_count=Count("id", distinct=True), line_count=Count("lines"))
+        .order_by("slot_starts_at", "warehouse_code")[:limit]
+    )
+    return [
+        SlotPicking(
+            warehouse_code=row["warehouse_code"],
+            slot_id=row["slot_id"],
+            slot_starts_at=row["slot_starts_at"],
+            slot_ends_at=row["slot_ends_at"],
+            orders=row["order_count"],
+            lines=row["line_count"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Takings:
+    orders: int
+    total: Decimal
+
+
+def takings(placed_from: datetime, placed_before: datetime) -> Takings:
+    """Orders placed in [from, before) that are sold (neither awaiting payment nor cancelled), and
+    their value as placed (refunds are finance's own figure)."""
+    row = (
+        Order.objects.filter(placed_at__gte=placed_from, placed_at__lt=placed_before)
+        .exclude(status__in=NOT_SOLD)
+        .aggregate(orders=Count("id"), total=Coalesce(Sum("total"), Decimal(0), output_field=DecimalField()))
+    )
+    return Takings(orders=row["orders"], total=row["total"])

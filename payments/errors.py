@@ -78,3 +78,13 @@ class WebhookTimestampOutsideTolerance(InvalidInput):
 class WebhookPayloadInvalid(InvalidInput):
     code = "webhook_payload_invalid"
     default_message = "The webhook body is not an event this gateway sends."
+
+
+class TransactionNotPending(Conflict):
+    code = "transaction_not_pending"
+    default_message = "The transaction is no longer pending: it has its outcome already."
+
+
+class NothingToRecapture(Conflict):
+    code = "nothing_to_recapture"
+    default_message = "This capture did not fail, or the payment has been captured or closed since."

@@ -143,3 +143,50 @@ def refunds_by_day(
         .order_by("day", "payment__gateway")
         .iterator(chunk_size=2000)
     )
+
+
+# --- the back office's dashboard and work queue -----------------------------------------------
+
+
+def stuck_transactions(older_than: timedelta) -> QuerySet[PaymentTransaction]:
+    """Pending transactions nothing has touched for `older_than` (the gateway never answered),
+    except authorizations the provider acknowledged (they wait for a webhook); oldest first."""
+    ids = stalled_transaction_ids(older_than, limit=1000)
+    return PaymentTransaction.objects.select_related("payment").filter(pk__in=ids).order_by("created_at", "id")
+
+
+def failed_captures() -> QuerySet[PaymentTransaction]:
+    """Captures that failed on payments still authorized, with no capture or void tried since:
+    the money is not collected until someone captures again."""
+    tried_since = PaymentTransaction.objects.filter(
+        payment=OuterRef("payment"),
+        pk__gt=OuterRef("pk"),
+        kind__in=[TransactionKind.CAPTURE, TransactionKind.VOID],
+    ).exclude(status=TransactionStatus.FAILED)
+    return (
+        PaymentTransaction.objects.select_related("payment")
+        .filter(
+            kind=TransactionKind.CAPTURE,
+            status=TransactionStatus.FAILED,
+            payment__state__in=[PaymentState.AUTHORIZED, PaymentState.PARTIALLY_CAPTURED],
+        )
+        .exclude(Exists(tried_since))
+        .order_by("created_at", "id")
+    )
+
+
+def pending_refunds() -> QuerySet[PaymentTransaction]:
+    return (
+        PaymentTransaction.objects.select_related("payment")
+        .filter(kind=TransactionKind.REFUND, status=TransactionStatus.PENDING)
+        .order_by("created_at", "id")
+    )
+
+
+def lapsing_authorizations(before: datetime) -> QuerySet[Payment]:
+    """Authorized, uncaptured payments whose authorization lapses by `before`."""
+    return Payment.objects.filter(state=PaymentState.AUTHORIZED, expires_at__lte=before).order_by("expires_at")
+
+
+def transaction_for_staff(transaction_id: int) -> PaymentTransaction | None:
+    return PaymentTransaction.objects.select_related("payment").filter(pk=transaction_id).first()

@@ -9,8 +9,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from core.admin.readonly import ReadOnlyAdmin
+from delivery import selectors
 from delivery.admin.slots import WindowFilter
 from delivery.errors import DeliveryError
 from delivery.models import (
@@ -42,6 +44,24 @@ class SlotDayFilter(WindowFilter):
     field = "slot__starts_at"
 
 
+class AttentionFilter(admin.SimpleListFilter):
+    """What the dispatcher's dashboard links to: late (the slot ended, not delivered) and
+    unassigned (no courier yet) shipments."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("late", "Late (slot ended)"), ("unassigned", "No courier")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Shipment]) -> QuerySet[Shipment]:
+        if self.value() == "late":
+            return queryset & selectors.late_shipments(timezone.now())
+        if self.value() == "unassigned":
+            return queryset & selectors.unassigned_shipments()
+        return queryset
+
+
 class HistoryInline(admin.TabularInline[ShipmentHistory, Shipment]):
     model = ShipmentHistory
     fields = ("at", "kind", "from_status", "to_status", "courier", "actor_label", "note")
@@ -64,7 +84,7 @@ def _transition_action(status: ShipmentStatus) -> Any:
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin[Shipment]):
     list_display = ("order", "status", "slot", "zone", "courier", "status_changed_at")
-    list_filter = ("status", SlotDayFilter, "zone", "courier")
+    list_filter = ("status", AttentionFilter, SlotDayFilter, "zone", "courier")
     list_select_related = ("slot__zone", "zone", "courier")
     search_fields = ("=order_ref", "order_number")
     ordering = ("slot__starts_at", "id")

@@ -17,7 +17,7 @@ from delivery.services.holds import (
     release_expired_holds_of,
     release_hold,
 )
-from delivery.services.notifications import send_notification
+from delivery.services.notifications import resend_notification, send_notification
 from delivery.services.orders import record_order_cancelled, record_order_confirmed, record_order_placed
 from delivery.services.shipments import ACTIVE_STATUSES, TRANSITIONS, Actor, assign_courier, transition_shipment
 from delivery.services.slots import close_slot, generate_slots, reopen_slot, update_slot
@@ -41,6 +41,7 @@ __all__ = [
     "release_expired_holds_of",
     "release_hold",
     "reopen_slot",
+    "resend_notification",
     "send_notification",
     "transition_shipment",
     "update_slot",

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.queue import enqueue_on_commit
+from delivery.errors import NotificationNotFound
 from delivery.models import DispatchNotification, NotificationKind, Shipment
 
 SEND_DISPATCH_NOTIFICATION = "delivery.send_dispatch_notification"  # the task in delivery.tasks
@@ -54,3 +55,16 @@ def send_notification(notification_id: int) -> bool:
         )
         DispatchNotification.objects.filter(pk=notification.pk).update(sent_at=timezone.now())
     return True
+
+
+def resend_notification(notification_id: int) -> DispatchNotification:
+    """Send a notification again (the courier lost the message, the customer asks): a new record
+    with the same shipment, kind, recipient and text, sent by the task after the commit. The
+    original stays as it was, so the history shows both."""
+    original = DispatchNotification.objects.select_related("shipment").filter(pk=notification_id).first()
+    if original is None:
+        raise NotificationNotFound()
+    with transaction.atomic():
+        return queue_notification(
+            original.shipment, NotificationKind(original.kind), original.recipient, original.message
+        )

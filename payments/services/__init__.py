@@ -7,6 +7,7 @@
 - `webhooks`: receiving, storing and applying the providers' signed notifications;
 - `queue`: queueing the Celery tasks by name after the commit (the tasks module imports the
   services, never the other way round);
+- `queues`: the back office's work-queue actions (retry, give up, re-capture);
 - `roles`: the finance group.
 """
 
@@ -18,6 +19,7 @@ from payments.services.payments import (
     start_payment,
     void_payment,
 )
+from payments.services.queues import give_up_transaction, recapture, retry_transaction
 from payments.services.roles import ensure_finance_group
 from payments.services.webhooks import apply_webhook_event, receive_webhook, requeue_unapplied_webhooks
 
@@ -27,10 +29,13 @@ __all__ = [
     "ensure_finance_group",
     "execute_transaction",
     "expire_authorizations",
+    "give_up_transaction",
+    "recapture",
     "receive_webhook",
     "refund_payment",
     "requeue_stalled_transactions",
     "requeue_unapplied_webhooks",
+    "retry_transaction",
     "start_payment",
     "void_payment",
 ]
