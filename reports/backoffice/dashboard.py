@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.roles import DISPATCHER, FINANCE, WAREHOUSE
 from core.money import default_currency, format_money
+from core.outages import degraded_states
 from core.queue import queue_lengths
 from delivery import selectors as delivery
 from events import selectors as events
@@ -352,7 +353,18 @@ def system(now: datetime) -> Section:
             alert=dead > 0,
         ),
     ]
-    queues = ["celery", settings.REPORTS_QUEUE, "payments"]
+    # What this web process sees failing now (core.outages: Redis, the broker, ...), as /readyz.
+    for outage in degraded_states():
+        since = f" since {_local(datetime.fromisoformat(str(outage['since'])))}" if outage["since"] else ""
+        section.figures.append(
+            Figure(
+                f"degraded.{outage['dependency']}",
+                f"{outage['dependency']} unavailable{since}",
+                f"{float(str(outage['seconds'])):.0f} s",
+                alert=True,
+            )
+        )
+    queues = ["celery", settings.REPORTS_QUEUE, "payments", "notifications"]
     for name, length in queue_lengths(queues).items():
         section.figures.append(
             Figure(f"celery_queue.{name}", f"Celery queue “{name}”", "?" if length is None else str(length))

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 
 from accounts.roles import DISPATCHER, FINANCE, SUPPORT, WAREHOUSE
 from accounts.services import create_staff_member
+from core.outages import outage
 from reports.backoffice import dashboard
 from tests.reports.backoffice_day import prepare_day
 
@@ -77,10 +78,14 @@ def test_a_figure_links_to_exactly_the_rows_it_counts(client: Any, day: Any) -> 
 
 def test_the_superuser_sees_the_system_state_and_what_others_register(admin_client: Any, day: Any) -> None:
     dashboard.register_system_state(lambda: [dashboard.Figure("redis", "Redis", "degraded", alert=True)])
+    failing = outage("dashboard-test-dependency")
+    failing.failed("connection refused", what="test")  # an outage this process sees, as /readyz does
     try:
         shown = figures_of(admin_client.get("/admin/").content.decode())
     finally:
         dashboard._system_state_providers.clear()
+        failing.succeeded()
+    assert shown["degraded.dashboard-test-dependency"][0].endswith(" s")
     assert shown["dead_letters"][0] == "1"
     assert shown["outbox_backlog"][0].isdigit()
     assert {"celery_queue.celery", "celery_queue.analytics"} <= set(shown)
