@@ -1,6 +1,6 @@
 """Demo data of the accounts app: a staff login for the back office, a catalog manager, and a
-customer with an address for the API (signing up sends them the verification e-mail, which the
-console e-mail backend of `make run` prints)."""
+customer with an address for the API (signing up asks for the verification e-mail, which
+notifications sends to the console e-mail backend of `make run`)."""
 
 from django.contrib.auth.models import Group
 from django.db import transaction

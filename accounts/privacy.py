@@ -12,8 +12,8 @@ from typing import Any
 
 # The parts every archive holds, in this order (a file `<part>.json` each).
 EXPORT_PARTS = ("profile", "addresses", "orders", "payments", "messages")
-# "messages" is collected by the notifications app (the messages sent to the customer): it calls
-# register_export_part("messages", ...) once merged; until then the part is an empty list.
+# "messages" is collected by the notifications app (the messages sent to the customer,
+# notifications.privacy); without notifications installed it is an empty list.
 MESSAGES_PART = "messages"
 
 ExportCollector = Callable[[int], Any]  # user id -> JSON-serialisable data

@@ -11,8 +11,10 @@ class NotificationsConfig(AppConfig):
         # Registers the tasks the services queue by name (core.queue), so they also run eagerly.
         import_module("notifications.tasks")
         from accounts.signals import account_message_requested
+        from notifications import privacy
         from notifications.receivers import send_requested_account_message
 
         account_message_requested.connect(
             send_requested_account_message, dispatch_uid="notifications.send_requested_account_message"
         )
+        privacy.register()  # the messages part of the customer's data export

@@ -14,10 +14,13 @@ class Kind(StrEnum):
     ORDER_DELIVERED = "order_delivered"
     ORDER_CANCELLED = "order_cancelled"
     ORDER_REFUNDED = "order_refunded"
-    # Account messages: sent by accounts through accounts.signals.account_message_requested.
+    # Account messages: accounts asks for them through accounts.signals.account_message_requested
+    # (accounts.services.messages.ACCOUNT_MESSAGE_KINDS is the same list).
     VERIFY_EMAIL = "verify_email"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a message kind, not a secret
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a message kind, not a secret
     EMAIL_CHANGE = "email_change"
+    EMAIL_CHANGED = "email_changed"
     DATA_EXPORT_READY = "data_export_ready"
     ACCOUNT_DELETED = "account_deleted"
 
@@ -26,7 +29,9 @@ class Kind(StrEnum):
 ACCOUNT_KINDS: dict[Kind, frozenset[str]] = {
     Kind.VERIFY_EMAIL: frozenset({"link"}),
     Kind.PASSWORD_RESET: frozenset({"link"}),
+    Kind.PASSWORD_CHANGED: frozenset(),
     Kind.EMAIL_CHANGE: frozenset({"link", "new_email"}),
+    Kind.EMAIL_CHANGED: frozenset({"new_email"}),
     Kind.DATA_EXPORT_READY: frozenset({"link"}),
     Kind.ACCOUNT_DELETED: frozenset(),
 }

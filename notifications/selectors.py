@@ -24,7 +24,10 @@ class Recipient:
 
 
 def recipient_of(user: "User", *, email: str = "", language: str = "") -> Recipient:
-    """The user as a recipient: their preference's language (else `language`, else the shop's)."""
+    """The user as a recipient: their preference's language (else `language`, else the shop's).
+    An erased account has no address or phone (a late order event writes to nobody)."""
+    if user.erased_at is not None:
+        return Recipient(user.pk, "", "", "", settings.NOTIFICATIONS_DEFAULT_LANGUAGE, False)
     preference = ContactPreference.objects.filter(user_id=user.pk).first()
     return Recipient(
         user_id=user.pk,

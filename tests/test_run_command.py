@@ -62,8 +62,8 @@ def test_the_run_command_prints_an_admin_login(embedded_suite: tuple[str, str]) 
     assert "/api/docs/" in output
     # The demo order's e-mail, sent by the notifications consumer and task in-process, on the console.
     assert "Subject: Your order 0000001 is placed" in output and "Content-Type: multipart/alternative" in output
-    # The demo customer's sign-up sent the verification e-mail to the console backend.
-    assert "Subject: Confirm your e-mail address" in output and "To: customer@example.com" in output
+    # The demo customer's sign-up asked for the verification e-mail, which notifications printed.
+    assert "Subject: Please confirm your e-mail address" in output and "To: customer@example.com" in output
 
 
 def test_a_newcomer_signs_in_to_the_admin_and_opens_the_api_docs(

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import get_language_from_request
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -65,7 +66,10 @@ class RegisterView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         device_name = data.pop("device_name")
-        user = services.register_customer(**data)
+        # The language of the browser signing up: the account's messages are written in it (a
+        # customer may change it later); none when the request names none.
+        language = get_language_from_request(request) if request.META.get("HTTP_ACCEPT_LANGUAGE") else ""
+        user = services.register_customer(**data, language=language)
         issued = services.issue_token(user, name=device_name)
         customer_signed_in.send(sender=User, user=user, request=request)
         return Response(_token_body(issued), status=status.HTTP_201_CREATED)

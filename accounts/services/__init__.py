@@ -9,6 +9,7 @@ messages they send (`messages`).
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,7 +86,9 @@ def _clean_phone(value: str, field: str = "phone") -> str:
 # --- registration and tokens ---------------------------------------------------------------------
 
 
-def register_customer(*, email: str, password: str, first_name: str = "", last_name: str = "", phone: str = "") -> User:
+def register_customer(
+    *, email: str, password: str, first_name: str = "", last_name: str = "", phone: str = "", language: str = ""
+) -> User:
     email = normalize_email(email)
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(), phone=_clean_phone(phone))
     _check_password(password, user)
@@ -103,7 +106,7 @@ def register_customer(*, email: str, password: str, first_name: str = "", last_n
         )
         payload.registered_at.FromDatetime(user.date_joined)
         user_registered.send_event(sender=User, aggregate_id=str(user.pk), payload=payload)
-        enqueue_on_commit("accounts.send_verification_email", user.pk)
+        enqueue_on_commit("accounts.send_verification_email", user.pk, uuid.uuid4().hex, language)
     return user
 
 

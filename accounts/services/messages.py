@@ -1,54 +1,65 @@
-"""The one place accounts hands a message to a person about their account.
+"""The one place accounts asks for a message to a person about their account.
 
-`deliver_account_message(kind, ...)` announces the message with the in-process signal
-`accounts.signals.account_message_requested` (kind, user id, address and context), and, until the
-notifications app takes over, sends it itself as a plain-text and HTML e-mail through Django's
-e-mail backend (console in `make run`). When notifications is merged, it receives the signal and
-sends the message (its templates, language, retries, record); `SEND_HERE` then turns off the
-sending below, and nothing else in accounts changes (docs/decisions/0057).
+accounts does not send e-mail: `request_account_message` sends the in-process signal
+`accounts.signals.account_message_requested`, and the notifications app (above accounts, which
+cannot import it) renders the kind's templates in the person's language, records the message once
+per `key` and sends it by its Celery task, retried (docs/decisions/0055, 0057). Call it inside the
+transaction whose outcome the message reports: notifications records it in that transaction and
+queues the sending on commit, and a refusal (unknown kind, missing context) rolls it back.
+
+`key` names the request the message answers (a reset token, an export, a change), the same on every
+run of a retried task, so a retry sends nothing twice.
 """
 
+import hashlib
 import logging
-from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-
+from accounts.models import User
 from accounts.signals import account_message_requested
 
 logger = logging.getLogger(__name__)
 
-# The kinds and their subjects; each has accounts/email/<kind>.txt and .html templates.
-SUBJECTS: dict[str, str] = {
-    "verify_email": "Confirm your e-mail address",
-    "password_reset": "Reset your password",
-    "password_changed": "Your password was changed",
-    "email_change": "Confirm your new e-mail address",
-    "email_changed": "Your e-mail address was changed",
-    "data_export_ready": "Your data export is ready",
-    "account_erased": "Your account was deleted",
+# The account messages and the context each needs (notifications.kinds.ACCOUNT_KINDS, the same).
+ACCOUNT_MESSAGE_KINDS: dict[str, frozenset[str]] = {
+    "verify_email": frozenset({"link"}),
+    "password_reset": frozenset({"link"}),
+    "password_changed": frozenset(),
+    "email_change": frozenset({"link", "new_email"}),
+    "email_changed": frozenset({"new_email"}),
+    "data_export_ready": frozenset({"link"}),
+    "account_deleted": frozenset(),
 }
 
-# Whether accounts sends the e-mail itself (True until notifications sends account messages).
-SEND_HERE = True
+
+def key_of_token(token: str) -> str:
+    """A message key from a one-time token, without the token (keys are stored and logged)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
-def deliver_account_message(kind: str, *, to: str, user_id: int | None, context: Mapping[str, Any]) -> None:
-    """Tell `to` about their account; `context` fills the kind's templates."""
-    if kind not in SUBJECTS:
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def request_account_message(
+    kind: str, *, user_id: int, key: str, context: dict[str, Any], email: str = "", language: str = ""
+) -> None:
+    """Ask for the `kind` message to the account `user_id` (at `email` instead of its address, if
+    given: the new address of a change, the old one of a change or an erasure); once per `key`."""
+    needed = ACCOUNT_MESSAGE_KINDS.get(kind)
+    if needed is None:
         raise ValueError(f"unknown account message kind {kind!r}")
-    account_message_requested.send(sender=None, kind=kind, user_id=user_id, to=to, context=dict(context))
-    if not SEND_HERE:
-        return
-    values = {"shop_name": "Commerce suite", **context}
-    message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind],
-        body=render_to_string(f"accounts/email/{kind}.txt", values),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
+    if not needed <= context.keys() or not key:
+        raise ValueError(f"a {kind} message needs a key and {', '.join(sorted(needed)) or 'no context'}")
+    receivers = account_message_requested.send(
+        sender=User,
+        user_id=user_id,
+        kind=kind,
+        context={name: _text(value) for name, value in context.items()},
+        key=f"{kind}:{key}",
+        email=email,
+        language=language,
     )
-    message.attach_alternative(render_to_string(f"accounts/email/{kind}.html", values), "text/html")
-    message.send()
-    logger.info("account message sent", extra={"kind": kind, "user_id": user_id})
+    if not receivers:  # notifications not installed: nobody sends account messages
+        logger.warning("account message %s for user %s: no app sends account messages", kind, user_id)

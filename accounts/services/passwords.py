@@ -9,6 +9,8 @@ password set by staff; PASSWORD_RESET_TIMEOUT ends it.
 """
 
 import hashlib
+import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -21,7 +23,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from accounts.errors import InvalidLink
 from accounts.models import User
 from accounts.services import _check_password, links, normalize_email, revoke_tokens_of
-from accounts.services.messages import deliver_account_message
+from accounts.services.messages import key_of_token, request_account_message
 from core.queue import enqueue_on_commit
 
 reset_tokens = PasswordResetTokenGenerator()
@@ -31,29 +33,27 @@ MAILS_PER_ADDRESS_PER_HOUR = 3
 
 def request_password_reset(email: str) -> None:
     """Queue the reset mail for the address, whether or not it has an account."""
-    enqueue_on_commit("accounts.send_password_reset", normalize_email(email))
+    enqueue_on_commit("accounts.send_password_reset", normalize_email(email), uuid.uuid4().hex)
 
 
 def uid_of(user: User) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
-def send_password_reset(email: str) -> bool:
-    """The worker's part: send the link if an active account signs in with this address."""
+def send_password_reset(email: str, request_key: str) -> bool:
+    """The worker's part: send the link if an active account signs in with this address, once per
+    request (`request_key`, made when it was asked for: a retried task sends no second link)."""
     user = User.objects.filter(email__iexact=email, is_active=True, erased_at__isnull=True).first()
     if user is None or not user.has_usable_password() or not _within_mail_limit(user.email):
         return False
     token = reset_tokens.make_token(user)
-    deliver_account_message(
+    request_account_message(
         "password_reset",
-        to=user.email,
         user_id=user.pk,
+        key=request_key,
         context={
-            "name": user.first_name,
             "link": links.link("/account/reset-password/", uid=uid_of(user), token=token),
-            "uid": uid_of(user),
-            "token": token,
-            "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+            "expires_at": timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT),
         },
     )
     return True
@@ -87,11 +87,6 @@ def reset_password(*, uid: str, token: str, new_password: str) -> User:
             fields.append("email_verified_at")
         user.save(update_fields=fields)
         revoke_tokens_of(user.pk)
-        enqueue_on_commit("accounts.send_password_changed_notice", user.pk)
+        # The notice, once per reset (its link works once).
+        request_account_message("password_changed", user_id=user.pk, key=key_of_token(token), context={})
     return user
-
-
-def send_password_changed_notice(user_id: int) -> None:
-    user = User.objects.filter(pk=user_id, erased_at__isnull=True).first()
-    if user is not None:
-        deliver_account_message("password_changed", to=user.email, user_id=user.pk, context={"name": user.first_name})

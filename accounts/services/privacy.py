@@ -2,14 +2,16 @@
 erasure of the account.
 
 An export is built by a Celery task (`accounts.build_data_export`) into a zip of JSON files, one
-per part of accounts.privacy.EXPORT_PARTS (each app collects its own part), and announced by
-e-mail with a signed link that works until the archive expires.
+per part of accounts.privacy.EXPORT_PARTS (each app collects its own part: orders, payments, the
+messages from notifications), and announced by e-mail (notifications sends it) with a signed link
+that works until the archive expires.
 
 Erasure keeps the user row, since orders and payments (kept as the law requires) point at it, but
 strips it of everything personal: the address becomes `erased-<id>@erased.invalid`, names and
 phone go, the password is unusable, and the account is inactive. Addresses, tokens and exports are
 deleted. `user.deleted` tells every other app to forget its copies (orders anonymises the
-shipping addresses of the orders). docs/decisions/0057 and 0058.
+shipping addresses of the orders, notifications erases the messages once the goodbye is sent).
+docs/decisions/0057 and 0058.
 """
 
 import io
@@ -29,7 +31,7 @@ from accounts import privacy
 from accounts.errors import ErasureBlocked, InvalidLink, StaffAccountNotErasable
 from accounts.models import AccessToken, Address, DataExport, ExportStatus, User
 from accounts.services import _locked_user, links
-from accounts.services.messages import deliver_account_message
+from accounts.services.messages import request_account_message
 from accounts.signals import user_deleted
 from core.errors import InvalidInput, NotFound
 from core.queue import enqueue_on_commit
@@ -143,7 +145,7 @@ def build_export(export_id: int) -> str:
         locked.status, locked.completed_at, locked.size_bytes = ExportStatus.READY, now, len(content)
         locked.expires_at = now + timedelta(hours=settings.ACCOUNTS_EXPORT_LINK_HOURS)
         locked.save(update_fields=["archive", "status", "completed_at", "size_bytes", "expires_at"])
-        transaction.on_commit(lambda: _announce_export(locked))
+        _announce_export(locked)  # recorded with the export, sent once it commits
     return ExportStatus.READY
 
 
@@ -152,13 +154,11 @@ def download_token(export: DataExport) -> str:
 
 
 def _announce_export(export: DataExport) -> None:
-    user = export.user
-    deliver_account_message(
+    request_account_message(
         "data_export_ready",
-        to=user.email,
-        user_id=user.pk,
+        user_id=export.user_id,
+        key=str(export.pk),  # one message per export, however often its task runs
         context={
-            "name": user.first_name,
             "link": links.link("/api/v1/me/export/download/", token=download_token(export)),
             "expires_at": export.expires_at,
         },
@@ -221,7 +221,10 @@ def erase_account(user_id: int, *, password: str | None = None, by_staff_id: int
         blockers = privacy.erasure_blockers(user.pk)
         if blockers:
             raise ErasureBlocked(" ".join(blockers))
-        old_email, now = user.email, timezone.now()
+        # The goodbye goes to the address being erased, greeting them by the name being erased: it is
+        # recorded now and sent after the commit; notifications erases it once sent (user.deleted).
+        request_account_message("account_deleted", user_id=user.pk, key=str(user.pk), email=user.email, context={})
+        now = timezone.now()
         Address.objects.filter(user=user).delete()
         AccessToken.objects.filter(user=user).delete()
         exports = list(DataExport.objects.filter(user=user))
@@ -240,8 +243,3 @@ def erase_account(user_id: int, *, password: str | None = None, by_staff_id: int
         payload = UserDeleted(user_id=str(user.pk), reason=SUPPORT_REQUEST if by_staff_id else CUSTOMER_REQUEST)
         payload.deleted_at.FromDatetime(now)
         user_deleted.send_event(sender=User, aggregate_id=str(user.pk), payload=payload)
-        enqueue_on_commit("accounts.send_account_erased_notice", old_email)
-
-
-def send_account_erased_notice(email: str) -> None:
-    deliver_account_message("account_erased", to=email, user_id=None, context={})

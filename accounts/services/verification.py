@@ -1,6 +1,9 @@
 """E-mail addresses proven by a link: verification after sign-up, and changing the address the
 account signs in with (the new address is confirmed before it replaces the old one)."""
 
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -8,7 +11,7 @@ from django.utils import timezone
 from accounts.errors import EmailTaken, InvalidLink
 from accounts.models import User
 from accounts.services import _announce_update, _locked_user, links, normalize_email
-from accounts.services.messages import deliver_account_message
+from accounts.services.messages import key_of_token, request_account_message
 from core.errors import InvalidInput
 from core.queue import enqueue_on_commit
 
@@ -31,21 +34,26 @@ def verification_token(user: User) -> str:
     return links.sign(VERIFY, {"u": user.pk, "e": user.email})
 
 
-def send_verification_email(user_id: int) -> bool:
-    """Mail the account's address a verification link (task `accounts.send_verification_email`);
-    False when there is nothing to verify (verified already, erased, gone)."""
+def _expires_at() -> str:
+    return (timezone.now() + timedelta(seconds=_max_age())).isoformat()
+
+
+def send_verification_email(user_id: int, request_key: str, language: str = "") -> bool:
+    """Mail the account's address a verification link (task `accounts.send_verification_email`),
+    once per request (`request_key`, made when it was asked for); False when there is nothing to
+    verify (verified already, erased, gone). `language`: the sign-up request's, kept for the
+    account's messages unless it has a language already."""
     user = User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
     if user is None or user.email_verified_at is not None:
         return False
-    deliver_account_message(
+    request_account_message(
         VERIFY,
-        to=user.email,
         user_id=user.pk,
+        key=request_key,
+        language=language,
         context={
-            "name": user.first_name,
             "link": links.link("/account/verify-email/", token=verification_token(user)),
-            "token": verification_token(user),
-            "hours": settings.ACCOUNTS_EMAIL_VERIFICATION_HOURS,
+            "expires_at": _expires_at(),
         },
     )
     return True
@@ -53,7 +61,7 @@ def send_verification_email(user_id: int) -> bool:
 
 def resend_verification(user_id: int) -> None:
     """The customer asks for the link again (the API rate-limits this per user)."""
-    enqueue_on_commit("accounts.send_verification_email", user_id)
+    enqueue_on_commit("accounts.send_verification_email", user_id, uuid.uuid4().hex)
 
 
 def verify_email(token: str) -> User:
@@ -84,25 +92,25 @@ def start_email_change(user_id: int, *, new_email: str, current_password: str) -
             raise InvalidInput(fields={"email": ["This is your current e-mail address."]})
         if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
             raise EmailTaken(fields={"email": ["An account with this email address exists already."]})
-        enqueue_on_commit("accounts.send_email_change_link", user.pk, new_email)
+        enqueue_on_commit("accounts.send_email_change_link", user.pk, new_email, uuid.uuid4().hex)
     return new_email
 
 
-def send_email_change_link(user_id: int, new_email: str) -> bool:
+def send_email_change_link(user_id: int, new_email: str, request_key: str) -> bool:
+    """Mail the new address its confirmation link, once per request (`request_key`)."""
     user = User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
     if user is None:
         return False
     token = links.sign(CHANGE, {"u": user.pk, "e": new_email, "v": user.version})
-    deliver_account_message(
+    request_account_message(
         CHANGE,
-        to=new_email,
         user_id=user.pk,
+        key=request_key,
+        email=new_email,
         context={
-            "name": user.first_name,
             "new_email": new_email,
             "link": links.link("/account/confirm-email/", token=token),
-            "token": token,
-            "hours": settings.ACCOUNTS_EMAIL_VERIFICATION_HOURS,
+            "expires_at": _expires_at(),
         },
     )
     return True
@@ -127,13 +135,8 @@ def confirm_email_change(token: str) -> User:
         except IntegrityError:
             raise EmailTaken(fields={"email": ["An account with this email address exists already."]}) from None
         _announce_update(user, ["email"])
-        enqueue_on_commit("accounts.send_email_changed_notice", user.pk, old_email)
-    return user
-
-
-def send_email_changed_notice(user_id: int, old_email: str) -> None:
-    user = User.objects.filter(pk=user_id, erased_at__isnull=True).first()
-    if user is not None:
-        deliver_account_message(
-            "email_changed", to=old_email, user_id=user.pk, context={"name": user.first_name, "new_email": user.email}
+        # The old address hears of it: once per change (the link that made it works once).
+        request_account_message(
+            "email_changed", user_id=user.pk, key=key_of_token(token), email=old_email, context={"new_email": new_email}
         )
+    return user

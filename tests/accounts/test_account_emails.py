@@ -1,7 +1,7 @@
 """Account e-mails end to end: verification after sign-up, password reset (single use, expiring,
 and silent about which addresses have accounts), a password set by staff, and changing the
-address with a link to the new one. The flows' tasks run in-process; mail goes to Django's
-test outbox."""
+address with a link to the new one. The e-mails are the notifications app's (accounts only asks
+for them): the flows' tasks and the send task run in-process, and mail goes to Django's test outbox."""
 
 import html
 import re
@@ -21,6 +21,8 @@ from django.test import Client
 from accounts.models import User
 from accounts.roles import SUPPORT
 from accounts.services import passwords
+from accounts.tasks import send_password_reset
+from notifications import services as notifications
 from tests.api.support import PASSWORD, api, error_of, make_customer, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process", "fast_passwords")]
@@ -45,7 +47,7 @@ def test_sign_up_sends_a_verification_link_that_verifies_the_address(django_capt
         response = api().post("/api/v1/auth/register/", {"email": "Ann@Example.com", "password": PASSWORD})
     assert response.status_code == 201 and response.json()["user"]["email_verified"] is False
     [message] = mail.outbox
-    assert message.to == ["ann@example.com"] and message.subject == "Confirm your e-mail address"
+    assert message.to == ["ann@example.com"] and message.subject == "Please confirm your e-mail address"
 
     token = link_of(message)["token"]
     assert api().post("/api/v1/auth/email/verify/", {"token": token}).status_code == 204
@@ -53,6 +55,17 @@ def test_sign_up_sends_a_verification_link_that_verifies_the_address(django_capt
     user = User.objects.get(email="ann@example.com")
     assert signed_in(user).get("/api/v1/me/").json()["email_verified"] is True
     error_of(api().post("/api/v1/auth/email/verify/", {"token": token[:-2] + "xx"}), 400, "invalid_link")
+
+
+def test_a_sign_up_from_a_german_browser_gets_its_messages_in_german(django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        signup = {"email": "jan@example.com", "password": PASSWORD, "first_name": "Jan"}
+        api().post("/api/v1/auth/register/", signup, HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9,en;q=0.5")
+    [message] = mail.outbox
+    assert message.subject == "Bitte bestätigen Sie Ihre E-Mail-Adresse" and message.body.startswith("Hallo Jan,")
+    with django_capture_on_commit_callbacks(execute=True):
+        request_reset("jan@example.com")  # the account keeps the language of its sign-up
+    assert mail.outbox[-1].subject == "Passwort zurücksetzen"
 
 
 def test_the_verification_link_can_be_resent_within_a_rate_limit(
@@ -87,7 +100,7 @@ def test_a_password_reset_works_once_and_signs_out_every_device(django_capture_o
     confirm = {"uid": link["uid"], "token": link["token"], "new_password": NEW_PASSWORD}
     with django_capture_on_commit_callbacks(execute=True):
         assert api().post("/api/v1/auth/password-reset/confirm/", confirm).status_code == 204
-    assert mail.outbox[-1].subject == "Your password was changed"
+    assert mail.outbox[-1].subject == "Your Commerce password was changed"
     error_of(old_device.get("/api/v1/me/"), 401)
     error_of(sign_in("ann@example.com", PASSWORD), 401, "invalid_credentials")
     assert sign_in("ann@example.com", NEW_PASSWORD).status_code == 200
@@ -95,6 +108,23 @@ def test_a_password_reset_works_once_and_signs_out_every_device(django_capture_o
     used = api().post("/api/v1/auth/password-reset/confirm/", {**confirm, "new_password": "another-pass-77"})
     error_of(used, 400, "invalid_link")
     assert sign_in("ann@example.com", NEW_PASSWORD).status_code == 200
+
+
+def test_a_german_customer_gets_one_reset_mail_in_german_however_often_the_task_runs(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    user = make_customer("jan@example.com", first_name="Jan")
+    notifications.set_preference(user.pk, language="de")
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(2):  # the same queued request, run again (a retry, a redelivery)
+            send_password_reset.apply(args=["jan@example.com", "request-7"])
+    [message] = mail.outbox
+    assert (message.to, message.subject) == (["jan@example.com"], "Passwort zurücksetzen")
+    assert message.body.startswith("Hallo Jan,") and "Der Link gilt bis" in message.body
+    confirm = {**link_of(message), "new_password": NEW_PASSWORD}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api().post("/api/v1/auth/password-reset/confirm/", confirm).status_code == 204
+    assert mail.outbox[-1].subject == "Ihr Commerce-Passwort wurde geändert" and len(mail.outbox) == 2
 
 
 def test_an_expired_reset_link_is_refused(settings: Any) -> None:
@@ -135,7 +165,7 @@ def test_an_unknown_address_gets_the_same_answer_in_the_same_time(
     assert answers["ann@example.com"] == answers["nobody@example.com"] == (202, b"", None)
     known, unknown = (statistics.median(times) for times in timings.values())
     assert max(known, unknown) / min(known, unknown) < 3, timings
-    assert passwords.send_password_reset("nobody@example.com") is False and mail.outbox == []
+    assert passwords.send_password_reset("nobody@example.com", "request-1") is False and mail.outbox == []
 
 
 def test_a_password_set_by_staff_revokes_tokens_and_reset_links(django_capture_on_commit_callbacks: Any) -> None:
@@ -182,6 +212,7 @@ def test_a_new_email_address_is_used_once_a_link_sent_to_it_was_opened(
         assert api().post("/api/v1/auth/email/confirm/", {"token": token}).status_code == 204
     me = client.get("/api/v1/me/").json()
     assert (me["email"], me["email_verified"]) == ("ann.lee@example.com", True)
-    assert (mail.outbox[-1].to, mail.outbox[-1].subject) == (["ann@example.com"], "Your e-mail address was changed")
+    notice = mail.outbox[-1]
+    assert (notice.to, notice.subject) == (["ann@example.com"], "Your Commerce e-mail address was changed")
     error_of(api().post("/api/v1/auth/email/confirm/", {"token": token}), 400, "invalid_link")  # used
     assert sign_in("ann.lee@example.com", PASSWORD).status_code == 200

@@ -18,6 +18,7 @@ from accounts.models import Address, DataExport, User
 from accounts.roles import SUPPORT
 from events.contracts import unpack_envelope
 from events.models import OutboxEvent, ProcessedEvent
+from notifications.models import Message
 from orders.models import ActorKind, Order, OrderStatus
 from orders.services import lifecycle
 from tests.api.support import PASSWORD, api, error_of, make_customer, signed_in
@@ -59,6 +60,8 @@ def test_the_export_archive_holds_every_part_and_is_sent_as_a_signed_link(
     user, order = customer_with_an_order(shop)
     client = signed_in(user)
     with django_capture_on_commit_callbacks(execute=True):
+        client.post("/api/v1/me/email/verification/")  # a message the shop sent her
+    with django_capture_on_commit_callbacks(execute=True):
         started = client.get(EXPORT)
     assert started.status_code == 202 and started.json()["status"] == "pending"
     again = client.get(EXPORT)  # one archive at a time: the same one, now ready
@@ -90,7 +93,10 @@ def test_the_export_archive_holds_every_part_and_is_sent_as_a_signed_link(
         "test_card",
     )
     assert "payment_method" not in payment  # the gateway's token is not the customer's data
-    assert part["messages"] == []
+    [sent] = part["messages"]  # the verification mail, without its link (the export is announced after)
+    assert (sent["kind"], sent["to"], sent["subject"], sent["status"], sent["text"]) == (
+        "verify_email", "ann@example.com", "Please confirm your e-mail address", "sent", ""
+    )  # fmt: skip
 
     query = parse_qs(urlparse(download_link(message)).query)
     error_of(api().get(EXPORT + "download/", {"token": query["token"][0][:-3] + "abc"}), 400, "invalid_link")
@@ -109,6 +115,8 @@ def test_after_erasure_the_person_is_gone_and_their_orders_stay_for_finance(
     error_of(erase(client), 409, "erasure_blocked")  # the order is still on its way
     lifecycle.cancel_order(order.pk, by=ActorKind.CUSTOMER, customer=user, reason="Call Ann on +49 30 1234567")
 
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/api/v1/me/email/verification/")  # a message the shop sent her
     settings.EVENTS_IN_PROCESS_DISPATCH = True  # the consumers get the events after the commit, in-process
     with django_capture_on_commit_callbacks(execute=True):
         assert erase(client).status_code == 204
@@ -118,12 +126,19 @@ def test_after_erasure_the_person_is_gone_and_their_orders_stay_for_finance(
     assert (erased.first_name, erased.last_name, erased.phone, erased.is_active) == ("", "", "", False)
     assert "ann" not in erased.email and not erased.has_usable_password()
     assert not Address.objects.filter(user=erased).exists() and not erased.access_tokens.exists()
-    assert (mail.outbox[-1].to, mail.outbox[-1].subject) == (["ann@example.com"], "Your account was deleted")
+    goodbye = mail.outbox[-1]
+    assert (goodbye.to, goodbye.subject) == (["ann@example.com"], "Your Commerce account is deleted")
+    assert goodbye.body.startswith("Hello Ann,")
 
     [event] = OutboxEvent.objects.filter(event_type="user.deleted")
     payload = unpack_envelope(bytes(event.payload))[1]
     assert (payload.user_id, payload.reason) == (str(user.pk), "customer_request")  # type: ignore[attr-defined]
-    assert ProcessedEvent.objects.filter(consumer_group="orders.privacy", event_id=event.event_id).exists()
+    for group in ("orders.privacy", "notifications.customers"):
+        assert ProcessedEvent.objects.filter(consumer_group=group, event_id=event.event_id).exists()
+    # The messages she got (the goodbye too, once sent) keep no address, text or link to her.
+    messages = Message.objects.all()
+    assert len(messages) >= 2 and not messages.filter(user_id=user.pk).exists()
+    assert all(m.recipient.startswith("erased-") and not m.body_text and not m.subject for m in messages)
     kept = Order.objects.get(pk=order.pk)
     assert (kept.status, kept.total, kept.lines.count()) == (OrderStatus.CANCELLED, order.total, 2)
     assert kept.shipping_address == {

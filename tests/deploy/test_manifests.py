@@ -173,6 +173,12 @@ def test_consumer_deployments_run_known_groups_within_the_partition_count(render
     }
     assert groups == apps_groups
     assert all(d["spec"]["replicas"] <= partitions for d in consumers)  # more would sit idle
+    # Every consumer group has a disruption budget: a node drain takes one of its pods at a time.
+    budgeted = {
+        b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
+        for b in by_kind(rendered, "PodDisruptionBudget").values()
+    }
+    assert {d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] for d in consumers} <= budgeted
 
 
 def test_the_overlay_changes_what_production_needs() -> None:

@@ -12,11 +12,14 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.roles import SUPPORT, WAREHOUSE
+from accounts.services.messages import ACCOUNT_MESSAGE_KINDS
 from accounts.signals import account_message_requested
 from core.errors import InvalidInput
 from notifications import services
 from notifications.errors import UnknownMessageKind
+from notifications.kinds import ACCOUNT_KINDS
 from notifications.models import Message, MessageStatus
+from notifications.rendering import render_email
 from tests.notifications.helpers import run_send
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +56,15 @@ def test_an_email_change_goes_to_the_new_address_and_the_sign_up_language_is_kep
     [message] = Message.objects.all()
     assert (message.recipient, message.language) == ("new@example.com", "de")
     assert "new@example.com" in message.body_text and message.subject == "Bestätigen Sie Ihre neue E-Mail-Adresse"
+
+
+def test_every_account_message_accounts_asks_for_is_written_in_english_and_german() -> None:
+    assert ACCOUNT_KINDS == ACCOUNT_MESSAGE_KINDS  # one list, with the same context each needs
+    for kind, needed in ACCOUNT_KINDS.items():
+        context = {"shop_name": "Commerce", "name": "Jan", **dict.fromkeys(needed, "https://shop.example/x")}
+        english, german = (render_email(kind, language, context) for language in ("en", "de"))
+        assert english.subject and german.subject != english.subject, kind
+        assert german.text.startswith("Hallo Jan,") and english.html and german.html, kind
 
 
 def test_an_unknown_kind_or_a_missing_link_is_refused_and_records_nothing() -> None:
