@@ -29,4 +29,9 @@ if _match and os.environ.get("REDIS_URL"):
     os.environ["CELERY_RESULT_BACKEND"] = os.environ["CELERY_BROKER_URL"]
     os.environ["CACHE_KEY_PREFIX"] = f"{os.environ.get('CACHE_KEY_PREFIX', 'commerce-test')}-{_worker}"
 
+# Production connects with a 3 s timeout; the concurrency tests open 200 connections at once on
+# two CPUs, where PostgreSQL forks its backends for longer than that. The chaos tests cut
+# connections through Toxiproxy (refused at once), so they do not lean on the timeout.
+os.environ.setdefault("DATABASE_CONNECT_TIMEOUT_SECONDS", "20")
+
 from config.settings import *  # noqa: E402, F403  (the project's settings, read after the lines above)
