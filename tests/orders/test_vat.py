@@ -9,8 +9,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from orders.models import OrderLine
-from tests.orders.helpers import make_shop
+from tests.orders.helpers import checked_out, make_shop, place
 from tests.orders.vat_helpers import german_rates, pick_and_pack, placed_order, vat_items
+from tests.promotions.helpers import promotion
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,19 @@ def test_the_cart_and_checkout_show_vat_per_rate_with_the_fee_under_its_rate() -
     # The standard rule (the default): the fee 3.90 at 19% (0.62) joins the 19% row.
     assert rows(checkout["vat"]) == [("19.00", "18.39", "3.49", "21.88"), ("7.00", "3.36", "0.24", "3.60")]
     assert checkout["vat"]["gross"] == checkout["total"] == "25.48"
+
+
+def test_a_discount_lowers_the_taxable_base_of_the_line_it_applies_to() -> None:
+    shop = make_shop()
+    german_rates()
+    wine, _ = vat_items(shop)
+    promotion("Half-price wine", "item_percent", variants=(wine,), percent="50")
+    customer, _ = checked_out(shop, (wine, "1"))
+    order = place(customer)
+    [line] = OrderLine.objects.filter(order=order)
+    # 8.99 - 4.50 (half, rounded half up) = 4.49 taxed at 19%: 0.72, not the 1.44 of the full price.
+    assert (line.discount_amount, line.tax_rate, line.vat_amount) == (D("4.50"), D("19.00"), D("0.72"))
+    client = APIClient()
+    client.force_authenticate(customer)
+    placed = client.get(f"/api/v1/orders/{order.pk}/").json()
+    assert placed["vat"]["gross"] == placed["total"]  # what is paid is what is taxed
