@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,11 @@ def web(django_db_setup: None, proxies: dict[str, Proxy], started: Callable[...,
     return web
 
 
+# A queue only this worker consumes: the test run's other Celery worker (tests/conftest.py), on the
+# same broker, would otherwise take a task a test means this worker to run.
+OWN_QUEUE = f"chaos-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture(scope="module")
 def worker(django_db_setup: None, proxies: dict[str, Proxy], started: Callable[..., Process]) -> Process:
     """A Celery worker (prefork, one child, as deploy/entrypoint.sh runs it) behind the proxies."""
@@ -175,7 +181,7 @@ def worker(django_db_setup: None, proxies: dict[str, Proxy], started: Callable[.
             "config",
             "worker",
             "--queues",
-            "celery",
+            f"celery,{OWN_QUEUE}",
             "--loglevel",
             "INFO",
             "--concurrency",

@@ -26,7 +26,7 @@ from reports.models import DailySales
 from tests.delivery.factories import make_shipment, make_slot, make_zone
 from tests.events.helpers import emit_order_created
 from tests.orders.helpers import Shop, make_shop
-from tests.resilience.conftest import Process, Web, figures, record, service_env, wait_until
+from tests.resilience.conftest import OWN_QUEUE, Process, Web, figures, record, service_env, wait_until
 from tests.resilience.toxiproxy import Proxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -236,7 +236,7 @@ def test_a_worker_child_killed_mid_task_leaves_one_effect_and_the_task_runs_agai
     )
     with transaction.atomic():
         DispatchNotification.objects.select_for_update().get(pk=notice.pk)  # the task blocks on it
-        send_dispatch_notification.apply_async((notice.pk,))
+        send_dispatch_notification.apply_async((notice.pk,), queue=OWN_QUEUE)  # to this worker alone
         wait_until(lambda: lock_waiters() == 1, 30, "the task to be in flight", worker)
         victim = pool_children(worker)[0]
         os.kill(victim, signal.SIGKILL)  # the OOM killer's way: no cleanup, no ack
