@@ -35,3 +35,9 @@ if _match and os.environ.get("REDIS_URL"):
 os.environ.setdefault("DATABASE_CONNECT_TIMEOUT_SECONDS", "20")
 
 from config.settings import *  # noqa: E402, F403  (the project's settings, read after the lines above)
+
+# scripts/test migrates one template database before pytest starts (tests/template_db.py); each
+# pytest process then copies it (CREATE DATABASE ... TEMPLATE, a file copy) and finds every
+# migration applied, instead of migrating a database of its own at the same time as the others.
+if os.environ.get("TEST_DATABASE_TEMPLATE") and USES_POSTGRES:  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = os.environ["TEST_DATABASE_TEMPLATE"]  # noqa: F405

@@ -9,6 +9,7 @@ worktrees never share one; `close()` deletes it.
 import contextlib
 import json
 import os
+import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -28,18 +29,28 @@ def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             raw = response.read()
+    except urllib.error.HTTPError as exc:
+        reason = exc.read().decode(errors="replace")
+        raise RuntimeError(f"Toxiproxy refused {method} {path}: {exc.code} {reason}") from exc
     except urllib.error.URLError as exc:
         raise RuntimeError(f"Toxiproxy at {api_url()} does not answer ({exc}); run `scripts/services up`") from exc
     return json.loads(raw) if raw.strip() else None
 
 
+# Kafka tells its clients where to connect next, so a proxy in front of 9092 would see only the
+# bootstrap: the broker's OUTAGE listener (deploy/kafka/server.properties) advertises 19094 instead,
+# and the one proxy listening there carries all of a client's traffic.
+KAFKA_OUTAGE_LISTEN = "127.0.0.1:19094"
+KAFKA_OUTAGE_UPSTREAM = "127.0.0.1:9094"
+
+
 class Proxy:
-    def __init__(self, service: str, label: str = "") -> None:
+    def __init__(self, service: str, label: str = "", listen: str = "127.0.0.1:0", upstream: str = "") -> None:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         self.name = f"test-{label or service}-{worker}-{uuid.uuid4().hex[:8]}"
-        self.upstream = UPSTREAMS[service]
+        self.upstream = upstream or UPSTREAMS[service]
         created = _call(
-            "POST", "/proxies", {"name": self.name, "listen": "127.0.0.1:0", "upstream": self.upstream, "enabled": True}
+            "POST", "/proxies", {"name": self.name, "listen": listen, "upstream": self.upstream, "enabled": True}
         )
         self.port = int(str(created["listen"]).rsplit(":", 1)[1])
         self.toxics: list[str] = []
@@ -75,3 +86,17 @@ class Proxy:
     def close(self) -> None:
         with contextlib.suppress(RuntimeError, urllib.error.HTTPError):  # already gone
             _call("DELETE", f"/proxies/{self.name}")
+
+
+def kafka_outage_proxy() -> Proxy:
+    """The proxy of the broker's OUTAGE listener: a client bootstrapped at KAFKA_OUTAGE_LISTEN loses
+    Kafka when it is cut, and no one else does. One per machine at a time (the broker fixes its port)."""
+    host, port = KAFKA_OUTAGE_UPSTREAM.split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError as exc:
+        raise RuntimeError(
+            f"Kafka does not listen on {KAFKA_OUTAGE_UPSTREAM}: it was started before deploy/kafka/server.properties"
+            " had the OUTAGE listener; run `scripts/services down kafka && scripts/services up kafka`"
+        ) from exc
+    return Proxy("kafka", label="kafka-outage", listen=KAFKA_OUTAGE_LISTEN, upstream=KAFKA_OUTAGE_UPSTREAM)
