@@ -41,3 +41,8 @@ from config.settings import *  # noqa: E402, F403  (the project's settings, read
 # migration applied, instead of migrating a database of its own at the same time as the others.
 if os.environ.get("TEST_DATABASE_TEMPLATE") and USES_POSTGRES:  # noqa: F405
     DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = os.environ["TEST_DATABASE_TEMPLATE"]  # noqa: F405
+
+# Django's default hasher (PBKDF2, a million iterations: the shop's, see config/settings.py) costs
+# about a second of CPU per hash on this machine, and most tests sign someone up or in. What the
+# tests prove is the flows, not the hash; tests/config/test_settings.py checks the shop's hasher.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

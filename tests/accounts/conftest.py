@@ -1,5 +1,4 @@
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from celery import current_app
@@ -17,9 +16,3 @@ def tasks_in_process() -> Iterator[None]:
         yield
     finally:
         current_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def fast_passwords(settings: Any) -> None:
-    """Flows that set and check many passwords: a fast hash (what is tested is the flow)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -25,7 +25,7 @@ from accounts.tasks import send_password_reset
 from notifications import services as notifications
 from tests.api.support import PASSWORD, api, error_of, make_customer, signed_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process", "fast_passwords")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 NEW_PASSWORD = "crisp-lettuce-2025"
 

@@ -26,7 +26,7 @@ from tests.api.support import PASSWORD, api, error_of, make_customer, signed_in
 from tests.orders.helpers import Shop, checked_out, make_shop, place
 from tests.payments.conftest import payment_gateways  # noqa: F401  (autouse: the sandbox card gateway)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process", "fast_passwords")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 ME, EXPORT = "/api/v1/me/", "/api/v1/me/export/"
 

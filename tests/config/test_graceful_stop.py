@@ -53,7 +53,7 @@ class Process:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def wait_for(self, condition: Callable[[], object], what: str, timeout: float = 30) -> None:
+    def wait_for(self, condition: Callable[[], object], what: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             assert self.popen.poll() is None, f"{what}: the process exited:\n{self.output()}"
@@ -149,7 +149,7 @@ def test_sigterm_lets_gunicorn_finish_the_request_in_flight_and_serve_no_new_one
         PROCESS_ROLE="web",
         GUNICORN_GRACEFUL_TIMEOUT=str(GRACEFUL_TIMEOUT),
     )
-    web.wait_for(lambda: serves(port), "gunicorn to serve", timeout=45)
+    web.wait_for(lambda: serves(port), "gunicorn to serve", timeout=90)
 
     with transaction.atomic():
         Cart.objects.select_for_update().get(pk=in_flight_cart.pk)

@@ -28,6 +28,14 @@ def test_debug_is_off_unless_asked_and_a_secret_key_is_then_required(tmp_path: P
     assert result.stdout.split() == ["False", "True", "True"]
 
 
+def test_the_shop_hashes_passwords_slowly_though_the_tests_do_not(tmp_path: Path) -> None:
+    code = "from django.contrib.auth.hashers import get_hasher; h = get_hasher(); print(h.algorithm, h.iterations)"
+    result = run_django(code, tmp_path, SECRET_KEY="x" * 60)
+    assert result.returncode == 0, result.stderr
+    algorithm, iterations = result.stdout.split()
+    assert algorithm == "pbkdf2_sha256" and int(iterations) >= 1_000_000  # Django's default, not tests/settings.py's
+
+
 def test_a_malformed_boolean_is_refused_at_start_up(tmp_path: Path) -> None:
     result = run_django("print(s.DEBUG)", tmp_path, DEBUG="maybe")
     assert result.returncode != 0

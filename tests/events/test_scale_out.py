@@ -116,7 +116,7 @@ def test_two_consumers_of_a_group_split_the_partitions_apply_each_event_once_and
 ) -> None:
     first = processes("consumer-1", "consume_events", "--group", GROUP)
     second = processes("consumer-2", "consume_events", "--group", GROUP)
-    wait_until(lambda: len(group_members()) == 2, 45, "both consumers to join the group", first, second)
+    wait_until(lambda: len(group_members()) == 2, 90, "both consumers to join the group", first, second)
 
     for n in range(40):  # keys spread over the partitions
         emit_order_created(f"split-{n}", total="1.00")
@@ -171,7 +171,7 @@ def test_the_standby_relay_takes_over_from_a_killed_active_one_without_losing_an
     processes: Callable[..., Process],
 ) -> None:
     relays = [processes("relay-1", "relay_events"), processes("relay-2", "relay_events")]
-    wait_until(lambda: any("relay: active" in r.output() for r in relays), 30, "one relay to become active", *relays)
+    wait_until(lambda: any("relay: active" in r.output() for r in relays), 90, "one relay to become active", *relays)
     active = next(r for r in relays if "relay: active" in r.output())
     standby = next(r for r in relays if r is not active)
     wait_until(standby_waiting, 30, "the other relay to wait as a standby", *relays)

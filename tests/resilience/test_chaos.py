@@ -249,7 +249,7 @@ def test_a_worker_child_killed_mid_task_leaves_one_effect_and_the_task_runs_agai
         worker,
     )
     sent = f"dispatch notification sent id={notice.pk} "
-    wait_until(lambda: sent in worker.output(), 10, "the worker to log the message", worker)
+    wait_until(lambda: sent in worker.output(), 30, "the worker to log the message", worker)
     assert worker.output().count(sent) == 1  # one message
     record(
         "worker child SIGKILL mid-task",
