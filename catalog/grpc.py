@@ -15,8 +15,7 @@ from catalog.api.serializers import ProductQuerySerializer
 from catalog.cache import cached_body, read_along_keys
 from catalog.models import Product, Variant
 from core import errors
-from core.grpc import pages
-from core.grpc import calls
+from core.grpc import calls, pages
 from core.grpc.calls import validated
 from proto.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from proto.common.v1.types_pb2 import Money
