@@ -1,6 +1,8 @@
 """catalog.v1.CatalogService: the products customers see, for other systems. Thin over the catalog
 selectors, with the REST listing's filter validation (ProductQuerySerializer) and its cache:
-GetProduct keeps the serialized message in the catalog cache, dropped on every catalog change."""
+GetProduct keeps the serialized message in the catalog cache, dropped on every catalog change, and
+a cached one is read in the rate limit's Redis round trip and sent as the cached bytes (no message
+is built or parsed on a hit)."""
 
 from decimal import Decimal
 from typing import Any
@@ -10,10 +12,10 @@ from django.db.models import QuerySet
 
 from catalog import selectors
 from catalog.api.serializers import ProductQuerySerializer
-from catalog.cache import cached_body
+from catalog.cache import cached_body, read_along_keys
 from catalog.models import Product, Variant
 from core import errors
-from core.grpc import pages
+from core.grpc import calls, pages
 from core.grpc.calls import validated
 from proto.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from proto.common.v1.types_pb2 import Money
@@ -138,16 +140,23 @@ def _page(filters: selectors.ProductFilters, page_size: int, page_token: str) ->
     )
 
 
+def _product_entry(request: catalog_pb2.GetProductRequest) -> tuple[str, list[str]]:
+    """GetProduct's catalog cache entry: the serialized Product."""
+    return "grpc-product", [str(request.product_id)]
+
+
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
-    def GetProduct(self, request: catalog_pb2.GetProductRequest, context: grpc.ServicerContext) -> catalog_pb2.Product:
+    def GetProduct(self, request: catalog_pb2.GetProductRequest, context: grpc.ServicerContext) -> bytes:
+        """The serialized Product (the server sends bytes as they are)."""
+
         def build() -> bytes:
             product = selectors.product_for_detail(request.product_id)
             if product is None:
                 raise ProductNotFound(f"There is no product {request.product_id}.")
             return product_message(product, detail=True).SerializeToString()
 
-        body, _ = cached_body("grpc-product", [str(request.product_id)], build)
-        return catalog_pb2.Product.FromString(body)
+        body, _ = cached_body(*_product_entry(request), build, calls.caller().read_along)
+        return body
 
     def BatchGetProducts(
         self, request: catalog_pb2.BatchGetProductsRequest, context: grpc.ServicerContext
@@ -178,4 +187,6 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
 def register(server: grpc.Server) -> list[str]:
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(), server)
-    return [catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name]
+    service = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+    calls.read_along_on(f"/{service}/GetProduct", lambda request: read_along_keys(*_product_entry(request)))
+    return [service]

@@ -4,7 +4,7 @@ permissions as REST), input validated by the REST API's own serializers, and the
 deadline as a bound on database statements."""
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +20,9 @@ from core import errors
 class Caller:
     user: Any  # settings.AUTH_USER_MODEL, or None when anonymous (core imports no app)
     peer: str = ""
+    # The raw values of the method's `read_along_on` keys, read in the rate limit's round trip
+    # (None: not read, e.g. without Redis or without a rate limit; the method reads them itself).
+    read_along: list[bytes | None] | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -32,6 +35,27 @@ current_caller: ContextVar[Caller] = ContextVar("grpc_caller", default=ANONYMOUS
 
 def caller() -> Caller:
     return current_caller.get()
+
+
+_read_along: dict[str, Callable[[Any], list[str]]] = {}
+
+
+def read_along_on(method: str, keys: Callable[[Any], list[str]]) -> None:
+    """For calls of `method` (full name, "/package.Service/Method"), `keys(request)` names raw
+    Redis keys the servicer reads first (a cache entry): the server's rate limit reads them in
+    its own round trip and the servicer finds their values in `caller().read_along`, as the
+    REST views do with `request.read_along` (docs/decisions/0043)."""
+    _read_along[method] = keys
+
+
+def read_along_keys(method: str, request: Any) -> list[str]:
+    keys = _read_along.get(method)
+    if keys is None:
+        return []
+    try:
+        return keys(request)
+    except Exception:  # the servicer refuses bad input itself, after the rate limit
+        return []
 
 
 def require_user() -> Any:

@@ -1,8 +1,11 @@
 """CatalogService and InventoryService over a real channel, against the test database."""
 
+from decimal import Decimal
+
 import grpc
 import pytest
 
+from catalog import services as catalog_services
 from catalog.models import Brand
 from inventory.models import StockItem
 from proto.catalog.v1 import catalog_pb2, catalog_pb2_grpc
@@ -156,3 +159,23 @@ def test_availability_and_stock_writes_with_roles_idempotency_and_versions(chann
         metadata=staff,
     )
     assert invalid.code == grpc.StatusCode.INVALID_ARGUMENT and "target.variant_id" in invalid.fields
+
+
+def test_a_cached_product_follows_a_committed_price_change_within_the_callers_rate_limit(
+    channel: grpc.Channel, settings: object
+) -> None:
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "4/min"}  # type: ignore[attr-defined]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}  # type: ignore[attr-defined]
+    catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+    milk = make_variant("Oat milk 1 l", "1.20")
+    signed_in = bearer(make_customer()[0])
+    request = catalog_pb2.GetProductRequest(product_id=milk.product_id)
+
+    def price() -> str:
+        return catalog.GetProduct(request, metadata=signed_in, timeout=5).variants[0].price.amount
+
+    assert [price(), price()] == ["1.20", "1.20"]  # built, then from the cache
+    catalog_services.update_variant(milk.pk, {"price": Decimal("1.50")})
+    assert [price(), price()] == ["1.50", "1.50"]
+    limited = failure(catalog.GetProduct, request, metadata=signed_in)
+    assert (limited.code, limited.reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "rate_limited")
