@@ -19,6 +19,11 @@ Outside a transaction the statement is a transaction of its own: all of it or no
 BEGIN, COMMIT or savepoint round trips, and nothing raises on the expected refusals (they are
 outcomes), so it also runs inside a caller's transaction without a savepoint. The CHECK
 constraints still forbid negative levels should a bug get past the judgement.
+
+Both statements go through `_cursor()`: their parameters are bound on the server (the SQL text is
+the same every call, and no value is quoted into it in Python) and, unless
+DATABASE_PREPARED_STATEMENTS is off (config/settings.py), each is prepared once per connection, so PostgreSQL neither
+parses nor plans them again on every call.
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any, cast
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from core.quantities import as_quantity
 from events.bridge import PreparedEvent, notify_needed, notify_sql, outbox_insert_sql, outbox_written
@@ -107,9 +115,41 @@ LEFT JOIN owner o ON TRUE
 _READ = " ".join(_READ.split())  # short enough for psycopg's cache of parsed queries (4 KiB)
 
 
+@cache
+def _cursor_class() -> type[Any]:
+    from django.db.backends.postgresql import base  # psycopg 3, PostgreSQL only
+
+    server_binding: Any = base.ServerBindingCursor  # Django's psycopg.Cursor, which its stubs leave out
+
+    class StatementCursor(server_binding):
+        """Binds on the server and prepares what it runs, once per connection, when the
+        connection allows it (DATABASE_PREPARED_STATEMENTS sets its prepare_threshold)."""
+
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, prepare=True if prepare is None else prepare, **kwargs)
+
+        def _send_query_prepared(self, name: bytes, pgq: Any, **kwargs: Any) -> None:
+            # psycopg keeps the query of a prepared execution nowhere (cursor._query stays None),
+            # so Django's query log (DEBUG, CaptureQueriesContext) would show no SQL for it.
+            self._query = pgq
+            super()._send_query_prepared(name, pgq, **kwargs)
+
+    return StatementCursor
+
+
+def _cursor() -> CursorWrapper:
+    """A cursor for this module's two statements: Django's wrapper (they are counted and logged
+    like any other query) around a psycopg cursor that binds on the server and prepares."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        wrapped: CursorWrapper = cast(Any, connection)._prepare_cursor(_cursor_class()(connection.connection))
+    return wrapped
+
+
 def read_basket(*, owner_type: str, owner_id: str, warehouse_code: str, variant_ids: list[int]) -> BasketRead:
     """Everything reserving needs to know first, in one plain SELECT (no lock)."""
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(
             _READ,
             {"code": warehouse_code, "owner_type": owner_type, "owner_id": owner_id, "variant_ids": variant_ids},
@@ -218,6 +258,12 @@ SELECT (SELECT outcome FROM verdict),
 _WRITE = " ".join(_WRITE.split())
 
 
+@cache
+def _write_sql(outbox: str, notify: bool) -> str:
+    """The statement's text for this outbox part (the same text every call: prepared once)."""
+    return _WRITE.format(outbox=outbox, notify=notify_sql("outbox") if notify else "NULL")
+
+
 @dataclass(frozen=True)
 class Crossing:
     """A stock item whose availability this reservation took down to or below its threshold."""
@@ -283,8 +329,8 @@ def write_basket(
         "ledger_reasons": [str(entry[2]) for entry in ledger],
         "ledger_references": [entry[3] for entry in ledger],
     }
-    sql = _WRITE.format(outbox=outbox, notify=notify_sql("outbox") if notify else "NULL")
-    with connection.cursor() as cursor:
+    sql = _write_sql(outbox, notify)
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         outcome, created, crossed, _ = cursor.fetchone()
     if outcome == "ok" and not created:
