@@ -28,6 +28,7 @@ parses nor plans them again on every call.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +37,7 @@ from typing import Any, cast
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
+from psycopg.types.numeric import Int8
 
 from core.quantities import as_quantity
 from events.bridge import PreparedEvent, notify_needed, notify_sql, outbox_insert_sql, outbox_written
@@ -147,12 +149,25 @@ def _cursor() -> CursorWrapper:
     return wrapped
 
 
+def _numbers(values: Iterable[int | Decimal]) -> str:
+    """Ids or quantities as PostgreSQL's array literal, which the statement casts
+    (`%(name)s::bigint[]`). A list would have psycopg inspect it and its elements on every call to
+    choose a type, and choose by the size of the numbers (smallint[], integer[], bigint[]), each
+    choice another prepared statement; ids go as Int8 for the same reason."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def read_basket(*, owner_type: str, owner_id: str, warehouse_code: str, variant_ids: list[int]) -> BasketRead:
     """Everything reserving needs to know first, in one plain SELECT (no lock)."""
     with _cursor() as cursor:
         cursor.execute(
             _READ,
-            {"code": warehouse_code, "owner_type": owner_type, "owner_id": owner_id, "variant_ids": variant_ids},
+            {
+                "code": warehouse_code,
+                "owner_type": owner_type,
+                "owner_id": owner_id,
+                "variant_ids": _numbers(variant_ids),
+            },
         )
         rows = cursor.fetchall()
     first = rows[0]
@@ -294,6 +309,7 @@ def write_basket(
     allow_crossing: bool,
 ) -> BasketWrite:
     """The one statement; see the module's docstring. `events` are written iff the rest is."""
+    assert read.warehouse_id is not None  # the caller refused a missing warehouse
     old = read.old
     deltas: dict[int, Decimal] = dict(lines)
     ledger: list[tuple[int, Decimal, str, str]] = []
@@ -309,23 +325,23 @@ def write_basket(
     outbox, params = outbox_insert_sql(events, when="EXISTS (SELECT 1 FROM new_row)")
     notify = notify_needed()
     params |= {
-        "old_id": old.id if old is not None else None,
+        "old_id": Int8(old.id) if old is not None else None,
         "old_expires_at": old.expires_at if old is not None else None,
         "old_state": old_state,
         "old_reason": old_reason[:40],
         "owner_type": owner_type,
         "owner_id": owner_id,
-        "warehouse_id": read.warehouse_id,
-        "new_id": read.new_id,
+        "warehouse_id": Int8(read.warehouse_id),
+        "new_id": Int8(read.new_id),
         "expires_at": expires_at,
         "now": now,
-        "delta_items": delta_items,
-        "deltas": [deltas[item_id] for item_id in delta_items],
+        "delta_items": _numbers(delta_items),
+        "deltas": _numbers(deltas[item_id] for item_id in delta_items),
         "allow_crossing": allow_crossing,
-        "line_items": sorted(lines),
-        "line_quantities": [lines[item_id] for item_id in sorted(lines)],
-        "ledger_items": [entry[0] for entry in ledger],
-        "ledger_deltas": [entry[1] for entry in ledger],
+        "line_items": _numbers(sorted(lines)),
+        "line_quantities": _numbers(lines[item_id] for item_id in sorted(lines)),
+        "ledger_items": _numbers(entry[0] for entry in ledger),
+        "ledger_deltas": _numbers(entry[1] for entry in ledger),
         "ledger_reasons": [str(entry[2]) for entry in ledger],
         "ledger_references": [entry[3] for entry in ledger],
     }
