@@ -132,8 +132,15 @@ USES_POSTGRES = DATABASES["default"]["ENGINE"] == "config.db.postgresql"
 # most DATABASE_STATEMENT_TIMEOUT_MS (0: no limit; gunicorn sets it to the request's budget).
 DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 3)
 DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
+# The hot statements that opt in (reserving stock, inventory/services/basket.py) are prepared once
+# per connection; Django's own queries bind on the client and are never prepared. Off (0) behind a
+# pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or its
+# max_prepared_statements = 0).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if USES_POSTGRES:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT_SECONDS
+    if DATABASE_PREPARED_STATEMENTS:  # psycopg prepares only when asked (Django leaves it off)
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded run serves requests from several threads (and `relay_events` or a command may
     # write from another process). SQLite has one writer at a time: WAL lets readers go on while

@@ -19,15 +19,25 @@ Outside a transaction the statement is a transaction of its own: all of it or no
 BEGIN, COMMIT or savepoint round trips, and nothing raises on the expected refusals (they are
 outcomes), so it also runs inside a caller's transaction without a savepoint. The CHECK
 constraints still forbid negative levels should a bug get past the judgement.
+
+Both statements go through `_cursor()`: their parameters are bound on the server (the SQL text is
+the same every call, and no value is quoted into it in Python) and, unless
+DATABASE_PREPARED_STATEMENTS is off (config/settings.py), each is prepared once per connection, so PostgreSQL neither
+parses nor plans them again on every call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any, cast
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from psycopg.types.numeric import Int8
 
 from core.quantities import as_quantity
 from events.bridge import PreparedEvent, notify_needed, notify_sql, outbox_insert_sql, outbox_written
@@ -107,12 +117,57 @@ LEFT JOIN owner o ON TRUE
 _READ = " ".join(_READ.split())  # short enough for psycopg's cache of parsed queries (4 KiB)
 
 
+@cache
+def _cursor_class() -> type[Any]:
+    from django.db.backends.postgresql import base  # psycopg 3, PostgreSQL only
+
+    server_binding: Any = base.ServerBindingCursor  # Django's psycopg.Cursor, which its stubs leave out
+
+    class StatementCursor(server_binding):
+        """Binds on the server and prepares what it runs, once per connection, when the
+        connection allows it (DATABASE_PREPARED_STATEMENTS sets its prepare_threshold)."""
+
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, prepare=True if prepare is None else prepare, **kwargs)
+
+        def _send_query_prepared(self, name: bytes, pgq: Any, **kwargs: Any) -> None:
+            # psycopg keeps the query of a prepared execution nowhere (cursor._query stays None),
+            # so Django's query log (DEBUG, CaptureQueriesContext) would show no SQL for it.
+            self._query = pgq
+            super()._send_query_prepared(name, pgq, **kwargs)
+
+    return StatementCursor
+
+
+def _cursor() -> CursorWrapper:
+    """A cursor for this module's two statements: Django's wrapper (they are counted and logged
+    like any other query) around a psycopg cursor that binds on the server and prepares."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        wrapped: CursorWrapper = cast(Any, connection)._prepare_cursor(_cursor_class()(connection.connection))
+    return wrapped
+
+
+def _numbers(values: Iterable[int | Decimal]) -> str:
+    """Ids or quantities as PostgreSQL's array literal, which the statement casts
+    (`%(name)s::bigint[]`). A list would have psycopg inspect it and its elements on every call to
+    choose a type, and choose by the size of the numbers (smallint[], integer[], bigint[]), each
+    choice another prepared statement; ids go as Int8 for the same reason."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def read_basket(*, owner_type: str, owner_id: str, warehouse_code: str, variant_ids: list[int]) -> BasketRead:
     """Everything reserving needs to know first, in one plain SELECT (no lock)."""
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(
             _READ,
-            {"code": warehouse_code, "owner_type": owner_type, "owner_id": owner_id, "variant_ids": variant_ids},
+            {
+                "code": warehouse_code,
+                "owner_type": owner_type,
+                "owner_id": owner_id,
+                "variant_ids": _numbers(variant_ids),
+            },
         )
         rows = cursor.fetchall()
     first = rows[0]
@@ -218,6 +273,12 @@ SELECT (SELECT outcome FROM verdict),
 _WRITE = " ".join(_WRITE.split())
 
 
+@cache
+def _write_sql(outbox: str, notify: bool) -> str:
+    """The statement's text for this outbox part (the same text every call: prepared once)."""
+    return _WRITE.format(outbox=outbox, notify=notify_sql("outbox") if notify else "NULL")
+
+
 @dataclass(frozen=True)
 class Crossing:
     """A stock item whose availability this reservation took down to or below its threshold."""
@@ -248,6 +309,7 @@ def write_basket(
     allow_crossing: bool,
 ) -> BasketWrite:
     """The one statement; see the module's docstring. `events` are written iff the rest is."""
+    assert read.warehouse_id is not None  # the caller refused a missing warehouse
     old = read.old
     deltas: dict[int, Decimal] = dict(lines)
     ledger: list[tuple[int, Decimal, str, str]] = []
@@ -263,28 +325,28 @@ def write_basket(
     outbox, params = outbox_insert_sql(events, when="EXISTS (SELECT 1 FROM new_row)")
     notify = notify_needed()
     params |= {
-        "old_id": old.id if old is not None else None,
+        "old_id": Int8(old.id) if old is not None else None,
         "old_expires_at": old.expires_at if old is not None else None,
         "old_state": old_state,
         "old_reason": old_reason[:40],
         "owner_type": owner_type,
         "owner_id": owner_id,
-        "warehouse_id": read.warehouse_id,
-        "new_id": read.new_id,
+        "warehouse_id": Int8(read.warehouse_id),
+        "new_id": Int8(read.new_id),
         "expires_at": expires_at,
         "now": now,
-        "delta_items": delta_items,
-        "deltas": [deltas[item_id] for item_id in delta_items],
+        "delta_items": _numbers(delta_items),
+        "deltas": _numbers(deltas[item_id] for item_id in delta_items),
         "allow_crossing": allow_crossing,
-        "line_items": sorted(lines),
-        "line_quantities": [lines[item_id] for item_id in sorted(lines)],
-        "ledger_items": [entry[0] for entry in ledger],
-        "ledger_deltas": [entry[1] for entry in ledger],
+        "line_items": _numbers(sorted(lines)),
+        "line_quantities": _numbers(lines[item_id] for item_id in sorted(lines)),
+        "ledger_items": _numbers(entry[0] for entry in ledger),
+        "ledger_deltas": _numbers(entry[1] for entry in ledger),
         "ledger_reasons": [str(entry[2]) for entry in ledger],
         "ledger_references": [entry[3] for entry in ledger],
     }
-    sql = _WRITE.format(outbox=outbox, notify=notify_sql("outbox") if notify else "NULL")
-    with connection.cursor() as cursor:
+    sql = _write_sql(outbox, notify)
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         outcome, created, crossed, _ = cursor.fetchone()
     if outcome == "ok" and not created:

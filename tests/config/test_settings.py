@@ -83,7 +83,10 @@ def test_with_service_urls_the_real_services_are_used(tmp_path: Path) -> None:
         "False",
         "127.0.0.1:9092",
         "django.contrib.sessions.backends.db",
-        "['connect_timeout']",  # no SQLite options on PostgreSQL; a database away fails within seconds
+        # No SQLite options on PostgreSQL; a database away fails within seconds; psycopg may prepare
+        # (only the statements that ask: DATABASE_PREPARED_STATEMENTS).
+        "['connect_timeout',",
+        "'prepare_threshold']",
     ]
 
 
