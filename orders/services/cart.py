@@ -110,13 +110,10 @@ def line_problems(variant: "Variant", quantity: Decimal, available: Decimal | No
 def cart_lines(cart: Cart) -> list[CartLine]:
     """The cart's lines with their variants, products, categories and limits, in the order they
     were added (CartLine's ordering). Sorted here rather than by the query: an ORDER BY makes Django
-    hash each of the five joined tables' selected columns to match it against the select list,
-    which cost more than the query itself."""
-    lines = list(
-        cart.lines.select_related(
-            "variant__product__category", "variant__purchase_limit", "substitute_variant"
-        ).order_by()
-    )
+    hash each of the joined tables' selected columns to match it against the select list, which
+    cost more than the query itself. The chosen substitute is read by its id only (the API and
+    placement), so it is not joined."""
+    lines = list(cart.lines.select_related("variant__product__category", "variant__purchase_limit").order_by())
     lines.sort(key=lambda line: (line.added_at, line.pk))
     return lines
 

@@ -128,7 +128,7 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
                 line_total=item.total,
                 discount_amount=item.discount_amount,
                 substitution=item.line.substitution,
-                substitute_variant=item.line.substitute_variant,
+                substitute_variant_id=item.line.substitute_variant_id,
                 tax_class=item.line.variant.tax_class,
                 tax_rate=item.tax.rate if item.tax else 0,
                 vat_amount=item.tax.vat if item.tax else 0,
