@@ -38,7 +38,10 @@ def _send(task_name: str, args: list[int | str], countdown: float | None) -> Non
         _defer(task_name, args, countdown, state.error)  # the broker failed just now: do not wait on it
         return
     try:
-        current_app.signature(task_name, args=args, countdown=countdown).apply_async()
+        # Nobody waits on these tasks' results (they re-read the state): ignore_result spares the
+        # Redis result backend's SUBSCRIBE and UNSUBSCRIBE to each task's result channel, two
+        # round trips per task on the request's path, and the worker's storing of a result.
+        current_app.signature(task_name, args=args, countdown=countdown).apply_async(ignore_result=True)
     except Exception as exc:  # kombu's OperationalError, redis' errors, a timeout: all "not queued"
         if current_app.conf.task_always_eager:
             raise  # the embedded run executes the task here: its failure is the task's, not the broker's
@@ -63,7 +66,9 @@ def redrive_deferred(limit: int = 500) -> int:
             rows = list(DeferredTask.objects.select_for_update(skip_locked=True).order_by("id")[:limit])
             for row in rows:
                 try:
-                    current_app.signature(row.task_name, args=row.args, countdown=row.countdown).apply_async()
+                    current_app.signature(row.task_name, args=row.args, countdown=row.countdown).apply_async(
+                        ignore_result=True
+                    )
                 except Exception as exc:
                     outage(BROKER).failed(exc, what="redrive")
                     DeferredTask.objects.filter(pk=row.pk).update(
