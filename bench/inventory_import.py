@@ -15,7 +15,9 @@ Run on demand against the real services (not part of the tests):
    events of 1,000 items each.
 Prints rows/s for both, the ratio (import / COPY), how long the import held the stock items
 locked (from its lock to its commit) and the peak memory; --rows 100000 and --rows 1000000 (the
-default) show whether memory grows with the file. Runs in its own database (see
+default) show whether memory grows with the file; --again then imports a second count of the
+same (now existing) items, the UPDATE path. The command runs with --verbosity 2: it prints the seconds of
+each phase (load, check, compose, lock, ..., commit). Runs in its own database (see
 inventory_common.py), dropped afterwards unless --keep.
 """
 
@@ -65,11 +67,11 @@ def build_catalog(warehouses: int, skus: int) -> list[str]:
     return codes
 
 
-def write_file(path: Path, codes: list[str], skus: int) -> None:
+def write_file(path: Path, codes: list[str], skus: int, modulo: int = 97) -> None:
     with path.open("w") as out:
         out.write("warehouse,sku,quantity,mode\n")
         for code in codes:
-            out.writelines(f"{code},SKU-{n:07d},{n % 97 + 1},set\n" for n in range(skus))
+            out.writelines(f"{code},SKU-{n:07d},{n % modulo + 1},set\n" for n in range(skus))
 
 
 def bench_copy(path: Path) -> float:
@@ -94,7 +96,7 @@ def bench_import(path: Path) -> tuple[float, int, str]:
     env = {**os.environ, "DATABASE_URL": inventory_common.BENCH_URL, "LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "manage.py", "import_stock", str(path), "--no-progress"],
+        [sys.executable, "manage.py", "import_stock", str(path), "--no-progress", "--verbosity", "2"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -112,6 +114,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the file")
     parser.add_argument("--warehouses", type=int, default=10)
+    parser.add_argument(
+        "--again", action="store_true", help="then import a second count of the same items (the UPDATE path)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
     skus = args.rows // args.warehouses
@@ -126,18 +131,32 @@ def main() -> None:
             size = path.stat().st_size
             copy_seconds = bench_copy(path)
             import_seconds, peak_kb, output = bench_import(path)
-        assert StockItem.objects.count() == rows and StockMovement.objects.count() == rows
-        batches = OutboxEvent.objects.filter(event_type="inventory.adjusted_batch").values_list("payload", flat=True)
-        assert sum(len(unpack_envelope(bytes(p))[1].items) for p in batches.iterator()) == rows
-        assert not find_ledger_drift()
-        print(output)
-        locked = re.search(r"Stock locked for ([0-9.]+) s", output)
-        print(
-            f"{rows:,} rows ({size / 1e6:.0f} MB CSV): import_stock {rows / import_seconds:,.0f} rows/s "
-            f"({import_seconds:.0f} s), raw COPY {rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s), "
-            f"ratio {copy_seconds / import_seconds:.4f} (1:{import_seconds / copy_seconds:,.0f}); "
-            f"stock locked for {locked.group(1) if locked else '?'} s; import peak memory {peak_kb / 1024:.0f} MB RSS"
-        )
+            assert StockItem.objects.count() == rows and StockMovement.objects.count() == rows
+            batches = OutboxEvent.objects.filter(event_type="inventory.adjusted_batch").values_list(
+                "payload", flat=True
+            )
+            assert sum(len(unpack_envelope(bytes(p))[1].items) for p in batches.iterator()) == rows
+            assert not find_ledger_drift()
+            print(output)
+            locked = re.search(r"Stock locked for ([0-9.]+) s", output)
+            print(
+                f"{rows:,} rows ({size / 1e6:.0f} MB CSV): import_stock {rows / import_seconds:,.0f} rows/s "
+                f"({import_seconds:.0f} s), raw COPY {rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s), "
+                f"ratio {copy_seconds / import_seconds:.4f} (1:{import_seconds / copy_seconds:,.0f}); stock locked "
+                f"for {locked.group(1) if locked else '?'} s; import peak memory {peak_kb / 1024:.0f} MB RSS"
+            )
+            if args.again:  # every item exists now: the UPDATE path, most rows changed
+                again = Path(folder) / "recount.csv"
+                write_file(again, codes, skus, modulo=89)
+                again_seconds, _, again_output = bench_import(again)
+                assert not find_ledger_drift()
+                print(again_output)
+                locked = re.search(r"Stock locked for ([0-9.]+) s", again_output)
+                print(
+                    f"again, {rows:,} existing items counted: import_stock {rows / again_seconds:,.0f} rows/s "
+                    f"({again_seconds:.0f} s), ratio {copy_seconds / again_seconds:.4f}; "
+                    f"stock locked for {locked.group(1) if locked else '?'} s"
+                )
     finally:
         if not args.keep:
             inventory_common.drop_bench_database()

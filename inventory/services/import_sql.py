@@ -117,7 +117,7 @@ def _encodes(row: StageRow) -> bool:
     return True
 
 
-TABLES = "import_stage, import_rows, import_fix, import_skipped, import_apply, import_final"
+TABLES = "import_stage, import_rows, import_fix, import_skipped, import_apply, import_locked, import_final"
 
 
 def drop_tables(cursor: Any) -> None:
@@ -322,10 +322,13 @@ def compose(cursor: Any) -> None:
 
 
 def lock(cursor: Any) -> None:
-    """Lock the file's existing stock items in id order (the items it creates are its own)."""
+    """Lock the file's existing stock items in id order (the items it creates are its own) and
+    keep what finish() needs of them in import_locked: one pass over the items, not two."""
+    cursor.execute("DROP TABLE IF EXISTS import_locked")
     cursor.execute(
-        "SELECT count(*) FROM (SELECT id FROM inventory_stockitem WHERE id IN (SELECT item_id FROM import_apply) "
-        "ORDER BY id FOR UPDATE) AS locked"
+        "CREATE TEMP TABLE import_locked ON COMMIT DROP AS "
+        "SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem "
+        "WHERE id IN (SELECT item_id FROM import_apply) ORDER BY id FOR UPDATE"
     )
 
 
@@ -340,31 +343,34 @@ def finish(cursor: Any) -> None:
                a.unit, a.last, coalesce(i.reserved, 0) AS reserved, coalesce(i.low_stock_threshold, 0) AS threshold,
                CASE WHEN a.has_set THEN a.base ELSE coalesce(i.on_hand, 0) END + a.adds AS after,
                CASE WHEN a.prev_has_set THEN a.prev_base ELSE coalesce(i.on_hand, 0) END + a.prev_adds AS before
-        FROM import_apply a LEFT JOIN inventory_stockitem i ON i.id = a.item_id
+        FROM import_apply a LEFT JOIN import_locked i ON i.id = a.item_id
         """
     )
     cursor.execute("ANALYZE import_final")
 
 
-def create_items(cursor: Any, now: Any) -> bool:
-    """Insert the items the file creates with their final on-hand (no empty row to update after);
-    False when another transaction created one of them meanwhile (then compose and finish again)."""
+def create_items(cursor: Any, now: Any) -> int | None:
+    """Insert the items the file creates with their final on-hand (no empty row to update after),
+    in file order: their ids, their heap pages and the ledger's references to them then follow
+    the file, so the checks of the ledger's foreign key at commit read the items in order.
+    Returns how many were created, None when another transaction created one of them meanwhile
+    (then compose and finish again)."""
     cursor.execute("SELECT count(*) FROM import_final WHERE item_id IS NULL AND last")
     (expected,) = cursor.fetchone()
     if not expected:
-        return True
+        return 0
     cursor.execute(
         """
         INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
                                          created_at, updated_at)
         SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last), 0, 0,
                CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
-        FROM import_final WHERE item_id IS NULL GROUP BY warehouse_id, variant_id
+        FROM import_final WHERE item_id IS NULL GROUP BY warehouse_id, variant_id ORDER BY min(line)
         ON CONFLICT (warehouse_id, variant_id) DO NOTHING
         """,
         [now, now],
     )
-    return bool(cursor.rowcount == expected)
+    return int(expected) if cursor.rowcount == expected else None
 
 
 def refused_under_lock(cursor: Any) -> list[RowError]:
@@ -399,11 +405,8 @@ def skip(cursor: Any, lines: list[int]) -> None:
         cursor.execute("INSERT INTO import_skipped (line) SELECT unnest(%s::integer[])", [lines])
 
 
-def apply(
-    cursor: Any, raw: Any, *, import_id: int, file_name: str, actor_id: int | None, now: Any
-) -> tuple[int, int, int]:
-    """One UPDATE of the stock items, one INSERT of the ledger, the low-stock crossings and the
-    batch events; returns (changed rows, unchanged rows, events sent)."""
+def update_levels(cursor: Any, now: Any) -> None:
+    """One UPDATE of the locked stock items that change, to each one's last on-hand."""
     cursor.execute(
         """
         UPDATE inventory_stockitem i SET on_hand = f.after, version = i.version + 1, updated_at = %s
@@ -415,17 +418,29 @@ def apply(
         """,
         [now],
     )
+
+
+def write_ledger(
+    cursor: Any, *, import_id: int, file_name: str, actor_id: int | None, now: Any, created: bool
+) -> tuple[int, int]:
+    """One INSERT of a movement per changed row, in file order; the ids of the items just
+    created are looked up only when there are any. Returns (changed rows, unchanged rows)."""
+    item, created_items = "f.item_id", ""
+    if created:
+        item = "coalesce(f.item_id, i.id)"
+        created_items = (
+            "LEFT JOIN inventory_stockitem i "
+            "ON f.item_id IS NULL AND i.warehouse_id = f.warehouse_id AND i.variant_id = f.variant_id"
+        )
     cursor.execute(
-        """
+        f"""
         INSERT INTO inventory_stockmovement
             (stock_item_id, on_hand_delta, reserved_delta, reason, reference, note, actor_id, created_at)
-        SELECT coalesce(f.item_id, i.id), after - before, 0, %(reason)s, 'import:' || %(import)s || ' line ' || line,
+        SELECT {item}, after - before, 0, %(reason)s, 'import:' || %(import)s || ' line ' || line,
                left(mode || ' ' || quantity || ' from ' || %(file)s, 300), %(actor)s, %(now)s
-        FROM import_final f
-        LEFT JOIN inventory_stockitem i
-               ON f.item_id IS NULL AND i.warehouse_id = f.warehouse_id AND i.variant_id = f.variant_id
+        FROM import_final f {created_items}
         WHERE after <> before ORDER BY line
-        """,
+        """,  # noqa: S608
         {
             "reason": MovementReason.ADJUSTMENT,
             "import": str(import_id),
@@ -436,7 +451,11 @@ def apply(
     )
     changed = cursor.rowcount
     cursor.execute("SELECT count(*) FROM import_final WHERE after = before")
-    unchanged = int(cursor.fetchone()[0])
+    return changed, int(cursor.fetchone()[0])
+
+
+def low_stock(cursor: Any) -> None:
+    """inventory.low_stock for the items the file takes to or below their threshold."""
     cursor.execute(
         "SELECT item_id, warehouse_id, warehouse_code, variant_id, variant_sku, unit, before - reserved, "
         "after - reserved, threshold FROM import_final "
@@ -457,6 +476,10 @@ def apply(
         levels.check_low_stock(
             ref, available_before=available_before, available_after=available_after, threshold=threshold
         )
+
+
+def announce(raw: Any, *, import_id: int, actor_id: int | None) -> int:
+    """The inventory.adjusted_batch events, in file order; returns how many were sent."""
     batches = AdjustedBatches(import_id=import_id, reason=MovementReason.ADJUSTMENT, actor_id=actor_id)
     with raw.cursor(name="import_changes") as changes:
         changes.execute(
@@ -466,4 +489,4 @@ def apply(
         while batch := changes.fetchmany(FETCH):
             batches.add_rows(batch)
     batches.close()
-    return changed, unchanged, batches.sent
+    return batches.sent

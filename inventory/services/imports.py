@@ -20,7 +20,8 @@ imports of it race (the unique fingerprint decides).
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -84,7 +85,17 @@ class ImportReport:
     rows_skipped: int = 0
     batch_id: int | None = None
     locked_seconds: float | None = None  # how long the applied import held its stock items locked
+    phases: dict[str, float] = field(default_factory=dict, repr=False)  # seconds per phase (PostgreSQL)
     previous_import: ImportBatch | None = field(default=None, repr=False)
+
+
+@contextmanager
+def _timed(report: ImportReport, phase: str) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        report.phases[phase] = report.phases.get(phase, 0.0) + time.monotonic() - started
 
 
 class _Rejected(Exception):
@@ -215,11 +226,14 @@ def _import_set_based(
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             raw = connection.connection
-            import_sql.load(cursor, path, fmt, default_mode, chunk_rows, progress)
-            import_sql.check(cursor, raw)
-            report.rows_total, report.rows_bad = import_sql.counts(cursor)
+            with _timed(report, "load"):
+                import_sql.load(cursor, path, fmt, default_mode, chunk_rows, progress)
+            with _timed(report, "check"):
+                import_sql.check(cursor, raw)
+                report.rows_total, report.rows_bad = import_sql.counts(cursor)
             if report.rows_bad:
-                import_sql.report_bad_rows(raw, on_error)
+                with _timed(report, "report"):
+                    import_sql.report_bad_rows(raw, on_error)
                 if not partial:
                     raise _Rejected()
             if report.rows_total == report.rows_bad:
@@ -261,6 +275,7 @@ def _import_set_based(
             if dry_run:
                 raise _DryRunDone()
             transaction.on_commit(cache.invalidate_everything)
+            committing = time.monotonic()
     except _Rejected:
         report.status, report.batch_id = "rejected", None
         return report
@@ -268,6 +283,7 @@ def _import_set_based(
         report.status, report.batch_id = "dry_run", None
         return report
     assert locked_at is not None
+    report.phases["commit"] = time.monotonic() - committing
     report.locked_seconds = time.monotonic() - locked_at
     report.status = "applied"
     _log(report, path)
@@ -285,10 +301,13 @@ def _apply_under_lock(
     report: ImportReport,
 ) -> float:
     """Compose, lock, re-check and apply; returns when the stock items were locked."""
-    import_sql.compose(cursor)
+    with _timed(report, "compose"):
+        import_sql.compose(cursor)
     locked_at = time.monotonic()
-    import_sql.lock(cursor)
-    import_sql.finish(cursor)
+    with _timed(report, "lock"):
+        import_sql.lock(cursor)
+    with _timed(report, "finish"):
+        import_sql.finish(cursor)
     while refused := import_sql.refused_under_lock(cursor):
         for error in refused:
             on_error(error)
@@ -297,12 +316,22 @@ def _apply_under_lock(
             raise _Rejected()
         import_sql.skip(cursor, [error.line for error in refused])
         import_sql.compose(cursor)
+        import_sql.lock(cursor)  # the items locked already, and any created meanwhile
         import_sql.finish(cursor)
-    if not import_sql.create_items(cursor, now):
-        raise _ItemsCreatedMeanwhile()
-    report.rows_changed, report.rows_unchanged, _ = import_sql.apply(
-        cursor, raw, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now
-    )
+    with _timed(report, "create items"):
+        created = import_sql.create_items(cursor, now)
+        if created is None:
+            raise _ItemsCreatedMeanwhile()
+    with _timed(report, "update"):
+        import_sql.update_levels(cursor, now)
+    with _timed(report, "ledger"):
+        report.rows_changed, report.rows_unchanged = import_sql.write_ledger(
+            cursor, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now, created=bool(created)
+        )
+    with _timed(report, "low stock"):
+        import_sql.low_stock(cursor)
+    with _timed(report, "events"):
+        import_sql.announce(raw, import_id=batch.pk, actor_id=actor_id)
     return locked_at
 
 

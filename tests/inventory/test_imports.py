@@ -57,8 +57,9 @@ def test_a_csv_file_sets_and_adds_with_ledger_and_events(shop: Path) -> None:
         "berlin-1,MILK,7,set\n"
     )  # unchanged by then
     User.objects.create_user("clerk@example.com", "a-long-password-123")
-    out, err = run(path, "--user", "clerk@example.com")
+    out, err = run(path, "--user", "clerk@example.com", "--verbosity", "2")
     assert "Imported count.csv as import" in out and "5 row(s): 4 changed, 1 unchanged, 0 skipped" in out
+    assert "Phases: load " in out and " lock " in out and " commit " in out  # where the time went
     assert "checking" in err and "applying" in err and "100%" in err  # the progress bar
     assert (on_hand("MILK"), on_hand("EGGS"), on_hand("BANANA", "berlin-2")) == (
         Decimal(7),

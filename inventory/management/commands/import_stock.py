@@ -86,3 +86,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Imported {path.name} as import {report.batch_id}: {counts}.{locked}")
             )
+            if options["verbosity"] > 1 and report.phases:
+                self.stdout.write(
+                    "Phases: " + ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in report.phases.items())
+                )
