@@ -103,7 +103,8 @@ class CachedView(APIView):
         if body is None:
             return None
         self.headers = self.default_response_headers
-        return self.finalize_response(request, _body_response(body, hit=True))
+        # DRF's own finishing of a plain HttpResponse: only the view's headers (Allow).
+        return self.finalize_response(request, _body_response(body, hit=True))  # type: ignore[arg-type]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if getattr(request, "throttle_waits", None) is None:  # not counted by the shortcut yet
@@ -120,7 +121,8 @@ class CachedView(APIView):
         if waits is None:
             super().check_throttles(request)
         elif waits:  # refused by the shortcut's count: the same 429 as DRF's own check
-            self.throttled(request, max((wait for wait in waits if wait is not None), default=None))
+            wait = max((wait for wait in waits if wait is not None), default=None)
+            self.throttled(request, wait)  # type: ignore[arg-type]  # may be None, as in DRF
 
 
 class ProductListView(CachedView):
