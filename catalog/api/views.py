@@ -53,7 +53,7 @@ def _cached_response(request: Request, name: str, parts: list[str], build: Calla
 
 
 # Accept headers DRF's negotiation answers with the JSON renderer (the only one) at once.
-_PLAIN_ACCEPT = frozenset({"", "*/*", "application/json"})
+_PLAIN_ACCEPT = frozenset({"*/*", "application/json"})
 
 
 class CachedView(APIView):
@@ -73,7 +73,7 @@ class CachedView(APIView):
         if (
             request.method == "GET"
             and "HTTP_AUTHORIZATION" not in request.META
-            and request.META.get("HTTP_ACCEPT", "") in _PLAIN_ACCEPT
+            and request.META.get("HTTP_ACCEPT", "*/*") in _PLAIN_ACCEPT
             and api_settings.URL_FORMAT_OVERRIDE not in request.GET
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and hasattr(request, "user")
@@ -81,7 +81,10 @@ class CachedView(APIView):
             and all(issubclass(throttle, SlidingWindowThrottle) for throttle in self.throttle_classes)
         ):
             self.args, self.kwargs = args, kwargs
-            hit = self._cached_hit(request, kwargs)
+            try:
+                hit = self._cached_hit(request, kwargs)
+            except Exception:  # DRF meets the same error below and answers it as it always did
+                hit = None
             if hit is not None:
                 return hit
         return super().dispatch(request, *args, **kwargs)
