@@ -74,6 +74,19 @@ def read_along_keys(name: str, parts: list[str]) -> list[str]:
     return [cache.make_key(GENERATION_KEY), cache.make_key(_key(name, parts))]
 
 
+def cached_hit(name: str, parts: list[str], read_along: list[bytes | None]) -> bytes | None:
+    """The body cached for (name, parts), from the raw values of `read_along_keys`, if it was
+    built under the current generation; None for anything else (no entry, an older one, no
+    generation): `cached_body` then takes the request the usual way."""
+    if settings.CATALOG_CACHE_SECONDS <= 0 or len(read_along) != 2 or None in read_along:
+        return None
+    decode = cache.client.decode  # type: ignore[attr-defined]
+    generation, entry = decode(read_along[0]), decode(read_along[1])
+    if isinstance(entry, tuple) and entry[0] == generation:
+        return bytes(entry[1])
+    return None
+
+
 def cached_body(
     name: str, parts: list[str], build: Callable[[], bytes], read_along: list[bytes | None] | None = None
 ) -> tuple[bytes, bool]:

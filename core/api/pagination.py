@@ -30,6 +30,19 @@ def _positive_int(raw: str, name: str) -> int:
     return int(raw)
 
 
+def page_size_of(query: Mapping[str, str]) -> int:
+    """`page_size` of a query string (its QueryDict), capped; a 400 if it is not a whole number."""
+    raw = query.get("page_size")
+    if raw is None or raw == "":
+        return DEFAULT_PAGE_SIZE
+    return min(_positive_int(raw, "page_size"), MAX_PAGE_SIZE)
+
+
+def page_number_of(query: Mapping[str, str]) -> int:
+    raw = query.get("page")
+    return 1 if raw is None or raw == "" else _positive_int(raw, "page")
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
@@ -39,14 +52,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
     canonical_query: Sequence[tuple[str, str]] | None = None
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get("page_size")
-        if raw is None or raw == "":
-            return DEFAULT_PAGE_SIZE
-        return min(_positive_int(raw, "page_size"), MAX_PAGE_SIZE)
+        return page_size_of(request.query_params)
 
     def get_page_number(self, request: Request, paginator: Any) -> int:
-        raw = request.query_params.get("page")
-        return 1 if raw is None or raw == "" else _positive_int(raw, "page")
+        return page_number_of(request.query_params)
 
     def paginate_queryset(self, queryset: Any, request: Request, view: "APIView | None" = None) -> list[Any]:
         self.request = request

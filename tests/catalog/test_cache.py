@@ -51,6 +51,23 @@ def test_repeated_requests_are_served_from_the_cache_without_touching_the_databa
     assert client.get(PRODUCTS).content == client.get(PRODUCTS).content  # a hit is byte for byte the same
 
 
+def test_a_hit_is_the_same_answer_whichever_way_the_request_takes() -> None:
+    """A plain anonymous GET is answered from the cache before DRF's request machinery
+    (catalog.api.views.CachedView); one whose Accept DRF must negotiate goes all the way: the
+    same status, body and headers."""
+    factories.product("Apples", price="2.00")
+    client = api()
+    client.get(PRODUCTS)
+    plain = client.get(PRODUCTS)
+    negotiated = client.get(PRODUCTS, HTTP_ACCEPT="application/json; q=0.9, */*; q=0.1")
+
+    def answer(response: Any) -> tuple[int, bytes, dict[str, str]]:
+        return response.status_code, response.content, {k: v for k, v in response.items() if k != "X-Request-ID"}
+
+    assert plain["X-Cache"] == "HIT" and "Cookie" in plain["Vary"] and plain["Allow"] == "GET, HEAD, OPTIONS"
+    assert answer(plain) == answer(negotiated)
+
+
 def test_a_price_change_is_in_the_very_next_listing_and_detail() -> None:
     fruit = factories.category()
     apples = factories.product("Apples", fruit, price="2.00")
