@@ -9,6 +9,7 @@ is not the message's fault: the consumer rewinds, backs off and tries again with
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,6 +30,11 @@ from events.services import record_dead_letter
 from events.tracing import consuming, header_trace_context
 
 logger = logging.getLogger(__name__)
+
+
+class ConsumerNotIdle(RuntimeError):
+    """A run until idle did not catch up in time (Kafka never assigned or never served the
+    partitions): the message says where each partition stands."""
 
 
 @dataclass
@@ -58,10 +64,13 @@ class ConsumerRunner:
         self._kafka: KafkaConsumer | None = None
         self._dead_letter_producer: KafkaProducer | None = None
 
-    def run(self, stop: threading.Event, *, until_idle: bool = False) -> ConsumerStats:
-        """Consume until `stop` is set (or, with `until_idle`, until a poll brings nothing)."""
+    def run(self, stop: threading.Event, *, until_idle: bool = False, idle_within: float = 120.0) -> ConsumerStats:
+        """Consume until `stop` is set (or, with `until_idle`, until a poll brings nothing and the
+        group's positions reach the partitions' ends; if that takes more than `idle_within`
+        seconds, a batch run fails loudly with where it stands rather than spinning on)."""
         kafka = self._connect()
         backoff = 0.5
+        idle_by = time.monotonic() + idle_within
         try:
             while not stop.is_set():
                 heartbeat.beat()
@@ -72,6 +81,8 @@ class ConsumerRunner:
                     if not records:
                         if until_idle and self._caught_up(kafka):
                             break
+                        if until_idle and time.monotonic() > idle_by:
+                            raise ConsumerNotIdle(self._standing(kafka))
                         continue
                     self._process_batch(kafka, records)
                     outage("database").succeeded()
@@ -92,6 +103,12 @@ class ConsumerRunner:
             if self._dead_letter_producer is not None:
                 self._dead_letter_producer.close(timeout=5)
         return self.stats
+
+    def _standing(self, kafka: KafkaConsumer) -> str:
+        assigned = sorted(kafka.assignment())
+        ends = kafka.end_offsets(assigned) if assigned else {}
+        where = ", ".join(f"{tp.topic}[{tp.partition}] at {kafka.position(tp)} of {ends.get(tp)}" for tp in assigned)
+        return f"consumer {self.consumer.group} not caught up: {where or 'no partition assigned'}"
 
     @staticmethod
     def _caught_up(kafka: KafkaConsumer) -> bool:
