@@ -24,6 +24,9 @@ from core.outages import outage
 logger = logging.getLogger(__name__)
 
 BROKER = "broker"
+# After a failed send, the sends of the next seconds go straight to the database instead of each
+# waiting on a broker that just failed; the first send after that tries the broker again.
+RETRY_BROKER_AFTER_SECONDS = 2.0
 
 
 def enqueue_on_commit(task_name: str, *args: int | str, countdown: float | None = None) -> None:
@@ -34,7 +37,7 @@ def enqueue_on_commit(task_name: str, *args: int | str, countdown: float | None 
 
 def _send(task_name: str, args: list[int | str], countdown: float | None) -> None:
     state = outage(BROKER)
-    if not current_app.conf.task_always_eager and state.recently_failed(2.0):
+    if not current_app.conf.task_always_eager and state.recently_failed(RETRY_BROKER_AFTER_SECONDS):
         _defer(task_name, args, countdown, state.error)  # the broker failed just now: do not wait on it
         return
     try:

@@ -128,6 +128,12 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             max_poll_records=200,
         )
+        # The group's leader assigns partitions from the metadata it has when it joins (at the
+        # first poll). A consumer that rejoins a group at once (a batch run right after another)
+        # could join before its metadata named the topics, get no partition, and wait for the
+        # next refresh (5 minutes): so the topics' metadata is fetched first.
+        for topic in self.consumer.topics():
+            self._kafka.partitions_for_topic(topic)
         return self._kafka
 
     def _process_batch(self, kafka: KafkaConsumer, records: list[ConsumerRecord]) -> None:
