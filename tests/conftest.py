@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -39,6 +40,32 @@ def fresh_kafka_topics() -> Iterator[str]:
                 admin.delete_topics(stale)
         finally:
             admin.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A transactional test's teardown empties every table (TRUNCATE). The suite's real Celery
+    worker may still be running a task the test queued, on the same tables: the two can deadlock,
+    and PostgreSQL may pick the TRUNCATE to fail, which leaves the test's rows for the next test.
+    The emptying is one transaction, so it is simply tried again once the task has its locks."""
+    from django.db import OperationalError
+    from django.test import testcases
+
+    case: Any = testcases.TransactionTestCase  # _fixture_teardown is private: not in the stubs
+    original = case._fixture_teardown
+
+    def fixture_teardown(self: testcases.TransactionTestCase) -> None:
+        for attempt in range(5):
+            try:
+                original(self)
+                return
+            except Exception as exc:  # flush wraps the deadlock in a CommandError
+                cause = exc.__cause__ if isinstance(exc.__cause__, OperationalError) else exc
+                deadlock = "deadlock detected" in str(cause)
+                if not deadlock or attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+
+    case._fixture_teardown = fixture_teardown
 
 
 @pytest.fixture(scope="session", autouse=True)
