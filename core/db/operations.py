@@ -7,20 +7,18 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
 
-class CreateSchema(Operation):
-    """Create an app's schema on PostgreSQL; nothing on other databases.
-
-    Reversing drops the schema only when it is empty, so a mistaken rollback cannot take data.
-    """
+class _StatementsOperation(Operation):
+    """An operation that changes no model state and runs the SQL its subclass gives for the
+    database at hand, forwards and backwards."""
 
     reversible = True
     reduces_to_sql = True
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def forwards_sql(self, schema_editor: BaseDatabaseSchemaEditor) -> list[str]:
+        raise NotImplementedError
 
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return ("core.db.operations.CreateSchema", [self.name], {})
+    def backwards_sql(self, schema_editor: BaseDatabaseSchemaEditor) -> list[str]:
+        raise NotImplementedError
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         pass
@@ -32,8 +30,8 @@ class CreateSchema(Operation):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_editor.quote_name(self.name)}")
+        for statement in self.forwards_sql(schema_editor):
+            schema_editor.execute(statement)
 
     def database_backwards(
         self,
@@ -42,8 +40,31 @@ class CreateSchema(Operation):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"DROP SCHEMA IF EXISTS {schema_editor.quote_name(self.name)} RESTRICT")
+        for statement in self.backwards_sql(schema_editor):
+            schema_editor.execute(statement)
+
+
+class CreateSchema(_StatementsOperation):
+    """Create an app's schema on PostgreSQL; nothing on other databases.
+
+    Reversing drops the schema only when it is empty, so a mistaken rollback cannot take data.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return ("core.db.operations.CreateSchema", [self.name], {})
+
+    def forwards_sql(self, schema_editor: BaseDatabaseSchemaEditor) -> list[str]:
+        if schema_editor.connection.vendor != "postgresql":
+            return []
+        return [f"CREATE SCHEMA IF NOT EXISTS {schema_editor.quote_name(self.name)}"]
+
+    def backwards_sql(self, schema_editor: BaseDatabaseSchemaEditor) -> list[str]:
+        if schema_editor.connection.vendor != "postgresql":
+            return []
+        return [f"DROP SCHEMA IF EXISTS {schema_editor.quote_name(self.name)} RESTRICT"]
 
     def describe(self) -> str:
         return f"Create the PostgreSQL schema {self.name!r}"
@@ -53,14 +74,11 @@ class CreateSchema(Operation):
         return f"schema_{self.name}"
 
 
-class AppendOnly(Operation):
+class AppendOnly(_StatementsOperation):
     """Make tables append-only in the database itself: UPDATE and DELETE of a row fail, whoever
     tries (the admin, a service bug, a hand-written query), with `message`. TRUNCATE (test
     flushes, a deliberate reset) is not a row operation and stays possible. A trigger per table
     on PostgreSQL (raising restrict_violation) and on SQLite (the embedded mode)."""
-
-    reversible = True
-    reduces_to_sql = True
 
     def __init__(self, schema: str, tables: list[str], message: str) -> None:
         self.schema, self.tables, self.message = schema, list(tables), message
@@ -68,10 +86,8 @@ class AppendOnly(Operation):
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         return ("core.db.operations.AppendOnly", [self.schema, self.tables, self.message], {})
 
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        pass
-
-    def _forwards(self, vendor: str) -> list[str]:
+    def forwards_sql(self, schema_editor: BaseDatabaseSchemaEditor) -> list[str]:
+        vendor = schema_editor.connection.vendor
         message = self.message.replace("'", "''")
         if vendor == "postgresql":
             return [
@@ -90,7 +106,8 @@ class AppendOnly(Operation):
             ]
         return []
 
-    def _backwards(self, vendor: str) -> list[str]:
+    def backwards_sql(self, schema_editor: BaseDatabaseSchemaEditor) -> list[str]:
+        vendor = schema_editor.connection.vendor
         if vendor == "postgresql":
             return [
                 f"DROP TRIGGER IF EXISTS {table}_append_only ON {self.schema}.{table}; "
@@ -100,26 +117,6 @@ class AppendOnly(Operation):
         if vendor == "sqlite":
             return [f"DROP TRIGGER IF EXISTS {t}_no_{a}" for t in self.tables for a in ("update", "delete")]
         return []
-
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        for statement in self._forwards(schema_editor.connection.vendor):
-            schema_editor.execute(statement)
-
-    def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        for statement in self._backwards(schema_editor.connection.vendor):
-            schema_editor.execute(statement)
 
     def describe(self) -> str:
         return f"Make {', '.join(self.tables)} append-only"
