@@ -110,6 +110,12 @@ def bench_import(path: Path) -> tuple[float, int, str]:
     return seconds, peak_kb, done.stdout.strip()
 
 
+def locked_seconds(output: str) -> str:
+    """How long the import said it held the stock locked ("?" if it did not say)."""
+    locked = re.search(r"Stock locked for ([0-9.]+) s", output)
+    return locked.group(1) if locked else "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the file")
@@ -138,12 +144,11 @@ def main() -> None:
             assert sum(len(unpack_envelope(bytes(p))[1].items) for p in batches.iterator()) == rows
             assert not find_ledger_drift()
             print(output)
-            locked = re.search(r"Stock locked for ([0-9.]+) s", output)
             print(
                 f"{rows:,} rows ({size / 1e6:.0f} MB CSV): import_stock {rows / import_seconds:,.0f} rows/s "
                 f"({import_seconds:.0f} s), raw COPY {rows / copy_seconds:,.0f} rows/s ({copy_seconds:.1f} s), "
                 f"ratio {copy_seconds / import_seconds:.4f} (1:{import_seconds / copy_seconds:,.0f}); stock locked "
-                f"for {locked.group(1) if locked else '?'} s; import peak memory {peak_kb / 1024:.0f} MB RSS"
+                f"for {locked_seconds(output)} s; import peak memory {peak_kb / 1024:.0f} MB RSS"
             )
             if args.again:  # every item exists now: the UPDATE path, most rows changed
                 again = Path(folder) / "recount.csv"
@@ -151,11 +156,10 @@ def main() -> None:
                 again_seconds, _, again_output = bench_import(again)
                 assert not find_ledger_drift()
                 print(again_output)
-                locked = re.search(r"Stock locked for ([0-9.]+) s", again_output)
                 print(
                     f"again, {rows:,} existing items counted: import_stock {rows / again_seconds:,.0f} rows/s "
                     f"({again_seconds:.0f} s), ratio {copy_seconds / again_seconds:.4f}; "
-                    f"stock locked for {locked.group(1) if locked else '?'} s"
+                    f"stock locked for {locked_seconds(again_output)} s"
                 )
     finally:
         if not args.keep:
