@@ -90,9 +90,10 @@ def _count_in_redis(
 def _evalsha_on_pooled_connection(client: Any, sha: str, keys: list[str], args: list[Any]) -> list[Any] | None:
     """EVALSHA on a connection of the client's pool, without the client's per-command machinery
     (connection events, metrics, the retry policy): about two thirds of the rate limit's CPU per
-    request. None when that does not work out (an error, the script not loaded, the client
-    instrumented for tracing): the caller then goes through the client, which reconnects, retries,
-    loads the script and records spans as usual."""
+    request. None when that does not work out before the command is sent (no connection, the
+    script not loaded, the client instrumented for tracing): the caller then goes through the
+    client, which reconnects, retries, loads the script and records spans as usual. An error after
+    sending is raised, as the client would raise it: the request may already be counted."""
     if hasattr(type(client).execute_command, "__wrapped__"):  # instrumented: keep its spans
         return None
     pool = client.connection_pool
@@ -100,13 +101,17 @@ def _evalsha_on_pooled_connection(client: Any, sha: str, keys: list[str], args: 
         connection = pool.get_connection()
     except Exception:
         return None
+    sent = False
     try:
         connection.send_command("EVALSHA", sha, len(keys), *keys, *args)
+        sent = True
         return cast(list[Any], connection.read_response())
     except ResponseError:  # NOSCRIPT: the connection is fine, the client loads the script
         return None
     except Exception:
         connection.disconnect()  # a reply may be in flight: the connection is not reused
+        if sent:  # the script may have counted the request: running it again would count it twice
+            raise
         return None
     except BaseException:
         connection.disconnect()
