@@ -6,15 +6,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from catalog import selectors, services
@@ -28,11 +26,10 @@ from catalog.api.serializers import (
     StaffVariantUpdateSerializer,
     listing_rows,
 )
-from catalog.cache import cached_body, cached_hit, read_along_keys
+from catalog.cache import cached_body, read_along_keys
 from catalog.models import Variant
 from core.api.pagination import PageNumberPagination, page_number_of, page_size_of
 from core.api.permissions import ModelPermissions
-from core.api.throttling import SlidingWindowThrottle
 from core.money import amount_text
 
 CACHE_HEADER = "X-Cache"
@@ -43,74 +40,34 @@ def _json(build: Callable[[], Any]) -> Callable[[], bytes]:
     return lambda: JSONRenderer().render(build())
 
 
-def _body_response(body: bytes, hit: bool) -> HttpResponse:
+def body_response(body: bytes, hit: bool) -> HttpResponse:
     return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT" if hit else "MISS"})
 
 
 def _cached_response(request: Request, name: str, parts: list[str], build: Callable[[], Any]) -> HttpResponse:
     body, hit = cached_body(name, parts, _json(build), getattr(request, "read_along_values", None))
-    return _body_response(body, hit)
+    return body_response(body, hit)
 
 
 # Accept headers DRF's negotiation answers with the JSON renderer (the only one) at once.
-_PLAIN_ACCEPT = frozenset({"*/*", "application/json"})
+PLAIN_ACCEPT = frozenset({"*/*", "application/json"})
 
 
 class CachedView(APIView):
     """A cached GET whose cache entry is read in the rate limit's Redis round trip: `cache_entry`
-    names it before the throttles run (None: read it the usual way).
+    names it before the throttles run.
 
-    A plain anonymous GET (no credentials, no session cookie, an Accept the JSON renderer takes)
-    takes a shortcut around DRF's request, authentication and negotiation, which cannot change its
-    answer: the view's own throttles count it on the Django request, with the entry read along, and
-    a hit is answered from the cached bytes with DRF's headers. Anything else (a miss, a refusal,
-    bad input) goes through DRF as before, with the counts already made (never counted twice)."""
+    A plain anonymous GET whose page is cached is answered before the rest of the web stack
+    (catalog.api.middleware). Any other request comes here: when the middleware counted it already
+    (a miss, a refusal, bad input), its counts are on the request (`throttle_waits`, and the
+    entry's raw values in `read_along_values`), so it is never counted twice; otherwise the entry
+    is read along with DRF's own throttle check."""
 
-    def cache_entry(self, request: Request | HttpRequest, **kwargs: Any) -> tuple[str, list[str]] | None:
+    def cache_entry(self, request: Request | HttpRequest, **kwargs: Any) -> tuple[str, list[str]]:
         raise NotImplementedError
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if (
-            request.method == "GET"
-            and "HTTP_AUTHORIZATION" not in request.META
-            and request.META.get("HTTP_ACCEPT", "*/*") in _PLAIN_ACCEPT
-            and api_settings.URL_FORMAT_OVERRIDE not in request.GET
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and hasattr(request, "user")
-            and self.permission_classes == [AllowAny]
-            and all(issubclass(throttle, SlidingWindowThrottle) for throttle in self.throttle_classes)
-        ):
-            self.args, self.kwargs = args, kwargs
-            try:
-                hit = self._cached_hit(request, kwargs)
-            except Exception:  # DRF meets the same error below and answers it as it always did
-                hit = None
-            if hit is not None:
-                return hit
-        return super().dispatch(request, *args, **kwargs)
-
-    def _cached_hit(self, request: HttpRequest, kwargs: dict[str, Any]) -> HttpResponseBase | None:
-        """Counts the request as DRF's check_throttles would; the response if it is allowed and a
-        cache hit, else None (the counts stay on the request for check_throttles)."""
-        try:
-            entry = self.cache_entry(request, **kwargs)
-        except Exception:  # bad input: refused through DRF, after the throttles, as before
-            return None
-        if entry is None:
-            return None
-        request.read_along = read_along_keys(*entry)  # type: ignore[attr-defined]
-        waits = [throttle.wait() for throttle in self.get_throttles() if not throttle.allow_request(request, self)]  # type: ignore[arg-type]
-        request.throttle_waits = waits  # type: ignore[attr-defined]
-        values = getattr(request, "read_along_values", None)
-        body = None if waits or values is None else cached_hit(*entry, values)
-        if body is None:
-            return None
-        self.headers = self.default_response_headers
-        # DRF's own finishing of a plain HttpResponse: only the view's headers (Allow).
-        return self.finalize_response(request, _body_response(body, hit=True))  # type: ignore[arg-type]
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        if getattr(request, "throttle_waits", None) is None:  # not counted by the shortcut yet
+        if getattr(request, "throttle_waits", None) is None:  # not counted by the middleware yet
             try:
                 entry = self.cache_entry(request, **kwargs)
             except Exception:  # bad input: the handler refuses it after the throttles, as before
@@ -123,7 +80,7 @@ class CachedView(APIView):
         waits = getattr(request, "throttle_waits", None)
         if waits is None:
             super().check_throttles(request)
-        elif waits:  # refused by the shortcut's count: the same 429 as DRF's own check
+        elif waits:  # refused by the middleware's count: the same 429 as DRF's own check
             wait = max((wait for wait in waits if wait is not None), default=None)
             self.throttled(request, wait)  # type: ignore[arg-type]  # may be None, as in DRF
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from prometheus_client import REGISTRY
 
 from catalog import services
 from catalog.cache import GENERATION_KEY, current_generation
@@ -51,21 +52,35 @@ def test_repeated_requests_are_served_from_the_cache_without_touching_the_databa
     assert client.get(PRODUCTS).content == client.get(PRODUCTS).content  # a hit is byte for byte the same
 
 
-def test_a_hit_is_the_same_answer_whichever_way_the_request_takes() -> None:
-    """A plain anonymous GET is answered from the cache before DRF's request machinery
-    (catalog.api.views.CachedView); one whose Accept DRF must negotiate goes all the way: the
-    same status, body and headers."""
-    factories.product("Apples", price="2.00")
+@pytest.mark.parametrize("origin", [None, "https://shop.example.com"])
+def test_a_hit_is_the_same_answer_whichever_way_the_request_takes(origin: str | None, settings: Any) -> None:
+    """A plain anonymous GET of a cached page is answered before the session, authentication, URL
+    resolver and DRF (catalog.api.middleware); one whose Accept DRF must negotiate goes all the
+    way: the same status, body and headers, the listing's and a product's, with CORS or without,
+    and the request metrics count both under the view's route."""
+    settings.CORS_ALLOWED_ORIGINS = ["https://shop.example.com"]
+    apples = factories.product("Apples", price="2.00")
     client = api()
-    client.get(PRODUCTS)
-    plain = client.get(PRODUCTS)
-    negotiated = client.get(PRODUCTS, HTTP_ACCEPT="application/json; q=0.9, */*; q=0.1")
+    extra = {"HTTP_ORIGIN": origin} if origin else {}
+    for path in (PRODUCTS, f"{PRODUCTS}{apples.pk}/"):
+        client.get(path, **extra)
+        before = route_count("v1:catalog-products" if path == PRODUCTS else "v1:catalog-product")
+        plain = client.get(path, **extra)
+        negotiated = client.get(path, HTTP_ACCEPT="application/json; q=0.9, */*; q=0.1", **extra)
 
-    def answer(response: Any) -> tuple[int, bytes, dict[str, str]]:
-        return response.status_code, response.content, {k: v for k, v in response.items() if k != "X-Request-ID"}
+        assert plain["X-Cache"] == "HIT" and "Cookie" in plain["Vary"] and plain["Allow"] == "GET, HEAD, OPTIONS"
+        assert answer(plain) == answer(negotiated)
+        assert (plain.get("Access-Control-Allow-Origin") == origin) if origin else True
+        assert route_count("v1:catalog-products" if path == PRODUCTS else "v1:catalog-product") == before + 2
 
-    assert plain["X-Cache"] == "HIT" and "Cookie" in plain["Vary"] and plain["Allow"] == "GET, HEAD, OPTIONS"
-    assert answer(plain) == answer(negotiated)
+
+def answer(response: Any) -> tuple[int, bytes, dict[str, str]]:
+    return response.status_code, response.content, {k: v for k, v in response.items() if k != "X-Request-ID"}
+
+
+def route_count(route: str) -> float:
+    labels = {"method": "GET", "route": route, "status": "200"}
+    return REGISTRY.get_sample_value("commerce_http_requests_total", labels) or 0.0
 
 
 def test_a_price_change_is_in_the_very_next_listing_and_detail() -> None:
