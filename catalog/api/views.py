@@ -95,12 +95,7 @@ class ProductListView(CachedView):
         """The validated filters, the paginator, the canonical filters and the cache key's parts."""
         parsed = getattr(self, "_parsed", None)
         if parsed is None:
-            query = request.GET  # the Django request's, or through DRF's
-            raw = tuple(sorted((name, tuple(query.getlist(name))) for name in FILTERS if name in query))
-            params = dict(_validated_filters(raw)) if raw else {}
-            paginator = self.pagination_class()
-            page, page_size = page_number_of(query), page_size_of(query)
-            canonical = self._canonical(params)
+            params, canonical, page, page_size = _parsed_query(request.META.get("QUERY_STRING", ""))
             # Keyed by the validated filters, not the raw query: junk parameters cannot bust the cache.
             parts = [
                 request.build_absolute_uri(request.path),
@@ -108,7 +103,7 @@ class ProductListView(CachedView):
                 f"page={page}",
                 f"page_size={page_size}",
             ]
-            parsed = self._parsed = (params, paginator, canonical, parts)
+            parsed = self._parsed = (dict(params), self.pagination_class(), dict(canonical), parts)
         return parsed
 
     def cache_entry(self, request: Request | HttpRequest, **kwargs: Any) -> tuple[str, list[str]]:
@@ -145,25 +140,36 @@ class ProductListView(CachedView):
 
         return _cached_response(request, "products", parts, build)
 
-    @staticmethod
-    def _canonical(params: dict[str, Any]) -> dict[str, Any]:
-        """The filters in one spelling: the cache key and the next/previous links."""
-        canonical: dict[str, Any] = {}
-        if params.get("q", "").strip():
-            canonical["q"] = params["q"].strip()
-        if params.get("category"):
-            canonical["category"] = params["category"]
-        if params.get("brand"):
-            canonical["brand"] = ",".join(sorted(set(params["brand"])))
-        if params.get("price_min") is not None:
-            canonical["price_min"] = amount_text(params["price_min"])
-        if params.get("price_max") is not None:
-            canonical["price_max"] = amount_text(params["price_max"])
-        if params.get("attr"):
-            canonical["attr"] = sorted({f"{key}:{_attr_text(value)}" for key, value in params["attr"]})
-        if params.get("sort"):
-            canonical["sort"] = params["sort"]
-        return canonical
+
+@functools.lru_cache(maxsize=2048)
+def _parsed_query(query_string: str) -> tuple[dict[str, Any], dict[str, Any], int, int]:
+    """The listing's validated filters, their canonical spelling, the page and its size, from the
+    raw query string. Remembered per query string (a cached page's request costs less than parsing
+    it again); invalid input raises and is not remembered. Callers copy the dicts."""
+    query = QueryDict(query_string)
+    raw = tuple(sorted((name, tuple(query.getlist(name))) for name in FILTERS if name in query))
+    params = dict(_validated_filters(raw)) if raw else {}
+    return params, _canonical(params), page_number_of(query), page_size_of(query)
+
+
+def _canonical(params: dict[str, Any]) -> dict[str, Any]:
+    """The filters in one spelling: the cache key and the next/previous links."""
+    canonical: dict[str, Any] = {}
+    if params.get("q", "").strip():
+        canonical["q"] = params["q"].strip()
+    if params.get("category"):
+        canonical["category"] = params["category"]
+    if params.get("brand"):
+        canonical["brand"] = ",".join(sorted(set(params["brand"])))
+    if params.get("price_min") is not None:
+        canonical["price_min"] = amount_text(params["price_min"])
+    if params.get("price_max") is not None:
+        canonical["price_max"] = amount_text(params["price_max"])
+    if params.get("attr"):
+        canonical["attr"] = sorted({f"{key}:{_attr_text(value)}" for key, value in params["attr"]})
+    if params.get("sort"):
+        canonical["sort"] = params["sort"]
+    return canonical
 
 
 @functools.lru_cache(maxsize=2048)
