@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import NoReverseMatch, Resolver404, ResolverMatch, get_urlconf, resolve, reverse
+from django.urls import NoReverseMatch, Resolver404, ResolverMatch, get_script_prefix, get_urlconf, resolve, reverse
 from django.utils.cache import patch_vary_headers
 from rest_framework.permissions import AllowAny
 from rest_framework.settings import api_settings
@@ -66,9 +66,11 @@ def _plain(request: HttpRequest) -> bool:
 @functools.lru_cache(maxsize=64)
 def _browse_prefix(urlconf: str) -> str | None:
     try:
-        return reverse(_BROWSE_ROUTE, urlconf=urlconf)
+        path = reverse(_BROWSE_ROUTE, urlconf=urlconf)
     except NoReverseMatch:  # a URLconf without the catalog (e.g. the benchmarks' trivial one)
         return None
+    script = get_script_prefix()  # reverse() prepends where the site is mounted; path_info has none of it
+    return "/" + path[len(script) :] if path.startswith(script) else path
 
 
 @functools.lru_cache(maxsize=4096)
