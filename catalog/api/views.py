@@ -26,10 +26,10 @@ from catalog.api.serializers import (
     ProductQuerySerializer,
     StaffVariantSerializer,
     StaffVariantUpdateSerializer,
-    listing_rows,
 )
 from catalog.cache import cached_body, cached_hit, read_along_keys
 from catalog.models import Variant
+from catalog.selectors.listing import product_listing
 from core.api.pagination import PageNumberPagination, page_number_of, page_size_of
 from core.api.permissions import ModelPermissions
 from core.api.throttling import SlidingWindowThrottle
@@ -182,9 +182,12 @@ class ProductListView(CachedView):
                 attributes=tuple(params.get("attr", ())),
                 sort=params.get("sort", ""),
             )
-            products = selectors.listing_values(selectors.search_products(filters))
-            rows = paginator.paginate_queryset(products, request, view=self)
-            return paginator.get_paginated_response(listing_rows(list(rows or []))).data
+            # The page the paginator will take: read in the round trip that counts.
+            size = page_size_of(request.GET)
+            first = (page_number_of(request.GET) - 1) * size
+            listing = product_listing(filters, expected=slice(first, first + size))
+            rows = paginator.paginate_queryset(listing, request, view=self)
+            return paginator.get_paginated_response(rows).data
 
         return _cached_response(request, "products", parts, build)
 

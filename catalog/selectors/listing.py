@@ -1,0 +1,366 @@
+"""The product listing's pages, as rows in the shape ProductListSerializer documents (the API's
+list items), built without a model instance or a serializer per product.
+
+On PostgreSQL a page costs two statements whose SQL text depends only on which filters are set,
+never on their values, so they are bound on the server and prepared once per connection
+(core.db.statements: PostgreSQL neither parses nor plans them again): the COUNT the pagination
+needs, and one SELECT that returns each product of the page as JSON, with its active variants,
+its cheapest price and its first image, in the listing's order; Python parses the page in one call.
+Money is written by PostgreSQL's numeric output (two places, as `amount_text`) and quantities
+with their trailing zeros trimmed (as `quantity_text`). A search first counts the word matches
+and only when there are none (and the words are long enough) counts the names that look alike,
+as `search_products` decides with its `exists()`.
+
+The embedded SQLite run keeps the ORM's queries (`search_products`, `listing_values`,
+`listing_relations`) and `listing_rows`. tests/catalog/test_listing_parity.py holds the two to
+the serializer, byte for byte, over every filter and sort.
+"""
+
+import functools
+import json
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from psycopg.types.numeric import Int8
+
+from catalog.models import Brand, Category, Product, ProductImage, Variant
+from catalog.selectors import (
+    TRIGRAM_THRESHOLD,
+    ProductFilters,
+    active_variants,
+    attribute_candidates,
+    prefix_tsquery,
+    search_products,
+)
+from core.db.statements import statement_cursor
+from core.money import amount_text
+from core.quantities import quantity_text, quantize_quantity
+
+
+class ListingResults(Protocol):
+    """What a Django paginator needs: the number of products and a page of rows by slice."""
+
+    def count(self) -> int: ...
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]: ...
+
+
+def product_listing(filters: ProductFilters, expected: slice | None = None) -> ListingResults:
+    """The visible products matching the filters, in the requested order, as listing rows.
+    `expected`: the slice the caller's paginator will take after counting (a hint: on
+    PostgreSQL the count and that page are then read in one round trip)."""
+    if connection.vendor == "postgresql":
+        return _ListingStatements(filters, expected)
+    return _ListingQueries(listing_values(search_products(filters)))
+
+
+# --- PostgreSQL: one prepared statement per page -------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters are set (not their values): one SQL text per shape."""
+
+    category: bool
+    brands: bool
+    price_min: bool
+    price_max: bool
+    attributes: tuple[int, ...]  # the number of candidate documents of each attribute filter
+    search: str  # "" (no words), "match" (full-text), "similar" (trigram fallback)
+    prefix: bool  # whether the words give a prefix query too
+    sort: str
+
+
+@dataclass(frozen=True)
+class _Statements:
+    count: str  # the number of matching products
+    page: str  # NULL and the page's rows, as JSON objects separated by commas (NULL: none)
+    count_and_page: str  # both in one round trip
+
+
+# The page's products are chosen (sorted, limited) on narrow rows first; their columns, variants
+# and first image are then read for those few alone. Each product is one JSON object in the
+# listing's shape (key order included); string_agg keeps the listing's order.
+_PAGE = """
+WITH page AS (
+    SELECT {page_columns} FROM {matching} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s
+), first_image AS (
+    SELECT DISTINCT ON (i.product_id) i.product_id, json_build_object('url', i.url, 'alt_text', i.alt_text) AS image
+    FROM {image} i WHERE i.product_id IN (SELECT id FROM page) ORDER BY i.product_id, i.position, i.id
+)
+SELECT {count}, (
+    SELECT string_agg(json_build_object(
+        'id', p.id, 'slug', p.slug, 'name', p.name,
+        'brand', CASE WHEN b.id IS NULL THEN NULL
+            ELSE json_build_object('id', b.id, 'name', b.name, 'slug', b.slug) END,
+        'category', json_build_object('id', c.id, 'name', c.name, 'slug', c.slug),
+        'image', first_image.image, 'attributes', p.attributes,
+        'price_from', v.price_from, 'currency', v.currency, 'variants', v.variants
+    )::text, ',' ORDER BY {page_order})
+    FROM page
+    JOIN {product} p ON p.id = page.id
+    JOIN {category} c ON c.id = p.category_id
+    LEFT JOIN {brand} b ON b.id = p.brand_id
+    LEFT JOIN first_image ON first_image.product_id = p.id
+    CROSS JOIN LATERAL (
+        SELECT coalesce(json_agg(json_build_object(
+                'id', u.id, 'sku', u.sku, 'barcode', u.barcode, 'name', u.name,
+                'price', u.price::text, 'compare_at_price', u.compare_at_price::text,
+                'currency', u.currency, 'unit', u.unit,
+                'step', trim_scale(u.step)::text, 'weight_kg', trim_scale(u.weight_kg)::text
+            ) ORDER BY u.position, u.id), '[]') AS variants,
+            (array_agg(u.price ORDER BY u.price, u.id))[1]::text AS price_from,
+            (array_agg(u.currency ORDER BY u.price, u.id))[1] AS currency
+        FROM {variant} u WHERE u.product_id = p.id AND u.is_active
+    ) v
+)
+"""
+
+
+def _table(model: type[Any]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@functools.lru_cache(maxsize=512)
+def _statements(shape: _Shape) -> _Statements:
+    variant = _table(Variant)
+    active = f"SELECT 1 FROM {variant} u WHERE u.is_active AND u.product_id = p.id"  # noqa: S608
+    cheapest = f"SELECT min(u.price) FROM {variant} u WHERE u.is_active AND u.product_id = p.id"  # noqa: S608
+    tsquery = "websearch_to_tsquery(%(config)s::regconfig, %(q)s)"
+    if shape.prefix:
+        tsquery = f"({tsquery} || to_tsquery(%(config)s::regconfig, %(prefix)s))"
+
+    where = ["c.is_active", "p.is_active", f"EXISTS ({active})"]
+    if shape.category:
+        where.append("c.path::text LIKE %(path)s")
+    if shape.brands:
+        where.append("b.slug = ANY(%(brands)s::text[])")
+    if shape.price_min or shape.price_max:
+        bounds = ["u.price >= %(price_min)s"] * shape.price_min + ["u.price <= %(price_max)s"] * shape.price_max
+        where.append(f"EXISTS ({active} AND {' AND '.join(bounds)})")
+    for n, size in enumerate(shape.attributes):
+        where.append("(" + " OR ".join(f"p.attributes @> %(attr_{n}_{m})s::jsonb" for m in range(size)) + ")")
+    rank = ""
+    if shape.search == "match":
+        where.append(f"p.search_vector @@ {tsquery}")
+        rank = f"ts_rank(p.search_vector, {tsquery})"
+    elif shape.search == "similar":
+        where.append(f"word_similarity(%(q)s, p.name) >= {TRIGRAM_THRESHOLD!r}")
+        rank = "word_similarity(%(q)s, p.name)"
+
+    columns = ["p.id", "p.name"]  # and the sort keys, under the names `order` uses
+    if shape.sort in ("price", "-price"):
+        columns.append(f"({cheapest}) AS price_from")
+        order = ["price_from DESC" if shape.sort == "-price" else "price_from", "name", "id"]
+    elif shape.sort == "relevance" and rank:
+        columns += [f"{rank} AS rank", "similarity(p.name, %(q)s) AS closeness"]
+        order = ["rank DESC", "closeness DESC", "name", "id"]
+    elif shape.sort == "newest":
+        columns.append("p.created_at")
+        order = ["created_at DESC", "id"]
+    else:
+        order = ["name DESC" if shape.sort == "-name" else "name", "id"]
+
+    products = f"{_table(Product)} p JOIN {_table(Category)} c ON c.id = p.category_id"
+    if shape.brands:
+        products += f" LEFT JOIN {_table(Brand)} b ON b.id = p.brand_id"
+    matching = f"{products} WHERE {' AND '.join(where)}"
+    count = f"(SELECT count(*) FROM {matching})"  # noqa: S608
+    page = _PAGE.format(
+        page_columns=", ".join(columns),
+        matching=matching,
+        order=", ".join(order),
+        page_order=", ".join(f"page.{key}" for key in order),
+        count="{count}",
+        product=_table(Product),
+        category=_table(Category),
+        brand=_table(Brand),
+        image=_table(ProductImage),
+        variant=variant,
+    )
+    page = " ".join(page.split())
+    return _Statements(
+        count=f"SELECT {count}, NULL",
+        page=page.replace("{count}", "NULL"),
+        count_and_page=page.replace("{count}", count),
+    )
+
+
+class _ListingStatements:
+    """The listing on PostgreSQL. `expected` is the slice the paginator will ask for: counting
+    reads it in the same round trip."""
+
+    def __init__(self, filters: ProductFilters, expected: slice | None) -> None:
+        self.filters = filters
+        self.expected = expected
+        prefix = prefix_tsquery(filters.q) if filters.q else None
+        candidates = [attribute_candidates(key, value) for key, value in filters.attributes]
+        self.params: dict[str, Any] = {}
+        if filters.category is not None:
+            self.params["path"] = connection.ops.prep_for_like_query(filters.category.path) + "%"
+        if filters.brands:
+            self.params["brands"] = list(filters.brands)
+        if filters.price_min is not None:
+            self.params["price_min"] = filters.price_min
+        if filters.price_max is not None:
+            self.params["price_max"] = filters.price_max
+        for n, documents in enumerate(candidates):
+            for m, document in enumerate(documents):
+                self.params[f"attr_{n}_{m}"] = json.dumps(document)
+        if filters.q:
+            self.params |= {"config": settings.CATALOG_SEARCH_CONFIG, "q": filters.q}
+            if prefix is not None:
+                self.params["prefix"] = prefix
+        self.shape = _Shape(
+            category=filters.category is not None,
+            brands=bool(filters.brands),
+            price_min=filters.price_min is not None,
+            price_max=filters.price_max is not None,
+            attributes=tuple(len(documents) for documents in candidates),
+            search="match" if filters.q else "",
+            prefix=prefix is not None,
+            sort=filters.sort or ("relevance" if filters.q else "name"),
+        )
+        self._count: int | None = None
+        self._rows: list[dict[str, Any]] | None = None  # the expected slice's
+
+    def _run(self, statement: str, page: slice | None = None) -> tuple[int | None, list[dict[str, Any]]]:
+        params = self.params
+        if page is not None:
+            params = params | {"limit": Int8(page.stop - page.start), "offset": Int8(page.start)}
+        with statement_cursor() as cursor:
+            cursor.execute(statement, params)
+            count, rows = cursor.fetchone()
+        return count, [] if rows is None else json.loads(f"[{rows}]")
+
+    def _count_and_rows(self) -> tuple[int, list[dict[str, Any]] | None]:
+        statements = _statements(self.shape)
+        if self.expected is None:
+            return self._run(statements.count)[0] or 0, None
+        count, rows = self._run(statements.count_and_page, self.expected)
+        return count or 0, rows
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count, self._rows = self._count_and_rows()
+            if self._count == 0 and self.shape.search == "match" and len(self.filters.q) >= 3:
+                # No word matches: likely a typo ("bananna"); names that look alike instead.
+                self.shape = replace(self.shape, search="similar")
+                self._count, self._rows = self._count_and_rows()
+        return self._count
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        count = self.count()  # settles the search (words or look-alike names) first
+        start, stop = page.start or 0, count if page.stop is None else min(page.stop, count)
+        if stop <= start:
+            return []
+        expected = self.expected
+        if self._rows is not None and expected is not None and start == expected.start and stop <= expected.stop:
+            return self._rows[: stop - start]
+        return self._run(_statements(self.shape).page, slice(start, stop))[1]
+
+
+# --- The embedded SQLite run: the ORM, values-level -----------------------------------------
+
+LISTING_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "attributes",
+    "brand_id",
+    "brand__name",
+    "brand__slug",
+    "category_id",
+    "category__name",
+    "category__slug",
+)
+LISTING_VARIANT_FIELDS = (
+    "id",
+    "sku",
+    "barcode",
+    "name",
+    "price",
+    "compare_at_price",
+    "currency",
+    "unit",
+    "step",
+    "weight_kg",
+)
+
+
+class _ListingQueries:
+    def __init__(self, products: QuerySet[Product, dict[str, Any]]) -> None:
+        self.products = products
+
+    def count(self) -> int:
+        return self.products.count()
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        return listing_rows(list(self.products[page]))
+
+
+def listing_values(products: QuerySet[Product]) -> QuerySet[Product, dict[str, Any]]:
+    """The listing's own columns of each product (brand and category joined), as dicts: a page of
+    them costs no model instances."""
+    return products.values(*LISTING_FIELDS)
+
+
+def listing_relations(product_ids: list[int]) -> tuple[dict[int, list[dict[str, Any]]], dict[int, dict[str, Any]]]:
+    """For a page of products, two queries: their active variants (in display order) and their
+    first image, as dicts by product id."""
+    variants: dict[int, list[dict[str, Any]]] = {pk: [] for pk in product_ids}
+    for row in active_variants().filter(product_id__in=product_ids).values("product_id", *LISTING_VARIANT_FIELDS):
+        variants[row.pop("product_id")].append(row)
+    images: dict[int, dict[str, Any]] = {}
+    first_images = ProductImage.objects.filter(product_id__in=product_ids).order_by("product_id", "position", "id")
+    if connection.vendor == "postgresql":
+        first_images = first_images.distinct("product_id")
+    for product_id, url, alt_text in first_images.values_list("product_id", "url", "alt_text"):
+        images.setdefault(product_id, {"url": url, "alt_text": alt_text})
+    return variants, images
+
+
+def _quantity(value: Decimal | None) -> str | None:
+    return None if value is None else quantity_text(quantize_quantity(value))
+
+
+def listing_rows(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What ProductListSerializer writes, built from `listing_values` rows and `listing_relations`
+    without a serializer per product."""
+    variants_of, image_of = listing_relations([row["id"] for row in products])
+    rows = []
+    for row in products:
+        variants = [
+            {
+                **variant,
+                "price": amount_text(variant["price"]),
+                "compare_at_price": None
+                if variant["compare_at_price"] is None
+                else amount_text(variant["compare_at_price"]),
+                "step": _quantity(variant["step"]),
+                "weight_kg": _quantity(variant["weight_kg"]),
+            }
+            for variant in variants_of[row["id"]]
+        ]
+        cheapest = min(variants_of[row["id"]], key=lambda v: (v["price"], v["id"]), default=None)
+        rows.append(
+            {
+                "id": row["id"],
+                "slug": row["slug"],
+                "name": row["name"],
+                "brand": None
+                if row["brand_id"] is None
+                else {"id": row["brand_id"], "name": row["brand__name"], "slug": row["brand__slug"]},
+                "category": {"id": row["category_id"], "name": row["category__name"], "slug": row["category__slug"]},
+                "image": image_of.get(row["id"]),
+                "attributes": row["attributes"],
+                "price_from": None if cheapest is None else amount_text(cheapest["price"]),
+                "currency": None if cheapest is None else cheapest["currency"],
+                "variants": variants,
+            }
+        )
+    return rows
