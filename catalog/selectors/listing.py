@@ -80,6 +80,7 @@ class _Statements:
     count: str  # the number of matching products
     page: str  # NULL and the page's rows, as JSON objects separated by commas (NULL: none)
     count_and_page: str  # both in one round trip
+    # (the page's size is left as %(limit)s: see _page_statement)
 
 
 # The page's products are chosen (sorted, limited) on narrow rows first; their columns, variants
@@ -190,6 +191,15 @@ def _statements(shape: _Shape) -> _Statements:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _page_statement(shape: _Shape, size: int, counted: bool) -> str:
+    """The page statement for pages of `size`, counting too or not. The size is written into the
+    text, not bound: a generic plan then knows the page is a few rows (a bound LIMIT is planned
+    as a tenth of the catalog), and sizes are few (the default and a handful of others)."""
+    statements = _statements(shape)
+    return (statements.count_and_page if counted else statements.page).replace("%(limit)s", str(int(size)))
+
+
 class _ListingStatements:
     """The listing on PostgreSQL. `expected` is the slice the paginator will ask for: counting
     reads it in the same round trip."""
@@ -228,20 +238,17 @@ class _ListingStatements:
         self._count: int | None = None
         self._rows: list[dict[str, Any]] | None = None  # the expected slice's
 
-    def _run(self, statement: str, page: slice | None = None) -> tuple[int | None, list[dict[str, Any]]]:
-        params = self.params
-        if page is not None:
-            params = params | {"limit": Int8(page.stop - page.start), "offset": Int8(page.start)}
+    def _run(self, statement: str, first: int | None = None) -> tuple[int | None, list[dict[str, Any]]]:
         with statement_cursor() as cursor:
-            cursor.execute(statement, params)
+            cursor.execute(statement, self.params if first is None else self.params | {"offset": Int8(first)})
             count, rows = cursor.fetchone()
         return count, [] if rows is None else json.loads(f"[{rows}]")
 
     def _count_and_rows(self) -> tuple[int, list[dict[str, Any]] | None]:
-        statements = _statements(self.shape)
-        if self.expected is None:
-            return self._run(statements.count)[0] or 0, None
-        count, rows = self._run(statements.count_and_page, self.expected)
+        expected = self.expected
+        if expected is None:
+            return self._run(_statements(self.shape).count)[0] or 0, None
+        count, rows = self._run(_page_statement(self.shape, expected.stop - expected.start, True), expected.start)
         return count or 0, rows
 
     def count(self) -> int:
@@ -261,7 +268,7 @@ class _ListingStatements:
         expected = self.expected
         if self._rows is not None and expected is not None and start == expected.start and stop <= expected.stop:
             return self._rows[: stop - start]
-        return self._run(_statements(self.shape).page, slice(start, stop))[1]
+        return self._run(_page_statement(self.shape, stop - start, False), start)[1]
 
 
 # --- The embedded SQLite run: the ORM, values-level -----------------------------------------
