@@ -6,9 +6,11 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from catalog.selectors import SORTS, category_ancestors, parse_attribute_filter
+from core.api.pagination import PageNumberPagination
 from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
 from core.money import amount_text
 
@@ -105,6 +107,14 @@ class ProductListSerializer(serializers.ModelSerializer[Product]):
     def get_currency(self, product: Product) -> str | None:
         cheapest = _cheapest(product)
         return cheapest.currency if cheapest else None
+
+
+def listing_body(paginator: PageNumberPagination, rows: list[str]) -> bytes:
+    """What JSONRenderer writes for `paginator.get_paginated_response(rows).data` when each row
+    is already the JSON text it would write for it (catalog.selectors.listing)."""
+    envelope = JSONRenderer().render(paginator.get_paginated_response([]).data)
+    assert envelope.endswith(b'"results":[]}'), envelope  # `results` last, as DRF's pagination writes it
+    return envelope[:-2] + ",".join(rows).encode() + b"]}"
 
 
 class ProductDetailSerializer(ProductListSerializer):

@@ -26,6 +26,7 @@ from catalog.api.serializers import (
     ProductQuerySerializer,
     StaffVariantSerializer,
     StaffVariantUpdateSerializer,
+    listing_body,
 )
 from catalog.cache import cached_body, cached_hit, read_along_keys
 from catalog.models import Variant
@@ -40,7 +41,11 @@ FILTERS = frozenset(ProductQuerySerializer().fields)
 
 
 def _json(build: Callable[[], Any]) -> Callable[[], bytes]:
-    return lambda: JSONRenderer().render(build())
+    def render() -> bytes:
+        data = build()
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)  # bytes: written already
+
+    return render
 
 
 def _body_response(body: bytes, hit: bool) -> HttpResponse:
@@ -187,7 +192,7 @@ class ProductListView(CachedView):
             first = (page_number_of(request.GET) - 1) * size
             listing = product_listing(filters, expected=slice(first, first + size))
             rows = paginator.paginate_queryset(listing, request, view=self)
-            return paginator.get_paginated_response(rows).data
+            return listing_body(paginator, rows)
 
         return _cached_response(request, "products", parts, build)
 

@@ -1,23 +1,26 @@
-"""The product listing's pages, as rows in the shape ProductListSerializer documents (the API's
-list items), built without a model instance or a serializer per product.
+"""The product listing's pages: each product as the JSON text DRF's JSONRenderer writes for its
+row in the shape ProductListSerializer documents (the API's list items), built without a model
+instance, a serializer or a Python dict per product.
 
-On PostgreSQL a page costs two statements whose SQL text depends only on which filters are set,
-never on their values, so they are bound on the server and prepared once per connection
-(core.db.statements: PostgreSQL neither parses nor plans them again): the COUNT the pagination
-needs, and one SELECT that returns each product of the page as JSON, with its active variants,
-its cheapest price and its first image, in the listing's order; Python parses the page in one call.
-Money is written by PostgreSQL's numeric output (two places, as `amount_text`) and quantities
-with their trailing zeros trimmed (as `quantity_text`). A search first counts the word matches
-and only when there are none (and the words are long enough) counts the names that look alike,
-as `search_products` decides with its `exists()`.
+On PostgreSQL a page is one statement whose SQL text depends only on which filters are set and
+the page size, never on the filter values, so it is bound on the server and prepared once per
+connection (core.db.statements: PostgreSQL neither parses nor plans it again): it counts the
+matching products (the pagination's COUNT, a scan of its own: no COUNT(*) OVER (), see
+docs/decisions/0072) and writes the page's products, with their active variants, cheapest price
+and first image, in the listing's order. Money is PostgreSQL's numeric output (two places, as
+`amount_text`), quantities are trimmed of trailing zeros (as `quantity_text`); only each
+product's attributes are written by Python. A search first counts the word matches and only when
+there are none (and the words are long enough) counts the names that look alike, as
+`search_products` decides with its `exists()`: a second statement for a typo only.
 
 The embedded SQLite run keeps the ORM's queries (`search_products`, `listing_values`,
-`listing_relations`) and `listing_rows`. tests/catalog/test_listing_parity.py holds the two to
-the serializer, byte for byte, over every filter and sort.
+`listing_relations`) and `listing_rows`. tests/catalog/test_listing_parity.py holds both to the
+serializer, byte for byte, over every filter, sort and page.
 """
 
 import functools
 import json
+import string
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol
@@ -42,11 +45,12 @@ from core.quantities import quantity_text, quantize_quantity
 
 
 class ListingResults(Protocol):
-    """What a Django paginator needs: the number of products and a page of rows by slice."""
+    """What a Django paginator needs: the number of products and a page by slice, each product
+    as the JSON text JSONRenderer writes for its listing row."""
 
     def count(self) -> int: ...
 
-    def __getitem__(self, page: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, page: slice) -> list[str]: ...
 
 
 def product_listing(filters: ProductFilters, expected: slice | None = None) -> ListingResults:
@@ -84,42 +88,65 @@ class _Statements:
 
 
 # The page's products are chosen (sorted, limited) on narrow rows first; their columns, variants
-# and first image are then read for those few alone. Each product is one JSON object in the
-# listing's shape (key order included); string_agg keeps the listing's order.
-_PAGE = """
+# and first image are then read for those few alone. Each product is written as the JSON text
+# DRF's JSONRenderer writes for its listing row (compact, keys in order, strings escaped by
+# PostgreSQL's to_json as Python's json module does, money and quantities as their text), except
+# its attributes, which Python writes (a jsonb number such as 1.10 must come out as Python's
+# 1.1): between chr(1) marks. Products are separated by chr(2); neither can occur in JSON text.
+_PAGE = string.Template("""
 WITH page AS (
-    SELECT {page_columns} FROM {matching} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s
+    SELECT $page_columns FROM $matching ORDER BY $order LIMIT %(limit)s OFFSET %(offset)s
 ), first_image AS (
-    SELECT DISTINCT ON (i.product_id) i.product_id, json_build_object('url', i.url, 'alt_text', i.alt_text) AS image
-    FROM {image} i WHERE i.product_id IN (SELECT id FROM page) ORDER BY i.product_id, i.position, i.id
+    SELECT DISTINCT ON (i.product_id) i.product_id,
+        '{"url":' || to_json(i.url) || ',"alt_text":' || to_json(i.alt_text) || '}' AS image
+    FROM $image i WHERE i.product_id IN (SELECT id FROM page) ORDER BY i.product_id, i.position, i.id
 )
-SELECT {count}, (
-    SELECT string_agg(json_build_object(
-        'id', p.id, 'slug', p.slug, 'name', p.name,
-        'brand', CASE WHEN b.id IS NULL THEN NULL
-            ELSE json_build_object('id', b.id, 'name', b.name, 'slug', b.slug) END,
-        'category', json_build_object('id', c.id, 'name', c.name, 'slug', c.slug),
-        'image', first_image.image, 'attributes', p.attributes,
-        'price_from', v.price_from, 'currency', v.currency, 'variants', v.variants
-    )::text, ',' ORDER BY {page_order})
+SELECT $count, (
+    SELECT string_agg(
+        '{"id":' || p.id || ',"slug":' || to_json(p.slug) || ',"name":' || to_json(p.name)
+        || ',"brand":' || CASE WHEN b.id IS NULL THEN 'null'
+            ELSE '{"id":' || b.id || ',"name":' || to_json(b.name) || ',"slug":' || to_json(b.slug) || '}' END
+        || ',"category":{"id":' || c.id || ',"name":' || to_json(c.name) || ',"slug":' || to_json(c.slug)
+        || '},"image":' || coalesce(first_image.image, 'null')
+        || ',"attributes":' || chr(1) || p.attributes::text || chr(1)
+        || ',"price_from":' || coalesce('"' || v.price_from || '"', 'null')
+        || ',"currency":' || coalesce(to_json(v.currency)::text, 'null')
+        || ',"variants":[' || coalesce(v.variants, '') || ']}',
+        chr(2) ORDER BY $page_order)
     FROM page
-    JOIN {product} p ON p.id = page.id
-    JOIN {category} c ON c.id = p.category_id
-    LEFT JOIN {brand} b ON b.id = p.brand_id
+    JOIN $product p ON p.id = page.id
+    JOIN $category c ON c.id = p.category_id
+    LEFT JOIN $brand b ON b.id = p.brand_id
     LEFT JOIN first_image ON first_image.product_id = p.id
     CROSS JOIN LATERAL (
-        SELECT coalesce(json_agg(json_build_object(
-                'id', u.id, 'sku', u.sku, 'barcode', u.barcode, 'name', u.name,
-                'price', u.price::text, 'compare_at_price', u.compare_at_price::text,
-                'currency', u.currency, 'unit', u.unit,
-                'step', trim_scale(u.step)::text, 'weight_kg', trim_scale(u.weight_kg)::text
-            ) ORDER BY u.position, u.id), '[]') AS variants,
+        SELECT string_agg(
+                '{"id":' || u.id || ',"sku":' || to_json(u.sku)
+                || ',"barcode":' || coalesce(to_json(u.barcode)::text, 'null') || ',"name":' || to_json(u.name)
+                || ',"price":"' || u.price
+                || '","compare_at_price":' || coalesce('"' || u.compare_at_price || '"', 'null')
+                || ',"currency":' || to_json(u.currency) || ',"unit":' || to_json(u.unit)
+                || ',"step":"' || trim_scale(u.step)
+                || '","weight_kg":' || coalesce('"' || trim_scale(u.weight_kg) || '"', 'null') || '}',
+                ',' ORDER BY u.position, u.id) AS variants,
             (array_agg(u.price ORDER BY u.price, u.id))[1]::text AS price_from,
             (array_agg(u.currency ORDER BY u.price, u.id))[1] AS currency
-        FROM {variant} u WHERE u.product_id = p.id AND u.is_active
+        FROM $variant u WHERE u.product_id = p.id AND u.is_active
     ) v
 )
-"""
+""")
+
+# What DRF's JSONRenderer writes (compact, UTF-8 as is, no NaN), for values json.loads made.
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def row_json(row: Any) -> str:
+    """A listing row as JSONRenderer writes it (U+2028 and U+2029 escaped, as it does)."""
+    return _encode(row).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _product_json(text: str) -> str:
+    head, attributes, tail = text.split("\x01")
+    return (head + _encode(json.loads(attributes)) + tail).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _table(model: type[Any]) -> str:
@@ -171,23 +198,21 @@ def _statements(shape: _Shape) -> _Statements:
         products += f" LEFT JOIN {_table(Brand)} b ON b.id = p.brand_id"
     matching = f"{products} WHERE {' AND '.join(where)}"
     count = f"(SELECT count(*) FROM {matching})"  # noqa: S608
-    page = _PAGE.format(
-        page_columns=", ".join(columns),
-        matching=matching,
-        order=", ".join(order),
-        page_order=", ".join(f"page.{key}" for key in order),
-        count="{count}",
-        product=_table(Product),
-        category=_table(Category),
-        brand=_table(Brand),
-        image=_table(ProductImage),
-        variant=variant,
-    )
-    page = " ".join(page.split())
+    page = {
+        "page_columns": ", ".join(columns),
+        "matching": matching,
+        "order": ", ".join(order),
+        "page_order": ", ".join(f"page.{key}" for key in order),
+        "product": _table(Product),
+        "category": _table(Category),
+        "brand": _table(Brand),
+        "image": _table(ProductImage),
+        "variant": variant,
+    }
     return _Statements(
         count=f"SELECT {count}, NULL",
-        page=page.replace("{count}", "NULL"),
-        count_and_page=page.replace("{count}", count),
+        page=" ".join(_PAGE.substitute(page, count="NULL").split()),
+        count_and_page=" ".join(_PAGE.substitute(page, count=count).split()),
     )
 
 
@@ -236,15 +261,15 @@ class _ListingStatements:
             sort=filters.sort or ("relevance" if filters.q else "name"),
         )
         self._count: int | None = None
-        self._rows: list[dict[str, Any]] | None = None  # the expected slice's
+        self._rows: list[str] | None = None  # the expected slice's
 
-    def _run(self, statement: str, first: int | None = None) -> tuple[int | None, list[dict[str, Any]]]:
+    def _run(self, statement: str, first: int | None = None) -> tuple[int | None, list[str]]:
         with statement_cursor() as cursor:
             cursor.execute(statement, self.params if first is None else self.params | {"offset": Int8(first)})
             count, rows = cursor.fetchone()
-        return count, [] if rows is None else json.loads(f"[{rows}]")
+        return count, [] if rows is None else [_product_json(text) for text in rows.split("\x02")]
 
-    def _count_and_rows(self) -> tuple[int, list[dict[str, Any]] | None]:
+    def _count_and_rows(self) -> tuple[int, list[str] | None]:
         expected = self.expected
         if expected is None:
             return self._run(_statements(self.shape).count)[0] or 0, None
@@ -260,7 +285,7 @@ class _ListingStatements:
                 self._count, self._rows = self._count_and_rows()
         return self._count
 
-    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+    def __getitem__(self, page: slice) -> list[str]:
         count = self.count()  # settles the search (words or look-alike names) first
         start, stop = page.start or 0, count if page.stop is None else min(page.stop, count)
         if stop <= start:
@@ -306,8 +331,8 @@ class _ListingQueries:
     def count(self) -> int:
         return self.products.count()
 
-    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        return listing_rows(list(self.products[page]))
+    def __getitem__(self, page: slice) -> list[str]:
+        return [row_json(row) for row in listing_rows(list(self.products[page]))]
 
 
 def listing_values(products: QuerySet[Product]) -> QuerySet[Product, dict[str, Any]]:

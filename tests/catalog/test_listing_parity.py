@@ -12,7 +12,8 @@ from rest_framework.renderers import JSONRenderer
 from catalog import selectors, services
 from catalog.api.serializers import ProductListSerializer
 from catalog.models import Unit
-from catalog.selectors.listing import listing_rows, listing_values, product_listing
+from catalog.selectors.listing import listing_rows, listing_values, product_listing, row_json
+from tests.api.support import api
 from tests.catalog import factories
 
 pytestmark = pytest.mark.django_db
@@ -99,8 +100,8 @@ def _filters(made: dict[str, Any]) -> list[selectors.ProductFilters]:
     ]
 
 
-def _render(rows: Any) -> bytes:
-    return JSONRenderer().render(list(rows))
+def _render(row: Any) -> bytes:
+    return JSONRenderer().render(row)
 
 
 def test_listing_pages_are_the_serializers_byte_for_byte() -> None:
@@ -109,13 +110,25 @@ def test_listing_pages_are_the_serializers_byte_for_byte() -> None:
     for filters in _filters(made):
         products = selectors.search_products(filters)
         expected = [
-            _render([row]) for row in ProductListSerializer(selectors.with_listing_relations(products), many=True).data
+            _render(row) for row in ProductListSerializer(selectors.with_listing_relations(products), many=True).data
         ]
-        assert [_render([row]) for row in listing_rows(list(listing_values(products)))] == expected, filters
+        assert [row_json(row).encode() for row in listing_rows(list(listing_values(products)))] == expected, filters
         for first in range(0, len(expected) + PAGE, PAGE):  # every page, and one past the end
             listing = product_listing(filters, expected=slice(first, first + PAGE) if first % (2 * PAGE) == 0 else None)
             assert listing.count() == len(expected), filters
             rows = listing[first : min(first + PAGE, len(expected))]
-            assert [_render([row]) for row in rows] == expected[first : first + PAGE], (filters, first)
+            assert [row.encode() for row in rows] == expected[first : first + PAGE], (filters, first)
             checked, nonempty = checked + 1, nonempty + bool(rows)
     assert nonempty > 40 and checked > nonempty  # the filters found something, and pages past the end
+
+    # The whole body, as DRF renders the paginated serializer data.
+    response = api().get("/api/v1/catalog/products/", {"sort": "-price", "page": 2, "page_size": 3})
+    products = selectors.search_products(selectors.ProductFilters(sort="-price"))
+    assert response.content == _render(
+        {
+            "count": 7,
+            "next": "http://testserver/api/v1/catalog/products/?sort=-price&page=3&page_size=3",
+            "previous": "http://testserver/api/v1/catalog/products/?sort=-price&page_size=3",
+            "results": ProductListSerializer(selectors.with_listing_relations(products)[3:6], many=True).data,
+        }
+    )
