@@ -139,14 +139,28 @@ SELECT $select (
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
+def _escaped(text: str) -> str:
+    """U+2028 and U+2029 escaped, as JSONRenderer does (JavaScript reads them as line ends)."""
+    if "\u2028" in text or "\u2029" in text:
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text
+
+
 def row_json(row: Any) -> str:
-    """A listing row as JSONRenderer writes it (U+2028 and U+2029 escaped, as it does)."""
-    return _encode(row).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    """A listing row as JSONRenderer writes it."""
+    return _escaped(_encode(row))
+
+
+@functools.lru_cache(maxsize=4096)
+def _attributes_json(text: str) -> str:
+    """A product's attributes, from jsonb's text, as JSONRenderer writes them: remembered, as
+    products share a few sets of attributes and this is most of a page's Python."""
+    return _encode(json.loads(text))
 
 
 def _product_json(text: str) -> str:
     head, attributes, tail = text.split("\x01")
-    return (head + _encode(json.loads(attributes)) + tail).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return _escaped(head + _attributes_json(attributes) + tail)
 
 
 def _table(model: type[Any]) -> str:
