@@ -6,12 +6,13 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 from catalog.models import Brand, Category, Product, ProductImage, Variant
-from catalog.selectors import SORTS, category_ancestors, listing_relations, parse_attribute_filter
+from catalog.selectors import SORTS, category_ancestors, parse_attribute_filter
+from core.api.pagination import PageNumberPagination
 from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
 from core.money import amount_text
-from core.quantities import quantity_text, quantize_quantity
 
 
 class CategoryRefSerializer(serializers.ModelSerializer[Category]):
@@ -108,47 +109,12 @@ class ProductListSerializer(serializers.ModelSerializer[Product]):
         return cheapest.currency if cheapest else None
 
 
-def _quantity(value: Decimal | None) -> str | None:
-    return None if value is None else quantity_text(quantize_quantity(value))
-
-
-def listing_rows(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What ProductListSerializer writes, built from `selectors.listing_values` rows and
-    `selectors.listing_relations` without a serializer per product (the uncached listing's
-    Python cost); tests/catalog compares the two."""
-    variants_of, image_of = listing_relations([row["id"] for row in products])
-    rows = []
-    for row in products:
-        variants = [
-            {
-                **variant,
-                "price": amount_text(variant["price"]),
-                "compare_at_price": None
-                if variant["compare_at_price"] is None
-                else amount_text(variant["compare_at_price"]),
-                "step": _quantity(variant["step"]),
-                "weight_kg": _quantity(variant["weight_kg"]),
-            }
-            for variant in variants_of[row["id"]]
-        ]
-        cheapest = min(variants_of[row["id"]], key=lambda v: (v["price"], v["id"]), default=None)
-        rows.append(
-            {
-                "id": row["id"],
-                "slug": row["slug"],
-                "name": row["name"],
-                "brand": None
-                if row["brand_id"] is None
-                else {"id": row["brand_id"], "name": row["brand__name"], "slug": row["brand__slug"]},
-                "category": {"id": row["category_id"], "name": row["category__name"], "slug": row["category__slug"]},
-                "image": image_of.get(row["id"]),
-                "attributes": row["attributes"],
-                "price_from": None if cheapest is None else amount_text(cheapest["price"]),
-                "currency": None if cheapest is None else cheapest["currency"],
-                "variants": variants,
-            }
-        )
-    return rows
+def listing_body(paginator: PageNumberPagination, rows: list[str]) -> bytes:
+    """What JSONRenderer writes for `paginator.get_paginated_response(rows).data` when each row
+    is already the JSON text it would write for it (catalog.selectors.listing)."""
+    envelope = JSONRenderer().render(paginator.get_paginated_response([]).data)
+    assert envelope.endswith(b'"results":[]}'), envelope  # `results` last, as DRF's pagination writes it
+    return envelope[:-2] + ",".join(rows).encode() + b"]}"
 
 
 class ProductDetailSerializer(ProductListSerializer):

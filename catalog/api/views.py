@@ -24,10 +24,11 @@ from catalog.api.serializers import (
     ProductQuerySerializer,
     StaffVariantSerializer,
     StaffVariantUpdateSerializer,
-    listing_rows,
+    listing_body,
 )
 from catalog.cache import cached_body, read_along_keys
 from catalog.models import Variant
+from catalog.selectors.listing import product_listing
 from core.api.pagination import PageNumberPagination, page_number_of, page_size_of
 from core.api.permissions import ModelPermissions
 from core.money import amount_text
@@ -37,7 +38,11 @@ FILTERS = frozenset(ProductQuerySerializer().fields)
 
 
 def _json(build: Callable[[], Any]) -> Callable[[], bytes]:
-    return lambda: JSONRenderer().render(build())
+    def render() -> bytes:
+        data = build()
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)  # bytes: written already
+
+    return render
 
 
 def body_response(body: bytes, hit: bool) -> HttpResponse:
@@ -134,9 +139,12 @@ class ProductListView(CachedView):
                 attributes=tuple(params.get("attr", ())),
                 sort=params.get("sort", ""),
             )
-            products = selectors.listing_values(selectors.search_products(filters))
-            rows = paginator.paginate_queryset(products, request, view=self)
-            return paginator.get_paginated_response(listing_rows(list(rows or []))).data
+            # The page the paginator will take: read in the round trip that counts.
+            size = page_size_of(request.GET)
+            first = (page_number_of(request.GET) - 1) * size
+            listing = product_listing(filters, expected=slice(first, first + size))
+            rows = paginator.paginate_queryset(listing, request, view=self)
+            return listing_body(paginator, rows)
 
         return _cached_response(request, "products", parts, build)
 

@@ -57,53 +57,6 @@ def with_listing_relations(products: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
-LISTING_FIELDS = (
-    "id",
-    "slug",
-    "name",
-    "attributes",
-    "brand_id",
-    "brand__name",
-    "brand__slug",
-    "category_id",
-    "category__name",
-    "category__slug",
-)
-LISTING_VARIANT_FIELDS = (
-    "id",
-    "sku",
-    "barcode",
-    "name",
-    "price",
-    "compare_at_price",
-    "currency",
-    "unit",
-    "step",
-    "weight_kg",
-)
-
-
-def listing_values(products: QuerySet[Product]) -> QuerySet[Product, dict[str, Any]]:
-    """The listing's own columns of each product (brand and category joined), as dicts: a page of
-    them costs no model instances."""
-    return products.values(*LISTING_FIELDS)
-
-
-def listing_relations(product_ids: list[int]) -> tuple[dict[int, list[dict[str, Any]]], dict[int, dict[str, Any]]]:
-    """For a page of products, two queries: their active variants (in display order) and their
-    first image, as dicts by product id."""
-    variants: dict[int, list[dict[str, Any]]] = {pk: [] for pk in product_ids}
-    for row in active_variants().filter(product_id__in=product_ids).values("product_id", *LISTING_VARIANT_FIELDS):
-        variants[row.pop("product_id")].append(row)
-    images: dict[int, dict[str, Any]] = {}
-    first_images = ProductImage.objects.filter(product_id__in=product_ids).order_by("product_id", "position", "id")
-    if connection.vendor == "postgresql":
-        first_images = first_images.distinct("product_id")
-    for product_id, url, alt_text in first_images.values_list("product_id", "url", "alt_text"):
-        images.setdefault(product_id, {"url": url, "alt_text": alt_text})
-    return variants, images
-
-
 def category_by_key(key: str) -> Category | None:
     """A category by id or slug."""
     lookup = Q(pk=int(key)) if key.isdigit() and len(key) < 19 else Q(slug=key)
@@ -134,27 +87,37 @@ def parse_attribute_filter(raw: str) -> tuple[str, Any]:
     return key, value
 
 
+def attribute_candidates(key: str, value: Any) -> list[dict[str, Any]]:
+    """The jsonb documents an attribute filter matches by containment (any of them; PostgreSQL):
+    the value itself, inside a list attribute, or as text."""
+    candidates: list[dict[str, Any]] = [{key: value}, {key: [value]}]
+    if not isinstance(value, str):
+        candidates += [{key: str(value).lower() if isinstance(value, bool) else str(value)}]
+    return candidates
+
+
 def _attribute_q(key: str, value: Any) -> Q:
     if connection.vendor == "postgresql":
         # jsonb containment uses the GIN index; also matches the value inside a list attribute.
-        candidates = [{key: value}, {key: [value]}]
-        if not isinstance(value, str):
-            candidates += [{key: str(value).lower() if isinstance(value, bool) else str(value)}]
         query = Q()
-        for candidate in candidates:
+        for candidate in attribute_candidates(key, value):
             query |= Q(attributes__contains=candidate)
         return query
     return Q(**{f"attributes__{key}": value})
 
 
-def _prefix_query(q: str) -> SearchQuery | None:
-    """Every word as a prefix ("bana" finds bananas): letters and digits only, so the raw
-    tsquery syntax can never be broken by what a customer types."""
+def prefix_tsquery(q: str) -> str | None:
+    """Every word as a prefix ("bana" finds bananas), as raw tsquery text: letters and digits
+    only, so the raw tsquery syntax can never be broken by what a customer types."""
     words = re.findall(r"[^\W_]+", q)[:8]
     if not words:
         return None
-    raw = " & ".join(f"{word[:40]}:*" for word in words)
-    return SearchQuery(raw, search_type="raw", config=settings.CATALOG_SEARCH_CONFIG)
+    return " & ".join(f"{word[:40]}:*" for word in words)
+
+
+def _prefix_query(q: str) -> SearchQuery | None:
+    raw = prefix_tsquery(q)
+    return None if raw is None else SearchQuery(raw, search_type="raw", config=settings.CATALOG_SEARCH_CONFIG)
 
 
 def _search_postgres(products: QuerySet[Product], q: str) -> QuerySet[Product]:
