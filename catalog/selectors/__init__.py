@@ -6,6 +6,7 @@ with LIKE instead. That vendor switch is the only difference between the two.
 """
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -82,8 +83,8 @@ def parse_attribute_filter(raw: str) -> tuple[str, Any]:
         value = json.loads(text)
     except ValueError:
         value = text
-    if not isinstance(value, bool | int | float | str) or (isinstance(value, float) and value != value):
-        value = text
+    if not isinstance(value, bool | int | float | str) or (isinstance(value, float) and not math.isfinite(value)):
+        value = text  # 1e999 parses as infinity, which jsonb has no number for: compared as text
     return key, value
 
 

@@ -123,6 +123,7 @@ def test_price_range_brand_and_attribute_filters() -> None:
     assert names(client.get(PRODUCTS, {"attr": "organic:false"})) == ["Dear apples"]
     assert names(client.get(PRODUCTS, {"attr": "allergens:none"})) == ["Mid apples"]  # inside a list
     assert names(client.get(PRODUCTS, {"attr": "size:7"})) == ["Mid apples"]
+    assert names(client.get(PRODUCTS, {"attr": "size:1e999"})) == []  # too large for a number: text, no match
     error_of(client.get(PRODUCTS, {"price_min": "5", "price_max": "1"}), 400, "invalid")
     assert "attr" in error_of(client.get(PRODUCTS, {"attr": "Origin=ES"}), 400)["fields"]
 
