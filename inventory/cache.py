@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import transaction
 
 from core.cache import redis_client, uses_redis
@@ -50,7 +50,8 @@ def cached(variant_id: int, warehouse_code: str | None, build: Callable[[], Any]
 def _delete(names: list[str]) -> None:
     try:
         if uses_redis():
-            _redis_delete([cache.make_key(name) for name in names])
+            backend = caches[DEFAULT_CACHE_ALIAS]  # once: each `cache.x` goes through a proxy
+            _redis_delete([backend.make_key(name) for name in names])
         else:
             cache.delete_many(names)
     except Exception:
