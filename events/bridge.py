@@ -15,7 +15,7 @@ events app never imports the apps above it: each DomainSignal connects the recei
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -152,14 +152,22 @@ def outbox_insert_sql(events: Sequence[PreparedEvent], *, when: str) -> tuple[st
     `notify_sql` to its statement when `notify_needed()`, then calls `outbox_written`."""
     sql = _INSERT_MANY.format(when=when)
     params = {
-        "outbox_ids": [event.event_id for event in events],
-        "outbox_types": [event.event_type for event in events],
-        "outbox_aggregate_types": [event.aggregate_type for event in events],
-        "outbox_aggregate_ids": [event.aggregate_id for event in events],
-        "outbox_payloads": [event.payload for event in events],
-        "outbox_times": [event.occurred_at for event in events],
+        "outbox_ids": array_literal(str(event.event_id) for event in events),
+        "outbox_types": array_literal(event.event_type for event in events),
+        "outbox_aggregate_types": array_literal(event.aggregate_type for event in events),
+        "outbox_aggregate_ids": array_literal(event.aggregate_id for event in events),
+        "outbox_payloads": array_literal("\\x" + event.payload.hex() for event in events),
+        "outbox_times": array_literal(event.occurred_at.isoformat() for event in events),
     }
     return sql, params
+
+
+def array_literal(values: Iterable[str]) -> str:
+    """Strings as one PostgreSQL array literal, each element quoted, for a parameter the SQL casts
+    (`%(name)s::text[]`, `::uuid[]`, `::bytea[]` of `\\x`-hex, `::timestamptz[]` of ISO times). One
+    string parameter costs psycopg a fraction of what a list costs: a list is inspected element
+    by element on every call to choose its array type."""
+    return "{" + ",".join('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values) + "}"
 
 
 def notify_sql(written: str) -> str:

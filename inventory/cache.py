@@ -8,14 +8,16 @@ is bypassed, not an error.
 """
 
 import logging
+import os
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import transaction
 
-from core.cache import uses_redis
+from core.cache import redis_client, uses_redis
 from core.outages import redis_call
 
 logger = logging.getLogger(__name__)
@@ -47,9 +49,35 @@ def cached(variant_id: int, warehouse_code: str | None, build: Callable[[], Any]
 
 def _delete(names: list[str]) -> None:
     try:
-        cache.delete_many(names)
+        if uses_redis():
+            backend = caches[DEFAULT_CACHE_ALIAS]  # once: each `cache.x` goes through a proxy
+            _redis_delete([backend.make_key(name) for name in names])
+        else:
+            cache.delete_many(names)
     except Exception:
         logger.warning("inventory: availability cache keys not dropped; they expire on their own", exc_info=True)
+
+
+_own = threading.local()
+
+
+def _redis_delete(keys: list[str]) -> None:
+    """One DEL on a Redis connection of this thread's own, made like the cache's (same server,
+    database and timeouts). Every stock write pays this after its commit, and through the cache
+    API (django-redis, then redis-py's pool with its bookkeeping) it cost four times the command
+    itself; the reply is still awaited, so the keys are gone before the writer returns."""
+    conn = getattr(_own, "conn", None)
+    if conn is None or _own.pid != os.getpid():  # never a connection inherited across fork
+        pool = redis_client().connection_pool
+        conn = pool.connection_class(**pool.connection_kwargs)
+        _own.conn, _own.pid = conn, os.getpid()
+    try:
+        conn.send_command("DEL", *keys, check_health=False)
+        conn.read_response()
+    except BaseException:
+        conn.disconnect()  # a reply may be half read: the next call starts on a fresh connection
+        _own.conn = None
+        raise
 
 
 def invalidate_on_commit(items: Iterable[tuple[int, str]]) -> None:

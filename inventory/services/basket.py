@@ -35,12 +35,19 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorWrapper
 from psycopg.types.numeric import Int8
 
 from core.quantities import as_quantity
-from events.bridge import PreparedEvent, notify_needed, notify_sql, outbox_insert_sql, outbox_written
+from events.bridge import (
+    PreparedEvent,
+    array_literal,
+    notify_needed,
+    notify_sql,
+    outbox_insert_sql,
+    outbox_written,
+)
 from inventory.models import MovementReason, ReservationState
 from inventory.services.levels import ItemRef, Levels
 
@@ -141,11 +148,19 @@ def _cursor_class() -> type[Any]:
 
 def _cursor() -> CursorWrapper:
     """A cursor for this module's two statements: Django's wrapper (they are counted and logged
-    like any other query) around a psycopg cursor that binds on the server and prepares."""
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        wrapped: CursorWrapper = cast(Any, connection)._prepare_cursor(_cursor_class()(connection.connection))
+    like any other query) around a psycopg cursor that binds on the server and prepares. The
+    psycopg cursor is made once per connection and kept on it (callers never close it: closing
+    would only drop its last result, which the next statement replaces anyway)."""
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup: every `connection.x` goes through a proxy
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    raw = db.connection
+    cursor = getattr(raw, "_inventory_statement_cursor", None)
+    if cursor is None or cursor.closed:
+        with db.wrap_database_errors:
+            cursor = _cursor_class()(raw)
+        raw._inventory_statement_cursor = cursor
+    wrapped: CursorWrapper = cast(Any, db)._prepare_cursor(cursor)
     return wrapped
 
 
@@ -159,17 +174,12 @@ def _numbers(values: Iterable[int | Decimal]) -> str:
 
 def read_basket(*, owner_type: str, owner_id: str, warehouse_code: str, variant_ids: list[int]) -> BasketRead:
     """Everything reserving needs to know first, in one plain SELECT (no lock)."""
-    with _cursor() as cursor:
-        cursor.execute(
-            _READ,
-            {
-                "code": warehouse_code,
-                "owner_type": owner_type,
-                "owner_id": owner_id,
-                "variant_ids": _numbers(variant_ids),
-            },
-        )
-        rows = cursor.fetchall()
+    cursor = _cursor()
+    cursor.execute(
+        _READ,
+        {"code": warehouse_code, "owner_type": owner_type, "owner_id": owner_id, "variant_ids": _numbers(variant_ids)},
+    )
+    rows = cursor.fetchall()
     first = rows[0]
     read = BasketRead(warehouse_id=first[1], warehouse_active=bool(first[3]), new_id=int(first[0]))
     for row in rows:
@@ -342,13 +352,13 @@ def write_basket(
         "line_quantities": _numbers(lines[item_id] for item_id in sorted(lines)),
         "ledger_items": _numbers(entry[0] for entry in ledger),
         "ledger_deltas": _numbers(entry[1] for entry in ledger),
-        "ledger_reasons": [str(entry[2]) for entry in ledger],
-        "ledger_references": [entry[3] for entry in ledger],
+        "ledger_reasons": array_literal(str(entry[2]) for entry in ledger),
+        "ledger_references": array_literal(entry[3] for entry in ledger),
     }
     sql = _write_sql(outbox, notify)
-    with _cursor() as cursor:
-        cursor.execute(sql, params)
-        outcome, created, crossed, _ = cursor.fetchone()
+    cursor = _cursor()
+    cursor.execute(sql, params)
+    outcome, created, crossed, _ = cursor.fetchone()
     if outcome == "ok" and not created:
         outcome = "conflict"  # another first reservation of this owner got in first
     if outcome != "ok":

@@ -202,32 +202,33 @@ def _write_basket(
 ) -> Reservation | None:
     """The reservation, or None when the statement found things changed since the read."""
     now = timezone.now()
+    expires_at = now + ttl
     assert read.warehouse_id is not None
-    reservation = Reservation(
-        id=read.new_id,
-        owner_type=owner_type,
-        owner_id=owner_id,
-        warehouse_id=read.warehouse_id,
-        state=ReservationState.ACTIVE,
-        expires_at=now + ttl,
-        created_at=now,
-    )
-    reservation._state.adding, reservation._state.db = False, connection.alias
     new_lines = {read.items[v].id: q for v, q in wanted.items()}
     refs = {item.id: item for item in read.items.values()}
     events: list[PreparedEvent] = []
     old_state, old_reason = "", ""
     if read.old is not None:
         old_state, old_reason = basket.old_end_state(read.old, now)
-        old = Reservation(id=read.old.id, owner_type=owner_type, owner_id=owner_id, end_reason=old_reason)
-        old_lines = [ReservationLine(stock_item_id=line.item.id, quantity=line.quantity) for line in read.old.lines]
         refs |= {line.item.id: line.item for line in read.old.lines}
-        released = _released(old, old_lines, refs)
-        events.append(prepare_event(inventory_released, aggregate_id=str(old.pk), payload=released))
-    ordered = [ReservationLine(stock_item_id=item_id, quantity=new_lines[item_id]) for item_id in sorted(new_lines)]
-    events.append(
-        prepare_event(inventory_reserved, aggregate_id=str(read.new_id), payload=_reserved(reservation, ordered, refs))
+        released = inventory_pb2.InventoryReleased(
+            reservation_id=str(read.old.id),
+            owner_type=owner_type,
+            owner_id=owner_id,
+            reason=old_reason,
+            lines=_line_payloads((line.item, line.quantity) for line in read.old.lines),
+        )
+        events.append(prepare_event(inventory_released, aggregate_id=str(read.old.id), payload=released))
+    ordered = sorted(new_lines)
+    reserved = inventory_pb2.InventoryReserved(
+        reservation_id=str(read.new_id),
+        owner_type=owner_type,
+        owner_id=owner_id,
+        warehouse_code=refs[ordered[0]].warehouse_code,
+        lines=_line_payloads((refs[item_id], new_lines[item_id]) for item_id in ordered),
     )
+    reserved.expires_at.FromDatetime(expires_at)
+    events.append(prepare_event(inventory_reserved, aggregate_id=str(read.new_id), payload=reserved))
 
     def write(*, allow_crossing: bool) -> basket.BasketWrite:
         return basket.write_basket(
@@ -235,7 +236,7 @@ def _write_basket(
             owner_type=owner_type,
             owner_id=owner_id,
             lines=new_lines,
-            expires_at=reservation.expires_at,
+            expires_at=expires_at,
             now=now,
             old_state=old_state,
             old_reason=old_reason,
@@ -260,14 +261,19 @@ def _write_basket(
     if written.outcome != "ok":
         return None
     levels.changed(refs.values())
-    logger.info(
-        "inventory: reserved %s for %s:%s, %d line(s) until %s",
-        reservation.pk,
-        owner_type,
-        owner_id,
-        len(new_lines),
-        reservation.expires_at.isoformat(),
+    # DEBUG, not INFO: a line per reservation (hundreds a second on a rush) costs more than it
+    # tells; the inventory.reserved event and the ledger record every reservation anyway.
+    logger.debug("inventory: reserved %s for %s:%s until %s", read.new_id, owner_type, owner_id, expires_at)
+    reservation = Reservation(
+        id=read.new_id,
+        owner_type=owner_type,
+        owner_id=owner_id,
+        warehouse_id=read.warehouse_id,
+        state=ReservationState.ACTIVE,
+        expires_at=expires_at,
+        created_at=now,
     )
+    reservation._state.adding, reservation._state.db = False, connection.alias
     return reservation
 
 
@@ -407,13 +413,13 @@ def _end_state(reservation: Reservation, now: datetime, state: str, reason: str)
 
 
 def _lines_payload(lines: Iterable[ReservationLine], refs: dict[int, ItemRef]) -> list[inventory_pb2.ReservedLine]:
+    return _line_payloads((refs[line.stock_item_id], line.quantity) for line in lines)
+
+
+def _line_payloads(lines: Iterable[tuple[ItemRef, Decimal]]) -> list[inventory_pb2.ReservedLine]:
     return [
-        inventory_pb2.ReservedLine(
-            variant_id=str(refs[line.stock_item_id].variant_id),
-            sku=refs[line.stock_item_id].sku,
-            quantity=quantity(line.quantity, refs[line.stock_item_id].unit),
-        )
-        for line in lines
+        inventory_pb2.ReservedLine(variant_id=str(item.variant_id), sku=item.sku, quantity=quantity(qty, item.unit))
+        for item, qty in lines
     ]
 
 

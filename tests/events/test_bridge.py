@@ -59,3 +59,20 @@ def test_events_keep_write_order_and_time() -> None:
     second = emit_order_created("o-5")
     assert first.pk < second.pk
     assert before <= first.occurred_at <= second.occurred_at
+
+
+def test_array_literals_reach_postgresql_as_the_exact_strings_and_bytes() -> None:
+    from django.db import connection
+
+    from events.bridge import array_literal
+
+    texts = ["plain", 'a "quoted", {braced} one', "back\\slash\\", "", "NULL", " spaced ", "ünïcode ✓"]
+    payloads = [b'\x00\x01\xff\\"', b""]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::bytea[]",
+            [array_literal(texts), array_literal("\\x" + payload.hex() for payload in payloads)],
+        )
+        got_texts, got_payloads = cursor.fetchone()
+    assert got_texts == texts
+    assert [bytes(payload) for payload in got_payloads] == payloads
