@@ -51,7 +51,7 @@ def _delete(names: list[str]) -> None:
     try:
         if uses_redis():
             backend = caches[DEFAULT_CACHE_ALIAS]  # once: each `cache.x` goes through a proxy
-            _redis_delete([backend.make_key(name) for name in names])
+            _redis_delete(backend, [backend.make_key(name) for name in names])
         else:
             cache.delete_many(names)
     except Exception:
@@ -61,16 +61,20 @@ def _delete(names: list[str]) -> None:
 _own = threading.local()
 
 
-def _redis_delete(keys: list[str]) -> None:
+def _redis_delete(backend: Any, keys: list[str]) -> None:
     """One DEL on a Redis connection of this thread's own, made like the cache's (same server,
     database and timeouts). Every stock write pays this after its commit, and through the cache
     API (django-redis, then redis-py's pool with its bookkeeping) it cost four times the command
     itself; the reply is still awaited, so the keys are gone before the writer returns."""
     conn = getattr(_own, "conn", None)
-    if conn is None or _own.pid != os.getpid():  # never a connection inherited across fork
+    # Never a connection inherited across fork, nor one of a cache backend replaced since (new
+    # CACHES settings, e.g. a test pointing the cache at a proxy, build a new backend).
+    if conn is None or _own.pid != os.getpid() or _own.backend is not backend:
+        if conn is not None:
+            conn.disconnect()
         pool = redis_client().connection_pool
         conn = pool.connection_class(**pool.connection_kwargs)
-        _own.conn, _own.pid = conn, os.getpid()
+        _own.conn, _own.pid, _own.backend = conn, os.getpid(), backend
     try:
         conn.send_command("DEL", *keys, check_health=False)
         conn.read_response()

@@ -396,7 +396,7 @@ def _reserve(
             elif delta < 0:
                 levels.move(item_id, reserved=delta, now=now)
         levels.changed(refs.values())
-    logger.info(
+    logger.debug(
         "inventory: reserved %s for %s:%s, %d line(s) until %s",
         reservation.pk,
         owner_type,
