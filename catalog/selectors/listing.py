@@ -281,17 +281,17 @@ class _ListingStatements:
         self._rows: list[str] | None = None  # the expected slice's
 
     def _run(self, statement: str, first: int | None = None) -> tuple[int | None, list[str]]:
-        with statement_cursor() as cursor:
-            cursor.execute(statement, self.params if first is None else self.params | {"offset": Int8(first)})
-            count, rows = cursor.fetchone()
+        cursor = statement_cursor()  # kept on the connection: not closed here
+        cursor.execute(statement, self.params if first is None else self.params | {"offset": Int8(first)})
+        count, rows = cursor.fetchone()
         return count, [] if rows is None else [_product_json(text) for text in rows.split("\x02")]
 
     def _count_and_rows(self) -> tuple[int, list[str] | None]:
         expected = self.expected
         if expected is None:
-            with statement_cursor() as cursor:
-                cursor.execute(_statements(self.shape).count, self.params)
-                return int(cursor.fetchone()[0]), None
+            cursor = statement_cursor()
+            cursor.execute(_statements(self.shape).count, self.params)
+            return int(cursor.fetchone()[0]), None
         count, rows = self._run(_page_statement(self.shape, expected.stop - expected.start, True), expected.start)
         return count or 0, rows
 

@@ -13,7 +13,7 @@ them in the text.
 from functools import cache
 from typing import Any, cast
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorWrapper
 
 
@@ -41,9 +41,17 @@ def _cursor_class() -> type[Any]:
 
 def statement_cursor() -> CursorWrapper:
     """Django's cursor wrapper (the statements are counted and logged like any other query)
-    around a psycopg cursor that binds on the server and prepares."""
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        wrapped: CursorWrapper = cast(Any, connection)._prepare_cursor(_cursor_class()(connection.connection))
+    around a psycopg cursor that binds on the server and prepares. The psycopg cursor is made
+    once per connection and kept on it: callers need not close it (closing only drops its last
+    result, which the next statement replaces anyway; a closed one is made again)."""
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup: every `connection.x` goes through a proxy
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    raw = db.connection
+    cursor = getattr(raw, "_statement_cursor", None)
+    if cursor is None or cursor.closed:
+        with db.wrap_database_errors:
+            cursor = _cursor_class()(raw)
+        raw._statement_cursor = cursor
+    wrapped: CursorWrapper = cast(Any, db)._prepare_cursor(cursor)
     return wrapped

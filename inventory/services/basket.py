@@ -20,10 +20,10 @@ BEGIN, COMMIT or savepoint round trips, and nothing raises on the expected refus
 outcomes), so it also runs inside a caller's transaction without a savepoint. The CHECK
 constraints still forbid negative levels should a bug get past the judgement.
 
-Both statements go through `_cursor()`: their parameters are bound on the server (the SQL text is
-the same every call, and no value is quoted into it in Python) and, unless
-DATABASE_PREPARED_STATEMENTS is off (config/settings.py), each is prepared once per connection, so PostgreSQL neither
-parses nor plans them again on every call.
+Both statements go through `core.db.statements.statement_cursor()`: their parameters are bound
+on the server (the SQL text is the same every call, and no value is quoted into it in Python)
+and, unless DATABASE_PREPARED_STATEMENTS is off (config/settings.py), each is prepared once per
+connection, so PostgreSQL neither parses nor plans them again on every call.
 """
 
 from __future__ import annotations
@@ -33,12 +33,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, cast
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.utils import CursorWrapper
 from psycopg.types.numeric import Int8
 
+from core.db.statements import statement_cursor
 from core.quantities import as_quantity
 from events.bridge import (
     PreparedEvent,
@@ -124,46 +122,6 @@ LEFT JOIN owner o ON TRUE
 _READ = " ".join(_READ.split())  # short enough for psycopg's cache of parsed queries (4 KiB)
 
 
-@cache
-def _cursor_class() -> type[Any]:
-    from django.db.backends.postgresql import base  # psycopg 3, PostgreSQL only
-
-    server_binding: Any = base.ServerBindingCursor  # Django's psycopg.Cursor, which its stubs leave out
-
-    class StatementCursor(server_binding):
-        """Binds on the server and prepares what it runs, once per connection, when the
-        connection allows it (DATABASE_PREPARED_STATEMENTS sets its prepare_threshold)."""
-
-        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, **kwargs: Any) -> Any:
-            return super().execute(query, params, prepare=True if prepare is None else prepare, **kwargs)
-
-        def _send_query_prepared(self, name: bytes, pgq: Any, **kwargs: Any) -> None:
-            # psycopg keeps the query of a prepared execution nowhere (cursor._query stays None),
-            # so Django's query log (DEBUG, CaptureQueriesContext) would show no SQL for it.
-            self._query = pgq
-            super()._send_query_prepared(name, pgq, **kwargs)
-
-    return StatementCursor
-
-
-def _cursor() -> CursorWrapper:
-    """A cursor for this module's two statements: Django's wrapper (they are counted and logged
-    like any other query) around a psycopg cursor that binds on the server and prepares. The
-    psycopg cursor is made once per connection and kept on it (callers never close it: closing
-    would only drop its last result, which the next statement replaces anyway)."""
-    db = connections[DEFAULT_DB_ALIAS]  # one lookup: every `connection.x` goes through a proxy
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    raw = db.connection
-    cursor = getattr(raw, "_inventory_statement_cursor", None)
-    if cursor is None or cursor.closed:
-        with db.wrap_database_errors:
-            cursor = _cursor_class()(raw)
-        raw._inventory_statement_cursor = cursor
-    wrapped: CursorWrapper = cast(Any, db)._prepare_cursor(cursor)
-    return wrapped
-
-
 def _numbers(values: Iterable[int | Decimal]) -> str:
     """Ids or quantities as PostgreSQL's array literal, which the statement casts
     (`%(name)s::bigint[]`). A list would have psycopg inspect it and its elements on every call to
@@ -174,7 +132,7 @@ def _numbers(values: Iterable[int | Decimal]) -> str:
 
 def read_basket(*, owner_type: str, owner_id: str, warehouse_code: str, variant_ids: list[int]) -> BasketRead:
     """Everything reserving needs to know first, in one plain SELECT (no lock)."""
-    cursor = _cursor()
+    cursor = statement_cursor()
     cursor.execute(
         _READ,
         {"code": warehouse_code, "owner_type": owner_type, "owner_id": owner_id, "variant_ids": _numbers(variant_ids)},
@@ -356,7 +314,7 @@ def write_basket(
         "ledger_references": array_literal(entry[3] for entry in ledger),
     }
     sql = _write_sql(outbox, notify)
-    cursor = _cursor()
+    cursor = statement_cursor()
     cursor.execute(sql, params)
     outcome, created, crossed, _ = cursor.fetchone()
     if outcome == "ok" and not created:
