@@ -8,8 +8,6 @@ is bypassed, not an error.
 """
 
 import logging
-import os
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,7 +15,7 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import transaction
 
-from core.cache import redis_client, uses_redis
+from core.cache import thread_connection, uses_redis
 from core.outages import redis_call
 
 logger = logging.getLogger(__name__)
@@ -51,36 +49,24 @@ def _delete(names: list[str]) -> None:
     try:
         if uses_redis():
             backend = caches[DEFAULT_CACHE_ALIAS]  # once: each `cache.x` goes through a proxy
-            _redis_delete(backend, [backend.make_key(name) for name in names])
+            _redis_delete([backend.make_key(name) for name in names])
         else:
             cache.delete_many(names)
     except Exception:
         logger.warning("inventory: availability cache keys not dropped; they expire on their own", exc_info=True)
 
 
-_own = threading.local()
-
-
-def _redis_delete(backend: Any, keys: list[str]) -> None:
-    """One DEL on a Redis connection of this thread's own, made like the cache's (same server,
-    database and timeouts). Every stock write pays this after its commit, and through the cache
-    API (django-redis, then redis-py's pool with its bookkeeping) it cost four times the command
-    itself; the reply is still awaited, so the keys are gone before the writer returns."""
-    conn = getattr(_own, "conn", None)
-    # Never a connection inherited across fork, nor one of a cache backend replaced since (new
-    # CACHES settings, e.g. a test pointing the cache at a proxy, build a new backend).
-    if conn is None or _own.pid != os.getpid() or _own.backend is not backend:
-        if conn is not None:
-            conn.disconnect()
-        pool = redis_client().connection_pool
-        conn = pool.connection_class(**pool.connection_kwargs)
-        _own.conn, _own.pid, _own.backend = conn, os.getpid(), backend
+def _redis_delete(keys: list[str]) -> None:
+    """One DEL on this thread's own Redis connection (core.cache.thread_connection). Every stock
+    write pays this after its commit, and through the cache API (django-redis, then redis-py's
+    pool with its bookkeeping) it cost four times the command itself; the reply is still awaited,
+    so the keys are gone before the writer returns."""
+    conn = thread_connection()
     try:
         conn.send_command("DEL", *keys, check_health=False)
         conn.read_response()
     except BaseException:
         conn.disconnect()  # a reply may be half read: the next call starts on a fresh connection
-        _own.conn = None
         raise
 
 

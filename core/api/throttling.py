@@ -12,6 +12,7 @@ settings override applies at once. A 429 carries Retry-After.
 """
 
 import functools
+import hashlib
 import math
 import threading
 import time
@@ -20,12 +21,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
+from redis import Redis
 from redis.exceptions import ResponseError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from core.cache import redis_client, uses_redis
+from core.cache import redis_client, thread_connection, uses_redis
 from core.outages import redis_call
 
 if TYPE_CHECKING:  # DRF imports the API settings' classes while rest_framework.views loads
@@ -59,7 +61,8 @@ current = redis.call('INCR', KEYS[1])
 if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 return {1, current, previous, unpack(extra)}
 """
-_script: Any = None
+_script: Any = None  # redis-py's Script, for the calls that go through the client
+_SCRIPT_SHA = hashlib.sha1(_SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()  # what EVALSHA names
 
 
 @functools.lru_cache(maxsize=64)
@@ -76,37 +79,37 @@ def _count_in_redis(
     current_key: str, previous_key: str, weight: float, limit: int, window: int, extra: Sequence[str] = ()
 ) -> tuple[Counted, list[bytes | None]]:
     global _script
-    client = redis_client()
-    if _script is None:
-        _script = client.register_script(_SLIDING_WINDOW)
     keys, args = [current_key, previous_key, *extra], [f"{weight:.6f}", limit, window * 2]
-    reply = _evalsha_on_pooled_connection(client, _script.sha, keys, args)
+    reply = _evalsha_on_own_connection(keys, args)
     if reply is None:
+        client = redis_client()
+        if _script is None:
+            _script = client.register_script(_SLIDING_WINDOW)
         reply = _script(keys=keys, args=args, client=client)
     allowed, current, previous, *values = reply
     return (bool(allowed), int(current), int(previous)), values
 
 
-def _evalsha_on_pooled_connection(client: Any, sha: str, keys: list[str], args: list[Any]) -> list[Any] | None:
-    """EVALSHA on a connection of the client's pool, without the client's per-command machinery
-    (connection events, metrics, the retry policy): about two thirds of the rate limit's CPU per
-    request. None when that does not work out before the command is sent (no connection, the
-    script not loaded, the client instrumented for tracing): the caller then goes through the
-    client, which reconnects, retries, loads the script and records spans as usual. An error after
-    sending is raised, as the client would raise it: the request may already be counted."""
-    if hasattr(type(client).execute_command, "__wrapped__"):  # instrumented: keep its spans
+def _evalsha_on_own_connection(keys: list[str], args: list[Any]) -> list[Any] | None:
+    """EVALSHA on this thread's own Redis connection (core.cache.thread_connection), without the
+    client's per-command machinery (connection events, metrics, the retry policy) and the pool's
+    bookkeeping: most of the rate limit's CPU per request. None when that does not work out before
+    the command is sent (no connection, the script not loaded, the client instrumented for
+    tracing): the caller then goes through the client, which reconnects, retries, loads the script
+    and records spans as usual. An error after sending is raised, as the client would raise it: the
+    request may already be counted."""
+    if hasattr(Redis.execute_command, "__wrapped__"):  # instrumented: keep its spans
         return None
-    pool = client.connection_pool
     try:
-        connection = pool.get_connection()
+        connection = thread_connection()
     except Exception:
         return None
     sent = False
     try:
-        connection.send_command("EVALSHA", sha, len(keys), *keys, *args)
+        connection.send_command("EVALSHA", _SCRIPT_SHA, len(keys), *keys, *args, check_health=False)
         sent = True
         return cast(list[Any], connection.read_response())
-    except ResponseError:  # NOSCRIPT: the connection is fine, the client loads the script
+    except ResponseError:  # NOSCRIPT: the reply was read whole; the client loads the script
         return None
     except Exception:
         connection.disconnect()  # a reply may be in flight: the connection is not reused
@@ -116,8 +119,6 @@ def _evalsha_on_pooled_connection(client: Any, sha: str, keys: list[str], args: 
     except BaseException:
         connection.disconnect()
         raise
-    finally:
-        pool.release(connection)
 
 
 _in_process_guard = threading.Lock()

@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 
 from core.api.throttling import SlidingWindowThrottle
+from core.cache import redis_client, thread_connection
+from core.outages import outage
 from tests.api.support import api, error_of, make_customer, signed_in, token_for
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +128,19 @@ def test_without_redis_threads_of_one_process_are_counted_each(settings: Any) ->
     for thread in threads:
         thread.join()
     assert allowed.count(True) == 25
+
+
+def test_a_redis_connection_closed_by_the_server_is_reopened_without_losing_a_count(tight: None) -> None:
+    """The rate limit talks to Redis on a connection of the thread's own (core.cache): one the
+    server dropped while idle (a restart, a timeout, CLIENT KILL) is reopened before the next
+    request is counted, which is neither let through uncounted nor reported as an outage."""
+    client = api(REMOTE_ADDR="10.0.9.1")
+    assert client.get(PRODUCTS).status_code == 200
+    own = thread_connection()
+    own.send_command("CLIENT", "ID")
+    redis_client().client_kill_filter(_id=own.read_response())
+
+    for _ in range(4):
+        assert client.get(PRODUCTS).status_code == 200
+    error_of(client.get(PRODUCTS), 429, "rate_limited")  # all five counted: the sixth is refused
+    assert not outage("redis").down
