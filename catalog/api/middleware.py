@@ -38,8 +38,15 @@ class CachedPageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method == "GET" and _plain(request):
-            match = _cached_view(get_urlconf() or settings.ROOT_URLCONF, request.path_info)
+        if request.method == "GET":
+            urlconf = get_urlconf() or settings.ROOT_URLCONF
+            prefix = _browse_prefix(urlconf)
+            # Only paths under the catalog's browse prefix are looked at: other requests pay one
+            # string comparison, and their paths never crowd the catalog's out of the memo.
+            if prefix is not None and request.path_info.startswith(prefix) and _plain(request):
+                match = _cached_view(urlconf, request.path_info)
+            else:
+                match = None
             if match is not None:
                 try:
                     response = _cached_answer(request, match)
@@ -75,12 +82,8 @@ def _browse_prefix(urlconf: str) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _cached_view(urlconf: str, path: str) -> ResolverMatch | None:
-    """The route of a CachedView that may answer from the cache, or None. Remembered per path:
-    the resolver costs as much as the rest of a hit. Only paths under the catalog's browse prefix
-    are looked up, so other requests never pay for it."""
-    prefix = _browse_prefix(urlconf)
-    if prefix is None or not path.startswith(prefix):
-        return None
+    """The route of a CachedView that may answer from the cache, or None. Remembered per path
+    (under the browse prefix): the resolver costs as much as the rest of a hit."""
     try:
         match = resolve(path, urlconf)
     except Resolver404:

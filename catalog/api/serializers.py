@@ -10,6 +10,7 @@ from rest_framework.renderers import JSONRenderer
 
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from catalog.selectors import SORTS, category_ancestors, parse_attribute_filter
+from catalog.selectors.listing import LISTING_VARIANT_FIELDS
 from core.api.pagination import PageNumberPagination
 from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
 from core.money import amount_text
@@ -51,18 +52,7 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
 
     class Meta:
         model = Variant
-        fields: tuple[str, ...] = (
-            "id",
-            "sku",
-            "barcode",
-            "name",
-            "price",
-            "compare_at_price",
-            "currency",
-            "unit",
-            "step",
-            "weight_kg",
-        )
+        fields: tuple[str, ...] = LISTING_VARIANT_FIELDS  # the columns the listing's statement reads
 
 
 def _cheapest(product: Product) -> Variant | None:
