@@ -135,7 +135,7 @@ USES_POSTGRES = DATABASES["default"]["ENGINE"] == "config.db.postgresql"
 # most DATABASE_STATEMENT_TIMEOUT_MS (0: no limit; gunicorn sets it to the request's budget).
 DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 3)
 DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
-# The hot statements that opt in (reserving stock, inventory/services/basket.py) are prepared once
+# The hot statements that opt in (reserving stock and the product listing, core/db/statements.py) are prepared once
 # per connection; Django's own queries bind on the client and are never prepared. Off (0) behind a
 # pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or its
 # max_prepared_statements = 0).
