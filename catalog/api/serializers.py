@@ -10,7 +10,7 @@ from rest_framework.renderers import JSONRenderer
 
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from catalog.selectors import SORTS, category_ancestors, parse_attribute_filter
-from catalog.selectors.listing import LISTING_VARIANT_FIELDS
+from catalog.selectors.listing_orm import LISTING_VARIANT_FIELDS
 from core.api.pagination import PageNumberPagination
 from core.api.serializers import StrictFieldsMixin, money_field, quantity_field
 from core.money import amount_text

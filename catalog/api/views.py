@@ -152,8 +152,9 @@ class ProductListView(CachedView):
 @functools.lru_cache(maxsize=2048)
 def _parsed_query(query_string: str) -> tuple[dict[str, Any], dict[str, Any], int, int]:
     """The listing's validated filters, their canonical spelling, the page and its size, from the
-    raw query string. Remembered per query string (a cached page's request costs less than parsing
-    it again); invalid input raises and is not remembered. Callers copy the dicts."""
+    raw query string. Remembered per query string: building and running a DRF serializer costs
+    more than serving a cached page, and validation reads no data (invalid input raises, and is
+    not remembered). Callers copy the dicts."""
     query = QueryDict(query_string)
     raw = tuple(sorted((name, tuple(query.getlist(name))) for name in FILTERS if name in query))
     params = dict(_validated_filters(raw)) if raw else {}
@@ -180,11 +181,9 @@ def _canonical(params: dict[str, Any]) -> dict[str, Any]:
     return canonical
 
 
-@functools.lru_cache(maxsize=2048)
 def _validated_filters(raw: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, Any], ...]:
-    """The listing's filters, validated. Remembered per spelling: building and running a DRF
-    serializer costs more than serving a cached page, and validation reads no data (invalid
-    input raises, and is not remembered)."""
+    """The listing's filters, validated (invalid input raises); lists become tuples, as the
+    result is remembered with the query string (`_parsed_query`) and shared."""
     query = ProductQuerySerializer(data=QueryDict(urlencode([(k, v) for k, values in raw for v in values])))
     query.is_valid(raise_exception=True)
     return tuple(

@@ -12,7 +12,8 @@ from rest_framework.renderers import JSONRenderer
 from catalog import selectors, services
 from catalog.api.serializers import ProductListSerializer
 from catalog.models import Unit
-from catalog.selectors.listing import listing_rows, listing_values, product_listing, row_json
+from catalog.selectors.listing import product_listing, row_json
+from catalog.selectors.listing_orm import listing_rows, listing_values
 from tests.api.support import api
 from tests.catalog import factories
 
