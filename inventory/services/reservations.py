@@ -211,23 +211,13 @@ def _write_basket(
     if read.old is not None:
         old_state, old_reason = basket.old_end_state(read.old, now)
         refs |= {line.item.id: line.item for line in read.old.lines}
-        released = inventory_pb2.InventoryReleased(
-            reservation_id=str(read.old.id),
-            owner_type=owner_type,
-            owner_id=owner_id,
-            reason=old_reason,
-            lines=_line_payloads((line.item, line.quantity) for line in read.old.lines),
-        )
+        held = ((line.item, line.quantity) for line in read.old.lines)
+        released = _released(read.old.id, owner_type, owner_id, old_reason, held)
         events.append(prepare_event(inventory_released, aggregate_id=str(read.old.id), payload=released))
     ordered = sorted(new_lines)
-    reserved = inventory_pb2.InventoryReserved(
-        reservation_id=str(read.new_id),
-        owner_type=owner_type,
-        owner_id=owner_id,
-        warehouse_code=refs[ordered[0]].warehouse_code,
-        lines=_line_payloads((refs[item_id], new_lines[item_id]) for item_id in ordered),
+    reserved = _reserved(
+        read.new_id, owner_type, owner_id, expires_at, [(refs[item_id], new_lines[item_id]) for item_id in ordered]
     )
-    reserved.expires_at.FromDatetime(expires_at)
     events.append(prepare_event(inventory_reserved, aggregate_id=str(read.new_id), payload=reserved))
 
     def write(*, allow_crossing: bool) -> basket.BasketWrite:
@@ -412,10 +402,6 @@ def _end_state(reservation: Reservation, now: datetime, state: str, reason: str)
     reservation.save(update_fields=["state", "end_reason", "ended_at"])
 
 
-def _lines_payload(lines: Iterable[ReservationLine], refs: dict[int, ItemRef]) -> list[inventory_pb2.ReservedLine]:
-    return _line_payloads((refs[line.stock_item_id], line.quantity) for line in lines)
-
-
 def _line_payloads(lines: Iterable[tuple[ItemRef, Decimal]]) -> list[inventory_pb2.ReservedLine]:
     return [
         inventory_pb2.ReservedLine(variant_id=str(item.variant_id), sku=item.sku, quantity=quantity(qty, item.unit))
@@ -424,38 +410,40 @@ def _line_payloads(lines: Iterable[tuple[ItemRef, Decimal]]) -> list[inventory_p
 
 
 def _reserved(
-    reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]
+    reservation_id: int, owner_type: str, owner_id: str, expires_at: datetime, lines: list[tuple[ItemRef, Decimal]]
 ) -> inventory_pb2.InventoryReserved:
     payload = inventory_pb2.InventoryReserved(
-        reservation_id=str(reservation.pk),
-        owner_type=reservation.owner_type,
-        owner_id=reservation.owner_id,
-        warehouse_code=refs[lines[0].stock_item_id].warehouse_code,
-        lines=_lines_payload(lines, refs),
+        reservation_id=str(reservation_id),
+        owner_type=owner_type,
+        owner_id=owner_id,
+        warehouse_code=lines[0][0].warehouse_code,
+        lines=_line_payloads(lines),
     )
-    payload.expires_at.FromDatetime(reservation.expires_at)
+    payload.expires_at.FromDatetime(expires_at)
     return payload
 
 
 def _released(
-    reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]
+    reservation_id: int, owner_type: str, owner_id: str, reason: str, lines: Iterable[tuple[ItemRef, Decimal]]
 ) -> inventory_pb2.InventoryReleased:
     return inventory_pb2.InventoryReleased(
-        reservation_id=str(reservation.pk),
-        owner_type=reservation.owner_type,
-        owner_id=reservation.owner_id,
-        reason=reservation.end_reason,
-        lines=_lines_payload(lines, refs),
+        reservation_id=str(reservation_id),
+        owner_type=owner_type,
+        owner_id=owner_id,
+        reason=reason,
+        lines=_line_payloads(lines),
     )
 
 
 def _announce_reserved(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
-    payload = _reserved(reservation, lines, refs)
+    held = [(refs[line.stock_item_id], line.quantity) for line in lines]
+    payload = _reserved(reservation.pk, reservation.owner_type, reservation.owner_id, reservation.expires_at, held)
     inventory_reserved.send_event(sender=Reservation, aggregate_id=str(reservation.pk), payload=payload)
 
 
 def _announce_released(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
-    payload = _released(reservation, lines, refs)
+    held = ((refs[line.stock_item_id], line.quantity) for line in lines)
+    payload = _released(reservation.pk, reservation.owner_type, reservation.owner_id, reservation.end_reason, held)
     inventory_released.send_event(sender=Reservation, aggregate_id=str(reservation.pk), payload=payload)
 
 
