@@ -8,6 +8,11 @@ workers) for `GET /api/v1/catalog/products/<id>/`, and as many `manage.py run_gr
 sharing one port (SO_REUSEPORT, grpcio's default on Linux) for `CatalogService/GetProduct`. Both
 answer from the catalog cache in Redis, as in production. The same number of client processes
 call each in turn (twice, interleaved); prints req/s, p50/p99 latency and the gRPC/REST ratio.
+
+Then the floor: the same clients against as many bare grpcio servers (the same thread pool, no
+interceptor, no Django, one method answering a real GetProduct response's bytes). What grpcio's
+Python server and client cost alone bounds the ratio any servicer could reach here; the gap
+between the floor and GetProduct is what the project's own steps cost.
 """
 
 import argparse
@@ -19,7 +24,8 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from concurrent import futures
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.catalog_listing import PYTHON, REPO, fetch, free_port, gunicorn, prepare, scratch_database
 
+THREADS = 4  # each gRPC server process's worker threads (run_grpc's GRPC_MAX_WORKERS)
 PRODUCT_IDS = (
     "from catalog.selectors import visible_products; "
     "print(' '.join(str(pk) for pk in visible_products().values_list('pk', flat=True)[:50]))"
@@ -63,6 +70,65 @@ def grpc_servers(env: dict[str, str], workers: int, log: Path) -> Iterator[int]:
                 process.terminate()
             for process in processes:
                 process.wait(timeout=30)
+
+
+def floor_server(port: int, response: bytes, threads: int) -> None:
+    """A bare grpcio server: GetProduct answers `response` as it is, nothing else runs."""
+    import grpc
+
+    from proto.catalog.v1 import catalog_pb2
+
+    def get_product(request: bytes, context: grpc.ServicerContext) -> bytes:
+        return response
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=threads))
+    handler = grpc.unary_unary_rpc_method_handler(get_product)
+    server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(
+                catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name, {"GetProduct": handler}
+            )
+        ]
+    )
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    server.wait_for_termination()
+
+
+@contextmanager
+def floor_servers(response: bytes, workers: int) -> Iterator[int]:
+    """`workers` bare servers sharing one port, with run_grpc's thread pool as the bench sets it."""
+    port = free_port()
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=floor_server, args=(port, response, THREADS), daemon=True) for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        import grpc
+        from grpc_health.v1 import health_pb2
+
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel, suppress(grpc.RpcError):
+            channel.unary_unary("/grpc.health.v1.Health/Check")(
+                health_pb2.HealthCheckRequest().SerializeToString(), timeout=60, wait_for_ready=True
+            )
+        time.sleep(2)  # the other processes bind too
+        yield port
+    finally:
+        for process in processes:
+            process.terminate()
+            process.join(timeout=30)
+
+
+def product_bytes(port: int, product_id: int) -> bytes:
+    import grpc
+
+    from proto.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+        return stub.GetProduct(catalog_pb2.GetProductRequest(product_id=product_id), timeout=10).SerializeToString()
 
 
 def grpc_client(port: int, ids: list[int], seconds: float, results: Any) -> None:
@@ -168,10 +234,13 @@ def main() -> None:
             for product_id in ids:  # warm the cache entries of both
                 assert fetch(rest, f"/api/v1/catalog/products/{product_id}/")[0] == 200
             load(grpc_client, grpc_port, ids, 1, 1)
-            runs: dict[str, list[dict[str, float]]] = {"REST detail": [], "gRPC GetProduct": []}
-            for _ in range(2):
-                runs["REST detail"].append(load(rest_client, rest, ids, args.seconds, args.clients))
-                runs["gRPC GetProduct"].append(load(grpc_client, grpc_port, ids, args.seconds, args.clients))
+            with floor_servers(product_bytes(grpc_port, ids[0]), args.workers) as floor_port:
+                load(grpc_client, floor_port, ids, 1, 1)
+                runs: dict[str, list[dict[str, float]]] = {"REST detail": [], "gRPC GetProduct": [], "grpcio floor": []}
+                for _ in range(2):
+                    runs["REST detail"].append(load(rest_client, rest, ids, args.seconds, args.clients))
+                    runs["gRPC GetProduct"].append(load(grpc_client, grpc_port, ids, args.seconds, args.clients))
+                    runs["grpcio floor"].append(load(grpc_client, floor_port, ids, args.seconds, args.clients))
 
     print(
         f"\n{args.clients} client processes x {args.seconds:.0f} s, twice; {args.workers} server processes each "
@@ -184,7 +253,10 @@ def main() -> None:
         merged["errors"] = sum(r["errors"] for r in results)
         summary[name] = merged
         print(f"{name:18}{merged['rps']:9.0f}{merged['p50']:9.2f}{merged['p99']:9.2f}{merged['errors']:8.0f}")
-    print(f"\nratio gRPC / REST throughput: {summary['gRPC GetProduct']['rps'] / summary['REST detail']['rps']:.2f}")
+    rest_rps = summary["REST detail"]["rps"]
+    print(f"\nratio gRPC / REST throughput: {summary['gRPC GetProduct']['rps'] / rest_rps:.2f}")
+    floor = summary["grpcio floor"]["rps"] / rest_rps
+    print(f"ratio grpcio floor / REST (the most any servicer could reach here): {floor:.2f}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from catalog import selectors
 from catalog.api.serializers import ProductQuerySerializer
-from catalog.cache import cached_body, read_along_keys
+from catalog.cache import cached_body, cached_hit, read_along_keys
 from catalog.models import Product, Variant
 from core import errors
 from core.grpc import calls, pages
@@ -155,7 +155,13 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
                 raise ProductNotFound(f"There is no product {request.product_id}.")
             return product_message(product, detail=True).SerializeToString()
 
-        body, _ = cached_body(*_product_entry(request), build, calls.caller().read_along)
+        entry = _product_entry(request)
+        read_along = calls.caller().read_along
+        if read_along is not None:  # fetched with the rate limit: a hit needs nothing more
+            hit = cached_hit(*entry, read_along)
+            if hit is not None:
+                return hit
+        body, _ = cached_body(*entry, build, read_along)
         return body
 
     def BatchGetProducts(

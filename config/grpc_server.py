@@ -4,7 +4,7 @@ Plain grpcio with a thin base rather than a framework (docs/decisions/0003-grpc-
 app may have a `grpc.py` with `register(server) -> list[str]` that adds its servicers and returns
 their full service names, which the health service then reports as serving and reflection lists.
 
-Every unary and server-streaming call passes through the steps below (one interceptor), outermost first:
+Every unary and server-streaming call passes through `serving` (one interceptor), outermost first:
 request id, access log (with latency), domain errors as statuses, database connections (fresh,
 and statements bounded by the client's deadline), then authentication and rate limits.
 """
@@ -45,7 +45,7 @@ REQUEST_ID_KEY = "x-request-id"
 
 
 class Call:
-    """What the steps know of one call: its full method name, context and request, and its
+    """What `serving` knows of one call: its full method name, context and request, and its
     invocation metadata (text values only, read once)."""
 
     __slots__ = ("context", "metadata", "method", "request")
@@ -55,28 +55,14 @@ class Call:
         self.metadata = {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
 
 
-class CallStep:
-    """One concern of every call: `around(call)` is a context manager entered before the servicer
-    runs and left after it (a stream's after its last message)."""
-
-    def around(self, call: Call) -> contextlib.AbstractContextManager[None]:
-        raise NotImplementedError
-
-
 class CallInterceptor(grpc.ServerInterceptor):
-    """Runs every step around each unary-unary and unary-stream behaviour, the first step
-    outermost. One interceptor for all the steps rather than one each: grpcio rebuilds the
-    handler in every interceptor on every call (about 5% of a cached GetProduct in a yappi profile).
+    """Runs `serving` around each unary-unary and unary-stream behaviour. One interceptor and one
+    context manager for every concern rather than one each: grpcio rebuilds the handler in every
+    interceptor on every call, and a stack of context managers cost a cached GetProduct a tenth
+    of its server CPU (docs/decisions/0077).
 
     A unary behaviour may return its response already serialized (`bytes`, e.g. a cached
     message): it is sent as it is, not parsed and serialized again."""
-
-    def __init__(self, steps: list[CallStep]) -> None:
-        self.steps = steps
-
-    def _enter_steps(self, stack: contextlib.ExitStack, call: Call) -> None:
-        for step in self.steps:
-            stack.enter_context(step.around(call))
 
     def intercept_service(
         self,
@@ -91,8 +77,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             unary: Behavior = handler.unary_unary
 
             def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
-                with contextlib.ExitStack() as stack:
-                    self._enter_steps(stack, Call(method, context, request))
+                with serving(Call(method, context, request)):
                     return unary(request, context)
 
             return grpc.unary_unary_rpc_method_handler(
@@ -104,8 +89,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             stream: Behavior = handler.unary_stream
 
             def unary_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-                with contextlib.ExitStack() as stack:
-                    self._enter_steps(stack, Call(method, context, request))
+                with serving(Call(method, context, request)):
                     yield from stream(request, context)
 
             return grpc.unary_stream_rpc_method_handler(
@@ -126,57 +110,38 @@ def _bytes_or(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes
     return serialized
 
 
-class RequestIdStep(CallStep):
-    """The caller's `x-request-id` (if it looks like one) or a fresh id: on every log line of the
-    call and back to the client in the initial metadata, as the REST API's X-Request-ID."""
-
-    @contextlib.contextmanager
-    def around(self, call: Call) -> Iterator[None]:
-        request_id = request_id_from(call.metadata.get(REQUEST_ID_KEY))
-        token = current_request_id.set(request_id)
-        call.context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
+@contextlib.contextmanager
+def serving(call: Call) -> Iterator[None]:
+    """Around the servicer of every call (a stream's until its last message), outermost first:
+    1. the request id: the caller's `x-request-id` (if it looks like one) or a fresh one, on every
+       log line of the call and back to the client in the initial metadata (REST's X-Request-ID);
+    2. the access log: one line per call with method, status, latency, caller and peer;
+    3. errors: domain errors become their status with rich details (core/grpc/errors.py), a
+       statement cancelled by the deadline is DEADLINE_EXCEEDED, anything else is logged and
+       INTERNAL;
+    4. the database: no stale or broken connection from an earlier call on the same worker
+       thread survives into this one (what Django gives each HTTP request), and no statement
+       outlives the client's deadline (core.grpc.calls.DeadlineBound);
+    5. who calls, and the rate limits (`_caller`)."""
+    context = call.context
+    request_id = request_id_from(call.metadata.get(REQUEST_ID_KEY))
+    request_id_token = current_request_id.set(request_id)
+    context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
+    started = time.perf_counter()
+    failed = False
+    try:
         try:
-            yield
-        finally:
-            current_request_id.reset(token)
-
-
-class AccessLogStep(CallStep):
-    """One line per call: method, status code, latency in ms, caller and peer."""
-
-    @contextlib.contextmanager
-    def around(self, call: Call) -> Iterator[None]:
-        started = time.perf_counter()
-        failed = False
-        try:
-            yield
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            if access_logger.isEnabledFor(logging.INFO):  # else not even the peer is asked for
-                context = call.context
-                code = context.code() or (grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK)
-                user = calls.caller().user
-                access_logger.info(
-                    "%s %s %.1fms user=%s peer=%s",
-                    call.method,
-                    getattr(code, "name", code),
-                    (time.perf_counter() - started) * 1000,
-                    user.pk if user else "-",
-                    context.peer(),
-                )
-
-
-class ErrorStep(CallStep):
-    """Domain errors become their status with rich details (core/grpc/errors.py); a statement
-    cancelled by the deadline is DEADLINE_EXCEEDED; anything else is logged and INTERNAL."""
-
-    @contextlib.contextmanager
-    def around(self, call: Call) -> Iterator[None]:
-        context = call.context
-        try:
-            yield
+            close_old_connections()
+            bound = calls.DeadlineBound(context)
+            try:
+                with connection.execute_wrapper(bound):
+                    caller_token = calls.current_caller.set(_caller(call))
+                    try:
+                        yield
+                    finally:
+                        calls.current_caller.reset(caller_token)
+            finally:
+                _end_database_work(bound)
         except errors.DomainError as error:
             count_refusal(error, "grpc")
             context.abort_with_status(status_for(error))
@@ -192,6 +157,27 @@ class ErrorStep(CallStep):
                 raise
             logger.exception("grpc: %s failed: %s", call.method, error)
             context.abort_with_status(internal_status())
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        if access_logger.isEnabledFor(logging.INFO):  # else not even the peer is asked for
+            _log_access(call, started, failed)
+        current_request_id.reset(request_id_token)
+
+
+def _log_access(call: Call, started: float, failed: bool) -> None:
+    context = call.context
+    code = context.code() or (grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK)
+    user = calls.caller().user
+    access_logger.info(
+        "%s %s %.1fms user=%s peer=%s",
+        call.method,
+        getattr(code, "name", code),
+        (time.perf_counter() - started) * 1000,
+        user.pk if user else "-",
+        context.peer(),
+    )
 
 
 def _is_query_cancelled(error: BaseException) -> bool:
@@ -199,24 +185,12 @@ def _is_query_cancelled(error: BaseException) -> bool:
     return type(cause).__name__ == "QueryCanceled" or getattr(cause, "sqlstate", None) == "57014"
 
 
-class DatabaseStep(CallStep):
-    """What Django gives each HTTP request: no stale or broken connection from an earlier call on
-    the same worker thread survives into this one. And no statement outlives the client's
-    deadline (core.grpc.calls.DeadlineBound)."""
-
-    @contextlib.contextmanager
-    def around(self, call: Call) -> Iterator[None]:
-        close_old_connections()
-        bound = calls.DeadlineBound(call.context)
-        try:
-            with connection.execute_wrapper(bound):
-                yield
-        finally:
-            try:
-                bound.reset()
-            except Exception:  # a broken connection: close_old_connections drops it
-                logger.warning("grpc: could not reset statement_timeout", exc_info=True)
-            close_old_connections()
+def _end_database_work(bound: calls.DeadlineBound) -> None:
+    try:
+        bound.reset()
+    except Exception:  # a broken connection: close_old_connections drops it
+        logger.warning("grpc: could not reset statement_timeout", exc_info=True)
+    close_old_connections()
 
 
 class _UserThrottle(SlidingWindowThrottle):
@@ -252,46 +226,39 @@ class _Counted:
         self.read_along_values: list[bytes | None] | None = None
 
 
-class AuthStep(CallStep):
+def _caller(call: Call) -> calls.Caller:
     """`authorization: Bearer <token>` with the REST API's tokens (accounts.AccessToken): a wrong,
     revoked or expired token is UNAUTHENTICATED whatever the method; no metadata is an anonymous
     call, which the servicers refuse where REST would. Then the REST API's rate limits, per user
     or per client IP (the same counters: one budget whichever API is used)."""
+    user = _user(call.metadata.get("authorization"))
+    peer = call.context.peer()
+    throttle = _UserThrottle(str(user.pk)) if user is not None else _AnonThrottle(_peer_ip(peer))
+    # The Redis keys the method reads next (calls.read_along_on): fetched with the counters.
+    counted = _Counted(calls.read_along_keys(call.method, call.request))
+    if not throttle.allow_request(cast(Any, counted), cast(Any, None)):
+        raise errors.RateLimited("Too many calls; slow down.", retry_after=int(throttle.wait() or 1))
+    return calls.Caller(user=user, peer=peer, read_along=counted.read_along_values)
 
-    @contextlib.contextmanager
-    def around(self, call: Call) -> Iterator[None]:
-        user = self._user(call.metadata.get("authorization"))
-        peer = call.context.peer()
-        throttle = _UserThrottle(str(user.pk)) if user is not None else _AnonThrottle(_peer_ip(peer))
-        # The Redis keys the method reads next (calls.read_along_on): fetched with the counters.
-        counted = _Counted(calls.read_along_keys(call.method, call.request))
-        if not throttle.allow_request(cast(Any, counted), cast(Any, None)):
-            raise errors.RateLimited("Too many calls; slow down.", retry_after=int(throttle.wait() or 1))
-        token = calls.current_caller.set(calls.Caller(user=user, peer=peer, read_along=counted.read_along_values))
-        try:
-            yield
-        finally:
-            calls.current_caller.reset(token)
 
-    @staticmethod
-    def _user(header: str | None) -> Any:
-        if header is None:
-            return None
-        scheme, _, key = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not key.strip() or " " in key.strip():
-            raise errors.Unauthenticated(
-                "The authorization metadata must be `Bearer <token>`.", code="authentication_failed"
-            )
-        token = accounts_selectors.token_for_key(key.strip())
-        now = timezone.now()
-        if token is None or not token.is_usable(now) or not token.user.is_active:
-            raise errors.Unauthenticated("The token is invalid or expired.", code="authentication_failed")
-        accounts_services.touch_token(token, now)
-        return token.user
+def _user(header: str | None) -> Any:
+    if header is None:
+        return None
+    scheme, _, key = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip() or " " in key.strip():
+        raise errors.Unauthenticated(
+            "The authorization metadata must be `Bearer <token>`.", code="authentication_failed"
+        )
+    token = accounts_selectors.token_for_key(key.strip())
+    now = timezone.now()
+    if token is None or not token.is_usable(now) or not token.user.is_active:
+        raise errors.Unauthenticated("The token is invalid or expired.", code="authentication_failed")
+    accounts_services.touch_token(token, now)
+    return token.user
 
 
 def interceptors() -> list[grpc.ServerInterceptor]:
-    return [CallInterceptor([RequestIdStep(), AccessLogStep(), ErrorStep(), DatabaseStep(), AuthStep()])]
+    return [CallInterceptor()]
 
 
 def register_app_servicers(server: grpc.Server) -> list[str]:
