@@ -14,6 +14,7 @@ delivered to the consumers in-process once the transaction commits (events/dispa
 events app never imports the apps above it: each DomainSignal connects the receiver itself.
 """
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -172,30 +173,17 @@ class KeyedEvent:
 
 def prepare_keyed_event(signal: DomainSignal, *, payload: Message, correlation_id: str = "") -> KeyedEvent:
     """The outbox row of one event of `signal` whose aggregate id (also the payload's field 1,
-    left empty here) the writing statement fills in (`keyed_payload_sql`)."""
+    left empty here) the writing statement fills in (`keyed_payload_sql`). The envelope has what
+    `pack_envelope` gives it; only its head (id, type, time) is serialized on every call."""
+    if type(payload) is not signal.payload_class:
+        raise ValueError(f"{signal.event_type!r} carries {signal.payload_class.DESCRIPTOR.full_name}")
     event_id = uuid.uuid4()
     occurred_at = timezone.now()
-    envelope = pack_envelope(
-        event_id=str(event_id),
-        event_type=signal.event_type,
-        occurred_at=occurred_at,
-        aggregate_type=signal.aggregate_type,
-        aggregate_id="",
-        payload=payload,
-        correlation_id=correlation_id,
-        trace_context=current_trace_context(),
-    )
-    head = EventEnvelope(
-        event_id=envelope.event_id,
-        event_type=envelope.event_type,
-        occurred_at=envelope.occurred_at,
-        aggregate_type=envelope.aggregate_type,
-    )
-    tail = EventEnvelope(
-        producer=envelope.producer,
-        correlation_id=envelope.correlation_id,
-        traceparent=envelope.traceparent,
-        tracestate=envelope.tracestate,
+    head = EventEnvelope(event_id=str(event_id), event_type=signal.event_type, aggregate_type=signal.aggregate_type)
+    head.occurred_at.FromDatetime(occurred_at)
+    trace_context = current_trace_context()
+    constant = _envelope_parts(
+        signal.event_type, correlation_id, trace_context.get("traceparent", ""), trace_context.get("tracestate", "")
     )
     return KeyedEvent(
         event_id,
@@ -203,10 +191,39 @@ def prepare_keyed_event(signal: DomainSignal, *, payload: Message, correlation_i
         signal.aggregate_type,
         occurred_at,
         head.SerializeToString(),
+        constant[0],
+        constant[1],
+        constant[2],
+        payload.SerializeToString(),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _envelope_parts(
+    event_type: str, correlation_id: str, traceparent: str, tracestate: str
+) -> tuple[bytes, bytes, bytes]:
+    """The parts of a KeyedEvent's envelope that are the same for every event of its payload
+    type, correlation and trace: (middle, tail, any_head), taken from what pack_envelope builds."""
+    envelope = pack_envelope(
+        event_id="",
+        event_type=event_type,
+        occurred_at=timezone.now(),
+        aggregate_type="",
+        aggregate_id="",
+        payload=payload_class(event_type)(),
+        correlation_id=correlation_id,
+        trace_context={"traceparent": traceparent, "tracestate": tracestate},
+    )
+    tail = EventEnvelope(
+        producer=envelope.producer,
+        correlation_id=envelope.correlation_id,
+        traceparent=envelope.traceparent,
+        tracestate=envelope.tracestate,
+    )
+    return (
         EventEnvelope(schema_version=envelope.schema_version).SerializeToString(),
         tail.SerializeToString(),
         AnyMessage(type_url=envelope.payload.type_url).SerializeToString(),
-        envelope.payload.value,
     )
 
 

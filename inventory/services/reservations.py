@@ -229,18 +229,24 @@ def _reserve_first(
 def _active_reservation(
     reservation_id: int, owner_type: str, owner_id: str, warehouse_id: int, expires_at: datetime, now: datetime
 ) -> Reservation:
-    """The Reservation just written, without reading it back."""
-    reservation = Reservation(
-        id=reservation_id,
-        owner_type=owner_type,
-        owner_id=owner_id,
-        warehouse_id=warehouse_id,
-        state=ReservationState.ACTIVE,
-        expires_at=expires_at,
-        created_at=now,
-    )
-    reservation._state.adding, reservation._state.db = False, connection.alias
-    return reservation
+    """The Reservation just written, without reading it back (built as a read row is: positional
+    values in the fields' order, which costs a third of keyword arguments)."""
+    values = (reservation_id, owner_type, owner_id, warehouse_id, ReservationState.ACTIVE, expires_at, "", now, None)
+    return Reservation.from_db(connection.alias, _RESERVATION_FIELDS, values)
+
+
+_RESERVATION_FIELDS = [field.attname for field in Reservation._meta.concrete_fields]
+assert _RESERVATION_FIELDS == [
+    "id",
+    "owner_type",
+    "owner_id",
+    "warehouse_id",
+    "state",
+    "expires_at",
+    "end_reason",
+    "created_at",
+    "ended_at",
+], _RESERVATION_FIELDS
 
 
 def _short_in(
