@@ -1,4 +1,5 @@
-"""Reserving a basket on PostgreSQL in two round trips: one read, then one statement that writes.
+"""Reserving a basket on PostgreSQL in two round trips: one read, then one statement that writes
+(an owner's first reservation of items read before: one statement, `reserve_first` below).
 
 The read (`read_basket`) is a plain SELECT: the warehouse, the variants with their stock items and
 levels, the owner's active reservation with its lines, and a reservation id from the sequence (so

@@ -11,8 +11,9 @@ Expired reservations stop counting at once: reserving and reading availability r
 reservations of the items they touch first, and the beat task sweeps the rest.
 
 On PostgreSQL a reservation is two round trips, one read and one statement that does all of the
-above (basket.py); the portable path below (SQLite, the embedded run) is the same steps one
-statement at a time in a transaction.
+above (basket.py), and an owner's first reservation of items the process has read before is one
+statement (basket.reserve_first); the portable path below (SQLite, the embedded run) is the same
+steps one statement at a time in a transaction.
 """
 
 from __future__ import annotations
