@@ -73,8 +73,12 @@ def _redis_delete(keys: list[str]) -> None:
 def invalidate_on_commit(items: Iterable[tuple[int, str]]) -> None:
     """Drop the figures of these (variant id, warehouse code) pairs once the change commits."""
     names = sorted({name for variant_id, code in items for name in (key(variant_id, code), key(variant_id, None))})
-    if names:
+    if not names:
+        return
+    if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: _delete(names))
+    else:  # autocommit: the change has committed already (what on_commit would do, minus its machinery)
+        _delete(names)
 
 
 def invalidate_everything() -> None:

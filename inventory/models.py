@@ -174,7 +174,9 @@ class Reservation(models.Model):
 
 
 class ReservationLine(models.Model):
-    reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="lines")
+    # No index of its own: inventory_reservation_line_once (reservation, stock_item) starts with it,
+    # and every reservation pays for each index its lines are written into.
+    reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="lines", db_index=False)
     stock_item = models.ForeignKey(StockItem, on_delete=models.PROTECT, related_name="reservation_lines")
     quantity = models.DecimalField(**QUANTITY)
 

@@ -11,8 +11,9 @@ Expired reservations stop counting at once: reserving and reading availability r
 reservations of the items they touch first, and the beat task sweeps the rest.
 
 On PostgreSQL a reservation is two round trips, one read and one statement that does all of the
-above (basket.py); the portable path below (SQLite, the embedded run) is the same steps one
-statement at a time in a transaction.
+above (basket.py), and an owner's first reservation of items the process has read before is one
+statement (basket.reserve_first); the portable path below (SQLite, the embedded run) is the same
+steps one statement at a time in a transaction.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from django.utils import timezone
 from catalog import selectors as catalog
 from core.errors import InvalidInput
 from core.quantities import as_quantity
-from events.bridge import PreparedEvent, prepare_event
+from events.bridge import PreparedEvent, prepare_event, prepare_keyed_event
 from events.contracts import quantity
 from inventory.errors import (
     OutOfStock,
@@ -151,17 +152,21 @@ def reserve_stock(
 def _reserve_in_one_statement(
     owner_type: str, owner_id: str, lines: Sequence[tuple[int, object]], warehouse_code: str, ttl: timedelta
 ) -> Reservation:
-    """PostgreSQL: read, judge, then one statement (basket.py); read again and retry when the
-    statement found the world changed since the read (its outcome says how), at most 3 times."""
+    """PostgreSQL: an owner's first reservation of remembered items is one statement
+    (`_reserve_first`); otherwise, or when that statement declines, read, judge, then one statement
+    (basket.py), and read again and retry when the statement found the world changed since the read
+    (its outcome says how), at most 3 times."""
+    first = _reserve_first(owner_type, owner_id, lines, warehouse_code, ttl)
+    if first is not None:
+        return first
     released_expired = False
     attempts = 0
     while attempts < 3:
+        variant_ids = sorted({variant_id for variant_id, _ in lines})
         read = basket.read_basket(
-            owner_type=owner_type,
-            owner_id=owner_id,
-            warehouse_code=warehouse_code,
-            variant_ids=sorted({variant_id for variant_id, _ in lines}),
+            owner_type=owner_type, owner_id=owner_id, warehouse_code=warehouse_code, variant_ids=variant_ids
         )
+        basket.remember(read, warehouse_code, variant_ids)
         if read.warehouse_id is None or not read.warehouse_active:
             active_warehouse(warehouse_code)  # raises the reason
         wanted = _wanted(lines, read.variants)
@@ -183,6 +188,66 @@ def _reserve_in_one_statement(
         if reservation is not None:
             return reservation
     raise ReservationBusy()
+
+
+def _reserve_first(
+    owner_type: str, owner_id: str, lines: Sequence[tuple[int, object]], warehouse_code: str, ttl: timedelta
+) -> Reservation | None:
+    """The reservation in one statement when this process remembers every item (basket.py), or
+    None when it does not or the statement declined (nothing was written): the caller then takes
+    the two-step path, which reads and so judges and refuses on fresh facts."""
+    facts = basket.known(warehouse_code, {variant_id for variant_id, _ in lines})
+    if facts is None:
+        return None
+    try:
+        wanted = _wanted(lines, {variant_id: variant for variant_id, (variant, _) in facts.items()})
+    except InvalidInput:
+        return None  # refused on remembered facts: the two-step path refuses on fresh ones
+    chosen = sorted(((facts[v][0], facts[v][1], q) for v, q in wanted.items()), key=lambda line: line[1].id)
+    now = timezone.now()
+    expires_at = now + ttl
+    payload = _reserved(0, owner_type, owner_id, expires_at, [(item, qty) for _, item, qty in chosen])
+    payload.ClearField("reservation_id")  # the statement writes the id it draws into the event
+    event = prepare_keyed_event(inventory_reserved, payload=payload)
+    if not event.fits:
+        return None
+    _outcome, new_id = basket.reserve_first(
+        owner_type=owner_type,
+        owner_id=owner_id,
+        warehouse_code=warehouse_code,
+        lines=chosen,
+        expires_at=expires_at,
+        now=now,
+        event=event,
+    )
+    if new_id is None:
+        return None
+    levels.changed(item for _, item, _ in chosen)
+    logger.debug("inventory: reserved %s for %s:%s until %s", new_id, owner_type, owner_id, expires_at)
+    return _active_reservation(new_id, owner_type, owner_id, chosen[0][1].warehouse_id, expires_at, now)
+
+
+def _active_reservation(
+    reservation_id: int, owner_type: str, owner_id: str, warehouse_id: int, expires_at: datetime, now: datetime
+) -> Reservation:
+    """The Reservation just written, without reading it back (built as a read row is: positional
+    values in the fields' order, which costs a third of keyword arguments)."""
+    values = (reservation_id, owner_type, owner_id, warehouse_id, ReservationState.ACTIVE, expires_at, "", now, None)
+    return Reservation.from_db(connection.alias, _RESERVATION_FIELDS, values)
+
+
+_RESERVATION_FIELDS = [field.attname for field in Reservation._meta.concrete_fields]
+assert _RESERVATION_FIELDS == [
+    "id",
+    "owner_type",
+    "owner_id",
+    "warehouse_id",
+    "state",
+    "expires_at",
+    "end_reason",
+    "created_at",
+    "ended_at",
+], _RESERVATION_FIELDS
 
 
 def _short_in(
@@ -254,17 +319,7 @@ def _write_basket(
     # DEBUG, not INFO: a line per reservation (hundreds a second on a rush) costs more than it
     # tells; the inventory.reserved event and the ledger record every reservation anyway.
     logger.debug("inventory: reserved %s for %s:%s until %s", read.new_id, owner_type, owner_id, expires_at)
-    reservation = Reservation(
-        id=read.new_id,
-        owner_type=owner_type,
-        owner_id=owner_id,
-        warehouse_id=read.warehouse_id,
-        state=ReservationState.ACTIVE,
-        expires_at=expires_at,
-        created_at=now,
-    )
-    reservation._state.adding, reservation._state.db = False, connection.alias
-    return reservation
+    return _active_reservation(read.new_id, owner_type, owner_id, read.warehouse_id, expires_at, now)
 
 
 def _check_enough(owner_type: str, owner_id: str, wanted: dict[int, Decimal], items: dict[int, ItemRef]) -> None:

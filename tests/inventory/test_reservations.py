@@ -3,11 +3,14 @@ over to an order, and expiry that counts at once."""
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from events.contracts import decimal_from_quantity
+from catalog.models import Variant
+from events.contracts import decimal_from_quantity, unpack_envelope
+from events.models import OutboxEvent
 from inventory.errors import (
     InvalidQuantity,
     OutOfStock,
@@ -117,6 +120,51 @@ def test_reserving_again_replaces_the_owners_reservation_in_one_step() -> None:
     assert second.state == ReservationState.ACTIVE  # a failed replacement keeps the old one
     assert levels(milk) == (Decimal("5"), Decimal("5"))
     assert [e.reason for e in events_of("inventory.released")] == ["replaced"]
+    assert_ledger_matches()
+
+
+def test_an_owners_first_reservation_of_known_items_is_one_statement_with_the_same_record(
+    django_assert_num_queries: Any,
+) -> None:
+    milk = stocked(make_variant("MILK"), "10")
+    bananas = stocked(make_variant("BANANA", unit="kg", step="0.1"), "5.5")
+    reserve("c-1", (milk.variant_id, "1"), (bananas.variant_id, "0.5"))  # its read makes both known
+    with django_assert_num_queries(1):
+        second = reserve("c-2", (bananas.variant_id, "1.2"), (milk.variant_id, "2"))
+
+    assert levels(milk) == (Decimal("10"), Decimal("3"))
+    assert levels(bananas) == (Decimal("5.5"), Decimal("1.7"))
+    second.refresh_from_db()
+    assert (second.owner_id, second.state) == ("c-2", ReservationState.ACTIVE)
+    assert sorted(second.lines.values_list("stock_item_id", "quantity")) == [
+        (milk.pk, Decimal("2")),
+        (bananas.pk, Decimal("1.2")),
+    ]
+    assert StockMovement.objects.filter(reference=f"reservation:{second.pk}").count() == 2
+    row = OutboxEvent.objects.filter(event_type="inventory.reserved").latest("id")
+    envelope, event = unpack_envelope(bytes(row.payload))
+    assert (row.aggregate_id, envelope.aggregate_id, event.reservation_id) == (str(second.pk),) * 3
+    assert [(line.sku, decimal_from_quantity(line.quantity)) for line in event.lines] == [
+        ("MILK", Decimal("2")),
+        ("BANANA", Decimal("1.2")),
+    ]
+    # The same bytes as an event written through the bridge (fields in number order).
+    assert bytes(row.payload) == envelope.SerializeToString(deterministic=True)
+    assert_ledger_matches()
+
+
+def test_when_the_one_statement_declines_the_two_step_path_decides() -> None:
+    milk = stocked(make_variant("MILK"), "5")
+    reserve("c-1", (milk.variant_id, "1"))  # known from now on
+    with pytest.raises(OutOfStock):
+        reserve("c-2", (milk.variant_id, "5"))
+    replaced = reserve("c-1", (milk.variant_id, "2"))  # the owner holds one: replaced, not doubled
+    assert levels(milk) == (Decimal("5"), Decimal("2"))
+    assert [e.reason for e in events_of("inventory.released")] == ["replaced"]
+    Variant.objects.filter(pk=milk.variant_id).update(is_active=False)  # a remembered fact goes stale
+    with pytest.raises(VariantNotSellable):
+        reserve("c-3", (milk.variant_id, "1"))
+    assert list(Reservation.objects.filter(state=ReservationState.ACTIVE)) == [replaced]
     assert_ledger_matches()
 
 
