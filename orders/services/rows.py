@@ -1,0 +1,76 @@
+"""Model instances from the columns of a hand-written joined SELECT, for the hot paths where
+compiling the ORM's query costs more than running it (placement's reads, docs/decisions/0075).
+
+`select_list(model, alias)` is every concrete column of the model in field order; `Rows.take`
+turns the next slice of a row into an instance as the ORM would (`Model.from_db`, with the
+backend's and the field's converters applied, e.g. a JSONField's decoding), or None when the slice
+is a LEFT JOIN's missing row (its primary key is NULL)."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+_Converter = Callable[[Any, Any, Any], Any]
+
+_layouts: dict[type[Model], tuple[int, list[tuple[int, Any, list[_Converter]]], int]] = {}
+
+
+def _layout(model: type[Model]) -> tuple[int, list[tuple[int, Any, list[_Converter]]], int]:
+    """(column count, converters by column position, primary key position), once per model."""
+    found = _layouts.get(model)
+    if found is None:
+        fields = model._meta.concrete_fields
+        converters = []
+        for position, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)  # what the ORM's compiler converts with
+            functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if functions:
+                converters.append((position, column, functions))
+        pk = next(position for position, field in enumerate(fields) if field.primary_key)
+        found = _layouts[model] = (len(fields), converters, pk)
+    return found
+
+
+def select_list(model: type[Model], alias: str) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+class Rows:
+    """Reads consecutive models' columns off one row, left to right."""
+
+    def __init__(self, row: Sequence[Any]) -> None:
+        self.row, self.at = row, 0
+
+    def take(self, model: type[M]) -> M | None:
+        count, converters, pk = _layout(model)
+        values = list(self.row[self.at : self.at + count])
+        self.at += count
+        if values[pk] is None:
+            return None
+        for position, field, functions in converters:
+            for convert in functions:
+                values[position] = convert(values[position], field, connection)
+        return model.from_db(connection.alias, None, values)  # type: ignore[arg-type]
+
+
+def insert_columns(model: type[Model]) -> list[Any]:
+    """The fields an INSERT of the model writes (the ORM's: all concrete ones but an automatic
+    primary key)."""
+    return [
+        field
+        for field in model._meta.local_concrete_fields
+        if not (field.primary_key and field.auto_created) and not getattr(field, "generated", False)
+    ]
+
+
+def insert_values(instance: Model, fields: list[Any]) -> list[Any]:
+    """The instance's values as the ORM's INSERT binds them (pre_save, then get_db_prep_save)."""
+    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
