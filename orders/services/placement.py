@@ -181,6 +181,29 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
     return order, lines
 
 
+_INSERT: list[tuple[str, list[Any], list[Any]]] = []
+
+
+def _insert_sql() -> tuple[str, list[Any], list[Any]]:
+    """The statement of `_insert_order` and the fields it writes of an order and of a line, once."""
+    if not _INSERT:
+        order_fields, line_fields = rows.insert_columns(Order), rows.insert_columns(OrderLine)
+        line_fields = [field for field in line_fields if field.attname != "order_id"]
+        order_columns = ", ".join(connection.ops.quote_name(field.column) for field in order_fields)
+        line_columns = ", ".join(connection.ops.quote_name(field.column) for field in line_fields)
+        sql = (
+            f"WITH created AS (INSERT INTO {rows.table(Order)} ({order_columns}) "  # noqa: S608
+            f"SELECT {order_columns} FROM jsonb_populate_recordset(NULL::{rows.table(Order)}, %s::jsonb) "
+            "RETURNING id), "
+            f"lines AS (INSERT INTO {rows.table(OrderLine)} (order_id, {line_columns}) "
+            f"SELECT (SELECT id FROM created), {line_columns} "
+            f"FROM jsonb_populate_recordset(NULL::{rows.table(OrderLine)}, %s::jsonb) RETURNING id, variant_id) "
+            "SELECT (SELECT id FROM created), id, variant_id FROM lines"
+        )
+        _INSERT.append((sql, order_fields, line_fields))
+    return _INSERT[0]
+
+
 def _insert_order(order: Order, lines: list[OrderLine]) -> None:
     """The order and its lines in one statement (a data-modifying WITH on PostgreSQL: the lines
     take the order's new id from it), their ids set on the instances. The Order's save signals are
@@ -190,20 +213,8 @@ def _insert_order(order: Order, lines: list[OrderLine]) -> None:
         OrderLine.objects.bulk_create(lines)
         return
     pre_save.send(sender=Order, instance=order, raw=False, using=connection.alias, update_fields=None)
-    order_fields, line_fields = rows.insert_columns(Order), rows.insert_columns(OrderLine)
-    line_fields = [field for field in line_fields if field.attname != "order_id"]
-    quote = connection.ops.quote_name
-    each_line = f"((SELECT id FROM created), {', '.join(['%s'] * len(line_fields))})"  # noqa: S608
-    sql = (
-        f"WITH created AS (INSERT INTO {rows.table(Order)} ({', '.join(quote(f.column) for f in order_fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(order_fields))}) RETURNING id), "
-        f"lines AS (INSERT INTO {rows.table(OrderLine)} (order_id, {', '.join(quote(f.column) for f in line_fields)}) "
-        f"VALUES {', '.join([each_line] * len(lines))} RETURNING id, variant_id) "
-        "SELECT (SELECT id FROM created), id, variant_id FROM lines"
-    )
-    params = rows.insert_values(order, order_fields)
-    for line in lines:
-        params.extend(rows.insert_values(line, line_fields))
+    sql, order_fields, line_fields = _insert_sql()
+    params = [rows.json_rows([order], order_fields), rows.json_rows(lines, line_fields)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         created = cursor.fetchall()

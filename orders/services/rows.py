@@ -6,8 +6,12 @@ turns the next slice of a row into an instance as the ORM would (`Model.from_db`
 backend's and the field's converters applied, e.g. a JSONField's decoding), or None when the slice
 is a LEFT JOIN's missing row (its primary key is NULL)."""
 
+import json
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import UUID
 
 from django.db import connection
 from django.db.models import Model
@@ -71,6 +75,20 @@ def insert_columns(model: type[Model]) -> list[Any]:
     ]
 
 
-def insert_values(instance: Model, fields: list[Any]) -> list[Any]:
-    """The instance's values as the ORM's INSERT binds them (pre_save, then get_db_prep_save)."""
-    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()  # to the microsecond (DjangoJSONEncoder cuts to milliseconds)
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+def json_rows(instances: Sequence[Model], fields: list[Any]) -> str:
+    """The instances' column values (after pre_save, as an INSERT writes them) as a JSON array
+    for `jsonb_populate_recordset`: one parameter however many rows and columns (psycopg's
+    client-side binding caches a statement's parsing only up to 50 parameters, and converts each
+    parameter in Python)."""
+    return json.dumps(
+        [{field.column: field.pre_save(instance, True) for field in fields} for instance in instances],
+        default=_plain,
+    )

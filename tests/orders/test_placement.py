@@ -49,7 +49,13 @@ def test_placing_makes_the_order_books_the_place_keeps_the_stock_and_queues_the_
     assert (payment.state, payment.amount, payment.order_ref) == (PaymentState.PENDING, Decimal("12.45"), order.ref)
     assert Cart.objects.get(order=order).state == CartState.ORDERED
 
+    # What placement wrote (one statement for the order and its lines) is what it returned and
+    # announced, to the microsecond and the cent.
+    stored = Order.objects.get(pk=order.pk)
+    assert all(getattr(stored, f.attname) == getattr(order, f.attname) for f in Order._meta.concrete_fields)
+    assert stored.placed_at.microsecond == order.placed_at.microsecond
     [created] = events_of("order.created")
+    assert {line.line_id: line.sku for line in created.lines} == {str(line.pk): sku for sku, line in lines.items()}
     assert created.order_id == order.ref and created.total.amount == "12.00"
     assert created.shipping_address.postal_code == "10115" and len(created.lines) == 2
     assert created.delivery_slot_id == str(shop.slot.pk) and created.warehouse_code == "orders-store"
