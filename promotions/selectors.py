@@ -54,7 +54,7 @@ def _running_sql() -> str:
     every cart price and placement asks, and compiling the ORM's query cost more than running it."""
     if not _RUNNING_SQL:
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in Promotion._meta.concrete_fields)
+        columns = ", ".join(quote(str(field.column)) for field in Promotion._meta.concrete_fields)
         _RUNNING_SQL.append(
             f"SELECT {columns} FROM {quote(Promotion._meta.db_table)} "  # noqa: S608
             "WHERE is_active AND starts_at <= %s AND (ends_at IS NULL OR ends_at > %s) "

@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from catalog.selectors import counted_in_pieces, variants_on_sale
 from core import quantities
+from core.db import rows
 from core.money import default_currency
 from core.quantities import quantity_text
 from inventory.services import availability, release_reservation
 from orders.errors import CartLineNotFound, CartTooLarge, InvalidQuantity, VariantNotFound
 from orders.models import Cart, CartLine, CartState, Order, OrderStatus, PurchaseLimit, Substitution
-from orders.services import rows
 from orders.services.pricing import ZERO, Summary, add_line, display_name
 from promotions import calculation
 from promotions import selectors as promotions
@@ -115,9 +115,9 @@ def _lines_sql() -> str:
     """The lines with their variants, products, categories and limits: one joined SELECT written
     once (the ORM's select_related compiled it on every call, at more cost than running it)."""
     if not _LINES_SQL:
-        variant = CartLine._meta.get_field("variant").related_model
-        product = variant._meta.get_field("product").related_model
-        category = product._meta.get_field("category").related_model
+        variant = rows.related(CartLine, "variant")
+        product = rows.related(variant, "product")
+        category = rows.related(product, "category")
         _LINES_SQL.append(
             f"SELECT {rows.select_list(CartLine, 'l')}, {rows.select_list(variant, 'v')}, "  # noqa: S608
             f"{rows.select_list(product, 'p')}, {rows.select_list(category, 'c')}, "
@@ -135,12 +135,12 @@ def cart_lines(cart: Cart) -> list[CartLine]:
     were added (CartLine's ordering), read by one hand-written SELECT (`_lines_sql`). Sorted here
     rather than by the query. The chosen substitute is read by its id only (the API and placement),
     so it is not joined."""
-    variant_model = CartLine._meta.get_field("variant").related_model
-    product_model = variant_model._meta.get_field("product").related_model
-    category_model = product_model._meta.get_field("category").related_model
-    to_cart, to_variant = CartLine._meta.get_field("cart"), CartLine._meta.get_field("variant")
-    to_product, to_category = variant_model._meta.get_field("product"), product_model._meta.get_field("category")
-    to_limit, limit_of = variant_model._meta.get_field("purchase_limit"), PurchaseLimit._meta.get_field("variant")
+    variant_model = rows.related(CartLine, "variant")
+    product_model = rows.related(variant_model, "product")
+    category_model = rows.related(product_model, "category")
+    to_cart, to_variant = rows.field(CartLine, "cart"), rows.field(CartLine, "variant")
+    to_product, to_category = rows.field(variant_model, "product"), rows.field(product_model, "category")
+    to_limit, limit_of = rows.field(variant_model, "purchase_limit"), rows.field(PurchaseLimit, "variant")
     lines = []
     with connection.cursor() as cursor:
         cursor.execute(_lines_sql(), [cart.pk])

@@ -20,13 +20,13 @@ from django.db import connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
+from core.db import rows
 from delivery.selectors import delivery_fee
 from delivery.services import holds
 from events.contracts import money, quantity
 from inventory.services import rebind_reservation
 from orders.errors import CartEmpty, CheckoutRequired, PriceChanged
 from orders.models import ActorKind, Cart, CartState, Order, OrderHistory, OrderLine, OrderStatus
-from orders.services import rows
 from orders.services.cart import PricedCart, price_cart
 from orders.services.checkout import validate_for_order
 from orders.services.tax import basket_vat
@@ -75,7 +75,7 @@ def _cart_sql() -> str:
     hand-written SELECT (the ORM compiled its select_related on every call, at more cost than
     running it). At most one open cart per customer (a unique constraint)."""
     if not _CART_SQL:
-        hold = Cart._meta.get_field("slot_hold").related_model
+        hold = rows.related(Cart, "slot_hold")
         _CART_SQL.append(
             f"SELECT {rows.select_list(Cart, 'c')}, {rows.select_list(_address_model(), 'a')}, "  # noqa: S608
             f"{rows.select_list(_zone_model(), 'z')}, {rows.select_list(hold, 'h')}, "
@@ -90,15 +90,15 @@ def _cart_sql() -> str:
 
 
 def _address_model() -> Any:
-    return Cart._meta.get_field("address").related_model
+    return rows.related(Cart, "address")
 
 
 def _zone_model() -> Any:
-    return Cart._meta.get_field("zone").related_model
+    return rows.related(Cart, "zone")
 
 
 def _slot_model() -> Any:
-    return Cart._meta.get_field("slot_hold").related_model._meta.get_field("slot").related_model
+    return rows.related(rows.related(Cart, "slot_hold"), "slot")
 
 
 def _checked_out_cart(customer: "User") -> Cart:
@@ -113,13 +113,13 @@ def _checked_out_cart(customer: "User") -> Cart:
     address, zone, hold, slot = (
         taken.take(_address_model()),
         taken.take(_zone_model()),
-        taken.take(Cart._meta.get_field("slot_hold").related_model),
+        taken.take(rows.related(Cart, "slot_hold")),
         taken.take(_slot_model()),
     )
     for name, related in (("address", address), ("zone", zone), ("slot_hold", hold)):
-        Cart._meta.get_field(name).set_cached_value(cart, related)
+        rows.field(Cart, name).set_cached_value(cart, related)
     if hold is not None:
-        hold._meta.get_field("slot").set_cached_value(hold, slot)
+        rows.field(type(hold), "slot").set_cached_value(hold, slot)
     if (
         cart.reservation_id is None
         or cart.slot_hold is None

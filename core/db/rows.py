@@ -1,5 +1,5 @@
 """Model instances from the columns of a hand-written joined SELECT, for the hot paths where
-compiling the ORM's query costs more than running it (placement's reads, docs/decisions/0075).
+compiling the ORM's query costs more than running it (order placement, docs/decisions/0075).
 
 `select_list(model, alias)` is every concrete column of the model in field order; `Rows.take`
 turns the next slice of a row into an instance as the ORM would (`Model.from_db`, with the
@@ -38,9 +38,19 @@ def _layout(model: type[Model]) -> tuple[int, list[tuple[int, Any, list[_Convert
     return found
 
 
+def field(model: type[Model], name: str) -> Any:
+    """The model's field or relation `name` (typed loosely: callers set its cache on instances)."""
+    return model._meta.get_field(name)
+
+
+def related(model: type[Model], name: str) -> Any:
+    """The model a relation of `model` leads to, without importing it (another app's model)."""
+    return model._meta.get_field(name).related_model
+
+
 def select_list(model: type[Model], alias: str) -> str:
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+    return ", ".join(f"{alias}.{quote(str(field.column))}" for field in model._meta.concrete_fields)
 
 
 def table(model: type[Model]) -> str:
