@@ -5,9 +5,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
+from core.db import rows
 from promotions import calculation
 from promotions.calculation import Rule, VoucherState
 from promotions.models import Promotion, PromotionTarget, Redemption, Trigger, VoucherCode
@@ -66,8 +67,15 @@ def _running_sql() -> str:
 def running_rules(currency: str, now: datetime | None = None) -> list[Rule]:
     """The automatic promotions running now in this currency (one query, two when there are any)."""
     now = now or timezone.now()
-    promotions = Promotion.objects.raw(_running_sql(), [now, now, Trigger.AUTOMATIC.value, currency])
-    return [rule_of(promotion) for promotion in promotions.prefetch_related(_TARGETS)]
+    if connection.vendor != "postgresql":  # the embedded SQLite: the ORM binds its datetimes
+        running_now = running(now).filter(trigger=Trigger.AUTOMATIC, currency=currency).prefetch_related(_TARGETS)
+        return [rule_of(promotion) for promotion in running_now]
+    with connection.cursor() as cursor:
+        cursor.execute(_running_sql(), [now, now, Trigger.AUTOMATIC.value, currency])
+        found = cursor.fetchall()
+    promotions = [promotion for row in found if (promotion := rows.Rows(row).take(Promotion)) is not None]
+    prefetch_related_objects(promotions, _TARGETS)  # usually none running: no query then
+    return [rule_of(promotion) for promotion in promotions]
 
 
 def voucher_code(code: str) -> VoucherCode | None:

@@ -84,7 +84,9 @@ def _cart_sql() -> str:
             f"LEFT JOIN {rows.table(_zone_model())} z ON z.id = c.zone_id "
             f"LEFT JOIN {rows.table(hold)} h ON h.id = c.slot_hold_id "
             f"LEFT JOIN {rows.table(_slot_model())} s ON s.id = h.slot_id "
-            "WHERE c.customer_id = %s AND c.state = %s LIMIT 1 FOR UPDATE OF c"
+            "WHERE c.customer_id = %s AND c.state = %s LIMIT 1"
+            # The embedded SQLite locks the whole database for a write transaction instead.
+            + (" FOR UPDATE OF c" if connection.features.has_select_for_update_of else "")
         )
     return _CART_SQL[0]
 
