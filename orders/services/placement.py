@@ -13,12 +13,14 @@ locks the slot row, on which every placement in that slot queues.
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
+from core.db import rows
 from delivery.selectors import delivery_fee
 from delivery.services import holds
 from events.contracts import money, quantity
@@ -65,18 +67,61 @@ def _reservation_ttl(slot: "DeliverySlot") -> timedelta:
     return min(max(slot.ends_at - timezone.now(), timedelta(0)) + timedelta(days=1), longest)
 
 
+_CART_SQL: list[str] = []
+
+
+def _cart_sql() -> str:
+    """The customer's open cart (locked) with its address, zone, held place and slot: one
+    hand-written SELECT (the ORM compiled its select_related on every call, at more cost than
+    running it). At most one open cart per customer (a unique constraint)."""
+    if not _CART_SQL:
+        hold = rows.related(Cart, "slot_hold")
+        _CART_SQL.append(
+            f"SELECT {rows.select_list(Cart, 'c')}, {rows.select_list(_address_model(), 'a')}, "  # noqa: S608
+            f"{rows.select_list(_zone_model(), 'z')}, {rows.select_list(hold, 'h')}, "
+            f"{rows.select_list(_slot_model(), 's')} FROM {rows.table(Cart)} c "
+            f"LEFT JOIN {rows.table(_address_model())} a ON a.id = c.address_id "
+            f"LEFT JOIN {rows.table(_zone_model())} z ON z.id = c.zone_id "
+            f"LEFT JOIN {rows.table(hold)} h ON h.id = c.slot_hold_id "
+            f"LEFT JOIN {rows.table(_slot_model())} s ON s.id = h.slot_id "
+            "WHERE c.customer_id = %s AND c.state = %s LIMIT 1"
+            # The embedded SQLite locks the whole database for a write transaction instead.
+            + (" FOR UPDATE OF c" if connection.features.has_select_for_update_of else "")
+        )
+    return _CART_SQL[0]
+
+
+def _address_model() -> Any:
+    return rows.related(Cart, "address")
+
+
+def _zone_model() -> Any:
+    return rows.related(Cart, "zone")
+
+
+def _slot_model() -> Any:
+    return rows.related(rows.related(Cart, "slot_hold"), "slot")
+
+
 def _checked_out_cart(customer: "User") -> Cart:
-    # At most one open cart per customer (a unique constraint): no ORDER BY, which would make
-    # Django hash every selected column of the five tables to match it against the select list.
-    found = list(
-        Cart.objects.select_for_update(of=("self",))
-        .select_related("address", "zone", "slot_hold__slot")
-        .filter(customer=customer, state=CartState.OPEN)
-        .order_by()[:1]
-    )
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(_cart_sql(), [customer.pk, CartState.OPEN.value])
+        row = cursor.fetchone()
+    if row is None:
         raise CartEmpty()
-    cart = found[0]
+    taken = rows.Rows(row)
+    cart = taken.take(Cart)
+    assert cart is not None
+    address, zone, hold, slot = (
+        taken.take(_address_model()),
+        taken.take(_zone_model()),
+        taken.take(rows.related(Cart, "slot_hold")),
+        taken.take(_slot_model()),
+    )
+    for name, related in (("address", address), ("zone", zone), ("slot_hold", hold)):
+        rows.field(Cart, name).set_cached_value(cart, related)
+    if hold is not None:
+        rows.field(type(hold), "slot").set_cached_value(hold, slot)
     if (
         cart.reservation_id is None
         or cart.slot_hold is None
@@ -92,7 +137,7 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
     assert cart.zone is not None and cart.address is not None and cart.slot_hold is not None
     slot, summary = cart.slot_hold.slot, priced.summary
     taxes = basket_vat(priced, country=cart.address.country)  # one query: the country's rates today
-    order = Order.objects.create(
+    order = Order(
         customer=customer,
         currency=summary.currency,
         subtotal=summary.subtotal,
@@ -115,28 +160,73 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
         delivery_tax_rate=taxes.delivery.rate,
         delivery_vat_amount=taxes.delivery.vat,
     )
-    lines = OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order=order,
-                variant=item.line.variant,
-                sku=item.line.variant.sku,
-                name=item.name,
-                unit=item.line.variant.unit,
-                unit_price=item.unit_price,
-                quantity=item.line.quantity,
-                line_total=item.total,
-                discount_amount=item.discount_amount,
-                substitution=item.line.substitution,
-                substitute_variant_id=item.line.substitute_variant_id,
-                tax_class=item.line.variant.tax_class,
-                tax_rate=item.tax.rate if item.tax else 0,
-                vat_amount=item.tax.vat if item.tax else 0,
-            )
-            for item in priced.lines
-        ]
-    )
+    lines = [
+        OrderLine(
+            order=order,
+            variant=item.line.variant,
+            sku=item.line.variant.sku,
+            name=item.name,
+            unit=item.line.variant.unit,
+            unit_price=item.unit_price,
+            quantity=item.line.quantity,
+            line_total=item.total,
+            discount_amount=item.discount_amount,
+            substitution=item.line.substitution,
+            substitute_variant_id=item.line.substitute_variant_id,
+            tax_class=item.line.variant.tax_class,
+            tax_rate=item.tax.rate if item.tax else 0,
+            vat_amount=item.tax.vat if item.tax else 0,
+        )
+        for item in priced.lines
+    ]
+    _insert_order(order, lines)
     return order, lines
+
+
+_INSERT: list[tuple[str, list[Any], list[Any]]] = []
+
+
+def _insert_sql() -> tuple[str, list[Any], list[Any]]:
+    """The statement of `_insert_order` and the fields it writes of an order and of a line, once."""
+    if not _INSERT:
+        order_fields, line_fields = rows.insert_columns(Order), rows.insert_columns(OrderLine)
+        line_fields = [field for field in line_fields if field.attname != "order_id"]
+        order_columns = ", ".join(connection.ops.quote_name(field.column) for field in order_fields)
+        line_columns = ", ".join(connection.ops.quote_name(field.column) for field in line_fields)
+        sql = (
+            f"WITH created AS (INSERT INTO {rows.table(Order)} ({order_columns}) "  # noqa: S608
+            f"SELECT {order_columns} FROM jsonb_populate_recordset(NULL::{rows.table(Order)}, %s::jsonb) "
+            "RETURNING id), "
+            f"lines AS (INSERT INTO {rows.table(OrderLine)} (order_id, {line_columns}) "
+            f"SELECT (SELECT id FROM created), {line_columns} "
+            f"FROM jsonb_populate_recordset(NULL::{rows.table(OrderLine)}, %s::jsonb) RETURNING id, variant_id) "
+            "SELECT (SELECT id FROM created), id, variant_id FROM lines"
+        )
+        _INSERT.append((sql, order_fields, line_fields))
+    return _INSERT[0]
+
+
+def _insert_order(order: Order, lines: list[OrderLine]) -> None:
+    """The order and its lines in one statement (a data-modifying WITH on PostgreSQL: the lines
+    take the order's new id from it), their ids set on the instances. The Order's save signals are
+    sent as its create() sent them; the lines' never were (bulk_create)."""
+    if connection.vendor != "postgresql" or not lines:  # the embedded SQLite has no data-modifying WITH
+        order.save(force_insert=True)
+        OrderLine.objects.bulk_create(lines)
+        return
+    pre_save.send(sender=Order, instance=order, raw=False, using=connection.alias, update_fields=None)
+    sql, order_fields, line_fields = _insert_sql()
+    params = [rows.json_rows([order], order_fields), rows.json_rows(lines, line_fields)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created = cursor.fetchall()
+    order.pk = created[0][0]
+    order._state.adding, order._state.db = False, connection.alias
+    line_ids = {variant_id: line_id for _, line_id, variant_id in created}  # one line per variant
+    for line in lines:
+        line.pk, line.order_id = line_ids[line.variant_id], order.pk
+        line._state.adding, line._state.db = False, connection.alias
+    post_save.send(sender=Order, instance=order, created=True, raw=False, using=connection.alias, update_fields=None)
 
 
 _PLACED = """

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.db.inserts import insert_unless_conflict
+from core.db.inserts import insert_with_child_unless_conflict
 from core.errors import Conflict, InvalidInput
 from core.money import InvalidAmount, is_currency, parse_amount
 from payments import errors, selectors
@@ -65,7 +65,23 @@ def _new_transaction(
     final: bool = False,
     reason: str = "",
 ) -> PaymentTransaction:
-    txn = PaymentTransaction.objects.create(
+    txn = _transaction(payment, kind, amount, idempotency_key, actor=actor, final=final, reason=reason)
+    txn.save(force_insert=True)
+    execute_transaction_later(txn.pk)
+    return txn
+
+
+def _transaction(
+    payment: Payment,
+    kind: str,
+    amount: Decimal,
+    idempotency_key: str,
+    *,
+    actor: User | None,
+    final: bool = False,
+    reason: str = "",
+) -> PaymentTransaction:
+    return PaymentTransaction(
         payment=payment,
         kind=kind,
         amount=amount,
@@ -75,8 +91,6 @@ def _new_transaction(
         provider_idempotency_key=uuid.uuid4().hex,
         actor=actor,
     )
-    execute_transaction_later(txn.pk)
-    return txn
 
 
 def _repeat(payment: Payment, kind: str, idempotency_key: str, **same: object) -> PaymentTransaction | None:
@@ -122,9 +136,11 @@ def start_payment(
     # committed first) is a conflict that writes nothing, and the caller's transaction goes on.
     with transaction.atomic(savepoint=False):
         payment = Payment(**same, payment_method_label=label, idempotency_key=idempotency_key)
-        created = insert_unless_conflict(payment)
+        # The payment and its pending authorization in one statement (none on a conflict).
+        authorization = _transaction(payment, TransactionKind.AUTHORIZE, amount, idempotency_key, actor=actor)
+        created = insert_with_child_unless_conflict(payment, authorization, "payment")
         if created:
-            _new_transaction(payment, TransactionKind.AUTHORIZE, amount, idempotency_key, actor=actor)
+            execute_transaction_later(authorization.pk)
     if not created:
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:  # another unique rule refused it: let it say which

@@ -20,6 +20,7 @@ from orders.services import placement
 from payments.models import Payment, PaymentState
 from tests.inventory.helpers import events_of
 from tests.orders.helpers import VISA, Shop, checked_out, make_shop, make_variant, place
+from tests.promotions.helpers import promotion
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,13 @@ def test_placing_makes_the_order_books_the_place_keeps_the_stock_and_queues_the_
     assert (payment.state, payment.amount, payment.order_ref) == (PaymentState.PENDING, Decimal("12.45"), order.ref)
     assert Cart.objects.get(order=order).state == CartState.ORDERED
 
+    # What placement wrote (one statement for the order and its lines) is what it returned and
+    # announced, to the microsecond and the cent.
+    stored = Order.objects.get(pk=order.pk)
+    assert all(getattr(stored, f.attname) == getattr(order, f.attname) for f in Order._meta.concrete_fields)
+    assert stored.placed_at.microsecond == order.placed_at.microsecond
     [created] = events_of("order.created")
+    assert {line.line_id: line.sku for line in created.lines} == {str(line.pk): sku for sku, line in lines.items()}
     assert created.order_id == order.ref and created.total.amount == "12.00"
     assert created.shipping_address.postal_code == "10115" and len(created.lines) == 2
     assert created.delivery_slot_id == str(shop.slot.pk) and created.warehouse_code == "orders-store"
@@ -68,10 +75,11 @@ def test_placing_a_ten_line_order_takes_a_bounded_number_of_queries_whatever_the
     one, ten = _placement_queries(shop, 1), _placement_queries(shop, 10)
     # Saleor's checkout needed 111 queries for one line. This is the whole placement (order, lines,
     # booking, reservation, payment, history, event), savepoints included (only the test's own
-    # transaction takes one now): 14 when measured (one reads the running promotions, one the VAT
-    # rates; the payment link, the history row and the cart's state are one statement), 16 before
-    # that, 29 before its savepoints and re-reads went.
-    assert len(ten) <= 14, "\n".join(sql[:150] for sql in ten)
+    # transaction takes one now): 12 when measured (the order and its lines are one statement, so
+    # are the payment and its authorization; one reads the running promotions, one the VAT rates;
+    # the payment link, the history row and the cart's state are one statement), 14 before that,
+    # 16 before that, 29 before its savepoints and re-reads went.
+    assert len(ten) <= 12, "\n".join(sql[:150] for sql in ten)
     assert len(ten) == len(one)
 
 
@@ -86,6 +94,21 @@ def test_a_price_change_since_the_summary_is_refused_with_the_new_total_and_noth
     assert "14.70" in refused.value.message  # 4 x 2.70 + 3.90
     assert not Order.objects.exists() and not Payment.objects.exists()
     assert SlotHold.objects.get(pk=started.hold.pk).state == HoldState.ACTIVE  # still the customer's
+
+
+def test_a_price_and_a_promotion_that_change_after_checkout_are_charged_as_they_stand_at_placement() -> None:
+    shop = make_shop()
+    customer, started = checked_out(shop, (shop.bread, "4"), (shop.milk, "2"))
+    assert started.priced.summary.subtotal == Decimal("12.40")  # 4 x 2.50 + 2 x 1.20
+    Variant.objects.filter(pk=shop.bread.pk).update(price=Decimal("2.70"))
+    promotion("Milk 10 % off", "item_percent", percent="10", variants=(shop.milk,))
+
+    order = place(customer)  # no expected total: placement prices the cart again, exactly
+
+    lines = {line.sku: line for line in order.lines.all()}
+    assert (lines[shop.bread.sku].unit_price, lines[shop.bread.sku].line_total) == (Decimal("2.70"), Decimal("10.80"))
+    assert lines[shop.milk.sku].discount_amount == Decimal("0.24")
+    assert (order.subtotal, order.discount_total, order.total) == (Decimal("13.20"), Decimal("0.24"), Decimal("16.86"))
 
 
 def test_a_cart_changed_after_checkout_must_be_checked_out_again() -> None:
