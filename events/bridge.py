@@ -30,6 +30,7 @@ from events.contracts import pack_envelope, payload_class
 from events.dispatch import after_commit_registered, dispatch_after_commit
 from events.models import OutboxEvent
 from events.tracing import current_trace_context
+from proto.events.v1.envelope_pb2 import EventEnvelope
 
 # The relay LISTENs on this channel; Postgres delivers the NOTIFY only when the transaction commits.
 OUTBOX_CHANNEL = "events_outbox"  # also spelled out in the SQL below
@@ -142,6 +143,53 @@ def prepare_event(
     )
     return PreparedEvent(
         event_id, signal.event_type, signal.aggregate_type, aggregate_id, envelope.SerializeToString(), occurred_at
+    )
+
+
+@dataclass(frozen=True)
+class EnvelopeFrame:
+    """The envelope of one event without its payload's bytes, for a statement that writes the
+    payload itself (PostgreSQL composing it from rows): the serialized envelope is `head`, then
+    the payload's Any field (tag `PAYLOAD_TAG`, length, then the Any: type URL and value), then
+    `tail`, the order protobuf writes the fields in (by number), so the bytes are those of
+    `prepare_event` for the same payload."""
+
+    event_id: uuid.UUID
+    occurred_at: datetime
+    head: bytes
+    tail: bytes
+    type_url: str
+
+
+# The tag of EventEnvelope.payload: field 7, length-delimited (wire type 2).
+PAYLOAD_TAG = EventEnvelope.DESCRIPTOR.fields_by_name["payload"].number << 3 | 2
+
+
+def frame_event(signal: DomainSignal, *, aggregate_id: str, correlation_id: str = "") -> EnvelopeFrame:
+    """The envelope of one event of `signal` around a payload written elsewhere (see EnvelopeFrame)."""
+    event_id = uuid.uuid4()
+    occurred_at = timezone.now()
+    envelope = pack_envelope(
+        event_id=str(event_id),
+        event_type=signal.event_type,
+        occurred_at=occurred_at,
+        aggregate_type=signal.aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=signal.payload_class(),
+        correlation_id=correlation_id,
+        trace_context=current_trace_context(),
+    )
+    payload_number = EventEnvelope.DESCRIPTOR.fields_by_name["payload"].number
+    head, tail = EventEnvelope(), EventEnvelope()
+    for descriptor, value in envelope.ListFields():
+        if descriptor.number != payload_number:
+            part = head if descriptor.number < payload_number else tail
+            if descriptor.message_type is not None:
+                getattr(part, descriptor.name).CopyFrom(value)
+            else:
+                setattr(part, descriptor.name, value)
+    return EnvelopeFrame(
+        event_id, occurred_at, head.SerializeToString(), tail.SerializeToString(), envelope.payload.type_url
     )
 
 

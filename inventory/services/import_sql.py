@@ -22,15 +22,18 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from django.conf import settings
+
 from catalog import selectors as catalog
 from core.errors import DomainError
 from core.quantities import MAX_QUANTITY, PIECE
+from events.bridge import PAYLOAD_TAG, notify_needed, notify_sql, outbox_written
 from inventory.errors import FileRejected
 from inventory.models import MovementReason
-from inventory.services import levels
-from inventory.services.import_events import AdjustedBatches
+from inventory.services import import_events, levels
 from inventory.services.import_rows import COLUMNS, MODES, REQUIRED, RowError, _jsonl_rows, _lines
 from inventory.services.levels import ItemRef, clean_quantity
+from inventory.signals import inventory_adjusted_batch
 
 StageRow = tuple[int, str | None, str | None, str | None, str | None, str | None]
 FETCH = 10_000
@@ -122,9 +125,12 @@ TABLES = "import_stage, import_rows, import_fix, import_skipped, import_apply, i
 
 def drop_tables(cursor: Any) -> None:
     """The temporary tables go at commit; inside an outer transaction (tests) an import drops
-    those of the one before. Sorts and hashes of a large file stay in memory."""
+    those of the one before. Sorts and hashes of a large file stay in memory. No JIT: the
+    statements of a large file cost far above its thresholds, and compiling the long expressions
+    (the events' bytes) cost more than it saved (1M rows: 28 s against 10 s for the events)."""
     cursor.execute(f"DROP TABLE IF EXISTS {TABLES}")
     cursor.execute("SET LOCAL work_mem = '64MB'")
+    cursor.execute("SET LOCAL jit = off")
 
 
 def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows: int, progress: Progress) -> None:
@@ -478,15 +484,61 @@ def low_stock(cursor: Any) -> None:
         )
 
 
-def announce(raw: Any, *, import_id: int, actor_id: int | None) -> int:
-    """The inventory.adjusted_batch events, in file order; returns how many were sent."""
-    batches = AdjustedBatches(import_id=import_id, reason=MovementReason.ADJUSTMENT, actor_id=actor_id)
-    with raw.cursor(name="import_changes") as changes:
-        changes.execute(
-            "SELECT warehouse_code, variant_id::text, variant_sku, unit, (after - before)::text, after::text, line "
-            "FROM import_final WHERE after <> before ORDER BY line"
+CHANGED_ROWS = (
+    "SELECT warehouse_code, variant_id, variant_sku, unit, after - before AS delta, after, line FROM import_final "
+    "WHERE after <> before"
+)
+
+
+def announce(cursor: Any, *, import_id: int, actor_id: int | None, changed: int) -> int:
+    """The inventory.adjusted_batch events of the `changed` rows, in file order, composed and
+    written by PostgreSQL in one statement (import_events.py); returns how many were written."""
+    size = settings.INVENTORY_IMPORT_EVENT_ITEMS
+    framed = import_events.frames(import_id, -(-changed // size))
+    if not framed:
+        return 0
+    notify = notify_needed()
+    cursor.execute(
+        f"""
+        WITH items AS (
+            SELECT (row_number() OVER (ORDER BY line) - 1) / %(size)s + 1 AS n, line, item
+            FROM ({import_events.items_sql(CHANGED_ROWS)}) AS items
+        ), batches AS (
+            SELECT n, %(fields)s || string_agg({import_events.field_sql(import_events.ITEMS_TAG, "item")}, ''::bytea
+                                                ORDER BY line) AS body
+            FROM items GROUP BY n
+        ), payloads AS (
+            SELECT n, {import_events.field_sql(import_events.ANY_TYPE_URL_TAG, "convert_to(%(url)s, 'UTF8')")}
+                      || {import_events.field_sql(import_events.ANY_VALUE_TAG, "body")} AS any
+            FROM batches
+        ), written AS (
+            INSERT INTO events_outboxevent
+                (event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, publish_attempts, last_error)
+            SELECT e.event_id, %(type)s, %(aggregate_type)s, %(aggregate_id)s,
+                   e.head || {import_events.field_sql(PAYLOAD_TAG, "p.any")} || e.tail, e.occurred_at, 0, ''
+            FROM payloads p
+            JOIN unnest(%(ids)s::uuid[], %(heads)s::bytea[], %(tails)s::bytea[], %(times)s::timestamptz[])
+                 WITH ORDINALITY AS e(event_id, head, tail, occurred_at, n) USING (n)
+            ORDER BY n
+            RETURNING 1
         )
-        while batch := changes.fetchmany(FETCH):
-            batches.add_rows(batch)
-    batches.close()
-    return batches.sent
+        SELECT count(*){", " + notify_sql("written") if notify else ""} FROM written
+        """,  # noqa: S608
+        {
+            "size": size,
+            "fields": import_events.batch_fields(
+                import_id=import_id, reason=MovementReason.ADJUSTMENT, actor_id=actor_id
+            ),
+            "type": inventory_adjusted_batch.event_type,
+            "aggregate_type": inventory_adjusted_batch.aggregate_type,
+            "aggregate_id": str(import_id),
+            "url": framed[0].type_url,
+            "ids": [frame.event_id for frame in framed],
+            "heads": [frame.head for frame in framed],
+            "tails": [frame.tail for frame in framed],
+            "times": [frame.occurred_at for frame in framed],
+        },
+    )
+    written = int(cursor.fetchone()[0])
+    outbox_written(notified=notify)
+    return written

@@ -331,7 +331,7 @@ def _apply_under_lock(
     with _timed(report, "low stock"):
         import_sql.low_stock(cursor)
     with _timed(report, "events"):
-        import_sql.announce(raw, import_id=batch.pk, actor_id=actor_id)
+        import_sql.announce(cursor, import_id=batch.pk, actor_id=actor_id, changed=report.rows_changed)
     return locked_at
 
 
