@@ -120,7 +120,9 @@ def _encodes(row: StageRow) -> bool:
     return True
 
 
-TABLES = "import_stage, import_rows, import_fix, import_skipped, import_apply, import_locked, import_final"
+TABLES = (
+    "import_stage, import_rows, import_fix, import_skipped, import_apply, import_created, import_locked, import_final"
+)
 
 
 def drop_tables(cursor: Any) -> None:
@@ -277,12 +279,16 @@ def report_bad_rows(raw: Any, on_error: Callable[[RowError], None]) -> None:
 # ---------------------------------------------------------------- applying
 
 
-def compose(cursor: Any) -> None:
+def compose(cursor: Any, *, after_creating: bool = False) -> None:
     """import_apply: the good rows with what each needs to know its on-hand before and after
     once the item's on-hand is known (no lock yet); item_id is NULL for an item that does not
-    exist yet. `has_set`/`base`: the last `set` at or before the row; `adds`: the adds since;
-    the prev_* the same for the row before."""
+    exist yet, or that this import created (`after_creating`: composing again under the lock,
+    see create_items). `has_set`/`base`: the last `set` at or before the row; `adds`: the adds
+    since; the prev_* the same for the row before."""
     cursor.execute("DROP TABLE IF EXISTS import_apply")
+    items = "inventory_stockitem"
+    if after_creating:
+        items = "(SELECT * FROM inventory_stockitem WHERE id NOT IN (SELECT id FROM import_created))"
     good = f"NOT {BAD} AND NOT EXISTS (SELECT 1 FROM import_skipped k WHERE k.line = r.line)"  # noqa: S608
     cursor.execute(
         f"SELECT EXISTS (SELECT 1 FROM import_rows r WHERE {good} GROUP BY warehouse_id, variant_id "  # noqa: S608
@@ -297,7 +303,7 @@ def compose(cursor: Any) -> None:
                    CASE WHEN r.mode = 'add' THEN r.quantity ELSE 0 END AS adds, false AS prev_has_set,
                    NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last
             FROM import_rows r
-            LEFT JOIN inventory_stockitem i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
             WHERE {good}
             """  # noqa: S608
         )
@@ -312,7 +318,7 @@ def compose(cursor: Any) -> None:
                    count(*) FILTER (WHERE r.mode = 'set')
                        OVER (PARTITION BY r.warehouse_id, r.variant_id ORDER BY r.line) AS segment
             FROM import_rows r
-            LEFT JOIN inventory_stockitem i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
             WHERE {good}
         ), segments AS (
             SELECT good.*, segment > 0 AS has_set, first_value(quantity) OVER s AS base,
@@ -355,25 +361,63 @@ def finish(cursor: Any) -> None:
     cursor.execute("ANALYZE import_final")
 
 
+# import_apply's on-hand after and before each row of an item the import creates (from 0).
+NEW_ITEM_ROWS = """
+    SELECT warehouse_id, variant_id, line, last, CASE WHEN has_set THEN base ELSE 0 END + adds AS after,
+           CASE WHEN prev_has_set THEN prev_base ELSE 0 END + prev_adds AS before
+    FROM import_apply WHERE item_id IS NULL
+"""
+
+
+def refused_new_items(cursor: Any) -> list[RowError]:
+    """Rows that would take an item the import creates above the largest storable on-hand (the
+    first such row of an item: the rows after it are composed again without it). Known before
+    any lock: such an item starts from 0."""
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM ({NEW_ITEM_ROWS}) AS r WHERE after > %(max)s)", {"max": MAX_QUANTITY})  # noqa: S608
+    if not cursor.fetchone()[0]:
+        return []
+    cursor.execute(
+        f"""
+        SELECT line, after FROM (
+            SELECT r.*, count(*) FILTER (WHERE after > %(max)s)
+                            OVER (PARTITION BY warehouse_id, variant_id ORDER BY line) AS large
+            FROM ({NEW_ITEM_ROWS}) AS r
+        ) AS rows
+        WHERE after > %(max)s AND large = 1 ORDER BY line
+        """,  # noqa: S608
+        {"max": MAX_QUANTITY},
+    )
+    return [
+        RowError(line, f"on-hand would become {after}, above the largest quantity stored")
+        for line, after in cursor.fetchall()
+    ]
+
+
 def create_items(cursor: Any, now: Any) -> int | None:
     """Insert the items the file creates with their final on-hand (no empty row to update after),
-    in file order: their ids, their heap pages and the ledger's references to them then follow
-    the file, so the checks of the ledger's foreign key at commit read the items in order.
-    Returns how many were created, None when another transaction created one of them meanwhile
-    (then compose and finish again)."""
-    cursor.execute("SELECT count(*) FROM import_final WHERE item_id IS NULL AND last")
+    before the existing items are locked: new rows are seen by no other transaction until the
+    commit. In file order: their ids, their heap pages and the ledger's references to them then
+    follow the file. Their ids go to import_created (composing again under the lock leaves them
+    out). Returns how many were created, None when another transaction created one of them
+    meanwhile (then compose again)."""
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS import_created (id bigint) ON COMMIT DROP")
+    cursor.execute("SELECT count(*) FROM import_apply WHERE item_id IS NULL AND last")
     (expected,) = cursor.fetchone()
     if not expected:
         return 0
     cursor.execute(
-        """
-        INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
-                                         created_at, updated_at)
-        SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last), 0, 0,
-               CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
-        FROM import_final WHERE item_id IS NULL GROUP BY warehouse_id, variant_id ORDER BY min(line)
-        ON CONFLICT (warehouse_id, variant_id) DO NOTHING
-        """,
+        f"""
+        WITH created AS (
+            INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
+                                             created_at, updated_at)
+            SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last), 0, 0,
+                   CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
+            FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
+            ON CONFLICT (warehouse_id, variant_id) DO NOTHING
+            RETURNING id
+        )
+        INSERT INTO import_created (id) SELECT id FROM created
+        """,  # noqa: S608
         [now, now],
     )
     return int(expected) if cursor.rowcount == expected else None

@@ -396,3 +396,21 @@ def test_batch_events_written_by_postgresql_are_the_bytes_protobuf_writes(shop: 
     )
     assert on_hand("MILK") == Decimal(210) and str(milk.pk) == batch.items[0].variant_id
     assert_ledger_matches()
+
+
+def test_a_row_refused_under_the_lock_leaves_the_items_the_import_created_as_composed(shop: Path) -> None:
+    path = shop / "mixed.csv"
+    path.write_text(
+        "warehouse,sku,quantity,mode\n"
+        "berlin-1,EGGS,4,set\n"  # a new item, created before the existing ones are locked
+        "berlin-1,MILK,99999999995,add\n"  # 10 + this: above the largest quantity stored
+        "berlin-1,EGGS,1,add\n"
+        "berlin-1,MILK,2,add\n"
+    )
+    errors: list[tuple[int, str]] = []
+    report = import_stock(path, partial=True, on_error=lambda error: errors.append((error.line, error.reason)))
+    assert (report.status, report.rows_changed, report.rows_skipped) == ("applied", 3, 1)
+    assert [line for line, _ in errors] == [3]
+    assert (on_hand("EGGS"), on_hand("MILK")) == (Decimal(5), Decimal(12))
+    assert [item.on_hand_after.value for item in events_of("inventory.adjusted")[-3:]] == ["4.000", "5.000", "12.000"]
+    assert_ledger_matches()
