@@ -405,6 +405,16 @@ def create_items(cursor: Any, now: Any) -> int | None:
     (expected,) = cursor.fetchone()
     if not expected:
         return 0
+    # The new items' keys to their warehouse and variant are checked at the end of the INSERT,
+    # before the lock, not at the commit (deferred, one check per row and key, under the lock).
+    cursor.execute(
+        "SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') "
+        "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+        "WHERE c.conrelid = 'inventory_stockitem'::regclass AND c.contype = 'f' AND c.condeferred"
+    )
+    (keys,) = cursor.fetchone()
+    if keys:
+        cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
     cursor.execute(
         f"""
         WITH created AS (
@@ -420,7 +430,10 @@ def create_items(cursor: Any, now: Any) -> int | None:
         """,  # noqa: S608
         [now, now],
     )
-    return int(expected) if cursor.rowcount == expected else None
+    created = cursor.rowcount
+    if keys:
+        cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
+    return int(expected) if created == expected else None
 
 
 def refused_under_lock(cursor: Any) -> list[RowError]:
