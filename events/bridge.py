@@ -264,6 +264,53 @@ def keyed_event_params(event: KeyedEvent, prefix: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class EnvelopeFrame:
+    """The envelope of one event without its payload's bytes, for a statement that writes the
+    payload itself (PostgreSQL composing it from rows): the serialized envelope is `head`, then
+    the payload's Any field (tag `PAYLOAD_TAG`, length, then the Any: type URL and value), then
+    `tail`, the order protobuf writes the fields in (by number), so the bytes are those of
+    `prepare_event` for the same payload."""
+
+    event_id: uuid.UUID
+    occurred_at: datetime
+    head: bytes
+    tail: bytes
+    type_url: str
+
+
+# The tag of EventEnvelope.payload: field 7, length-delimited (wire type 2).
+PAYLOAD_TAG = EventEnvelope.DESCRIPTOR.fields_by_name["payload"].number << 3 | 2
+
+
+def frame_event(signal: DomainSignal, *, aggregate_id: str, correlation_id: str = "") -> EnvelopeFrame:
+    """The envelope of one event of `signal` around a payload written elsewhere (see EnvelopeFrame)."""
+    event_id = uuid.uuid4()
+    occurred_at = timezone.now()
+    envelope = pack_envelope(
+        event_id=str(event_id),
+        event_type=signal.event_type,
+        occurred_at=occurred_at,
+        aggregate_type=signal.aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=signal.payload_class(),
+        correlation_id=correlation_id,
+        trace_context=current_trace_context(),
+    )
+    payload_number = EventEnvelope.DESCRIPTOR.fields_by_name["payload"].number
+    head, tail = EventEnvelope(), EventEnvelope()
+    for descriptor, value in envelope.ListFields():
+        if descriptor.number != payload_number:
+            part = head if descriptor.number < payload_number else tail
+            if descriptor.message_type is not None:
+                getattr(part, descriptor.name).CopyFrom(value)
+            else:
+                setattr(part, descriptor.name, value)
+    return EnvelopeFrame(
+        event_id, occurred_at, head.SerializeToString(), tail.SerializeToString(), envelope.payload.type_url
+    )
+
+
 def outbox_insert_sql(events: Sequence[PreparedEvent], *, when: str) -> tuple[str, dict[str, Any]]:
     """PostgreSQL only: a data-modifying statement (for a WITH clause) that writes these events, in
     this order, when the SQL condition `when` holds, returning their ids; and its parameters. The

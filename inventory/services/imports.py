@@ -300,28 +300,27 @@ def _apply_under_lock(
     on_error: Callable[[RowError], None],
     report: ImportReport,
 ) -> float:
-    """Compose, lock, re-check and apply; returns when the stock items were locked."""
+    """Compose, create the new items, lock the existing ones, re-check and apply; returns when
+    the stock items were locked."""
     with _timed(report, "compose"):
         import_sql.compose(cursor)
+    with _timed(report, "create items"):
+        while refused := import_sql.refused_new_items(cursor):
+            _refuse(cursor, refused, partial, on_error, report)
+            import_sql.compose(cursor)
+        created = import_sql.create_items(cursor, now)
+        if created is None:
+            raise _ItemsCreatedMeanwhile()
     locked_at = time.monotonic()
     with _timed(report, "lock"):
         import_sql.lock(cursor)
     with _timed(report, "finish"):
         import_sql.finish(cursor)
     while refused := import_sql.refused_under_lock(cursor):
-        for error in refused:
-            on_error(error)
-        report.rows_bad += len(refused)
-        if not partial:
-            raise _Rejected()
-        import_sql.skip(cursor, [error.line for error in refused])
-        import_sql.compose(cursor)
+        _refuse(cursor, refused, partial, on_error, report)
+        import_sql.compose(cursor, after_creating=True)
         import_sql.lock(cursor)  # the items locked already, and any created meanwhile
         import_sql.finish(cursor)
-    with _timed(report, "create items"):
-        created = import_sql.create_items(cursor, now)
-        if created is None:
-            raise _ItemsCreatedMeanwhile()
     with _timed(report, "update"):
         import_sql.update_levels(cursor, now)
     with _timed(report, "ledger"):
@@ -331,8 +330,20 @@ def _apply_under_lock(
     with _timed(report, "low stock"):
         import_sql.low_stock(cursor)
     with _timed(report, "events"):
-        import_sql.announce(raw, import_id=batch.pk, actor_id=actor_id)
+        import_sql.announce(cursor, import_id=batch.pk, actor_id=actor_id, changed=report.rows_changed)
     return locked_at
+
+
+def _refuse(
+    cursor: Any, refused: list[RowError], partial: bool, on_error: Callable[[RowError], None], report: ImportReport
+) -> None:
+    """Report the rows refused while applying; skip them if partial, else reject the file."""
+    for error in refused:
+        on_error(error)
+    report.rows_bad += len(refused)
+    if not partial:
+        raise _Rejected()
+    import_sql.skip(cursor, [error.line for error in refused])
 
 
 def _check_file(

@@ -16,6 +16,7 @@ from django.test import override_settings
 
 from accounts.models import User
 from catalog.models import Category, Product, Variant
+from events.contracts import unpack_envelope
 from events.models import OutboxEvent
 from inventory.models import ImportBatch, MovementReason, StockItem, StockMovement, Warehouse
 from inventory.services import ImportReport, import_stock, reserve_stock
@@ -363,4 +364,53 @@ def test_two_imports_of_one_file_at_once_apply_it_once(shop: Path) -> None:
     assert statuses == ["already_imported", "applied"]
     assert (on_hand("MILK"), on_hand("EGGS")) == (Decimal(15), Decimal(6))
     assert ImportBatch.objects.count() == 1
+    assert_ledger_matches()
+
+
+def test_batch_events_written_by_postgresql_are_the_bytes_protobuf_writes(shop: Path) -> None:
+    make_variant("MÜSLI-ÄÖÜ")  # several bytes per character
+    path = shop / "many.csv"
+    skus = ["MILK", "EGGS", "MÜSLI-ÄÖÜ"]
+    # 600 changes: lines past 127 (two-byte varints) and a batch longer than 16 KB (a three-byte one)
+    path.write_text("warehouse,sku,quantity,mode\n" + "".join(f"berlin-1,{skus[n % 3]},1,add\n" for n in range(600)))
+    report = import_stock(path)
+    [row] = OutboxEvent.objects.filter(event_type="inventory.adjusted_batch")
+    stored = bytes(row.payload)
+    envelope, batch = unpack_envelope(stored)
+    assert envelope.SerializeToString() == stored and len(envelope.payload.value) > 16_384
+    assert batch.SerializeToString() == envelope.payload.value
+    assert (batch.version, batch.reason, batch.reference) == (1, "adjustment", f"import:{report.batch_id}")
+    milk = Variant.objects.get(sku="MILK")
+    assert [(i.line, i.sku, i.delta.value, i.on_hand_after.value) for i in batch.items][:4] == [
+        (2, "MILK", "1.000", "11.000"),
+        (3, "EGGS", "1.000", "1.000"),
+        (4, "MÜSLI-ÄÖÜ", "1.000", "1.000"),
+        (5, "MILK", "1.000", "12.000"),
+    ]
+    last = batch.items[-1]
+    assert (last.line, last.warehouse_code, last.variant_id, last.on_hand_after.unit) == (
+        601,
+        "berlin-1",
+        str(Variant.objects.get(sku="MÜSLI-ÄÖÜ").pk),
+        "piece",
+    )
+    assert on_hand("MILK") == Decimal(210) and str(milk.pk) == batch.items[0].variant_id
+    assert_ledger_matches()
+
+
+def test_a_row_refused_under_the_lock_leaves_the_items_the_import_created_as_composed(shop: Path) -> None:
+    path = shop / "mixed.csv"
+    path.write_text(
+        "warehouse,sku,quantity,mode\n"
+        "berlin-1,EGGS,4,set\n"  # a new item, created before the existing ones are locked
+        "berlin-1,MILK,99999999995,add\n"  # 10 + this: above the largest quantity stored
+        "berlin-1,EGGS,1,add\n"
+        "berlin-1,MILK,2,add\n"
+    )
+    errors: list[tuple[int, str]] = []
+    report = import_stock(path, partial=True, on_error=lambda error: errors.append((error.line, error.reason)))
+    assert (report.status, report.rows_changed, report.rows_skipped) == ("applied", 3, 1)
+    assert [line for line, _ in errors] == [3]
+    assert (on_hand("EGGS"), on_hand("MILK")) == (Decimal(5), Decimal(12))
+    assert [item.on_hand_after.value for item in events_of("inventory.adjusted")[-3:]] == ["4.000", "5.000", "12.000"]
     assert_ledger_matches()

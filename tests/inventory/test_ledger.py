@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.models import ProtectedError
 
 from inventory.models import StockItem, StockMovement
 from inventory.selectors import find_ledger_drift
@@ -69,3 +70,14 @@ def test_the_check_of_one_warehouse_sees_only_its_items() -> None:
     StockItem.objects.filter(pk=berlin.pk).update(reserved=Decimal(1))
     assert [d.warehouse_code for d in find_ledger_drift("berlin-1")] == ["berlin-1"]
     assert find_ledger_drift("berlin-2") == []
+
+
+def test_a_stock_item_is_never_deleted_so_no_movement_loses_its_item() -> None:
+    """The ledger's reference to its item has no foreign-key constraint (decision 0076): this is
+    the guarantee that replaces it."""
+    item = stocked(make_variant("MILK"), "5")
+    with pytest.raises(DatabaseError, match="never deleted"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM inventory_stockitem WHERE id = %s", [item.pk])
+    with pytest.raises(ProtectedError), transaction.atomic():
+        item.delete()
+    assert StockMovement.objects.get().stock_item == StockItem.objects.get(pk=item.pk)
