@@ -127,10 +127,10 @@ class PreparedEvent:
     occurred_at: datetime
 
 
-def prepare_event(
-    signal: DomainSignal, *, aggregate_id: str, payload: Message, correlation_id: str = ""
-) -> PreparedEvent:
-    """The outbox row of one event of `signal`, not written yet."""
+def _new_envelope(
+    signal: DomainSignal, aggregate_id: str, payload: Message, correlation_id: str
+) -> tuple[uuid.UUID, datetime, EventEnvelope]:
+    """A fresh event id and time, and the envelope of one event of `signal` carrying them."""
     event_id = uuid.uuid4()
     occurred_at = timezone.now()
     envelope = pack_envelope(
@@ -143,6 +143,14 @@ def prepare_event(
         correlation_id=correlation_id,
         trace_context=current_trace_context(),  # the trace goes on in the relay and the consumers
     )
+    return event_id, occurred_at, envelope
+
+
+def prepare_event(
+    signal: DomainSignal, *, aggregate_id: str, payload: Message, correlation_id: str = ""
+) -> PreparedEvent:
+    """The outbox row of one event of `signal`, not written yet."""
+    event_id, occurred_at, envelope = _new_envelope(signal, aggregate_id, payload, correlation_id)
     return PreparedEvent(
         event_id, signal.event_type, signal.aggregate_type, aggregate_id, envelope.SerializeToString(), occurred_at
     )
@@ -285,18 +293,7 @@ PAYLOAD_TAG = EventEnvelope.DESCRIPTOR.fields_by_name["payload"].number << 3 | 2
 
 def frame_event(signal: DomainSignal, *, aggregate_id: str, correlation_id: str = "") -> EnvelopeFrame:
     """The envelope of one event of `signal` around a payload written elsewhere (see EnvelopeFrame)."""
-    event_id = uuid.uuid4()
-    occurred_at = timezone.now()
-    envelope = pack_envelope(
-        event_id=str(event_id),
-        event_type=signal.event_type,
-        occurred_at=occurred_at,
-        aggregate_type=signal.aggregate_type,
-        aggregate_id=aggregate_id,
-        payload=signal.payload_class(),
-        correlation_id=correlation_id,
-        trace_context=current_trace_context(),
-    )
+    event_id, occurred_at, envelope = _new_envelope(signal, aggregate_id, signal.payload_class(), correlation_id)
     payload_number = EventEnvelope.DESCRIPTOR.fields_by_name["payload"].number
     head, tail = EventEnvelope(), EventEnvelope()
     for descriptor, value in envelope.ListFields():
