@@ -21,6 +21,7 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from core.db import rows
+from core.db.inserts import insert_with_children
 from delivery.selectors import delivery_fee
 from delivery.services import holds
 from events.contracts import money, quantity
@@ -183,49 +184,11 @@ def _create_order(customer: "User", cart: Cart, priced: PricedCart, gateway: str
     return order, lines
 
 
-_INSERT: list[tuple[str, list[Any], list[Any]]] = []
-
-
-def _insert_sql() -> tuple[str, list[Any], list[Any]]:
-    """The statement of `_insert_order` and the fields it writes of an order and of a line, once."""
-    if not _INSERT:
-        order_fields, line_fields = rows.insert_columns(Order), rows.insert_columns(OrderLine)
-        line_fields = [field for field in line_fields if field.attname != "order_id"]
-        order_columns = ", ".join(connection.ops.quote_name(field.column) for field in order_fields)
-        line_columns = ", ".join(connection.ops.quote_name(field.column) for field in line_fields)
-        sql = (
-            f"WITH created AS (INSERT INTO {rows.table(Order)} ({order_columns}) "  # noqa: S608
-            f"SELECT {order_columns} FROM jsonb_populate_recordset(NULL::{rows.table(Order)}, %s::jsonb) "
-            "RETURNING id), "
-            f"lines AS (INSERT INTO {rows.table(OrderLine)} (order_id, {line_columns}) "
-            f"SELECT (SELECT id FROM created), {line_columns} "
-            f"FROM jsonb_populate_recordset(NULL::{rows.table(OrderLine)}, %s::jsonb) RETURNING id, variant_id) "
-            "SELECT (SELECT id FROM created), id, variant_id FROM lines"
-        )
-        _INSERT.append((sql, order_fields, line_fields))
-    return _INSERT[0]
-
-
 def _insert_order(order: Order, lines: list[OrderLine]) -> None:
-    """The order and its lines in one statement (a data-modifying WITH on PostgreSQL: the lines
-    take the order's new id from it), their ids set on the instances. The Order's save signals are
-    sent as its create() sent them; the lines' never were (bulk_create)."""
-    if connection.vendor != "postgresql" or not lines:  # the embedded SQLite has no data-modifying WITH
-        order.save(force_insert=True)
-        OrderLine.objects.bulk_create(lines)
-        return
+    """The order and its lines in one statement, their ids set on the instances. The Order's save
+    signals are sent as its create() sent them; the lines' never were (bulk_create)."""
     pre_save.send(sender=Order, instance=order, raw=False, using=connection.alias, update_fields=None)
-    sql, order_fields, line_fields = _insert_sql()
-    params = [rows.json_rows([order], order_fields), rows.json_rows(lines, line_fields)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        created = cursor.fetchall()
-    order.pk = created[0][0]
-    order._state.adding, order._state.db = False, connection.alias
-    line_ids = {variant_id: line_id for _, line_id, variant_id in created}  # one line per variant
-    for line in lines:
-        line.pk, line.order_id = line_ids[line.variant_id], order.pk
-        line._state.adding, line._state.db = False, connection.alias
+    insert_with_children(order, lines, "order", using=connection.alias)
     post_save.send(sender=Order, instance=order, created=True, raw=False, using=connection.alias, update_fields=None)
 
 

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from core.db.inserts import insert_with_child_unless_conflict
+from core.db.inserts import insert_with_children
 from core.errors import Conflict, InvalidInput
 from core.money import InvalidAmount, is_currency, parse_amount
 from payments import errors, selectors
@@ -138,8 +139,18 @@ def start_payment(
         payment = Payment(**same, payment_method_label=label, idempotency_key=idempotency_key)
         # The payment and its pending authorization in one statement (none on a conflict).
         authorization = _transaction(payment, TransactionKind.AUTHORIZE, amount, idempotency_key, actor=actor)
-        created = insert_with_child_unless_conflict(payment, authorization, "payment")
+        # The authorization's save signals as its create() sent them (the payment's never were).
+        pre_save.send(sender=PaymentTransaction, instance=authorization, raw=False, using="default", update_fields=None)
+        created = insert_with_children(payment, [authorization], "payment", unless_conflict=True)
         if created:
+            post_save.send(
+                sender=PaymentTransaction,
+                instance=authorization,
+                created=True,
+                raw=False,
+                using="default",
+                update_fields=None,
+            )
             execute_transaction_later(authorization.pk)
     if not created:
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
