@@ -12,7 +12,7 @@ reservations of the items they touch first, and the beat task sweeps the rest.
 
 On PostgreSQL a reservation is two round trips, one read and one statement that does all of the
 above (basket.py), and an owner's first reservation of items the process has read before is one
-statement (basket.reserve_first); the portable path below (SQLite, the embedded run) is the same
+statement (first_reservation.py); the portable path below (SQLite, the embedded run) is the same
 steps one statement at a time in a transaction.
 """
 
@@ -44,7 +44,7 @@ from inventory.errors import (
     VariantNotSellable,
 )
 from inventory.models import MovementReason, Reservation, ReservationLine, ReservationState, StockItem
-from inventory.services import basket, levels
+from inventory.services import basket, first_reservation, levels
 from inventory.services.levels import ItemRef
 from inventory.services.stock import active_warehouse
 from inventory.signals import inventory_released, inventory_reserved
@@ -166,7 +166,7 @@ def _reserve_in_one_statement(
         read = basket.read_basket(
             owner_type=owner_type, owner_id=owner_id, warehouse_code=warehouse_code, variant_ids=variant_ids
         )
-        basket.remember(read, warehouse_code, variant_ids)
+        first_reservation.remember(read, warehouse_code, variant_ids)
         if read.warehouse_id is None or not read.warehouse_active:
             active_warehouse(warehouse_code)  # raises the reason
         wanted = _wanted(lines, read.variants)
@@ -193,10 +193,10 @@ def _reserve_in_one_statement(
 def _reserve_first(
     owner_type: str, owner_id: str, lines: Sequence[tuple[int, object]], warehouse_code: str, ttl: timedelta
 ) -> Reservation | None:
-    """The reservation in one statement when this process remembers every item (basket.py), or
+    """The reservation in one statement when this process remembers every item (first_reservation.py), or
     None when it does not or the statement declined (nothing was written): the caller then takes
     the two-step path, which reads and so judges and refuses on fresh facts."""
-    facts = basket.known(warehouse_code, {variant_id for variant_id, _ in lines})
+    facts = first_reservation.known(warehouse_code, {variant_id for variant_id, _ in lines})
     if facts is None:
         return None
     try:
@@ -211,7 +211,7 @@ def _reserve_first(
     event = prepare_keyed_event(inventory_reserved, payload=payload)
     if not event.fits:
         return None
-    _outcome, new_id = basket.reserve_first(
+    _outcome, new_id = first_reservation.reserve_first(
         owner_type=owner_type,
         owner_id=owner_id,
         warehouse_code=warehouse_code,

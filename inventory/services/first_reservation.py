@@ -1,0 +1,186 @@
+"""An owner's first reservation of items this process has read before, in one statement
+(docs/decisions/0074-first-reservation-in-one-statement.md).
+
+Each process remembers, from the two-step path's read (basket.py), what reserving needs of a
+variant in a warehouse (`remember`, `known`). `reserve_first` then locks the items by id while it
+re-checks every remembered fact, and writes the reservation, its lines, the ledger, the stock
+counters and the outbox row (the event's reservation id spliced into its envelope in SQL); when
+it declines, nothing is written and the two-step path decides on a fresh read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.db import connections
+from psycopg.types.numeric import Int8
+
+from core.db.statements import statement_cursor
+from events.bridge import (
+    KeyedEvent,
+    array_literal,
+    keyed_event_params,
+    keyed_payload_sql,
+    notify_needed,
+    notify_sql,
+    outbox_written,
+)
+from inventory.models import MovementReason
+from inventory.services.basket import BasketRead, VariantFacts, numbers
+from inventory.services.levels import ItemRef
+
+_FACTS_LIMIT = 10_000
+_facts: dict[tuple[str, str, int], tuple[VariantFacts, ItemRef]] = {}
+
+
+def _database() -> str:
+    return str(connections["default"].settings_dict["NAME"])
+
+
+def remember(read: BasketRead, warehouse_code: str, variant_ids: Iterable[int]) -> None:
+    """Keep what this read found of the variants (read for `variant_ids`) that can be reserved in
+    the warehouse; forget the others."""
+    if len(_facts) > _FACTS_LIMIT:
+        _facts.clear()
+    database = _database()
+    for variant_id in variant_ids:
+        item, variant = read.items.get(variant_id), read.variants.get(variant_id)
+        if read.warehouse_active and item is not None and variant is not None and variant.is_active:
+            _facts[(database, warehouse_code, variant_id)] = (variant, item)
+        else:
+            _facts.pop((database, warehouse_code, variant_id), None)
+
+
+def known(warehouse_code: str, variant_ids: Iterable[int]) -> dict[int, tuple[VariantFacts, ItemRef]] | None:
+    """The remembered facts of every one of these variants in the warehouse, or None."""
+    database = _database()
+    found = {}
+    for variant_id in variant_ids:
+        facts = _facts.get((database, warehouse_code, variant_id))
+        if facts is None:
+            return None
+        found[variant_id] = facts
+    return found
+
+
+_FIRST = """
+WITH
+wanted AS MATERIALIZED (
+    SELECT * FROM unnest(%(items)s::bigint[], %(variants)s::bigint[], %(skus)s::text[], %(units)s::text[],
+                         %(steps)s::numeric[], %(quantities)s::numeric[])
+                  WITH ORDINALITY AS f(item_id, variant_id, sku, unit, step, quantity, n)
+),
+owner_free AS MATERIALIZED (
+    SELECT NOT EXISTS (SELECT 1 FROM inventory_reservation WHERE owner_type = %(owner_type)s
+                       AND owner_id = %(owner_id)s AND state = 'active') AS free
+),
+locked AS MATERIALIZED (
+    SELECT s.id, s.on_hand - s.reserved AS available, s.low_stock_threshold AS threshold, f.quantity
+    FROM wanted f
+    JOIN inventory_stockitem s ON s.id = f.item_id AND s.variant_id = f.variant_id AND s.warehouse_id = %(warehouse_id)s
+    JOIN catalog_variant v ON v.id = f.variant_id AND v.is_active AND v.sku = f.sku AND v.unit = f.unit
+                          AND v.step = f.step
+    WHERE s.on_hand - s.reserved >= f.quantity AND (SELECT free FROM owner_free)
+      AND EXISTS (SELECT 1 FROM inventory_warehouse w
+                  WHERE w.id = %(warehouse_id)s AND w.code = %(code)s AND w.is_active)
+    ORDER BY s.id
+    FOR UPDATE OF s
+),
+verdict AS MATERIALIZED (
+    SELECT CASE
+        WHEN NOT (SELECT free FROM owner_free) THEN 'replace'
+        WHEN (SELECT count(*) FROM locked) < cardinality(%(items)s::bigint[]) THEN 'declined'
+        WHEN EXISTS (SELECT 1 FROM locked WHERE available - quantity <= threshold AND threshold < available) THEN 'low'
+        ELSE 'ok'
+    END AS outcome
+),
+new_row AS (
+    INSERT INTO inventory_reservation
+        (owner_type, owner_id, warehouse_id, state, expires_at, end_reason, created_at, ended_at)
+    SELECT %(owner_type)s, %(owner_id)s, %(warehouse_id)s, 'active', %(expires_at)s, '', %(now)s, NULL
+    WHERE (SELECT outcome FROM verdict) = 'ok'
+    ON CONFLICT (owner_type, owner_id) WHERE state = 'active' DO NOTHING
+    RETURNING id
+),
+new_lines AS (
+    INSERT INTO inventory_reservationline (reservation_id, stock_item_id, quantity)
+    SELECT r.id, f.item_id, f.quantity FROM new_row r, wanted f
+),
+ledger AS (
+    INSERT INTO inventory_stockmovement
+        (stock_item_id, on_hand_delta, reserved_delta, reason, reference, note, actor_id, created_at)
+    SELECT f.item_id, 0, f.quantity, %(reason)s, 'reservation:' || r.id, '', NULL, %(now)s
+    FROM new_row r, wanted f
+    ORDER BY f.n
+),
+moved AS (
+    UPDATE inventory_stockitem s SET reserved = s.reserved + l.quantity, updated_at = %(now)s
+    FROM locked l
+    WHERE s.id = l.id AND EXISTS (SELECT 1 FROM new_row)
+),
+outbox AS (
+    INSERT INTO events_outboxevent
+        (event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, publish_attempts, last_error)
+    SELECT %(event_id)s, %(event_type)s, %(aggregate_type)s, r.id::text, {payload}, %(occurred_at)s, 0, ''
+    FROM new_row r {joins}
+    RETURNING id
+)
+SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row), {notify}
+"""
+
+_FIRST = " ".join(_FIRST.split())
+
+
+@cache
+def _first_sql(notify: bool) -> str:
+    joins, payload = keyed_payload_sql("r.id::text", "e")
+    return _FIRST.format(joins=joins, payload=payload, notify=notify_sql("outbox") if notify else "NULL")
+
+
+def reserve_first(
+    *,
+    owner_type: str,
+    owner_id: str,
+    warehouse_code: str,
+    lines: list[tuple[VariantFacts, ItemRef, Decimal]],  # in stock item id order, one per item
+    expires_at: datetime,
+    now: datetime,
+    event: KeyedEvent,
+) -> tuple[str, int | None]:
+    """(outcome, the new reservation's id): `ok` (written, with its ledger and its event), or
+    nothing written and why: `replace` (the owner has an active reservation), `declined` (a line
+    is short or a remembered fact changed), `low` (a line crosses its low-stock threshold: the
+    event needs the transaction of the two-step path) or `conflict` (a concurrent first
+    reservation of the same owner got in first)."""
+    params: dict[str, Any] = {
+        "items": numbers(item.id for _, item, _ in lines),
+        "variants": numbers(variant.id for variant, _, _ in lines),
+        "skus": array_literal(variant.sku for variant, _, _ in lines),
+        "units": array_literal(variant.unit for variant, _, _ in lines),
+        "steps": numbers(variant.step for variant, _, _ in lines),
+        "quantities": numbers(qty for _, _, qty in lines),
+        "warehouse_id": Int8(lines[0][1].warehouse_id),
+        "code": warehouse_code,
+        "owner_type": owner_type,
+        "owner_id": owner_id,
+        "expires_at": expires_at,
+        "now": now,
+        "reason": MovementReason.RESERVATION.value,
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "aggregate_type": event.aggregate_type,
+        "occurred_at": event.occurred_at,
+    } | keyed_event_params(event, "e")
+    notify = notify_needed()
+    cursor = statement_cursor()
+    cursor.execute(_first_sql(notify), params)
+    outcome, new_id, _ = cursor.fetchone()
+    if outcome == "ok" and new_id is None:
+        return "conflict", None
+    if outcome == "ok":
+        outbox_written(notified=notify)
+    return outcome, new_id
