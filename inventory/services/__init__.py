@@ -5,12 +5,8 @@ stock item id order (see levels.py), each with its ledger movement and event."""
 from inventory.services.availability import Availability, WarehouseStock, availability, stock_by_warehouse
 from inventory.services.commits import commit_reservation
 from inventory.services.imports import ImportReport, import_stock
-from inventory.services.reservations import (
-    rebind_reservation,
-    release_expired_reservations,
-    release_reservation,
-    reserve_stock,
-)
+from inventory.services.reservation_ends import rebind_reservation, release_expired_reservations, release_reservation
+from inventory.services.reservations import reserve_stock
 from inventory.services.stock import (
     Adjustment,
     adjust_stock,

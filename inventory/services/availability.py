@@ -11,7 +11,7 @@ from decimal import Decimal
 from inventory.models import StockItem
 from inventory.selectors import warehouse_by_code
 from inventory.services import levels
-from inventory.services.reservations import release_expired_reservations
+from inventory.services.reservation_ends import release_expired_reservations
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from inventory.models import (
 )
 from inventory.services import levels
 from inventory.services.levels import ItemRef
-from inventory.services.reservations import (
+from inventory.services.reservation_ends import (
     ReservationRef,
     explain_unusable,
     release_expired_reservations,

@@ -8,7 +8,8 @@ the same item order: the lock order is always reservation row, then stock items 
 baskets {A, B} and {B, A}, a sweep and a commit (commits.py) can never deadlock.
 
 Expired reservations stop counting at once: reserving and reading availability release the expired
-reservations of the items they touch first, and the beat task sweeps the rest.
+reservations of the items they touch first, and the beat task sweeps the rest. Ending and handing over a
+reservation live in reservation_ends.py, the events' payloads in reservation_events.py.
 
 On PostgreSQL a reservation is two round trips, one read and one statement that does all of the
 above (basket.py), and an owner's first reservation of items the process has read before is one
@@ -19,12 +20,11 @@ steps one statement at a time in a transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -32,13 +32,9 @@ from catalog import selectors as catalog
 from core.errors import InvalidInput
 from core.quantities import as_quantity
 from events.bridge import PreparedEvent, prepare_event, prepare_keyed_event
-from events.contracts import quantity
 from inventory.errors import (
     OutOfStock,
     ReservationBusy,
-    ReservationExpired,
-    ReservationNotActive,
-    ReservationNotFound,
     Shortage,
     VariantNotFound,
     VariantNotSellable,
@@ -46,37 +42,17 @@ from inventory.errors import (
 from inventory.models import MovementReason, Reservation, ReservationLine, ReservationState, StockItem
 from inventory.services import basket, first_reservation, levels
 from inventory.services.levels import ItemRef
+from inventory.services.reservation_ends import clean_owner, clean_ttl, release_expired_reservations
+from inventory.services.reservation_events import (
+    announce_released,
+    announce_reserved,
+    released_payload,
+    reserved_payload,
+)
 from inventory.services.stock import active_warehouse
 from inventory.signals import inventory_released, inventory_reserved
-from proto.events.v1 import inventory_pb2
 
 logger = logging.getLogger(__name__)
-
-ReservationRef = Reservation | int
-
-
-def reservation_id_of(reservation: ReservationRef) -> int:
-    return reservation if isinstance(reservation, int) else reservation.pk
-
-
-def _clean_ttl(ttl: timedelta | None) -> timedelta:
-    ttl = ttl if ttl is not None else timedelta(minutes=settings.INVENTORY_RESERVATION_TTL_MINUTES)
-    longest = timedelta(hours=settings.INVENTORY_RESERVATION_MAX_TTL_HOURS)
-    if not timedelta(0) < ttl <= longest:
-        raise InvalidInput(fields={"ttl": [f"Must be more than 0 and at most {longest}."]})
-    return ttl
-
-
-def _clean_owner(owner_type: str, owner_id: str) -> tuple[str, str]:
-    owner_type, owner_id = str(owner_type).strip(), str(owner_id).strip()
-    problems = {}
-    if not owner_type or len(owner_type) > 20:
-        problems["owner_type"] = ["1 to 20 characters, e.g. cart or order."]
-    if not owner_id or len(owner_id) > 64:
-        problems["owner_id"] = ["1 to 64 characters."]
-    if problems:
-        raise InvalidInput(fields=problems)
-    return owner_type, owner_id
 
 
 class _VariantLike(Protocol):
@@ -117,8 +93,8 @@ def reserve_stock(
     """Reserve every line for the owner in the warehouse until now + ttl, or nothing (OutOfStock
     names each short SKU and what is available). An active reservation of the same owner is
     replaced in the same transaction: if the new one fails, the old one stays."""
-    owner_type, owner_id = _clean_owner(owner_type, owner_id)
-    ttl = _clean_ttl(ttl)
+    owner_type, owner_id = clean_owner(owner_type, owner_id)
+    ttl = clean_ttl(ttl)
     if not lines:
         raise InvalidInput("A reservation needs at least one line.", fields={"lines": ["At least one line."]})
     if connection.vendor == "postgresql":
@@ -206,7 +182,7 @@ def _reserve_first(
     chosen = sorted(((facts[v][0], facts[v][1], q) for v, q in wanted.items()), key=lambda line: line[1].id)
     now = timezone.now()
     expires_at = now + ttl
-    payload = _reserved(0, owner_type, owner_id, expires_at, [(item, qty) for _, item, qty in chosen])
+    payload = reserved_payload(0, owner_type, owner_id, expires_at, [(item, qty) for _, item, qty in chosen])
     payload.ClearField("reservation_id")  # the statement writes the id it draws into the event
     event = prepare_keyed_event(inventory_reserved, payload=payload)
     if not event.fits:
@@ -277,10 +253,10 @@ def _write_basket(
         old_state, old_reason = basket.old_end_state(read.old, now)
         refs |= {line.item.id: line.item for line in read.old.lines}
         held = ((line.item, line.quantity) for line in read.old.lines)
-        released = _released(read.old.id, owner_type, owner_id, old_reason, held)
+        released = released_payload(read.old.id, owner_type, owner_id, old_reason, held)
         events.append(prepare_event(inventory_released, aggregate_id=str(read.old.id), payload=released))
     ordered = sorted(new_lines)
-    reserved = _reserved(
+    reserved = reserved_payload(
         read.new_id, owner_type, owner_id, expires_at, [(refs[item_id], new_lines[item_id]) for item_id in ordered]
     )
     events.append(prepare_event(inventory_reserved, aggregate_id=str(read.new_id), payload=reserved))
@@ -420,8 +396,8 @@ def _reserve(
         ]
         levels.record(movements)
         if old is not None:
-            _announce_released(old, old_lines, refs)
-        _announce_reserved(reservation, new_lines, refs)
+            announce_released(old, old_lines, refs)
+        announce_reserved(reservation, new_lines, refs)
 
         deltas: dict[int, Decimal] = {line.stock_item_id: line.quantity for line in new_lines}
         for line in old_lines:
@@ -455,194 +431,3 @@ def _reserve(
 def _end_state(reservation: Reservation, now: datetime, state: str, reason: str) -> None:
     reservation.state, reservation.end_reason, reservation.ended_at = state, reason, now
     reservation.save(update_fields=["state", "end_reason", "ended_at"])
-
-
-def _line_payloads(lines: Iterable[tuple[ItemRef, Decimal]]) -> list[inventory_pb2.ReservedLine]:
-    return [
-        inventory_pb2.ReservedLine(variant_id=str(item.variant_id), sku=item.sku, quantity=quantity(qty, item.unit))
-        for item, qty in lines
-    ]
-
-
-def _reserved(
-    reservation_id: int, owner_type: str, owner_id: str, expires_at: datetime, lines: list[tuple[ItemRef, Decimal]]
-) -> inventory_pb2.InventoryReserved:
-    payload = inventory_pb2.InventoryReserved(
-        reservation_id=str(reservation_id),
-        owner_type=owner_type,
-        owner_id=owner_id,
-        warehouse_code=lines[0][0].warehouse_code,
-        lines=_line_payloads(lines),
-    )
-    payload.expires_at.FromDatetime(expires_at)
-    return payload
-
-
-def _released(
-    reservation_id: int, owner_type: str, owner_id: str, reason: str, lines: Iterable[tuple[ItemRef, Decimal]]
-) -> inventory_pb2.InventoryReleased:
-    return inventory_pb2.InventoryReleased(
-        reservation_id=str(reservation_id),
-        owner_type=owner_type,
-        owner_id=owner_id,
-        reason=reason,
-        lines=_line_payloads(lines),
-    )
-
-
-def _announce_reserved(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
-    held = [(refs[line.stock_item_id], line.quantity) for line in lines]
-    payload = _reserved(reservation.pk, reservation.owner_type, reservation.owner_id, reservation.expires_at, held)
-    inventory_reserved.send_event(sender=Reservation, aggregate_id=str(reservation.pk), payload=payload)
-
-
-def _announce_released(reservation: Reservation, lines: list[ReservationLine], refs: dict[int, ItemRef]) -> None:
-    held = ((refs[line.stock_item_id], line.quantity) for line in lines)
-    payload = _released(reservation.pk, reservation.owner_type, reservation.owner_id, reservation.end_reason, held)
-    inventory_released.send_event(sender=Reservation, aggregate_id=str(reservation.pk), payload=payload)
-
-
-def _end(reservation_id: int, *, state: str, reason: str, now: datetime, only_if_expired: bool = False) -> bool:
-    """End an active reservation and give its lines back; False when it was not active (any more).
-    The conditional UPDATE of its state decides which of several concurrent enders does it."""
-    with transaction.atomic():
-        rows = Reservation.objects.filter(pk=reservation_id, state=ReservationState.ACTIVE)
-        if only_if_expired:
-            rows = rows.filter(expires_at__lte=now)
-        if not rows.update(state=state, end_reason=reason[:40], ended_at=now):
-            return False
-        reservation = Reservation.objects.get(pk=reservation_id)
-        lines = list(reservation.lines.order_by("stock_item_id"))
-        refs = levels.item_refs(line.stock_item_id for line in lines)
-        for line in lines:
-            levels.move(line.stock_item_id, reserved=-line.quantity, now=now)
-        levels.record(
-            levels.movement(
-                refs[line.stock_item_id],
-                reserved=-line.quantity,
-                reason=MovementReason.RELEASE,
-                reference=f"reservation:{reservation_id} {reason}"[:200],
-                now=now,
-            )
-            for line in lines
-        )
-        _announce_released(reservation, lines, refs)
-        levels.changed(refs.values())
-    logger.info("inventory: reservation %s %s (%s)", reservation_id, state, reason)
-    return True
-
-
-def release_expired_reservations(*, item_ids: Sequence[int] | None = None, limit: int | None = None) -> int:
-    """Release active reservations past their expiry (of these items only, when given), one short
-    transaction each; returns how many this call released."""
-    now = timezone.now()
-    rows = Reservation.objects.filter(state=ReservationState.ACTIVE, expires_at__lte=now)
-    if item_ids is not None:
-        rows = rows.filter(lines__stock_item_id__in=list(item_ids))
-    expired = list(rows.order_by("expires_at", "pk").values_list("pk", flat=True).distinct()[:limit])
-    return sum(
-        _end(pk, state=ReservationState.EXPIRED, reason="expired", now=now, only_if_expired=True) for pk in expired
-    )
-
-
-def explain_unusable(reservation_id: int, now: datetime) -> Reservation:
-    """The reservation that an active-and-unexpired condition did not match: expire it if it just
-    ran out and raise why it cannot be used."""
-    reservation = Reservation.objects.filter(pk=reservation_id).first()
-    if reservation is None:
-        raise ReservationNotFound(f"There is no reservation {reservation_id}.")
-    if reservation.state == ReservationState.ACTIVE and reservation.expires_at <= now:
-        _end(reservation_id, state=ReservationState.EXPIRED, reason="expired", now=now, only_if_expired=True)
-        reservation.refresh_from_db()
-    if reservation.state == ReservationState.EXPIRED:
-        raise ReservationExpired(
-            f"Reservation {reservation_id} expired at {reservation.expires_at:%H:%M:%S} UTC; reserve the stock again."
-        )
-    return reservation
-
-
-def release_reservation(reservation: ReservationRef, *, reason: str = "cancelled") -> Reservation:
-    """Give the reserved stock back. Releasing a reservation that already ended changes nothing;
-    a committed one cannot be released (its goods left: record a return instead)."""
-    reservation_id = reservation_id_of(reservation)
-    now = timezone.now()
-    if not _end(reservation_id, state=ReservationState.RELEASED, reason=reason or "released", now=now):
-        found = Reservation.objects.filter(pk=reservation_id).first()
-        if found is None:
-            raise ReservationNotFound(f"There is no reservation {reservation_id}.")
-        if found.state == ReservationState.COMMITTED:
-            raise ReservationNotActive(
-                f"Reservation {reservation_id} was committed; its goods have left. Record a return instead."
-            )
-    return Reservation.objects.get(pk=reservation_id)
-
-
-def rebind_reservation(
-    reservation: ReservationRef, *, owner_type: str, owner_id: str, ttl: timedelta | None = None
-) -> Reservation:
-    """Hand an active reservation to a new owner (a cart's to its order) with a new expiry; also
-    how an owner extends its own reservation. Stock does not move, so no event is sent."""
-    reservation_id = reservation_id_of(reservation)
-    owner_type, owner_id = _clean_owner(owner_type, owner_id)
-    ttl = _clean_ttl(ttl)
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        rebound_row = _rebind_in_one_statement(reservation_id, owner_type, owner_id, now, now + ttl)
-        if rebound_row is not None:
-            return rebound_row
-        others = Reservation.objects.filter(owner_type=owner_type, owner_id=owner_id, state=ReservationState.ACTIVE)
-        if others.exclude(pk=reservation_id).exists():
-            raise ReservationBusy(
-                f"{owner_type}:{owner_id} already has an active reservation; release it first.",
-                code="owner_has_reservation",
-            )
-        found = explain_unusable(reservation_id, now)
-        raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; it cannot be handed over.")
-    try:
-        with transaction.atomic():
-            rebound = Reservation.objects.filter(
-                pk=reservation_id, state=ReservationState.ACTIVE, expires_at__gt=now
-            ).update(owner_type=owner_type, owner_id=owner_id, expires_at=now + ttl)
-    except IntegrityError:
-        raise ReservationBusy(
-            f"{owner_type}:{owner_id} already has an active reservation; release it first.",
-            code="owner_has_reservation",
-        ) from None
-    if rebound:
-        return Reservation.objects.get(pk=reservation_id)
-    found = explain_unusable(reservation_id, now)
-    raise ReservationNotActive(f"Reservation {reservation_id} was {found.state}; it cannot be handed over.")
-
-
-_REBIND = (
-    "UPDATE inventory_reservation SET owner_type = %(owner_type)s, owner_id = %(owner_id)s, "
-    "expires_at = %(expires_at)s WHERE id = %(id)s AND state = 'active' AND expires_at > %(now)s "
-    "AND NOT EXISTS (SELECT 1 FROM inventory_reservation other WHERE other.owner_type = %(owner_type)s "
-    "AND other.owner_id = %(owner_id)s AND other.state = 'active' AND other.id <> %(id)s) RETURNING {columns}"
-)
-
-
-def _rebind_in_one_statement(
-    reservation_id: int, owner_type: str, owner_id: str, now: datetime, expires_at: datetime
-) -> Reservation | None:
-    """The handover as one UPDATE ... RETURNING (no savepoint, no read after it); None when the
-    reservation is not active and unexpired or the new owner has one already. A new owner's
-    reservation created at the same moment still trips the unique index: that error fails the
-    caller's transaction, as it should."""
-    fields = Reservation._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _REBIND.format(columns=columns),
-            {
-                "owner_type": owner_type,
-                "owner_id": owner_id,
-                "expires_at": expires_at,
-                "now": now,
-                "id": reservation_id,
-            },
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Reservation.from_db(connection.alias, [field.attname for field in fields], list(row))
