@@ -23,7 +23,7 @@ from asgiref.local import Local
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import OperationalError, close_old_connections, connection
+from django.db import OperationalError
 from django.utils import timezone
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -33,7 +33,7 @@ from accounts import services as accounts_services
 from core import errors
 from core.api.request_id import current_request_id, request_id_from
 from core.api.throttling import SlidingWindowThrottle
-from core.grpc import calls
+from core.grpc import calls, database, initial_metadata
 from core.grpc.errors import deadline_status, internal_status, status_for
 from core.metrics import count_refusal
 
@@ -77,7 +77,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             unary: Behavior = handler.unary_unary
 
             def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
-                with serving(Call(method, context, request)):
+                with serving(Call(method, context, request), unary=True):
                     return unary(request, context)
 
             return grpc.unary_unary_rpc_method_handler(
@@ -111,37 +111,43 @@ def _bytes_or(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes
 
 
 @contextlib.contextmanager
-def serving(call: Call) -> Iterator[None]:
+def serving(call: Call, *, unary: bool = False) -> Iterator[None]:
     """Around the servicer of every call (a stream's until its last message), outermost first:
     1. the request id: the caller's `x-request-id` (if it looks like one) or a fresh one, on every
        log line of the call and back to the client in the initial metadata (REST's X-Request-ID);
+       a unary call's goes out with its response or status (core/grpc/initial_metadata.py), a
+       stream's at once;
     2. the access log: one line per call with method, status, latency, caller and peer;
     3. errors: domain errors become their status with rich details (core/grpc/errors.py), a
        statement cancelled by the deadline is DEADLINE_EXCEEDED, anything else is logged and
        INTERNAL;
     4. the database: no stale or broken connection from an earlier call on the same worker
        thread survives into this one (what Django gives each HTTP request), and no statement
-       outlives the client's deadline (core.grpc.calls.DeadlineBound);
+       outlives the client's deadline (core/grpc/database.py: nothing to pay for a call that
+       runs no statement);
     5. who calls, and the rate limits (`_caller`)."""
     context = call.context
     request_id = request_id_from(call.metadata.get(REQUEST_ID_KEY))
     request_id_token = current_request_id.set(request_id)
-    context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
+    if unary:
+        initial_metadata.send_with_response(context, ((REQUEST_ID_KEY, request_id),))
+    else:
+        context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
     started = time.perf_counter()
     failed = False
     try:
         try:
-            close_old_connections()
-            bound = calls.DeadlineBound(context)
+            database.begin(context)
             try:
-                with connection.execute_wrapper(bound):
-                    caller_token = calls.current_caller.set(_caller(call))
-                    try:
-                        yield
-                    finally:
-                        calls.current_caller.reset(caller_token)
+                caller_token = calls.current_caller.set(_caller(call))
+                try:
+                    yield
+                finally:
+                    calls.current_caller.reset(caller_token)
             finally:
-                _end_database_work(bound)
+                reset_failed = database.end()
+                if reset_failed is not None:
+                    logger.warning("grpc: could not reset statement_timeout", exc_info=reset_failed)
         except errors.DomainError as error:
             count_refusal(error, "grpc")
             context.abort_with_status(status_for(error))
@@ -183,14 +189,6 @@ def _log_access(call: Call, started: float, failed: bool) -> None:
 def _is_query_cancelled(error: BaseException) -> bool:
     cause = error.__cause__
     return type(cause).__name__ == "QueryCanceled" or getattr(cause, "sqlstate", None) == "57014"
-
-
-def _end_database_work(bound: calls.DeadlineBound) -> None:
-    try:
-        bound.reset()
-    except Exception:  # a broken connection: close_old_connections drops it
-        logger.warning("grpc: could not reset statement_timeout", exc_info=True)
-    close_old_connections()
 
 
 class _UserThrottle(SlidingWindowThrottle):
@@ -306,6 +304,8 @@ def build(bind: str | None = None) -> Built:
     """A configured, not yet started server: the apps' services, health per service, reflection,
     the interceptors, message and stream limits, TLS when a certificate is configured."""
     keep_caches_per_thread()
+    database.install()
+    initial_metadata.install()
     limit = settings.GRPC_MAX_MESSAGE_BYTES
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.GRPC_MAX_WORKERS, thread_name_prefix="grpc"),
