@@ -4,7 +4,8 @@ Plain grpcio with a thin base rather than a framework (docs/decisions/0003-grpc-
 app may have a `grpc.py` with `register(server) -> list[str]` that adds its servicers and returns
 their full service names, which the health service then reports as serving and reflection lists.
 
-Every unary and server-streaming call passes through `serving` (one interceptor), outermost first:
+Every unary and server-streaming call passes through `serving` (wrapped around each method handler
+when it is registered), outermost first:
 request id, access log (with latency), domain errors as statuses, database connections (fresh,
 and statements bounded by the client's deadline), then authentication and rate limits.
 """
@@ -55,49 +56,76 @@ class Call:
         self.metadata = {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
 
 
-class CallInterceptor(grpc.ServerInterceptor):
-    """Runs `serving` around each unary-unary and unary-stream behaviour. One interceptor and one
-    context manager for every concern rather than one each: grpcio rebuilds the handler in every
-    interceptor on every call, and a stack of context managers cost a cached GetProduct a tenth
-    of its server CPU (docs/decisions/0077).
+def served(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """`handler` with `serving` around its unary-unary or unary-stream behaviour. Applied once per
+    method when the services are registered (`_Served`), not per call: a server interceptor makes
+    grpcio run its pipeline and build a new handler on every call (docs/decisions/0081). One
+    context manager for every concern rather than one each: a stack of them cost a cached
+    GetProduct a tenth of its server CPU (docs/decisions/0077).
 
     A unary behaviour may return its response already serialized (`bytes`, e.g. a cached
     message): it is sent as it is, not parsed and serialized again."""
+    if handler.unary_unary is not None:
+        unary: Behavior = handler.unary_unary
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
+        def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
+            with serving(Call(method, context, request), unary=True):
+                return unary(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=_bytes_or(handler.response_serializer),
+        )
+    if handler.unary_stream is not None:
+        stream: Behavior = handler.unary_stream
+
+        def unary_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            with serving(Call(method, context, request)):
+                yield from stream(request, context)
+
+        return grpc.unary_stream_rpc_method_handler(
+            unary_stream,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    return handler  # client streams (reflection) pass as they are
+
+
+class _ServedGeneric(grpc.GenericRpcHandler):
+    """A generic handler's methods, served (grpcio asks it only for methods nobody registered)."""
+
+    def __init__(self, handler: grpc.GenericRpcHandler) -> None:
+        self.handler = handler
+        self.known: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        handler = self.handler.service(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            unary: Behavior = handler.unary_unary
+        known = self.known.get(method)
+        if known is None or known[0] is not handler:
+            known = self.known[method] = (handler, served(method, handler))
+        return known[1]
 
-            def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
-                with serving(Call(method, context, request), unary=True):
-                    return unary(request, context)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary_unary,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=_bytes_or(handler.response_serializer),
-            )
-        if handler.unary_stream is not None:
-            stream: Behavior = handler.unary_stream
+class _Served:
+    """The server as the services' registration sees it (the apps' `register`, health,
+    reflection): every method handler added is `served`."""
 
-            def unary_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-                with serving(Call(method, context, request)):
-                    yield from stream(request, context)
+    def __init__(self, server: grpc.Server) -> None:
+        self._server = server
 
-            return grpc.unary_stream_rpc_method_handler(
-                unary_stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler  # client streams (reflection) pass as they are
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        wrapped = {name: served(f"/{service}/{name}", handler) for name, handler in handlers.items()}
+        self._server.add_registered_method_handlers(service, wrapped)
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers([_ServedGeneric(handler) for handler in handlers])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
 
 
 def _bytes_or(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
@@ -255,10 +283,6 @@ def _user(header: str | None) -> Any:
     return token.user
 
 
-def interceptors() -> list[grpc.ServerInterceptor]:
-    return [CallInterceptor()]
-
-
 def register_app_servicers(server: grpc.Server) -> list[str]:
     services: list[str] = []
     for app_config in apps.get_app_configs():
@@ -302,14 +326,13 @@ def keep_caches_per_thread() -> None:
 
 def build(bind: str | None = None) -> Built:
     """A configured, not yet started server: the apps' services, health per service, reflection,
-    the interceptors, message and stream limits, TLS when a certificate is configured."""
+    each method `served`, message and stream limits, TLS when a certificate is configured."""
     keep_caches_per_thread()
     database.install()
     initial_metadata.install()
     limit = settings.GRPC_MAX_MESSAGE_BYTES
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.GRPC_MAX_WORKERS, thread_name_prefix="grpc"),
-        interceptors=interceptors(),
         options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
@@ -317,13 +340,14 @@ def build(bind: str | None = None) -> Built:
         ],
         maximum_concurrent_rpcs=settings.GRPC_MAX_CONCURRENT_RPCS,
     )
+    registering = cast(grpc.Server, _Served(server))
     health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    services = register_app_servicers(server)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registering)
+    services = register_app_servicers(registering)
     for name in ["", *services]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        [*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+        [*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], registering
     )
     address = bind or settings.GRPC_BIND
     credentials = _credentials()

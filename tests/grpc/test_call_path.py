@@ -110,3 +110,18 @@ def test_a_call_with_statements_is_bounded_by_its_deadline_then_cleaned_up(closi
     database.begin(Context())
     assert len(closings) == 3  # checked before the next call, used or not
     database.end()
+
+
+def test_a_method_only_a_generic_handler_knows_is_served_too() -> None:
+    from config.grpc_server import _ServedGeneric
+
+    def echo(request: bytes, context: grpc.ServicerContext) -> bytes:
+        return request
+
+    plain = grpc.unary_unary_rpc_method_handler(echo)
+    generic = _ServedGeneric(grpc.method_handlers_generic_handler("test.Echo", {"Echo": plain}))
+    details = type("Details", (), {"method": "/test.Echo/Echo", "invocation_metadata": ()})()
+    handler = generic.service(details)
+    assert handler is not None and handler is not plain and handler.unary_unary is not echo
+    assert generic.service(details) is handler  # wrapped once per method, not per call
+    assert generic.service(type("Details", (), {"method": "/test.Echo/Other", "invocation_metadata": ()})()) is None
