@@ -4,7 +4,8 @@ Plain grpcio with a thin base rather than a framework (docs/decisions/0003-grpc-
 app may have a `grpc.py` with `register(server) -> list[str]` that adds its servicers and returns
 their full service names, which the health service then reports as serving and reflection lists.
 
-Every unary and server-streaming call passes through `serving` (one interceptor), outermost first:
+Every unary and server-streaming call passes through `serving` (wrapped around each method handler
+when it is registered), outermost first:
 request id, access log (with latency), domain errors as statuses, database connections (fresh,
 and statements bounded by the client's deadline), then authentication and rate limits.
 """
@@ -23,7 +24,7 @@ from asgiref.local import Local
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import OperationalError, close_old_connections, connection
+from django.db import OperationalError
 from django.utils import timezone
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -33,7 +34,7 @@ from accounts import services as accounts_services
 from core import errors
 from core.api.request_id import current_request_id, request_id_from
 from core.api.throttling import SlidingWindowThrottle
-from core.grpc import calls
+from core.grpc import calls, database, initial_metadata
 from core.grpc.errors import deadline_status, internal_status, status_for
 from core.metrics import count_refusal
 
@@ -55,49 +56,76 @@ class Call:
         self.metadata = {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
 
 
-class CallInterceptor(grpc.ServerInterceptor):
-    """Runs `serving` around each unary-unary and unary-stream behaviour. One interceptor and one
-    context manager for every concern rather than one each: grpcio rebuilds the handler in every
-    interceptor on every call, and a stack of context managers cost a cached GetProduct a tenth
-    of its server CPU (docs/decisions/0077).
+def served(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """`handler` with `serving` around its unary-unary or unary-stream behaviour. Applied once per
+    method when the services are registered (`_Served`), not per call: a server interceptor makes
+    grpcio run its pipeline and build a new handler on every call (docs/decisions/0081). One
+    context manager for every concern rather than one each: a stack of them cost a cached
+    GetProduct a tenth of its server CPU (docs/decisions/0077).
 
     A unary behaviour may return its response already serialized (`bytes`, e.g. a cached
     message): it is sent as it is, not parsed and serialized again."""
+    if handler.unary_unary is not None:
+        unary: Behavior = handler.unary_unary
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
+        def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
+            with serving(Call(method, context, request), unary=True):
+                return unary(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=_bytes_or(handler.response_serializer),
+        )
+    if handler.unary_stream is not None:
+        stream: Behavior = handler.unary_stream
+
+        def unary_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            with serving(Call(method, context, request)):
+                yield from stream(request, context)
+
+        return grpc.unary_stream_rpc_method_handler(
+            unary_stream,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    return handler  # client streams (reflection) pass as they are
+
+
+class _ServedGeneric(grpc.GenericRpcHandler):
+    """A generic handler's methods, served (grpcio asks it only for methods nobody registered)."""
+
+    def __init__(self, handler: grpc.GenericRpcHandler) -> None:
+        self.handler = handler
+        self.known: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        handler = self.handler.service(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            unary: Behavior = handler.unary_unary
+        known = self.known.get(method)
+        if known is None or known[0] is not handler:
+            known = self.known[method] = (handler, served(method, handler))
+        return known[1]
 
-            def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
-                with serving(Call(method, context, request)):
-                    return unary(request, context)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary_unary,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=_bytes_or(handler.response_serializer),
-            )
-        if handler.unary_stream is not None:
-            stream: Behavior = handler.unary_stream
+class _Served:
+    """The server as the services' registration sees it (the apps' `register`, health,
+    reflection): every method handler added is `served`."""
 
-            def unary_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-                with serving(Call(method, context, request)):
-                    yield from stream(request, context)
+    def __init__(self, server: grpc.Server) -> None:
+        self._server = server
 
-            return grpc.unary_stream_rpc_method_handler(
-                unary_stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler  # client streams (reflection) pass as they are
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        wrapped = {name: served(f"/{service}/{name}", handler) for name, handler in handlers.items()}
+        self._server.add_registered_method_handlers(service, wrapped)
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers([_ServedGeneric(handler) for handler in handlers])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
 
 
 def _bytes_or(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
@@ -111,37 +139,43 @@ def _bytes_or(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes
 
 
 @contextlib.contextmanager
-def serving(call: Call) -> Iterator[None]:
+def serving(call: Call, *, unary: bool = False) -> Iterator[None]:
     """Around the servicer of every call (a stream's until its last message), outermost first:
     1. the request id: the caller's `x-request-id` (if it looks like one) or a fresh one, on every
        log line of the call and back to the client in the initial metadata (REST's X-Request-ID);
+       a unary call's goes out with its response or status (core/grpc/initial_metadata.py), a
+       stream's at once;
     2. the access log: one line per call with method, status, latency, caller and peer;
     3. errors: domain errors become their status with rich details (core/grpc/errors.py), a
        statement cancelled by the deadline is DEADLINE_EXCEEDED, anything else is logged and
        INTERNAL;
     4. the database: no stale or broken connection from an earlier call on the same worker
        thread survives into this one (what Django gives each HTTP request), and no statement
-       outlives the client's deadline (core.grpc.calls.DeadlineBound);
+       outlives the client's deadline (core/grpc/database.py: nothing to pay for a call that
+       runs no statement);
     5. who calls, and the rate limits (`_caller`)."""
     context = call.context
     request_id = request_id_from(call.metadata.get(REQUEST_ID_KEY))
     request_id_token = current_request_id.set(request_id)
-    context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
+    if unary:
+        initial_metadata.send_with_response(context, ((REQUEST_ID_KEY, request_id),))
+    else:
+        context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
     started = time.perf_counter()
     failed = False
     try:
         try:
-            close_old_connections()
-            bound = calls.DeadlineBound(context)
+            database.begin(context)
             try:
-                with connection.execute_wrapper(bound):
-                    caller_token = calls.current_caller.set(_caller(call))
-                    try:
-                        yield
-                    finally:
-                        calls.current_caller.reset(caller_token)
+                caller_token = calls.current_caller.set(_caller(call))
+                try:
+                    yield
+                finally:
+                    calls.current_caller.reset(caller_token)
             finally:
-                _end_database_work(bound)
+                reset_failed = database.end()
+                if reset_failed is not None:
+                    logger.warning("grpc: could not reset statement_timeout", exc_info=reset_failed)
         except errors.DomainError as error:
             count_refusal(error, "grpc")
             context.abort_with_status(status_for(error))
@@ -183,14 +217,6 @@ def _log_access(call: Call, started: float, failed: bool) -> None:
 def _is_query_cancelled(error: BaseException) -> bool:
     cause = error.__cause__
     return type(cause).__name__ == "QueryCanceled" or getattr(cause, "sqlstate", None) == "57014"
-
-
-def _end_database_work(bound: calls.DeadlineBound) -> None:
-    try:
-        bound.reset()
-    except Exception:  # a broken connection: close_old_connections drops it
-        logger.warning("grpc: could not reset statement_timeout", exc_info=True)
-    close_old_connections()
 
 
 class _UserThrottle(SlidingWindowThrottle):
@@ -257,10 +283,6 @@ def _user(header: str | None) -> Any:
     return token.user
 
 
-def interceptors() -> list[grpc.ServerInterceptor]:
-    return [CallInterceptor()]
-
-
 def register_app_servicers(server: grpc.Server) -> list[str]:
     services: list[str] = []
     for app_config in apps.get_app_configs():
@@ -304,12 +326,13 @@ def keep_caches_per_thread() -> None:
 
 def build(bind: str | None = None) -> Built:
     """A configured, not yet started server: the apps' services, health per service, reflection,
-    the interceptors, message and stream limits, TLS when a certificate is configured."""
+    each method `served`, message and stream limits, TLS when a certificate is configured."""
     keep_caches_per_thread()
+    database.install()
+    initial_metadata.install()
     limit = settings.GRPC_MAX_MESSAGE_BYTES
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.GRPC_MAX_WORKERS, thread_name_prefix="grpc"),
-        interceptors=interceptors(),
         options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
@@ -317,13 +340,14 @@ def build(bind: str | None = None) -> Built:
         ],
         maximum_concurrent_rpcs=settings.GRPC_MAX_CONCURRENT_RPCS,
     )
+    registering = cast(grpc.Server, _Served(server))
     health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    services = register_app_servicers(server)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registering)
+    services = register_app_servicers(registering)
     for name in ["", *services]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        [*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+        [*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], registering
     )
     address = bind or settings.GRPC_BIND
     credentials = _credentials()

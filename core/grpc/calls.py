@@ -1,4 +1,4 @@
-"""The current gRPC call as servicers see it: who calls (set by the server's auth interceptor from
+"""The current gRPC call as servicers see it: who calls (set by the server (config.grpc_server) from
 the `authorization: Bearer <token>` metadata), what they may do (the same staff roles and model
 permissions as REST), input validated by the REST API's own serializers, and the client's
 deadline as a bound on database statements."""
