@@ -30,7 +30,7 @@ def broker_refusing(monkeypatch: pytest.MonkeyPatch, exc: Exception) -> list[tup
     attempted: list[tuple[str, list[Any]]] = []
 
     def apply_async(self: Signature, *args: Any, **kwargs: Any) -> None:
-        attempted.append((self.task, list(self.args)))
+        attempted.append((str(self.task), list(self.args)))
         raise exc
 
     monkeypatch.setattr(Signature, "apply_async", apply_async)
