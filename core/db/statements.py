@@ -55,3 +55,11 @@ def statement_cursor() -> CursorWrapper:
         raw._statement_cursor = cursor
     wrapped: CursorWrapper = cast(Any, db)._prepare_cursor(cursor)
     return wrapped
+
+
+def hot_cursor() -> CursorWrapper:
+    """`statement_cursor()` on PostgreSQL, the connection's ordinary cursor on the embedded SQLite,
+    for a hand-written statement that runs on both. Use it in a `with` block (closing the
+    statement cursor is harmless: the next call makes another, the prepared statements stay)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    return statement_cursor() if db.vendor == "postgresql" else db.cursor()

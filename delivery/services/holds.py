@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg.types.numeric import Int8
 
+from core.db.statements import statement_cursor
 from delivery.errors import (
     DeliveryError,
     HoldAlreadyActive,
@@ -281,8 +283,9 @@ def _book_in_one_statement(hold_id: int, order_ref: str, customer_id: int | None
     None when it booked nothing. No savepoint: nothing in it is expected to fail. PostgreSQL."""
     fields = SlotHold._meta.concrete_fields
     sql = _BOOK.format(columns=", ".join(connection.ops.quote_name(str(field.column)) for field in fields))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"hold": hold_id, "order_ref": order_ref, "now": now, "customer": customer_id})
+    customer = None if customer_id is None else Int8(customer_id)
+    with statement_cursor() as cursor:  # prepared once per connection (core.db.statements)
+        cursor.execute(sql, {"hold": Int8(hold_id), "order_ref": order_ref, "now": now, "customer": customer})
         row = cursor.fetchone()
     if row is None:
         return None
