@@ -45,7 +45,8 @@ def enqueue_on_commit(task_name: str, *args: int | str, countdown: float | None 
 
 def _send(task_name: str, args: list[int | str], countdown: float | None) -> None:
     state = outage(BROKER)
-    if not current_app.conf.task_always_eager and state.recently_failed(RETRY_BROKER_AFTER_SECONDS):
+    # The broker's state first: Celery's settings are slow to read (each looks in several places).
+    if state.recently_failed(RETRY_BROKER_AFTER_SECONDS) and not current_app.conf.task_always_eager:
         _defer(task_name, args, countdown, state.error)  # the broker failed just now: do not wait on it
         return
     try:
