@@ -88,9 +88,9 @@ def record_in_outbox(
         event = OutboxEvent.objects.create(**fields)
     else:
         # One round trip: the transaction's NOTIFY rides on its first event's INSERT.
-        with statement_cursor() as cursor:  # prepared once per connection (core.db.statements)
-            cursor.execute(_INSERT_NOTIFY if notify else _INSERT, list(fields.values()))
-            (pk,) = cursor.fetchone()
+        cursor = statement_cursor()  # prepared once per connection (core.db.statements)
+        cursor.execute(_INSERT_NOTIFY if notify else _INSERT, list(fields.values()))
+        (pk,) = cursor.fetchone()
         event = OutboxEvent(id=pk, **fields)
         event._state.adding, event._state.db = False, connection.alias
     outbox_written(notified=notify)

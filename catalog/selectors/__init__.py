@@ -259,9 +259,9 @@ def tax_rates_on(country: str, day: date) -> dict[str, Decimal]:
     force is taxed at 0% (as Saleor does): the admin's Tax rates list shows what is missing."""
     rates = {tax_class: Decimal("0.00") for tax_class in TaxClass.values}
     if connection.vendor == "postgresql":  # placement asks on every order: no ORM query to compile
-        with statement_cursor() as cursor:  # prepared once per connection (core.db.statements)
-            cursor.execute(_TAX_RATES_SQL, [country, day])
-            rates.update(cursor.fetchall())
+        cursor = statement_cursor()  # prepared once per connection (core.db.statements)
+        cursor.execute(_TAX_RATES_SQL, [country, day])
+        rates.update(cursor.fetchall())
         return rates
     seen: set[str] = set()
     for tax_class, rate in (

@@ -10,6 +10,8 @@ one prepared statement per type: pass ids and limits as `psycopg.types.numeric.I
 them in the text.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, cast
 
@@ -57,9 +59,14 @@ def statement_cursor() -> CursorWrapper:
     return wrapped
 
 
-def hot_cursor() -> CursorWrapper:
-    """`statement_cursor()` on PostgreSQL, the connection's ordinary cursor on the embedded SQLite,
-    for a hand-written statement that runs on both. Use it in a `with` block (closing the
-    statement cursor is harmless: the next call makes another, the prepared statements stay)."""
+@contextmanager
+def hot_cursor() -> Iterator[CursorWrapper]:
+    """`statement_cursor()` on PostgreSQL (left open: it is kept on the connection), the
+    connection's ordinary cursor on the embedded SQLite (closed after the block), for a
+    hand-written statement that runs on both."""
     db = connections[DEFAULT_DB_ALIAS]
-    return statement_cursor() if db.vendor == "postgresql" else db.cursor()
+    if db.vendor == "postgresql":
+        yield statement_cursor()
+        return
+    with db.cursor() as cursor:
+        yield cursor

@@ -284,9 +284,9 @@ def _book_in_one_statement(hold_id: int, order_ref: str, customer_id: int | None
     fields = SlotHold._meta.concrete_fields
     sql = _BOOK.format(columns=", ".join(connection.ops.quote_name(str(field.column)) for field in fields))
     customer = None if customer_id is None else Int8(customer_id)
-    with statement_cursor() as cursor:  # prepared once per connection (core.db.statements)
-        cursor.execute(sql, {"hold": Int8(hold_id), "order_ref": order_ref, "now": now, "customer": customer})
-        row = cursor.fetchone()
+    cursor = statement_cursor()  # prepared once per connection (core.db.statements)
+    cursor.execute(sql, {"hold": Int8(hold_id), "order_ref": order_ref, "now": now, "customer": customer})
+    row = cursor.fetchone()
     if row is None:
         return None
     return SlotHold.from_db(connection.alias, [field.attname for field in fields], list(row))

@@ -233,8 +233,8 @@ def _record_placed(order: Order, cart: Cart, customer: "User") -> None:
         "now": timezone.now(),
         "cart": Int8(cart.pk),
     }
-    with statement_cursor() as cursor:
-        cursor.execute(_PLACED, params)
+    cursor = statement_cursor()
+    cursor.execute(_PLACED, params)
 
 
 def _announce_created(order: Order, lines: list[OrderLine]) -> None:
