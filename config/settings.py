@@ -208,6 +208,10 @@ SESSION_COOKIE_AGE = 24 * 60 * 60
 # Work is delivered at least once: a task is acknowledged only after it ran, is handed back when
 # its worker dies, and a worker takes one message at a time. Tasks are idempotent to match.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# kombu's Redis transport, publishing through one Redis client per channel instead of a new one
+# per message (core/broker.py).
+if CELERY_BROKER_URL.split("://", 1)[0] in ("redis", "rediss"):
+    CELERY_BROKER_TRANSPORT = "core.broker:Transport"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL and not env_str("CELERY_BROKER_URL")
 CELERY_TASK_EAGER_PROPAGATES = True

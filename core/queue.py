@@ -17,6 +17,8 @@ import logging
 from celery import current_app
 from django.db import DatabaseError, transaction
 from django.db.models import F
+from kombu.exceptions import InconsistencyError, OperationalError
+from redis.exceptions import RedisError
 
 from core.models import DeferredTask
 from core.outages import outage
@@ -27,6 +29,12 @@ BROKER = "broker"
 # After a failed send, the sends of the next seconds go straight to the database instead of each
 # waiting on a broker that just failed; the first send after that tries the broker again.
 RETRY_BROKER_AFTER_SECONDS = 2.0
+# What a publish raises when the broker did not take the message: kombu's wrapping of a lost
+# connection (after the retry policy), Redis' own errors (a timeout, a refused or read-only server,
+# out of memory) and the socket's. Anything else (a TypeError from Celery's argument check, an
+# argument JSON cannot encode) is a bug in the caller: kept in the database it would fail the same
+# way on every re-drive, so it is raised instead.
+BROKER_ERRORS: tuple[type[Exception], ...] = (OperationalError, InconsistencyError, RedisError, OSError)
 
 
 def enqueue_on_commit(task_name: str, *args: int | str, countdown: float | None = None) -> None:
@@ -37,7 +45,8 @@ def enqueue_on_commit(task_name: str, *args: int | str, countdown: float | None 
 
 def _send(task_name: str, args: list[int | str], countdown: float | None) -> None:
     state = outage(BROKER)
-    if not current_app.conf.task_always_eager and state.recently_failed(RETRY_BROKER_AFTER_SECONDS):
+    # The broker's state first: Celery's settings are slow to read (each looks in several places).
+    if state.recently_failed(RETRY_BROKER_AFTER_SECONDS) and not current_app.conf.task_always_eager:
         _defer(task_name, args, countdown, state.error)  # the broker failed just now: do not wait on it
         return
     try:
@@ -45,7 +54,7 @@ def _send(task_name: str, args: list[int | str], countdown: float | None) -> Non
         # Redis result backend's SUBSCRIBE and UNSUBSCRIBE to each task's result channel, two
         # round trips per task on the request's path, and the worker's storing of a result.
         current_app.signature(task_name, args=args, countdown=countdown).apply_async(ignore_result=True)
-    except Exception as exc:  # kombu's OperationalError, redis' errors, a timeout: all "not queued"
+    except BROKER_ERRORS as exc:  # "not queued"; any other exception is the caller's bug and propagates
         if current_app.conf.task_always_eager:
             raise  # the embedded run executes the task here: its failure is the task's, not the broker's
         state.failed(exc, what="enqueue")
@@ -73,10 +82,15 @@ def redrive_deferred(limit: int = 500) -> int:
                         ignore_result=True
                     )
                 except Exception as exc:
-                    outage(BROKER).failed(exc, what="redrive")
                     DeferredTask.objects.filter(pk=row.pk).update(
                         attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
                     )
+                    if not isinstance(exc, BROKER_ERRORS):
+                        # A row the broker is not to blame for (kept before programming errors were
+                        # told apart): it stays, with its error, and does not hold up the others.
+                        logger.error("deferred task %s%s not queued", row.task_name, tuple(row.args), exc_info=True)
+                        continue
+                    outage(BROKER).failed(exc, what="redrive")
                     break
                 row.delete()
                 queued += 1

@@ -28,6 +28,7 @@ from django.utils import timezone
 from google.protobuf.any_pb2 import Any as AnyMessage
 from google.protobuf.message import Message
 
+from core.db.statements import statement_cursor
 from events.contracts import pack_envelope, payload_class
 from events.dispatch import after_commit_registered, dispatch_after_commit
 from events.models import OutboxEvent
@@ -87,9 +88,9 @@ def record_in_outbox(
         event = OutboxEvent.objects.create(**fields)
     else:
         # One round trip: the transaction's NOTIFY rides on its first event's INSERT.
-        with connection.cursor() as cursor:
-            cursor.execute(_INSERT_NOTIFY if notify else _INSERT, list(fields.values()))
-            (pk,) = cursor.fetchone()
+        cursor = statement_cursor()  # prepared once per connection (core.db.statements)
+        cursor.execute(_INSERT_NOTIFY if notify else _INSERT, list(fields.values()))
+        (pk,) = cursor.fetchone()
         event = OutboxEvent(id=pk, **fields)
         event._state.adding, event._state.db = False, connection.alias
     outbox_written(notified=notify)

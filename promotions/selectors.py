@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from core.db import rows
+from core.db.statements import statement_cursor
 from promotions import calculation
 from promotions.calculation import Rule, VoucherState
 from promotions.models import Promotion, PromotionTarget, Redemption, Trigger, VoucherCode
@@ -70,9 +71,9 @@ def running_rules(currency: str, now: datetime | None = None) -> list[Rule]:
     if connection.vendor != "postgresql":  # the embedded SQLite: the ORM binds its datetimes
         running_now = running(now).filter(trigger=Trigger.AUTOMATIC, currency=currency).prefetch_related(_TARGETS)
         return [rule_of(promotion) for promotion in running_now]
-    with connection.cursor() as cursor:
-        cursor.execute(_running_sql(), [now, now, Trigger.AUTOMATIC.value, currency])
-        found = cursor.fetchall()
+    cursor = statement_cursor()  # every cart price and placement asks: prepared once per connection
+    cursor.execute(_running_sql(), [now, now, Trigger.AUTOMATIC.value, currency])
+    found = cursor.fetchall()
     promotions = [promotion for row in found if (promotion := rows.Rows(row).take(Promotion)) is not None]
     prefetch_related_objects(promotions, _TARGETS)  # usually none running: no query then
     return [rule_of(promotion) for promotion in promotions]

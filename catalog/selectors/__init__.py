@@ -21,6 +21,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquer
 
 from catalog.models import Category, Product, ProductImage, TaxRate, Unit, Variant
 from catalog.taxes import TaxClass
+from core.db.statements import statement_cursor
 
 # Attribute keys a filter may name; the same rule the services apply when attributes are written.
 ATTRIBUTE_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -258,9 +259,9 @@ def tax_rates_on(country: str, day: date) -> dict[str, Decimal]:
     force is taxed at 0% (as Saleor does): the admin's Tax rates list shows what is missing."""
     rates = {tax_class: Decimal("0.00") for tax_class in TaxClass.values}
     if connection.vendor == "postgresql":  # placement asks on every order: no ORM query to compile
-        with connection.cursor() as cursor:
-            cursor.execute(_TAX_RATES_SQL, [country, day])
-            rates.update(cursor.fetchall())
+        cursor = statement_cursor()  # prepared once per connection (core.db.statements)
+        cursor.execute(_TAX_RATES_SQL, [country, day])
+        rates.update(cursor.fetchall())
         return rates
     seen: set[str] = set()
     for tax_class, rate in (

@@ -17,6 +17,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
 from core.db import rows
+from core.db.statements import statement_cursor
 
 
 def insert_unless_conflict(instance: Model, *, using: str = "default") -> bool:
@@ -62,9 +63,9 @@ def insert_with_children(
             _insert(child, None, using)
         return True
     sql, parent_fields, child_fields = _parent_and_children_sql(type(parent), type(children[0]), link, unless_conflict)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [rows.json_rows([parent], parent_fields), rows.json_rows(children, child_fields)])
-        created = cursor.fetchall()
+    cursor = statement_cursor()  # prepared once per connection and shape
+    cursor.execute(sql, [rows.json_rows([parent], parent_fields), rows.json_rows(children, child_fields)])
+    created = cursor.fetchall()
     if not created:
         return False
     parent.pk = created[0][0]

@@ -2,7 +2,7 @@
 compiling the ORM's query costs more than running it (order placement, docs/decisions/0075).
 
 `select_list(model, alias)` is every concrete column of the model in field order; `Rows.take`
-turns the next slice of a row into an instance as the ORM would (`Model.from_db`, with the
+turns the next slice of a row into an instance as the ORM would (`Model.from_db`'s, with the
 backend's and the field's converters applied, e.g. a JSONField's decoding), or None when the slice
 is a LEFT JOIN's missing row (its primary key is NULL)."""
 
@@ -15,15 +15,19 @@ from uuid import UUID
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=Model)
 _Converter = Callable[[Any, Any, Any], Any]
 
-_layouts: dict[type[Model], tuple[int, list[tuple[int, Any, list[_Converter]]], int]] = {}
+_Layout = tuple[int, list[tuple[int, Any, list[_Converter]]], int, list[str] | None]
+_layouts: dict[type[Model], _Layout] = {}
 
 
-def _layout(model: type[Model]) -> tuple[int, list[tuple[int, Any, list[_Converter]]], int]:
-    """(column count, converters by column position, primary key position), once per model."""
+def _layout(model: type[Model]) -> _Layout:
+    """(column count, converters by column position, primary key position, the attribute names
+    when an instance may be made without `Model.__init__`), once per model."""
     found = _layouts.get(model)
     if found is None:
         fields = model._meta.concrete_fields
@@ -34,8 +38,23 @@ def _layout(model: type[Model]) -> tuple[int, list[tuple[int, Any, list[_Convert
             if functions:
                 converters.append((position, column, functions))
         pk = next(position for position, field in enumerate(fields) if field.primary_key)
-        found = _layouts[model] = (len(fields), converters, pk)
+        plain = model.__init__ is Model.__init__ and model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
+        found = _layouts[model] = (len(fields), converters, pk, [field.attname for field in fields] if plain else None)
     return found
+
+
+def _instance(model: type[M], attnames: list[str] | None, values: list[Any]) -> M:
+    """`model.from_db(...)` for every column: what `Model.__init__` does with positional values
+    (each in the instance's dict under its attname, a fresh ModelState) without its per-field
+    loop and its pre_init and post_init signals, unless the model overrides either or something
+    listens to them (placement makes 25 instances per order this way)."""
+    if attnames is None or pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model.from_db(connection.alias, None, values)  # type: ignore[arg-type]
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, connection.alias
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    return instance
 
 
 def field(model: type[Model], name: str) -> Any:
@@ -64,7 +83,7 @@ class Rows:
         self.row, self.at = row, 0
 
     def take(self, model: type[M]) -> M | None:
-        count, converters, pk = _layout(model)
+        count, converters, pk, attnames = _layout(model)
         values = list(self.row[self.at : self.at + count])
         self.at += count
         if values[pk] is None:
@@ -72,7 +91,7 @@ class Rows:
         for position, field, functions in converters:
             for convert in functions:
                 values[position] = convert(values[position], field, connection)
-        return model.from_db(connection.alias, None, values)  # type: ignore[arg-type]
+        return _instance(model, attnames, values)
 
 
 def insert_columns(model: type[Model]) -> list[Any]:

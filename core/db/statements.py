@@ -10,6 +10,8 @@ one prepared statement per type: pass ids and limits as `psycopg.types.numeric.I
 them in the text.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, cast
 
@@ -55,3 +57,16 @@ def statement_cursor() -> CursorWrapper:
         raw._statement_cursor = cursor
     wrapped: CursorWrapper = cast(Any, db)._prepare_cursor(cursor)
     return wrapped
+
+
+@contextmanager
+def hot_cursor() -> Iterator[CursorWrapper]:
+    """`statement_cursor()` on PostgreSQL (left open: it is kept on the connection), the
+    connection's ordinary cursor on the embedded SQLite (closed after the block), for a
+    hand-written statement that runs on both."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql":
+        yield statement_cursor()
+        return
+    with db.cursor() as cursor:
+        yield cursor

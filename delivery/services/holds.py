@@ -7,6 +7,7 @@ a sweep and a booking). Expired holds give their place back on the read path, wh
 asked for a place, and in the beat sweep.
 """
 
+import functools
 import logging
 from datetime import datetime, timedelta
 
@@ -14,7 +15,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg.types.numeric import Int8
 
+from core.db.statements import statement_cursor
 from delivery.errors import (
     DeliveryError,
     HoldAlreadyActive,
@@ -279,14 +282,22 @@ def _book_in_one_statement(hold_id: int, order_ref: str, customer_id: int | None
     """The common case in one statement that takes the locks in this module's order (the slot,
     then the hold) and books only an active, unexpired hold of an open slot before its cut-off;
     None when it booked nothing. No savepoint: nothing in it is expected to fail. PostgreSQL."""
-    fields = SlotHold._meta.concrete_fields
-    sql = _BOOK.format(columns=", ".join(connection.ops.quote_name(str(field.column)) for field in fields))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"hold": hold_id, "order_ref": order_ref, "now": now, "customer": customer_id})
-        row = cursor.fetchone()
+    sql, attnames = _book_sql()
+    customer = None if customer_id is None else Int8(customer_id)
+    cursor = statement_cursor()  # prepared once per connection (core.db.statements)
+    cursor.execute(sql, {"hold": Int8(hold_id), "order_ref": order_ref, "now": now, "customer": customer})
+    row = cursor.fetchone()
     if row is None:
         return None
-    return SlotHold.from_db(connection.alias, [field.attname for field in fields], list(row))
+    return SlotHold.from_db(connection.alias, attnames, list(row))
+
+
+@functools.cache
+def _book_sql() -> tuple[str, list[str]]:
+    """`_BOOK` returning every column of the hold, and their attribute names, once per process."""
+    fields = SlotHold._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    return _BOOK.format(columns=columns), [field.attname for field in fields]
 
 
 def cancel_booking(order_ref: str) -> bool:

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg.types.numeric import Int8
 
+from core.db.statements import statement_cursor
 from core.errors import InvalidInput
 from inventory.errors import ReservationBusy, ReservationExpired, ReservationNotActive, ReservationNotFound
 from inventory.models import MovementReason, Reservation, ReservationState
@@ -177,18 +179,18 @@ def _rebind_in_one_statement(
     caller's transaction, as it should."""
     fields = Reservation._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _REBIND.format(columns=columns),
-            {
-                "owner_type": owner_type,
-                "owner_id": owner_id,
-                "expires_at": expires_at,
-                "now": now,
-                "id": reservation_id,
-            },
-        )
-        row = cursor.fetchone()
+    cursor = statement_cursor()  # prepared once per connection (core.db.statements)
+    cursor.execute(
+        _REBIND.format(columns=columns),
+        {
+            "owner_type": owner_type,
+            "owner_id": owner_id,
+            "expires_at": expires_at,
+            "now": now,
+            "id": Int8(reservation_id),
+        },
+    )
+    row = cursor.fetchone()
     if row is None:
         return None
     return Reservation.from_db(connection.alias, [field.attname for field in fields], list(row))

@@ -11,13 +11,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg.types.numeric import Int8
 
 from catalog.selectors import counted_in_pieces, variants_on_sale
 from core import quantities
 from core.db import rows
+from core.db.statements import hot_cursor
 from core.money import default_currency
 from core.quantities import quantity_text
 from inventory.services import availability, release_reservation
@@ -142,8 +144,8 @@ def cart_lines(cart: Cart) -> list[CartLine]:
     to_product, to_category = rows.field(variant_model, "product"), rows.field(product_model, "category")
     to_limit, limit_of = rows.field(variant_model, "purchase_limit"), rows.field(PurchaseLimit, "variant")
     lines = []
-    with connection.cursor() as cursor:
-        cursor.execute(_lines_sql(), [cart.pk])
+    with hot_cursor() as cursor:  # prepared once per connection on PostgreSQL (core.db.statements)
+        cursor.execute(_lines_sql(), [Int8(cart.pk)])
         fetched = cursor.fetchall()
     for row in fetched:
         taken = rows.Rows(row)

@@ -19,9 +19,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
+from psycopg.types.numeric import Int8
 
 from core.db import rows
 from core.db.inserts import insert_with_children
+from core.db.statements import hot_cursor, statement_cursor
 from delivery.selectors import delivery_fee
 from delivery.services import holds
 from events.contracts import money, quantity
@@ -105,8 +107,8 @@ def _slot_model() -> Any:
 
 
 def _checked_out_cart(customer: "User") -> Cart:
-    with connection.cursor() as cursor:
-        cursor.execute(_cart_sql(), [customer.pk, CartState.OPEN.value])
+    with hot_cursor() as cursor:  # prepared once per connection on PostgreSQL (core.db.statements)
+        cursor.execute(_cart_sql(), [Int8(customer.pk), CartState.OPEN.value])
         row = cursor.fetchone()
     if row is None:
         raise CartEmpty()
@@ -221,18 +223,18 @@ def _record_placed(order: Order, cart: Cart, customer: "User") -> None:
         Cart.objects.filter(pk=cart.pk).update(state=CartState.ORDERED, order=order, updated_at=timezone.now())
         return
     params: dict[str, int | str | datetime] = {
-        "order": order.pk,
-        "payment": order.payment.pk,
+        "order": Int8(order.pk),
+        "payment": Int8(order.payment.pk),
         "status": OrderStatus.PENDING_PAYMENT.value,
         "actor_kind": ActorKind.CUSTOMER.value,
-        "actor": customer.pk,
+        "actor": Int8(customer.pk),
         "placed_at": order.placed_at,
         "ordered": CartState.ORDERED.value,
         "now": timezone.now(),
-        "cart": cart.pk,
+        "cart": Int8(cart.pk),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_PLACED, params)
+    cursor = statement_cursor()
+    cursor.execute(_PLACED, params)
 
 
 def _announce_created(order: Order, lines: list[OrderLine]) -> None:
