@@ -2,10 +2,12 @@
 (docs/decisions/0074-first-reservation-in-one-statement.md).
 
 Each process remembers, from the two-step path's read (basket.py), what reserving needs of a
-variant in a warehouse (`remember`, `known`). `reserve_first` then locks the items by id while it
-re-checks every remembered fact, and writes the reservation, its lines, the ledger, the stock
-counters and the outbox row (the event's reservation id spliced into its envelope in SQL); when
-it declines, nothing is written and the two-step path decides on a fresh read.
+variant in a warehouse (`remember`, `known`). `reserve_first` then re-checks every remembered
+fact and writes the reservation, its lines, the ledger, the stock counters and the outbox row (the
+event's reservation id spliced into its envelope in SQL); when it declines, nothing is written and
+the two-step path decides on a fresh read. Inside a transaction it locks the items by id first;
+outside one it locks them last, after the writes, and undoes them all when a line no longer fits
+(docs/decisions/0078-first-reservation-locks-last.md).
 """
 
 from __future__ import annotations
