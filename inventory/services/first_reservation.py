@@ -141,11 +141,14 @@ _FIRST = " ".join(_FIRST.split())
 # Outside a transaction the statement takes the items' row locks last (decision 0078): a hot
 # item's lock is then held from its UPDATE to the commit, not while the reservation, its lines,
 # its ledger and its event are written. PostgreSQL runs a data-modifying CTE when it is first read,
-# and the final SELECT reads them in this order (test_reservations proves the lock comes after the
-# writes). The facts are re-checked first without a lock, on the statement's snapshot (they are
-# not locked in _FIRST either); availability and the low-stock threshold are judged again once the
-# items are locked, and when a line no longer fits, `first_reservation_undone()` raises:
-# everything the statement wrote is rolled back and the two-step path decides on a fresh read.
+# and the final SELECT reads them in this order (test_first_reservation_lock_last.py proves the
+# lock comes after the writes). The facts are re-checked first without a lock, on the statement's
+# snapshot (they are not locked in _FIRST either). A basket of several items locks them by id
+# (`locked`) before the UPDATE; one item is locked by the UPDATE itself, which re-checks the row on
+# its latest version when it had to wait, as the raw conditional UPDATE does: one re-check, and the
+# CHECK constraints compiled before the lock. The UPDATE moves only the lines that fit (available,
+# no low-stock crossing); when one does not, `first_reservation_undone()` raises: everything the
+# statement wrote is rolled back and the two-step path decides on a fresh read.
 _LOCK_LAST = """
 WITH
 wanted AS MATERIALIZED (
@@ -202,24 +205,22 @@ outbox AS (
     RETURNING id
 ),
 locked AS MATERIALIZED (
-    SELECT s.id, s.on_hand - s.reserved AS available, s.low_stock_threshold AS threshold
-    FROM inventory_stockitem s
-    WHERE s.id = ANY(%(items)s::bigint[]) AND EXISTS (SELECT 1 FROM new_row)
+    SELECT s.id FROM inventory_stockitem s
+    WHERE s.id = ANY(%(items)s::bigint[]) AND %(lines)s > 1 AND EXISTS (SELECT 1 FROM new_row)
     ORDER BY s.id
     FOR UPDATE
-),
-fits AS MATERIALIZED (
-    SELECT count(*) = %(lines)s AS every_line FROM locked JOIN wanted ON item_id = id WHERE {fits}
 ),
 moved AS (
     UPDATE inventory_stockitem s SET reserved = s.reserved + f.quantity, updated_at = %(now)s
     FROM wanted f
-    WHERE s.id = f.item_id AND (SELECT every_line FROM fits)
+    WHERE s.id = f.item_id AND EXISTS (SELECT 1 FROM new_row) AND s.on_hand - s.reserved >= f.quantity
+      AND NOT (s.on_hand - s.reserved - f.quantity <= s.low_stock_threshold
+               AND s.low_stock_threshold < s.on_hand - s.reserved)
     RETURNING s.id
 )
 SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row),
-       (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM ledger), {notify},
-       CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND NOT EXISTS (SELECT FROM moved)
+       (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM ledger), {notify}, (SELECT count(*) FROM locked),
+       CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND (SELECT count(*) FROM moved) < %(lines)s
             THEN first_reservation_undone() END
 """
 

@@ -156,6 +156,31 @@ def test_a_line_crossing_its_threshold_once_locked_is_reserved_by_the_two_step_p
     assert_ledger_matches()
 
 
+def test_a_basket_whose_second_item_is_short_once_locked_moves_neither() -> None:
+    apples = stocked(make_variant("APPLE"), "10")
+    pears = stocked(make_variant("PEAR"), "5")
+    basket = [(apples.variant_id, "1"), (pears.variant_id, "1")]
+    reserve_stock(owner_type="cart", owner_id="c-0", lines=basket, warehouse_code="berlin-1")  # both known
+    before = drawn("inventory_reservation")
+
+    with another_reservation_holding(pears, "4"):  # pears: 0 left once it commits
+        basket = [(apples.variant_id, "2"), (pears.variant_id, "2")]
+        call = lambda: reserve_stock(owner_type="cart", owner_id="c-1", lines=basket, warehouse_code="berlin-1")  # noqa: E731
+        thread, result = in_thread(call)
+        wait_until_blocked_on_a_row_lock()  # apples locked (lower id), waiting for pears
+    thread.join(timeout=20)
+
+    [refusal] = result
+    assert isinstance(refusal, OutOfStock), refusal
+    assert "PEAR: asked for 2, 0 available" in refusal.message
+    assert drawn("inventory_reservation") > before  # written, then undone
+    assert levels(apples) == (Decimal(10), Decimal(1))  # the apples' UPDATE was undone with the rest
+    assert levels(pears) == (Decimal(5), Decimal(5))
+    assert not Reservation.objects.filter(owner_id="c-1").exists()
+    assert len(events_of("inventory.reserved")) == 1
+    assert_ledger_matches()
+
+
 @pytest.mark.parametrize("lock_last", [True, False])
 @pytest.mark.parametrize("notify", [True, False])
 def test_the_statement_is_short_enough_for_psycopg_to_keep_it_converted(notify: bool, lock_last: bool) -> None:
