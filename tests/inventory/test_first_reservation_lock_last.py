@@ -181,10 +181,13 @@ def test_a_basket_whose_second_item_is_short_once_locked_moves_neither() -> None
     assert_ledger_matches()
 
 
+@pytest.mark.parametrize("several", [True, False])
 @pytest.mark.parametrize("lock_last", [True, False])
 @pytest.mark.parametrize("notify", [True, False])
-def test_the_statement_is_short_enough_for_psycopg_to_keep_it_converted(notify: bool, lock_last: bool) -> None:
+def test_the_statement_is_short_enough_for_psycopg_to_keep_it_converted(
+    notify: bool, lock_last: bool, several: bool
+) -> None:
     # Longer texts are converted (split at every placeholder) again on every call, which doubled
     # the client's CPU per reservation when the lock-last statement first came out at 4,226 bytes.
-    sql = first_reservation._first_sql(notify, lock_last)
+    sql = first_reservation._first_sql(notify, lock_last, several)
     assert len(sql.encode()) <= psycopg._queries.MAX_CACHED_STATEMENT_LENGTH
