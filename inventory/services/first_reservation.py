@@ -2,10 +2,12 @@
 (docs/decisions/0074-first-reservation-in-one-statement.md).
 
 Each process remembers, from the two-step path's read (basket.py), what reserving needs of a
-variant in a warehouse (`remember`, `known`). `reserve_first` then locks the items by id while it
-re-checks every remembered fact, and writes the reservation, its lines, the ledger, the stock
-counters and the outbox row (the event's reservation id spliced into its envelope in SQL); when
-it declines, nothing is written and the two-step path decides on a fresh read.
+variant in a warehouse (`remember`, `known`). `reserve_first` then re-checks every remembered
+fact and writes the reservation, its lines, the ledger, the stock counters and the outbox row (the
+event's reservation id spliced into its envelope in SQL); when it declines, nothing is written and
+the two-step path decides on a fresh read. Inside a transaction it locks the items by id first;
+outside one it locks them last, after the writes, and undoes them all when a line no longer fits
+(docs/decisions/0078-first-reservation-locks-last.md).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from psycopg.types.numeric import Int8
 
 from core.db.statements import statement_cursor
@@ -34,6 +36,8 @@ from inventory.services.basket import BasketRead, VariantFacts, numbers
 from inventory.services.levels import ItemRef
 
 _FACTS_LIMIT = 10_000
+# The SQLSTATE of `inventory.first_reservation_undone` (migration 0007).
+UNDONE = "IR001"
 _facts: dict[tuple[str, str, int], tuple[VariantFacts, ItemRef]] = {}
 
 
@@ -134,11 +138,110 @@ SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row), {notify}
 
 _FIRST = " ".join(_FIRST.split())
 
+# Outside a transaction the statement takes the items' row locks last (decision 0078): a hot
+# item's lock is then held from its UPDATE to the commit, not while the reservation, its lines,
+# its ledger and its event are written. PostgreSQL runs a data-modifying CTE when it is first read,
+# and the final SELECT reads them in this order (test_first_reservation_lock_last.py proves the
+# lock comes after the writes). The facts are re-checked first without a lock, on the statement's
+# snapshot (they are not locked in _FIRST either). A basket of several items locks them by id
+# (`locked`) before the UPDATE; one item is locked by the UPDATE itself, which re-checks the row on
+# its latest version when it had to wait, as the raw conditional UPDATE does: one re-check, and the
+# CHECK constraints compiled before the lock. The UPDATE moves only the lines that fit (available,
+# no low-stock crossing); when one does not, `first_reservation_undone()` raises: everything the
+# statement wrote is rolled back and the two-step path decides on a fresh read.
+_LOCK_LAST = """
+WITH
+wanted AS MATERIALIZED (
+    SELECT * FROM unnest(%(items)s::bigint[], %(variants)s::bigint[], %(skus)s::text[], %(units)s::text[],
+                         %(steps)s::numeric[], %(quantities)s::numeric[])
+                  WITH ORDINALITY AS f(item_id, variant_id, sku, unit, step, quantity, n)
+),
+owner_free AS MATERIALIZED (
+    SELECT NOT EXISTS (SELECT 1 FROM inventory_reservation WHERE owner_type = %(owner_type)s
+                       AND owner_id = %(owner_id)s AND state = 'active') AS free
+),
+seen AS MATERIALIZED (
+    SELECT s.id, s.on_hand - s.reserved AS available, s.low_stock_threshold AS threshold, f.quantity
+    FROM wanted f
+    JOIN inventory_stockitem s ON s.id = f.item_id AND s.variant_id = f.variant_id AND s.warehouse_id = %(warehouse_id)s
+    JOIN catalog_variant v ON v.id = f.variant_id AND v.is_active AND v.sku = f.sku AND v.unit = f.unit
+                          AND v.step = f.step
+    WHERE EXISTS (SELECT 1 FROM inventory_warehouse w
+                  WHERE w.id = %(warehouse_id)s AND w.code = %(code)s AND w.is_active)
+),
+verdict AS MATERIALIZED (
+    SELECT CASE
+        WHEN NOT (SELECT free FROM owner_free) THEN 'replace'
+        WHEN (SELECT count(*) FROM seen WHERE {fits}) < %(lines)s THEN 'declined'
+        ELSE 'ok'
+    END AS outcome
+),
+new_row AS (
+    INSERT INTO inventory_reservation
+        (owner_type, owner_id, warehouse_id, state, expires_at, end_reason, created_at, ended_at)
+    SELECT %(owner_type)s, %(owner_id)s, %(warehouse_id)s, 'active', %(expires_at)s, '', %(now)s, NULL
+    WHERE (SELECT outcome FROM verdict) = 'ok'
+    ON CONFLICT (owner_type, owner_id) WHERE state = 'active' DO NOTHING
+    RETURNING id
+),
+new_lines AS (
+    INSERT INTO inventory_reservationline (reservation_id, stock_item_id, quantity)
+    SELECT r.id, f.item_id, f.quantity FROM new_row r, wanted f
+    RETURNING 1
+),
+ledger AS (
+    INSERT INTO inventory_stockmovement
+        (stock_item_id, on_hand_delta, reserved_delta, reason, reference, note, actor_id, created_at)
+    SELECT f.item_id, 0, f.quantity, %(reason)s, 'reservation:' || r.id, '', NULL, %(now)s
+    FROM new_row r, wanted f
+    ORDER BY f.n
+    RETURNING 1
+),
+outbox AS (
+    INSERT INTO events_outboxevent
+        (event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, publish_attempts, last_error)
+    SELECT %(event_id)s, %(event_type)s, %(aggregate_type)s, r.id::text, {payload}, %(occurred_at)s, 0, ''
+    FROM new_row r {joins}
+    RETURNING id
+),
+{locked}moved AS (
+    UPDATE inventory_stockitem s SET reserved = s.reserved + f.quantity, updated_at = %(now)s
+    FROM wanted f
+    WHERE s.id = f.item_id AND EXISTS (SELECT 1 FROM new_row) AND s.on_hand - s.reserved >= f.quantity
+      AND NOT (s.on_hand - s.reserved - f.quantity <= s.low_stock_threshold
+               AND s.low_stock_threshold < s.on_hand - s.reserved)
+    RETURNING s.id
+)
+SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row),
+       (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM ledger), {notify},{read_locked}
+       CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND (SELECT count(*) FROM moved) < %(lines)s
+            THEN first_reservation_undone() END
+"""
+
+_LOCK_LAST = " ".join(_LOCK_LAST.split())
+# A basket of several items locks them in id order before its UPDATE (the final SELECT reads it
+# first); a single item is locked by the UPDATE, and a plan without this CTE starts faster.
+_LOCKED = (
+    "locked AS MATERIALIZED (SELECT s.id FROM inventory_stockitem s WHERE s.id = ANY(%(items)s::bigint[]) "
+    "AND EXISTS (SELECT 1 FROM new_row) ORDER BY s.id FOR UPDATE),"
+)
+# A line fits when its item has the quantity available and does not cross its low-stock threshold
+# (the low-stock event needs the two-step path).
+_FITS = "available >= quantity AND NOT (available - quantity <= threshold AND threshold < available)"
+
 
 @cache
-def _first_sql(notify: bool) -> str:
+def _first_sql(notify: bool, lock_last: bool, several: bool = True) -> str:
     joins, payload = keyed_payload_sql("r.id::text", "e")
-    return _FIRST.format(joins=joins, payload=payload, notify=notify_sql("outbox") if notify else "NULL")
+    sql = _LOCK_LAST if lock_last else _FIRST
+    return sql.format(
+        joins=joins,
+        payload=payload,
+        notify=notify_sql("outbox") if notify else "NULL",
+        fits=_FITS,
+        locked=_LOCKED if several else "",
+        read_locked=" (SELECT count(*) FROM locked)," if several else "",
+    )
 
 
 def reserve_first(
@@ -163,6 +266,7 @@ def reserve_first(
         "units": array_literal(variant.unit for variant, _, _ in lines),
         "steps": numbers(variant.step for variant, _, _ in lines),
         "quantities": numbers(qty for _, _, qty in lines),
+        "lines": Int8(len(lines)),
         "warehouse_id": Int8(lines[0][1].warehouse_id),
         "code": warehouse_code,
         "owner_type": owner_type,
@@ -176,9 +280,15 @@ def reserve_first(
         "occurred_at": event.occurred_at,
     } | keyed_event_params(event, "e")
     notify = notify_needed()
+    lock_last = not connections["default"].in_atomic_block  # its refusal is an error, which would end a transaction
     cursor = statement_cursor()
-    cursor.execute(_first_sql(notify), params)
-    outcome, new_id, _ = cursor.fetchone()
+    try:
+        cursor.execute(_first_sql(notify, lock_last, len(lines) > 1), params)
+    except DatabaseError as exc:
+        if lock_last and getattr(exc.__cause__, "sqlstate", None) == UNDONE:
+            return "declined", None  # rolled back: nothing was written
+        raise
+    outcome, new_id = cursor.fetchone()[:2]
     if outcome == "ok" and new_id is None:
         return "conflict", None
     if outcome == "ok":
