@@ -405,16 +405,8 @@ def create_items(cursor: Any, now: Any) -> int | None:
     (expected,) = cursor.fetchone()
     if not expected:
         return 0
-    # The new items' keys to their warehouse and variant are checked at the end of the INSERT,
-    # before the lock, not at the commit (deferred, one check per row and key, under the lock).
-    cursor.execute(
-        "SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') "
-        "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-        "WHERE c.conrelid = 'inventory_stockitem'::regclass AND c.contype = 'f' AND c.condeferred"
-    )
-    (keys,) = cursor.fetchone()
-    if keys:
-        cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
+    # Their warehouses and variants are locked FOR KEY SHARE and checked by a statement trigger
+    # at the end of the INSERT (migration 0008): once per key, before the lock.
     cursor.execute(
         f"""
         WITH created AS (
@@ -431,8 +423,6 @@ def create_items(cursor: Any, now: Any) -> int | None:
         [now, now],
     )
     created = cursor.rowcount
-    if keys:
-        cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
     return int(expected) if created == expected else None
 
 
