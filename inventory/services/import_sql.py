@@ -121,7 +121,8 @@ def _encodes(row: StageRow) -> bool:
 
 
 TABLES = (
-    "import_stage, import_rows, import_fix, import_skipped, import_apply, import_created, import_locked, import_final"
+    "import_stage, import_rows, import_fix, import_skipped, import_apply, import_created, import_read, import_locked, "
+    "import_final"
 )
 
 
@@ -344,19 +345,46 @@ def lock(cursor: Any) -> None:
     )
 
 
-def finish(cursor: Any) -> None:
-    """import_final: each row's on-hand before and after, against the locked items (0 for an
-    item the import creates)."""
+def read_items(cursor: Any) -> None:
+    """What lock() keeps, read without locking into import_read: the import prepares its ledger
+    rows and events from it before the lock (see unchanged_under_lock)."""
+    cursor.execute("DROP TABLE IF EXISTS import_read")
+    cursor.execute(
+        "CREATE TEMP TABLE import_read ON COMMIT DROP AS "
+        "SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem "
+        "WHERE id IN (SELECT item_id FROM import_apply)"
+    )
+    cursor.execute("ANALYZE import_read")
+
+
+def unchanged_under_lock(cursor: Any) -> bool:
+    """Whether every locked item still has the on-hand, reserved and threshold read before the
+    lock: then import_final, and what was written from it, is what the locked items give."""
+    cursor.execute("ANALYZE import_locked")  # a hash join, not a loop over one of them per row
+    # count(*), not EXISTS: planned for the first row, EXISTS joins the two in a nested loop.
+    cursor.execute(
+        "SELECT (SELECT count(*) FROM import_locked) = (SELECT count(*) FROM import_read) AND ("
+        "SELECT count(*) FROM import_locked l JOIN import_read r USING (id) "
+        "WHERE (l.on_hand, l.reserved, l.low_stock_threshold) IS DISTINCT FROM "
+        "(r.on_hand, r.reserved, r.low_stock_threshold)) = 0"
+    )
+    return bool(cursor.fetchone()[0])
+
+
+def finish(cursor: Any, items: str = "import_locked") -> None:
+    """import_final: each row's on-hand before and after, against the locked items (or those read
+    before the lock: `items`); 0 for an item the import creates."""
+    assert items in ("import_locked", "import_read")
     cursor.execute("DROP TABLE IF EXISTS import_final")
     cursor.execute(
-        """
+        f"""
         CREATE TEMP TABLE import_final ON COMMIT DROP AS
         SELECT a.item_id, a.line, a.mode, a.quantity, a.warehouse_id, a.warehouse_code, a.variant_id, a.variant_sku,
                a.unit, a.last, coalesce(i.reserved, 0) AS reserved, coalesce(i.low_stock_threshold, 0) AS threshold,
                CASE WHEN a.has_set THEN a.base ELSE coalesce(i.on_hand, 0) END + a.adds AS after,
                CASE WHEN a.prev_has_set THEN a.prev_base ELSE coalesce(i.on_hand, 0) END + a.prev_adds AS before
-        FROM import_apply a LEFT JOIN import_locked i ON i.id = a.item_id
-        """
+        FROM import_apply a LEFT JOIN {items} i ON i.id = a.item_id
+        """  # noqa: S608
     )
     cursor.execute("ANALYZE import_final")
 
@@ -400,7 +428,10 @@ def create_items(cursor: Any, now: Any) -> int | None:
     follow the file. Their ids go to import_created (composing again under the lock leaves them
     out). Returns how many were created, None when another transaction created one of them
     meanwhile (then compose again)."""
-    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS import_created (id bigint) ON COMMIT DROP")
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS import_created (id bigint, warehouse_id bigint, variant_id bigint) "
+        "ON COMMIT DROP"
+    )
     cursor.execute("SELECT count(*) FROM import_apply WHERE item_id IS NULL AND last")
     (expected,) = cursor.fetchone()
     if not expected:
@@ -416,13 +447,14 @@ def create_items(cursor: Any, now: Any) -> int | None:
                    CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
             FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
             ON CONFLICT (warehouse_id, variant_id) DO NOTHING
-            RETURNING id
+            RETURNING id, warehouse_id, variant_id
         )
-        INSERT INTO import_created (id) SELECT id FROM created
+        INSERT INTO import_created (id, warehouse_id, variant_id) SELECT id, warehouse_id, variant_id FROM created
         """,  # noqa: S608
         [now, now],
     )
     created = cursor.rowcount
+    cursor.execute("ANALYZE import_created")
     return int(expected) if created == expected else None
 
 
@@ -477,13 +509,14 @@ def write_ledger(
     cursor: Any, *, import_id: int, file_name: str, actor_id: int | None, now: Any, created: bool
 ) -> tuple[int, int]:
     """One INSERT of a movement per changed row, in file order; the ids of the items just
-    created are looked up only when there are any. Returns (changed rows, unchanged rows)."""
+    created are looked up (in import_created) only when there are any. Returns (changed rows,
+    unchanged rows)."""
     item, created_items = "f.item_id", ""
     if created:
-        item = "coalesce(f.item_id, i.id)"
+        item = "coalesce(f.item_id, c.id)"
         created_items = (
-            "LEFT JOIN inventory_stockitem i "
-            "ON f.item_id IS NULL AND i.warehouse_id = f.warehouse_id AND i.variant_id = f.variant_id"
+            "LEFT JOIN import_created c "
+            "ON f.item_id IS NULL AND c.warehouse_id = f.warehouse_id AND c.variant_id = f.variant_id"
         )
     cursor.execute(
         f"""

@@ -86,6 +86,9 @@ class ImportReport:
     batch_id: int | None = None
     locked_seconds: float | None = None  # how long the applied import held its stock items locked
     phases: dict[str, float] = field(default_factory=dict, repr=False)  # seconds per phase (PostgreSQL)
+    # PostgreSQL: the ledger rows and events written before the lock did not hold under it (an item
+    # changed meanwhile, or a row was refused): they were written again under the lock.
+    written_under_lock: bool = False
     previous_import: ImportBatch | None = field(default=None, repr=False)
 
 
@@ -301,7 +304,10 @@ def _apply_under_lock(
     report: ImportReport,
 ) -> float:
     """Compose, create the new items, lock the existing ones, re-check and apply; returns when
-    the stock items were locked."""
+    the stock items were locked. The ledger rows and events are written before the lock from the
+    items as read then (_prepare); under the lock, if every locked item still reads the same,
+    only the UPDATE is left. Otherwise (or when a row is refused), they are written again under
+    the lock, from the locked items."""
     with _timed(report, "compose"):
         import_sql.compose(cursor)
     with _timed(report, "create items"):
@@ -311,11 +317,25 @@ def _apply_under_lock(
         created = import_sql.create_items(cursor, now)
         if created is None:
             raise _ItemsCreatedMeanwhile()
+    prepared = _prepare(cursor, batch, actor_id, now, report, created=bool(created))
     locked_at = time.monotonic()
     with _timed(report, "lock"):
         import_sql.lock(cursor)
+    if prepared is not None:
+        with _timed(report, "verify"):
+            unchanged = import_sql.unchanged_under_lock(cursor)
+        if unchanged:
+            transaction.savepoint_commit(prepared)
+            with _timed(report, "update"):
+                import_sql.update_levels(cursor, now)
+            return locked_at
+        # Rolling back also releases the locks taken since: lock again, then write from them.
+        transaction.savepoint_rollback(prepared)
+        with _timed(report, "lock"):
+            import_sql.lock(cursor)
     with _timed(report, "finish"):
         import_sql.finish(cursor)
+    report.written_under_lock = True
     while refused := import_sql.refused_under_lock(cursor):
         _refuse(cursor, refused, partial, on_error, report)
         import_sql.compose(cursor, after_creating=True)
@@ -323,15 +343,38 @@ def _apply_under_lock(
         import_sql.finish(cursor)
     with _timed(report, "update"):
         import_sql.update_levels(cursor, now)
+    _write(cursor, batch, actor_id, now, report, created=bool(created))
+    return locked_at
+
+
+def _prepare(
+    cursor: Any, batch: ImportBatch, actor_id: int | None, now: datetime, report: ImportReport, *, created: bool
+) -> str | None:
+    """Before the lock: the ledger rows, low-stock and batch events from the existing items as
+    read now, in a savepoint (see _apply_under_lock); None, writing nothing, when a row would be
+    refused (that is decided under the lock)."""
+    with _timed(report, "finish"):
+        import_sql.read_items(cursor)
+        import_sql.finish(cursor, "import_read")
+        if import_sql.refused_under_lock(cursor):
+            return None
+    savepoint = transaction.savepoint()
+    _write(cursor, batch, actor_id, now, report, created=created)
+    return savepoint
+
+
+def _write(
+    cursor: Any, batch: ImportBatch, actor_id: int | None, now: datetime, report: ImportReport, *, created: bool
+) -> None:
+    """The ledger rows, low-stock events and batch events of import_final."""
     with _timed(report, "ledger"):
         report.rows_changed, report.rows_unchanged = import_sql.write_ledger(
-            cursor, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now, created=bool(created)
+            cursor, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now, created=created
         )
     with _timed(report, "low stock"):
         import_sql.low_stock(cursor)
     with _timed(report, "events"):
         import_sql.announce(cursor, import_id=batch.pk, actor_id=actor_id, changed=report.rows_changed)
-    return locked_at
 
 
 def _refuse(
