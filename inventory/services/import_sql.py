@@ -357,18 +357,24 @@ def read_items(cursor: Any) -> None:
     cursor.execute("ANALYZE import_read")
 
 
-def unchanged_under_lock(cursor: Any) -> bool:
-    """Whether every locked item still has the on-hand, reserved and threshold read before the
-    lock: then import_final, and what was written from it, is what the locked items give."""
-    cursor.execute("ANALYZE import_locked")  # a hash join, not a loop over one of them per row
-    # count(*), not EXISTS: planned for the first row, EXISTS joins the two in a nested loop.
+def lock_unchanged(cursor: Any) -> bool:
+    """lock() without keeping the items: whether every locked item still has the on-hand,
+    reserved and threshold read before the lock (import_read). Then import_final, and what was
+    written from it, is what the locked items give. The rows are locked in id order as the sorted
+    subquery returns them, whichever side of the join it is."""
     cursor.execute(
-        "SELECT (SELECT count(*) FROM import_locked) = (SELECT count(*) FROM import_read) AND ("
-        "SELECT count(*) FROM import_locked l JOIN import_read r USING (id) "
-        "WHERE (l.on_hand, l.reserved, l.low_stock_threshold) IS DISTINCT FROM "
-        "(r.on_hand, r.reserved, r.low_stock_threshold)) = 0"
+        """
+        SELECT count(*), count(*) FILTER (WHERE r.id IS NULL OR (l.on_hand, l.reserved, l.low_stock_threshold)
+                                          IS DISTINCT FROM (r.on_hand, r.reserved, r.low_stock_threshold)),
+               (SELECT count(*) FROM import_read)
+        FROM (
+            SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem
+            WHERE id IN (SELECT item_id FROM import_apply) ORDER BY id FOR UPDATE
+        ) AS l LEFT JOIN import_read r USING (id)
+        """
     )
-    return bool(cursor.fetchone()[0])
+    locked, changed, read = cursor.fetchone()
+    return bool(locked == read and not changed)
 
 
 def finish(cursor: Any, items: str = "import_locked") -> None:
@@ -536,8 +542,25 @@ def write_ledger(
         },
     )
     changed = cursor.rowcount
+    check_keys_now(cursor, "inventory_stockmovement")
     cursor.execute("SELECT count(*) FROM import_final WHERE after = before")
     return changed, int(cursor.fetchone()[0])
+
+
+def check_keys_now(cursor: Any, table: str) -> None:
+    """Run the deferred foreign-key checks the table's rows queued so far now, not at the commit
+    (one trigger call per row: the movements' key to their actor), then defer them again: after
+    a write prepared before the lock, the commit under the lock has none of them left."""
+    cursor.execute(
+        "SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') "
+        "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+        "WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND c.condeferred",
+        [table],
+    )
+    (keys,) = cursor.fetchone()
+    if keys:
+        cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
+        cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
 
 
 def low_stock(cursor: Any) -> None:

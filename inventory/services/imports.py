@@ -319,11 +319,9 @@ def _apply_under_lock(
             raise _ItemsCreatedMeanwhile()
     prepared = _prepare(cursor, batch, actor_id, now, report, created=bool(created))
     locked_at = time.monotonic()
-    with _timed(report, "lock"):
-        import_sql.lock(cursor)
     if prepared is not None:
-        with _timed(report, "verify"):
-            unchanged = import_sql.unchanged_under_lock(cursor)
+        with _timed(report, "lock"):
+            unchanged = import_sql.lock_unchanged(cursor)
         if unchanged:
             transaction.savepoint_commit(prepared)
             with _timed(report, "update"):
@@ -331,8 +329,8 @@ def _apply_under_lock(
             return locked_at
         # Rolling back also releases the locks taken since: lock again, then write from them.
         transaction.savepoint_rollback(prepared)
-        with _timed(report, "lock"):
-            import_sql.lock(cursor)
+    with _timed(report, "lock"):
+        import_sql.lock(cursor)
     with _timed(report, "finish"):
         import_sql.finish(cursor)
     report.written_under_lock = True
