@@ -80,3 +80,39 @@ def test_an_item_changed_between_the_read_and_the_lock_is_written_again_from_the
     assert import_events() == [("MILK", "-8.000", "7.000"), ("EGGS", "4.000", "4.000"), ("MILK", "1.000", "8.000")]
     assert len(events_of("inventory.adjusted_batch")) == 1
     assert_ledger_matches()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_item_another_transaction_creates_meanwhile_is_counted_as_existing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new items' INSERT fails on the unique index (no ON CONFLICT): the import composes again
+    and counts the other transaction's item as an existing one."""
+    make_warehouse()
+    stocked(make_variant("MILK"), "10")
+    eggs = make_variant("EGGS")
+    path = tmp_path / "count.csv"
+    path.write_text("warehouse,sku,quantity,mode\nberlin-1,EGGS,4,add\nberlin-1,MILK,7,set\n")
+    refused_new_items, delivered = import_sql_module.refused_new_items, []
+
+    def a_delivery_creates_the_item_first(cursor: Any) -> Any:
+        if not delivered:  # once: composed without the item, created before the import's INSERT
+
+            def deliver() -> None:
+                try:
+                    receive_stock(warehouse_code="berlin-1", variant=eggs, quantity=Decimal(3), reference="truck")
+                finally:
+                    connections.close_all()
+
+            delivery = threading.Thread(target=deliver)
+            delivery.start()
+            delivery.join(10)
+            delivered.append(True)
+        return refused_new_items(cursor)
+
+    monkeypatch.setattr(import_sql_module, "refused_new_items", a_delivery_creates_the_item_first)
+    report = import_stock(path)
+    assert (report.status, report.rows_changed) == ("applied", 2)
+    assert StockItem.objects.get(variant=eggs).on_hand == Decimal(7)  # the delivery's 3 and the file's 4
+    assert import_movements() == [("EGGS", Decimal(4)), ("MILK", Decimal(-3))]
+    assert_ledger_matches()
