@@ -93,7 +93,7 @@ def test_an_item_another_transaction_creates_meanwhile_is_counted_as_existing(
     eggs = make_variant("EGGS")
     path = tmp_path / "count.csv"
     path.write_text("warehouse,sku,quantity,mode\nberlin-1,EGGS,4,add\nberlin-1,MILK,7,set\n")
-    refused_new_items, delivered = import_sql_module.refused_new_items, []
+    refused_new_items, delivered = import_sql_module.refused_new_items, list[bool]()
 
     def a_delivery_creates_the_item_first(cursor: Any) -> Any:
         if not delivered:  # once: composed without the item, created before the import's INSERT
