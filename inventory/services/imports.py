@@ -8,9 +8,10 @@ at all, in one transaction, rows in file order (a later row for the same item se
 one). Every change writes a ledger movement and is announced in `inventory.adjusted_batch` events
 of many items each (import_events.py).
 
-On PostgreSQL the work is set-based (import_sql.py: COPY into a staging table, checks in SQL, one
-UPDATE and one INSERT), and the touched stock items are locked only for the apply. The embedded
-SQLite run reads, checks and applies the file chunk by chunk in Python (the functions below).
+On PostgreSQL the work is set-based (import_stage.py: COPY into a staging table, checks in SQL;
+import_sql.py: one UPDATE and a few INSERTs), and the touched stock items are locked only for the
+apply. The embedded SQLite run reads, checks and applies the file chunk by chunk in Python (the
+functions below).
 
 A file is applied once: its fingerprint (sha256 of the content and the default mode) is recorded
 in an ImportBatch in the same transaction, so importing it again changes nothing, even when two
@@ -36,7 +37,7 @@ from core.errors import InvalidInput
 from core.quantities import as_quantity
 from inventory import cache
 from inventory.models import ImportBatch, MovementReason, StockItem
-from inventory.services import import_sql, levels
+from inventory.services import import_sql, import_stage, levels
 from inventory.services.import_events import AdjustedBatches
 from inventory.services.import_rows import (
     MODES,
@@ -230,13 +231,13 @@ def _import_set_based(
         with transaction.atomic(), connection.cursor() as cursor:
             raw = connection.connection
             with _timed(report, "load"):
-                import_sql.load(cursor, path, fmt, default_mode, chunk_rows, progress)
+                import_stage.load(cursor, path, fmt, default_mode, chunk_rows, progress)
             with _timed(report, "check"):
-                import_sql.check(cursor, raw)
-                report.rows_total, report.rows_bad = import_sql.counts(cursor)
+                import_stage.check(cursor, raw)
+                report.rows_total, report.rows_bad = import_stage.counts(cursor)
             if report.rows_bad:
                 with _timed(report, "report"):
-                    import_sql.report_bad_rows(raw, on_error)
+                    import_stage.report_bad_rows(raw, on_error)
                 if not partial:
                     raise _Rejected()
             if report.rows_total == report.rows_bad:
