@@ -45,8 +45,14 @@ class StockItem(models.Model):
 
     # No single-column indexes: the unique (warehouse, variant) and the (variant, warehouse) index
     # serve those lookups, and every index is paid for on each insert and non-HOT update.
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_items", db_index=False)
-    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="stock_items", db_index=False)
+    # No foreign-key constraints either (one check per row and key): database triggers keep what
+    # they guaranteed, set-based (migration 0008, decision 0080).
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="stock_items", db_index=False, db_constraint=False
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="stock_items", db_index=False, db_constraint=False
+    )
     on_hand = models.DecimalField(**QUANTITY, default=ZERO)
     reserved = models.DecimalField(**QUANTITY, default=ZERO)
     low_stock_threshold = models.DecimalField(

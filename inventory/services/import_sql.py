@@ -1,10 +1,8 @@
-"""Stock imports, set-based (PostgreSQL): the file goes into a temporary staging table with one
-COPY, is checked there with a few statements, and is applied with one UPDATE ... FROM for the
-stock items and one INSERT ... SELECT for the ledger; the changes are announced in batches of
-many items per event (import_events.py). Python only parses the file (to learn each row's line
-number) and formats the reasons of bad rows; memory is bounded by a chunk of rows whatever the
-file's size. The stock items the file touches are locked (in id order, the one lock order of
-the app) only for the apply: from the lock to the commit.
+"""Stock imports, set-based (PostgreSQL), the second half: the rows staged and checked by
+import_stage.py are applied with one INSERT of the new stock items, one UPDATE ... FROM of the
+existing ones and one INSERT ... SELECT for the ledger; the changes are announced in batches of
+many items per event (import_events.py). The stock items the file touches are locked (in id
+order, the one lock order of the app) only for the apply: from the lock to the commit.
 
 Rows of the same item compose in file order: a row's on-hand is the last `set` before it (or the
 on-hand found) plus the `add`s since, computed with window functions before the lock and
@@ -13,268 +11,19 @@ storable on-hand are checked again: a bad row found then rejects the import (or,
 is skipped and the rows after it are composed again without it).
 """
 
-import csv
-import io
-from collections.abc import Callable, Iterator
-from decimal import Decimal
-from itertools import islice
-from operator import itemgetter
-from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 
-from catalog import selectors as catalog
-from core.errors import DomainError
-from core.quantities import MAX_QUANTITY, PIECE
+from core.quantities import MAX_QUANTITY
 from events.bridge import PAYLOAD_TAG, notify_needed, notify_sql, outbox_written
-from inventory.errors import FileRejected
 from inventory.models import MovementReason
 from inventory.services import import_events, levels
-from inventory.services.import_rows import COLUMNS, MODES, REQUIRED, RowError, _jsonl_rows, _lines
-from inventory.services.levels import ItemRef, clean_quantity
+from inventory.services.import_rows import RowError
+from inventory.services.import_stage import BAD
+from inventory.services.levels import ItemRef
 from inventory.signals import inventory_adjusted_batch
-
-StageRow = tuple[int, str | None, str | None, str | None, str | None, str | None]
-FETCH = 10_000
-
-
-class Progress(Protocol):
-    def start(self, phase: str, total: int) -> None: ...
-
-    def advance(self, amount: int) -> None: ...
-
-    def done(self) -> None: ...
-
-
-# ---------------------------------------------------------------- reading the file into the stage
-
-
-def _csv_stage_rows(text: IO[str], default_mode: str | None) -> Iterator[StageRow]:
-    """(line, problem, warehouse, sku, quantity, mode) per record; the line is the record's first
-    physical line (a quoted field may span lines)."""
-    reader = csv.reader(text)
-    try:
-        header = next(reader, None)
-    except csv.Error:
-        header = []
-    if header is None:
-        raise FileRejected("The file is empty: expected a header line warehouse,sku,quantity,mode.")
-    names = [name.strip().lower() for name in header]
-    if any(n not in COLUMNS for n in names) or any(n not in names for n in REQUIRED) or len(set(names)) != len(names):
-        raise FileRejected(
-            f"Line 1: the header must name the columns {', '.join(COLUMNS)} (mode optional); got {','.join(header)!r}."
-        )
-    width, has_mode, default = len(names), "mode" in names, default_mode or ""
-    pick = itemgetter(*(names.index(n) for n in ("warehouse", "sku", "quantity", "mode") if n in names))
-    previous = reader.line_num
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield previous + 1, f"unreadable CSV ({exc})", None, None, None, None
-            previous = reader.line_num
-            continue
-        line, previous = previous + 1, reader.line_num
-        if len(record) == width:
-            if has_mode:
-                warehouse, sku, quantity, mode = pick(record)
-                mode = mode.strip().lower() or default
-            else:
-                warehouse, sku, quantity = pick(record)
-                mode = default
-            warehouse = warehouse.strip()
-            if not warehouse and all(not field.strip() for field in record):
-                continue
-            yield line, None, warehouse, sku.strip(), quantity.strip(), mode
-        elif record and any(field.strip() for field in record):
-            yield line, f"expected {width} fields, found {len(record)}", None, None, None, None
-
-
-def _jsonl_stage_rows(binary: IO[bytes], default_mode: str | None) -> Iterator[StageRow]:
-    for row in _jsonl_rows(_lines(binary, None), default_mode):  # type: ignore[arg-type]
-        if isinstance(row, RowError):
-            yield row.line, row.reason, None, None, None, None
-        else:
-            yield row.line, None, row.warehouse, row.sku, str(row.quantity), row.mode
-
-
-def _csv_bytes(rows: list[Any]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    try:
-        return buffer.getvalue().encode()
-    except UnicodeEncodeError:  # undecodable bytes (read as surrogates): those rows are bad rows
-        return _csv_bytes(
-            [row if _encodes(row) else (row[0], "the line is not valid UTF-8", None, None, None, None) for row in rows]
-        )
-
-
-def _encodes(row: StageRow) -> bool:
-    try:
-        "".join(field for field in row[1:] if field).encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-TABLES = (
-    "import_stage, import_rows, import_fix, import_skipped, import_apply, import_created, import_locked, import_final"
-)
-
-
-def drop_tables(cursor: Any) -> None:
-    """The temporary tables go at commit; inside an outer transaction (tests) an import drops
-    those of the one before. Sorts and hashes of a large file stay in memory. No JIT: the
-    statements of a large file cost far above its thresholds, and compiling the long expressions
-    (the events' bytes) cost more than it saved (1M rows: 28 s against 10 s for the events)."""
-    cursor.execute(f"DROP TABLE IF EXISTS {TABLES}")
-    cursor.execute("SET LOCAL work_mem = '64MB'")
-    cursor.execute("SET LOCAL jit = off")
-
-
-def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows: int, progress: Progress) -> None:
-    """COPY the file's rows into the temporary table import_stage (dropped at commit)."""
-    drop_tables(cursor)
-    cursor.execute(
-        "CREATE TEMP TABLE import_stage (line integer, problem text, warehouse text, sku text, quantity text, "
-        "mode text) ON COMMIT DROP"
-    )
-    progress.start("checking", path.stat().st_size)
-    with path.open("rb") as binary:
-        if fmt == "csv":
-            text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
-            rows: Iterator[StageRow] = _csv_stage_rows(text, default_mode)
-        else:
-            rows = _jsonl_stage_rows(binary, default_mode)
-        read = 0
-        with cursor.copy("COPY import_stage FROM STDIN (FORMAT csv)") as copy:
-            while chunk := list(islice(rows, chunk_rows)):
-                copy.write(_csv_bytes(chunk))
-                position = binary.tell()
-                progress.advance(position - read)
-                read = position
-    progress.done()
-
-
-# ---------------------------------------------------------------- checking in SQL
-
-# A row is bad when it could not be read, names no known warehouse or SKU, has no valid mode or
-# quantity, or would count below what is reserved (as of the last read of the stock items).
-BAD = (
-    "(r.problem IS NOT NULL OR r.warehouse_id IS NULL OR r.variant_id IS NULL OR r.mode NOT IN ('set', 'add') "
-    "OR r.quantity_problem IS NOT NULL OR r.quantity IS NULL "
-    "OR (r.mode = 'set' AND r.quantity < coalesce(r.reserved, 0)))"
-)
-
-
-def check(cursor: Any, raw: Any) -> None:
-    """Resolve every staged row (warehouse, variant, quantity, current stock item) into
-    import_rows. Quantities in plain notation are checked in SQL; the others (bad ones, exponents,
-    trailing zeros) by core.quantities, the one rule, so every reason reads as everywhere else."""
-    cursor.execute(
-        f"""
-        CREATE TEMP TABLE import_rows ON COMMIT DROP AS
-        SELECT s.line, s.problem, coalesce(s.warehouse, '') AS warehouse, coalesce(s.sku, '') AS sku,
-               coalesce(s.quantity, '') AS quantity_text, coalesce(s.mode, '') AS mode,
-               w.id AS warehouse_id, w.code AS warehouse_code, v.id AS variant_id, v.sku AS variant_sku, v.unit,
-               CASE WHEN s.problem IS NULL AND v.unit IS NOT NULL
-                     AND s.quantity ~ '^[0-9]{{1,11}}(\\.[0-9]{{1,3}})?$'
-                     AND (v.unit <> %(piece)s OR s.quantity !~ '\\.[0-9]*[1-9]')
-                    THEN s.quantity::numeric(14, 3) END AS quantity,
-               NULL::text AS quantity_problem,
-               i.id AS item_id, i.reserved
-        FROM import_stage s
-        LEFT JOIN inventory_warehouse w ON w.code = s.warehouse
-        LEFT JOIN ({catalog.variants_by_sku_sql()}) v ON v.sku = s.sku
-        LEFT JOIN inventory_stockitem i ON i.warehouse_id = w.id AND i.variant_id = v.id
-        """,  # noqa: S608
-        {"piece": PIECE},
-    )
-    cursor.execute("ANALYZE import_rows")  # temporary tables are never analyzed by autovacuum
-    fixes: list[tuple[int, Decimal | None, str | None]] = []
-    with raw.cursor(name="import_quantities") as unusual:
-        unusual.execute(
-            "SELECT line, quantity_text, unit FROM import_rows WHERE problem IS NULL AND unit IS NOT NULL "
-            "AND quantity IS NULL"
-        )
-        while batch := unusual.fetchmany(FETCH):
-            for line, text, unit in batch:
-                try:
-                    fixes.append((line, clean_quantity(text, unit=unit, allow_zero=True), None))
-                except DomainError as exc:
-                    fixes.append((line, None, exc.message))
-            if len(fixes) >= FETCH:
-                _fix_quantities(cursor, fixes)
-                fixes = []
-    _fix_quantities(cursor, fixes)
-
-
-def _fix_quantities(cursor: Any, fixes: list[tuple[int, Decimal | None, str | None]]) -> None:
-    if not fixes:
-        return
-    cursor.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS import_fix (line integer, quantity numeric, problem text) ON COMMIT DROP"
-    )
-    cursor.execute("TRUNCATE import_fix")
-    with cursor.copy("COPY import_fix FROM STDIN") as copy:
-        for fix in fixes:
-            copy.write_row(fix)
-    cursor.execute(
-        "UPDATE import_rows r SET quantity = f.quantity, quantity_problem = f.problem FROM import_fix f "
-        "WHERE r.line = f.line"
-    )
-
-
-def counts(cursor: Any) -> tuple[int, int]:
-    """(rows, bad rows)."""
-    cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE {BAD}) FROM import_rows r")  # noqa: S608
-    total, bad = cursor.fetchone()
-    return int(total), int(bad)
-
-
-def _reason(
-    problem: str | None,
-    warehouse: str,
-    sku: str,
-    mode: str,
-    no_warehouse: bool,
-    no_variant: bool,
-    quantity_problem: str | None,
-    quantity: Decimal | None,
-    reserved: Decimal | None,
-) -> str:
-    if problem:
-        return problem
-    reasons = []
-    if no_warehouse:
-        reasons.append(f"warehouse {warehouse!r} does not exist" if warehouse else "warehouse is empty")
-    if no_variant:
-        reasons.append(f"SKU {sku!r} does not exist" if sku else "sku is empty")
-    if mode not in MODES:
-        reasons.append(
-            f"mode must be set or add, not {mode!r}" if mode else "mode is missing (a mode column, or --mode set|add)"
-        )
-    if quantity_problem:
-        reasons.append(quantity_problem)
-    if mode == "set" and quantity is not None and reserved is not None and quantity < reserved:
-        reasons.append(f"cannot set on-hand to {quantity}: {reserved} is reserved for carts and orders")
-    return "; ".join(reasons)
-
-
-def report_bad_rows(raw: Any, on_error: Callable[[RowError], None]) -> None:
-    """Every bad row with its reason, in line order."""
-    with raw.cursor(name="import_bad_rows") as bad:
-        bad.execute(
-            "SELECT line, problem, warehouse, sku, mode, warehouse_id IS NULL, variant_id IS NULL, "  # noqa: S608
-            f"quantity_problem, quantity, reserved FROM import_rows r WHERE {BAD} ORDER BY line"
-        )
-        while batch := bad.fetchmany(FETCH):
-            for line, *details in batch:
-                on_error(RowError(line, _reason(*details)))
-
 
 # ---------------------------------------------------------------- applying
 
@@ -344,19 +93,52 @@ def lock(cursor: Any) -> None:
     )
 
 
-def finish(cursor: Any) -> None:
-    """import_final: each row's on-hand before and after, against the locked items (0 for an
-    item the import creates)."""
-    cursor.execute("DROP TABLE IF EXISTS import_final")
+def read_items(cursor: Any) -> None:
+    """What lock() keeps, read without locking into import_read: the import prepares its ledger
+    rows and events from it before the lock (see unchanged_under_lock)."""
+    cursor.execute("DROP TABLE IF EXISTS import_read")
+    cursor.execute(
+        "CREATE TEMP TABLE import_read ON COMMIT DROP AS "
+        "SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem "
+        "WHERE id IN (SELECT item_id FROM import_apply)"
+    )
+    cursor.execute("ANALYZE import_read")
+
+
+def lock_unchanged(cursor: Any) -> bool:
+    """lock() without keeping the items: whether every locked item still has the on-hand,
+    reserved and threshold read before the lock (import_read). Then import_final, and what was
+    written from it, is what the locked items give. The rows are locked in id order as the sorted
+    subquery returns them, whichever side of the join it is."""
     cursor.execute(
         """
+        SELECT count(*), count(*) FILTER (WHERE r.id IS NULL OR (l.on_hand, l.reserved, l.low_stock_threshold)
+                                          IS DISTINCT FROM (r.on_hand, r.reserved, r.low_stock_threshold)),
+               (SELECT count(*) FROM import_read)
+        FROM (
+            SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem
+            WHERE id IN (SELECT item_id FROM import_apply) ORDER BY id FOR UPDATE
+        ) AS l LEFT JOIN import_read r USING (id)
+        """
+    )
+    locked, changed, read = cursor.fetchone()
+    return bool(locked == read and not changed)
+
+
+def finish(cursor: Any, items: str = "import_locked") -> None:
+    """import_final: each row's on-hand before and after, against the locked items (or those read
+    before the lock: `items`); 0 for an item the import creates."""
+    assert items in ("import_locked", "import_read")
+    cursor.execute("DROP TABLE IF EXISTS import_final")
+    cursor.execute(
+        f"""
         CREATE TEMP TABLE import_final ON COMMIT DROP AS
         SELECT a.item_id, a.line, a.mode, a.quantity, a.warehouse_id, a.warehouse_code, a.variant_id, a.variant_sku,
                a.unit, a.last, coalesce(i.reserved, 0) AS reserved, coalesce(i.low_stock_threshold, 0) AS threshold,
                CASE WHEN a.has_set THEN a.base ELSE coalesce(i.on_hand, 0) END + a.adds AS after,
                CASE WHEN a.prev_has_set THEN a.prev_base ELSE coalesce(i.on_hand, 0) END + a.prev_adds AS before
-        FROM import_apply a LEFT JOIN import_locked i ON i.id = a.item_id
-        """
+        FROM import_apply a LEFT JOIN {items} i ON i.id = a.item_id
+        """  # noqa: S608
     )
     cursor.execute("ANALYZE import_final")
 
@@ -400,21 +182,33 @@ def create_items(cursor: Any, now: Any) -> int | None:
     follow the file. Their ids go to import_created (composing again under the lock leaves them
     out). Returns how many were created, None when another transaction created one of them
     meanwhile (then compose again)."""
-    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS import_created (id bigint) ON COMMIT DROP")
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS import_created (id bigint, warehouse_id bigint, variant_id bigint) "
+        "ON COMMIT DROP"
+    )
     cursor.execute("SELECT count(*) FROM import_apply WHERE item_id IS NULL AND last")
     (expected,) = cursor.fetchone()
     if not expected:
         return 0
-    # The new items' keys to their warehouse and variant are checked at the end of the INSERT,
-    # before the lock, not at the commit (deferred, one check per row and key, under the lock).
-    cursor.execute(
-        "SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') "
-        "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-        "WHERE c.conrelid = 'inventory_stockitem'::regclass AND c.contype = 'f' AND c.condeferred"
-    )
-    (keys,) = cursor.fetchone()
-    if keys:
-        cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
+    # Their warehouses and variants are locked FOR KEY SHARE and checked by a statement trigger
+    # at the end of the INSERT (migration 0008): once per key, before the lock. A plain INSERT,
+    # not ON CONFLICT DO NOTHING (its speculative insertion cost a third more): an item another
+    # transaction created meanwhile fails it on the unique index, in a savepoint.
+    try:
+        with transaction.atomic():
+            created = _insert_items(cursor, now)
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION:
+            return None
+        raise
+    cursor.execute("ANALYZE import_created")
+    return int(expected) if created == expected else None
+
+
+UNIQUE_VIOLATION = "23505"
+
+
+def _insert_items(cursor: Any, now: Any) -> int:
     cursor.execute(
         f"""
         WITH created AS (
@@ -423,17 +217,13 @@ def create_items(cursor: Any, now: Any) -> int | None:
             SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last), 0, 0,
                    CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
             FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
-            ON CONFLICT (warehouse_id, variant_id) DO NOTHING
-            RETURNING id
+            RETURNING id, warehouse_id, variant_id
         )
-        INSERT INTO import_created (id) SELECT id FROM created
+        INSERT INTO import_created (id, warehouse_id, variant_id) SELECT id, warehouse_id, variant_id FROM created
         """,  # noqa: S608
         [now, now],
     )
-    created = cursor.rowcount
-    if keys:
-        cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
-    return int(expected) if created == expected else None
+    return int(cursor.rowcount)
 
 
 def refused_under_lock(cursor: Any) -> list[RowError]:
@@ -487,13 +277,14 @@ def write_ledger(
     cursor: Any, *, import_id: int, file_name: str, actor_id: int | None, now: Any, created: bool
 ) -> tuple[int, int]:
     """One INSERT of a movement per changed row, in file order; the ids of the items just
-    created are looked up only when there are any. Returns (changed rows, unchanged rows)."""
+    created are looked up (in import_created) only when there are any. Returns (changed rows,
+    unchanged rows)."""
     item, created_items = "f.item_id", ""
     if created:
-        item = "coalesce(f.item_id, i.id)"
+        item = "coalesce(f.item_id, c.id)"
         created_items = (
-            "LEFT JOIN inventory_stockitem i "
-            "ON f.item_id IS NULL AND i.warehouse_id = f.warehouse_id AND i.variant_id = f.variant_id"
+            "LEFT JOIN import_created c "
+            "ON f.item_id IS NULL AND c.warehouse_id = f.warehouse_id AND c.variant_id = f.variant_id"
         )
     cursor.execute(
         f"""
@@ -513,8 +304,25 @@ def write_ledger(
         },
     )
     changed = cursor.rowcount
+    check_keys_now(cursor, "inventory_stockmovement")
     cursor.execute("SELECT count(*) FROM import_final WHERE after = before")
     return changed, int(cursor.fetchone()[0])
+
+
+def check_keys_now(cursor: Any, table: str) -> None:
+    """Run the deferred foreign-key checks the table's rows queued so far now, not at the commit
+    (one trigger call per row: the movements' key to their actor), then defer them again: after
+    a write prepared before the lock, the commit under the lock has none of them left."""
+    cursor.execute(
+        "SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') "
+        "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+        "WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND c.condeferred",
+        [table],
+    )
+    (keys,) = cursor.fetchone()
+    if keys:
+        cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
+        cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
 
 
 def low_stock(cursor: Any) -> None:

@@ -8,9 +8,10 @@ at all, in one transaction, rows in file order (a later row for the same item se
 one). Every change writes a ledger movement and is announced in `inventory.adjusted_batch` events
 of many items each (import_events.py).
 
-On PostgreSQL the work is set-based (import_sql.py: COPY into a staging table, checks in SQL, one
-UPDATE and one INSERT), and the touched stock items are locked only for the apply. The embedded
-SQLite run reads, checks and applies the file chunk by chunk in Python (the functions below).
+On PostgreSQL the work is set-based (import_stage.py: COPY into a staging table, checks in SQL;
+import_sql.py: one UPDATE and a few INSERTs), and the touched stock items are locked only for the
+apply. The embedded SQLite run reads, checks and applies the file chunk by chunk in Python (the
+functions below).
 
 A file is applied once: its fingerprint (sha256 of the content and the default mode) is recorded
 in an ImportBatch in the same transaction, so importing it again changes nothing, even when two
@@ -36,7 +37,7 @@ from core.errors import InvalidInput
 from core.quantities import as_quantity
 from inventory import cache
 from inventory.models import ImportBatch, MovementReason, StockItem
-from inventory.services import import_sql, levels
+from inventory.services import import_sql, import_stage, levels
 from inventory.services.import_events import AdjustedBatches
 from inventory.services.import_rows import (
     MODES,
@@ -86,6 +87,9 @@ class ImportReport:
     batch_id: int | None = None
     locked_seconds: float | None = None  # how long the applied import held its stock items locked
     phases: dict[str, float] = field(default_factory=dict, repr=False)  # seconds per phase (PostgreSQL)
+    # PostgreSQL: the ledger rows and events written before the lock did not hold under it (an item
+    # changed meanwhile, or a row was refused): they were written again under the lock.
+    written_under_lock: bool = False
     previous_import: ImportBatch | None = field(default=None, repr=False)
 
 
@@ -227,13 +231,13 @@ def _import_set_based(
         with transaction.atomic(), connection.cursor() as cursor:
             raw = connection.connection
             with _timed(report, "load"):
-                import_sql.load(cursor, path, fmt, default_mode, chunk_rows, progress)
+                import_stage.load(cursor, path, fmt, default_mode, chunk_rows, progress)
             with _timed(report, "check"):
-                import_sql.check(cursor, raw)
-                report.rows_total, report.rows_bad = import_sql.counts(cursor)
+                import_stage.check(cursor, raw)
+                report.rows_total, report.rows_bad = import_stage.counts(cursor)
             if report.rows_bad:
                 with _timed(report, "report"):
-                    import_sql.report_bad_rows(raw, on_error)
+                    import_stage.report_bad_rows(raw, on_error)
                 if not partial:
                     raise _Rejected()
             if report.rows_total == report.rows_bad:
@@ -301,7 +305,10 @@ def _apply_under_lock(
     report: ImportReport,
 ) -> float:
     """Compose, create the new items, lock the existing ones, re-check and apply; returns when
-    the stock items were locked."""
+    the stock items were locked. The ledger rows and events are written before the lock from the
+    items as read then (_prepare); under the lock, if every locked item still reads the same,
+    only the UPDATE is left. Otherwise (or when a row is refused), they are written again under
+    the lock, from the locked items."""
     with _timed(report, "compose"):
         import_sql.compose(cursor)
     with _timed(report, "create items"):
@@ -311,11 +318,23 @@ def _apply_under_lock(
         created = import_sql.create_items(cursor, now)
         if created is None:
             raise _ItemsCreatedMeanwhile()
+    prepared = _prepare(cursor, batch, actor_id, now, report, created=bool(created))
     locked_at = time.monotonic()
+    if prepared is not None:
+        with _timed(report, "lock"):
+            unchanged = import_sql.lock_unchanged(cursor)
+        if unchanged:
+            transaction.savepoint_commit(prepared)
+            with _timed(report, "update"):
+                import_sql.update_levels(cursor, now)
+            return locked_at
+        # Rolling back also releases the locks taken since: lock again, then write from them.
+        transaction.savepoint_rollback(prepared)
     with _timed(report, "lock"):
         import_sql.lock(cursor)
     with _timed(report, "finish"):
         import_sql.finish(cursor)
+    report.written_under_lock = True
     while refused := import_sql.refused_under_lock(cursor):
         _refuse(cursor, refused, partial, on_error, report)
         import_sql.compose(cursor, after_creating=True)
@@ -323,15 +342,38 @@ def _apply_under_lock(
         import_sql.finish(cursor)
     with _timed(report, "update"):
         import_sql.update_levels(cursor, now)
+    _write(cursor, batch, actor_id, now, report, created=bool(created))
+    return locked_at
+
+
+def _prepare(
+    cursor: Any, batch: ImportBatch, actor_id: int | None, now: datetime, report: ImportReport, *, created: bool
+) -> str | None:
+    """Before the lock: the ledger rows, low-stock and batch events from the existing items as
+    read now, in a savepoint (see _apply_under_lock); None, writing nothing, when a row would be
+    refused (that is decided under the lock)."""
+    with _timed(report, "finish"):
+        import_sql.read_items(cursor)
+        import_sql.finish(cursor, "import_read")
+        if import_sql.refused_under_lock(cursor):
+            return None
+    savepoint = transaction.savepoint()
+    _write(cursor, batch, actor_id, now, report, created=created)
+    return savepoint
+
+
+def _write(
+    cursor: Any, batch: ImportBatch, actor_id: int | None, now: datetime, report: ImportReport, *, created: bool
+) -> None:
+    """The ledger rows, low-stock events and batch events of import_final."""
     with _timed(report, "ledger"):
         report.rows_changed, report.rows_unchanged = import_sql.write_ledger(
-            cursor, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now, created=bool(created)
+            cursor, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now, created=created
         )
     with _timed(report, "low stock"):
         import_sql.low_stock(cursor)
     with _timed(report, "events"):
         import_sql.announce(cursor, import_id=batch.pk, actor_id=actor_id, changed=report.rows_changed)
-    return locked_at
 
 
 def _refuse(
