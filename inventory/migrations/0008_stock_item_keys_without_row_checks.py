@@ -164,7 +164,7 @@ def key(to: str) -> Any:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inventory", "0006_ledger_item_key_without_row_checks")]
+    dependencies = [("inventory", "0007_first_reservation_undone")]
 
     operations = [
         migrations.AlterField(model_name="stockitem", name="warehouse", field=key("inventory.warehouse")),
