@@ -96,6 +96,21 @@ def _mode(value: object, default_mode: str | None) -> str:
     return text or (default_mode or "")
 
 
+def header_names(header: list[str] | None) -> list[str]:
+    """The CSV header's column names, lower-cased; FileRejected unless it names each required
+    column once and nothing else."""
+    if header is None:
+        raise FileRejected("The file is empty: expected a header line warehouse,sku,quantity,mode.")
+    names = [name.strip().lower() for name in header]
+    unknown = [name for name in names if name not in COLUMNS]
+    missing = [name for name in REQUIRED if name not in names]
+    if unknown or missing or len(set(names)) != len(names):
+        raise FileRejected(
+            f"Line 1: the header must name the columns {', '.join(COLUMNS)} (mode optional); got {','.join(header)!r}."
+        )
+    return names
+
+
 def _csv_rows(lines: Iterator[tuple[int, str | None]], default_mode: str | None) -> Iterator[RawRow | RowError]:
     numbers: list[int] = []  # physical lines of the record being read (a quoted field may span lines)
     undecodable: set[int] = set()
@@ -108,16 +123,7 @@ def _csv_rows(lines: Iterator[tuple[int, str | None]], default_mode: str | None)
             yield text if text is not None else "\n"
 
     reader = csv.reader(texts())
-    header = next(reader, None)
-    if header is None:
-        raise FileRejected("The file is empty: expected a header line warehouse,sku,quantity,mode.")
-    names = [name.strip().lower() for name in header]
-    unknown = [name for name in names if name not in COLUMNS]
-    missing = [name for name in REQUIRED if name not in names]
-    if unknown or missing or len(set(names)) != len(names):
-        raise FileRejected(
-            f"Line 1: the header must name the columns {', '.join(COLUMNS)} (mode optional); got {','.join(header)!r}."
-        )
+    names = header_names(next(reader, None))
     position = {name: index for index, name in enumerate(names)}
     numbers.clear()
     while True:

@@ -16,8 +16,7 @@ from typing import IO, Any, Protocol
 from catalog import selectors as catalog
 from core.errors import DomainError
 from core.quantities import PIECE
-from inventory.errors import FileRejected
-from inventory.services.import_rows import COLUMNS, MODES, REQUIRED, RowError, _jsonl_rows, _lines
+from inventory.services.import_rows import MODES, RowError, _jsonl_rows, _lines, header_names
 from inventory.services.levels import clean_quantity
 
 StageRow = tuple[int, str | None, str | None, str | None, str | None, str | None]
@@ -43,13 +42,7 @@ def _csv_stage_rows(text: IO[str], default_mode: str | None) -> Iterator[StageRo
         header = next(reader, None)
     except csv.Error:
         header = []
-    if header is None:
-        raise FileRejected("The file is empty: expected a header line warehouse,sku,quantity,mode.")
-    names = [name.strip().lower() for name in header]
-    if any(n not in COLUMNS for n in names) or any(n not in names for n in REQUIRED) or len(set(names)) != len(names):
-        raise FileRejected(
-            f"Line 1: the header must name the columns {', '.join(COLUMNS)} (mode optional); got {','.join(header)!r}."
-        )
+    names = header_names(header)
     width, has_mode, default = len(names), "mode" in names, default_mode or ""
     pick = itemgetter(*(names.index(n) for n in ("warehouse", "sku", "quantity", "mode") if n in names))
     previous = reader.line_num
