@@ -15,8 +15,7 @@ QUEUE = "test-core-broker"
 
 @pytest.fixture
 def channel() -> Iterator[Any]:
-    if not current_app.conf.broker_url.startswith("redis"):
-        pytest.skip("the broker is not Redis")
+    assert current_app.conf.broker_url.startswith("redis"), "the tests run against the real Redis broker"
     with current_app.connection_for_write() as connection:
         assert isinstance(connection.transport, Transport)
         yield connection.default_channel
