@@ -71,8 +71,10 @@ def known(warehouse_code: str, variant_ids: Iterable[int]) -> dict[int, tuple[Va
     return found
 
 
-_FIRST = """
-WITH
+# What both forms share: the basket's lines, whether the owner is free of an active reservation,
+# the items as remembered (`known`) read again, and the writes (the reservation, its lines, its
+# ledger rows and its event).
+_INPUTS = """
 wanted AS MATERIALIZED (
     SELECT * FROM unnest(%(items)s::bigint[], %(variants)s::bigint[], %(skus)s::text[], %(units)s::text[],
                          %(steps)s::numeric[], %(quantities)s::numeric[])
@@ -82,26 +84,17 @@ owner_free AS MATERIALIZED (
     SELECT NOT EXISTS (SELECT 1 FROM inventory_reservation WHERE owner_type = %(owner_type)s
                        AND owner_id = %(owner_id)s AND state = 'active') AS free
 ),
-locked AS MATERIALIZED (
+"""
+_AS_REMEMBERED = """
     SELECT s.id, s.on_hand - s.reserved AS available, s.low_stock_threshold AS threshold, f.quantity
     FROM wanted f
     JOIN inventory_stockitem s ON s.id = f.item_id AND s.variant_id = f.variant_id AND s.warehouse_id = %(warehouse_id)s
     JOIN catalog_variant v ON v.id = f.variant_id AND v.is_active AND v.sku = f.sku AND v.unit = f.unit
                           AND v.step = f.step
-    WHERE s.on_hand - s.reserved >= f.quantity AND (SELECT free FROM owner_free)
-      AND EXISTS (SELECT 1 FROM inventory_warehouse w
+    WHERE EXISTS (SELECT 1 FROM inventory_warehouse w
                   WHERE w.id = %(warehouse_id)s AND w.code = %(code)s AND w.is_active)
-    ORDER BY s.id
-    FOR UPDATE OF s
-),
-verdict AS MATERIALIZED (
-    SELECT CASE
-        WHEN NOT (SELECT free FROM owner_free) THEN 'replace'
-        WHEN (SELECT count(*) FROM locked) < cardinality(%(items)s::bigint[]) THEN 'declined'
-        WHEN EXISTS (SELECT 1 FROM locked WHERE available - quantity <= threshold AND threshold < available) THEN 'low'
-        ELSE 'ok'
-    END AS outcome
-),
+"""
+_WRITES = """
 new_row AS (
     INSERT INTO inventory_reservation
         (owner_type, owner_id, warehouse_id, state, expires_at, end_reason, created_at, ended_at)
@@ -113,6 +106,7 @@ new_row AS (
 new_lines AS (
     INSERT INTO inventory_reservationline (reservation_id, stock_item_id, quantity)
     SELECT r.id, f.item_id, f.quantity FROM new_row r, wanted f
+    RETURNING 1
 ),
 ledger AS (
     INSERT INTO inventory_stockmovement
@@ -120,11 +114,7 @@ ledger AS (
     SELECT f.item_id, 0, f.quantity, %(reason)s, 'reservation:' || r.id, '', NULL, %(now)s
     FROM new_row r, wanted f
     ORDER BY f.n
-),
-moved AS (
-    UPDATE inventory_stockitem s SET reserved = s.reserved + l.quantity, updated_at = %(now)s
-    FROM locked l
-    WHERE s.id = l.id AND EXISTS (SELECT 1 FROM new_row)
+    RETURNING 1
 ),
 outbox AS (
     INSERT INTO events_outboxevent
@@ -132,10 +122,40 @@ outbox AS (
     SELECT %(event_id)s, %(event_type)s, %(aggregate_type)s, r.id::text, {payload}, %(occurred_at)s, 0, ''
     FROM new_row r {joins}
     RETURNING id
+),
+"""
+
+# Inside a transaction: the items are locked first, in id order, and every fact re-checked under
+# the lock before anything is written.
+_FIRST = (
+    "WITH"  # noqa: S608  (this module's constant fragments, no input)
+    + _INPUTS
+    + "locked AS MATERIALIZED ("
+    + _AS_REMEMBERED
+    + """
+      AND s.on_hand - s.reserved >= f.quantity AND (SELECT free FROM owner_free)
+    ORDER BY s.id
+    FOR UPDATE OF s
+),
+verdict AS MATERIALIZED (
+    SELECT CASE
+        WHEN NOT (SELECT free FROM owner_free) THEN 'replace'
+        WHEN (SELECT count(*) FROM locked) < cardinality(%(items)s::bigint[]) THEN 'declined'
+        WHEN EXISTS (SELECT 1 FROM locked WHERE available - quantity <= threshold AND threshold < available) THEN 'low'
+        ELSE 'ok'
+    END AS outcome
+),
+"""
+    + _WRITES
+    + """
+moved AS (
+    UPDATE inventory_stockitem s SET reserved = s.reserved + l.quantity, updated_at = %(now)s
+    FROM locked l
+    WHERE s.id = l.id AND EXISTS (SELECT 1 FROM new_row)
 )
 SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row), {notify}
 """
-
+)
 _FIRST = " ".join(_FIRST.split())
 
 # Outside a transaction the statement takes the items' row locks last (decision 0078): a hot
@@ -149,25 +169,12 @@ _FIRST = " ".join(_FIRST.split())
 # CHECK constraints compiled before the lock. The UPDATE moves only the lines that fit (available,
 # no low-stock crossing); when one does not, `first_reservation_undone()` raises: everything the
 # statement wrote is rolled back and the two-step path decides on a fresh read.
-_LOCK_LAST = """
-WITH
-wanted AS MATERIALIZED (
-    SELECT * FROM unnest(%(items)s::bigint[], %(variants)s::bigint[], %(skus)s::text[], %(units)s::text[],
-                         %(steps)s::numeric[], %(quantities)s::numeric[])
-                  WITH ORDINALITY AS f(item_id, variant_id, sku, unit, step, quantity, n)
-),
-owner_free AS MATERIALIZED (
-    SELECT NOT EXISTS (SELECT 1 FROM inventory_reservation WHERE owner_type = %(owner_type)s
-                       AND owner_id = %(owner_id)s AND state = 'active') AS free
-),
-seen AS MATERIALIZED (
-    SELECT s.id, s.on_hand - s.reserved AS available, s.low_stock_threshold AS threshold, f.quantity
-    FROM wanted f
-    JOIN inventory_stockitem s ON s.id = f.item_id AND s.variant_id = f.variant_id AND s.warehouse_id = %(warehouse_id)s
-    JOIN catalog_variant v ON v.id = f.variant_id AND v.is_active AND v.sku = f.sku AND v.unit = f.unit
-                          AND v.step = f.step
-    WHERE EXISTS (SELECT 1 FROM inventory_warehouse w
-                  WHERE w.id = %(warehouse_id)s AND w.code = %(code)s AND w.is_active)
+_LOCK_LAST = (
+    "WITH"  # noqa: S608  (this module's constant fragments, no input)
+    + _INPUTS
+    + "seen AS MATERIALIZED ("
+    + _AS_REMEMBERED
+    + """
 ),
 verdict AS MATERIALIZED (
     SELECT CASE
@@ -176,34 +183,9 @@ verdict AS MATERIALIZED (
         ELSE 'ok'
     END AS outcome
 ),
-new_row AS (
-    INSERT INTO inventory_reservation
-        (owner_type, owner_id, warehouse_id, state, expires_at, end_reason, created_at, ended_at)
-    SELECT %(owner_type)s, %(owner_id)s, %(warehouse_id)s, 'active', %(expires_at)s, '', %(now)s, NULL
-    WHERE (SELECT outcome FROM verdict) = 'ok'
-    ON CONFLICT (owner_type, owner_id) WHERE state = 'active' DO NOTHING
-    RETURNING id
-),
-new_lines AS (
-    INSERT INTO inventory_reservationline (reservation_id, stock_item_id, quantity)
-    SELECT r.id, f.item_id, f.quantity FROM new_row r, wanted f
-    RETURNING 1
-),
-ledger AS (
-    INSERT INTO inventory_stockmovement
-        (stock_item_id, on_hand_delta, reserved_delta, reason, reference, note, actor_id, created_at)
-    SELECT f.item_id, 0, f.quantity, %(reason)s, 'reservation:' || r.id, '', NULL, %(now)s
-    FROM new_row r, wanted f
-    ORDER BY f.n
-    RETURNING 1
-),
-outbox AS (
-    INSERT INTO events_outboxevent
-        (event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, publish_attempts, last_error)
-    SELECT %(event_id)s, %(event_type)s, %(aggregate_type)s, r.id::text, {payload}, %(occurred_at)s, 0, ''
-    FROM new_row r {joins}
-    RETURNING id
-),
+"""
+    + _WRITES
+    + """
 {locked}moved AS (
     UPDATE inventory_stockitem s SET reserved = s.reserved + f.quantity, updated_at = %(now)s
     FROM wanted f
@@ -217,7 +199,7 @@ SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row),
        CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND (SELECT count(*) FROM moved) < %(lines)s
             THEN first_reservation_undone() END
 """
-
+)
 _LOCK_LAST = " ".join(_LOCK_LAST.split())
 # A basket of several items locks them in id order before its UPDATE (the final SELECT reads it
 # first); a single item is locked by the UPDATE, and a plan without this CTE starts faster.
