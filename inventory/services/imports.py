@@ -10,8 +10,8 @@ of many items each (import_events.py).
 
 On PostgreSQL the work is set-based (import_stage.py: COPY into a staging table, checks in SQL;
 import_sql.py: one UPDATE and a few INSERTs), and the touched stock items are locked only for the
-apply. The embedded SQLite run reads, checks and applies the file chunk by chunk in Python (the
-import_embedded.py). What an import reports: import_report.py.
+apply. The embedded SQLite run reads, checks and applies the file chunk by chunk in Python
+(import_embedded.py). What an import reports: import_report.py.
 
 A file is applied once: its fingerprint (sha256 of the content and the default mode) is recorded
 in an ImportBatch in the same transaction, so importing it again changes nothing, even when two
