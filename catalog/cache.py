@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from core.cache import uses_redis
+from core.cache import thread_cache, uses_redis
 from core.outages import redis_call
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ def read_along_keys(name: str, parts: list[str]) -> list[str]:
     makes anyway (the rate limit's); empty without Redis or with the cache off."""
     if settings.CATALOG_CACHE_SECONDS <= 0 or not uses_redis():
         return []
-    return [cache.make_key(GENERATION_KEY), cache.make_key(_key(name, parts))]
+    backend = thread_cache()  # not `cache`: the backend is looked up once, not per attribute
+    return [backend.make_key(GENERATION_KEY), backend.make_key(_key(name, parts))]
 
 
 def cached_hit(name: str, parts: list[str], read_along: list[bytes | None]) -> bytes | None:
@@ -80,7 +81,7 @@ def cached_hit(name: str, parts: list[str], read_along: list[bytes | None]) -> b
     generation): `cached_body` then takes the request the usual way."""
     if settings.CATALOG_CACHE_SECONDS <= 0 or len(read_along) != 2 or None in read_along:
         return None
-    decode = cache.client.decode  # type: ignore[attr-defined]
+    decode = thread_cache().client.decode  # type: ignore[attr-defined]
     generation, entry = decode(read_along[0]), decode(read_along[1])
     if isinstance(entry, tuple) and entry[0] == generation:
         return bytes(entry[1])

@@ -3,10 +3,38 @@
 import os
 import select
 import threading
+from asyncio import _get_running_loop
 from typing import Any
 
+from asgiref.local import Local
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
+
+
+class _ThreadBackend(threading.local):
+    connections: Any = None  # the `caches._connections` the backend was taken from
+    backend: BaseCache | None = None
+
+
+_thread_backend = _ThreadBackend()
+_THREAD_CRITICAL = type(Local(thread_critical=True))
+
+
+def thread_cache() -> BaseCache:
+    """The default cache backend, as `django.core.cache.cache` gives it, without resolving it again
+    on every use where backends are kept per thread (the gRPC server's worker threads:
+    `config.grpc_server.keep_caches_per_thread`). Each `cache.<attribute>` goes through the proxy
+    and asgiref's Local (a few µs); a cached GetProduct made half a dozen such lookups
+    (docs/decisions/0085). Kept until `caches` gets new storage (a CACHES change replaces it);
+    where backends are bound to a context rather than a thread (Django's default, or a thread
+    running an event loop) it is resolved each time, as `cache` does."""
+    connections = caches._connections  # type: ignore[attr-defined]
+    state = _thread_backend
+    if type(connections) is _THREAD_CRITICAL and _get_running_loop() is None:
+        if state.connections is not connections or state.backend is None:
+            state.connections, state.backend = connections, caches[DEFAULT_CACHE_ALIAS]
+        return state.backend
+    return caches[DEFAULT_CACHE_ALIAS]
 
 
 def uses_redis() -> bool:
@@ -34,7 +62,7 @@ def thread_connection() -> Any:
     Made again after a fork and when the default cache's backend was replaced (new CACHES, e.g. a
     test pointing the cache at a proxy); one the server closed while idle (readable before anything
     was sent) is reopened before use. A caller that fails mid-command must `disconnect()` it."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
+    backend = thread_cache()
     conn = getattr(_own, "conn", None)
     if conn is None or _own.pid != os.getpid() or _own.backend is not backend:
         if conn is not None and _own.pid == os.getpid():
