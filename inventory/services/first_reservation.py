@@ -27,6 +27,8 @@ from events.bridge import (
     KeyedEvent,
     array_literal,
     keyed_event_params,
+    keyed_event_params_for,
+    keyed_payload_for_digits_sql,
     keyed_payload_sql,
     notify_needed,
     notify_sql,
@@ -42,6 +44,21 @@ UNDONE = "IR001"
 _facts: dict[tuple[str, str, int], tuple[VariantFacts, ItemRef]] = {}
 
 
+# The lock-last forms write the event serialized in Python for a reservation id of as many digits
+# as the last one this process saw (`_digits`); an id of another length (once per power of ten)
+# undoes the statement like a short line, and the two-step path writes it and learns the new length.
+# Inside a transaction, where an error would end the caller's transaction, the statement works the
+# lengths out in SQL (keyed_payload_sql).
+_WRONG_LENGTH = "octet_length((SELECT id FROM new_row)::text) <> %(e_digits)s::int OR "
+_digits = 1
+
+
+def learn_id_length(reservation_id: int) -> None:
+    """The next lock-last statement expects an id as long as this one."""
+    global _digits
+    _digits = len(str(reservation_id))
+
+
 def _database() -> str:
     return str(connections["default"].settings_dict["NAME"])
 
@@ -51,6 +68,7 @@ def remember(read: BasketRead, warehouse_code: str, variant_ids: Iterable[int]) 
     the warehouse; forget the others."""
     if len(_facts) > _FACTS_LIMIT:
         _facts.clear()
+    learn_id_length(read.new_id)  # the id this read drew: the next ones are as long or longer
     database = _database()
     for variant_id in variant_ids:
         item, variant = read.items.get(variant_id), read.variants.get(variant_id)
@@ -197,7 +215,7 @@ verdict AS MATERIALIZED (
 )
 SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row),
        (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM ledger), {notify},{read_locked}
-       CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND (SELECT count(*) FROM moved) < %(lines)s
+       CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND ({wrong_length}(SELECT count(*) FROM moved) < %(lines)s)
             THEN first_reservation_undone() END
 """
 )
@@ -262,7 +280,7 @@ moved AS (
 )
 SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row),
        (SELECT count(*) FROM new_lines) + (SELECT count(*) FROM ledger), {notify},
-       CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND NOT EXISTS (SELECT FROM moved)
+       CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND ({wrong_length}NOT EXISTS (SELECT FROM moved))
             THEN first_reservation_undone() END
 """
 _ONE = " ".join(_ONE.split())
@@ -278,19 +296,24 @@ _FITS = "available >= quantity AND NOT (available - quantity <= threshold AND th
 
 @cache
 def _first_sql(notify: bool, lock_last: bool, several: bool = True) -> str:
-    joins, payload = keyed_payload_sql("r.id::text", "e")
+    notify_expression = notify_sql("outbox") if notify else "NULL"
+    if lock_last:
+        joins, payload = "", keyed_payload_for_digits_sql("r.id::text", "e")
+    else:
+        joins, payload = keyed_payload_sql("r.id::text", "e")
     if lock_last and not several:
         return _ONE.format(
-            joins=joins, payload=payload, notify=notify_sql("outbox") if notify else "NULL", one_fits=_ONE_FITS
+            joins=joins, payload=payload, notify=notify_expression, one_fits=_ONE_FITS, wrong_length=_WRONG_LENGTH
         )
     sql = _LOCK_LAST if lock_last else _FIRST
     return sql.format(
         joins=joins,
         payload=payload,
-        notify=notify_sql("outbox") if notify else "NULL",
+        notify=notify_expression,
         fits=_FITS,
         locked=_LOCKED if several else "",
         read_locked=" (SELECT count(*) FROM locked)," if several else "",
+        wrong_length=_WRONG_LENGTH,
     )
 
 
@@ -323,7 +346,11 @@ def reserve_first(
         "event_type": event.event_type,
         "aggregate_type": event.aggregate_type,
         "occurred_at": event.occurred_at,
-    } | keyed_event_params(event, "e")
+    }
+    if lock_last:
+        params |= keyed_event_params_for(event, "e", _digits)
+    else:
+        params |= keyed_event_params(event, "e")
     if lock_last and not several:  # _ONE: the line's facts as plain parameters
         [(variant, item, qty)] = lines
         params |= {
@@ -356,5 +383,6 @@ def reserve_first(
     if outcome == "ok" and new_id is None:
         return "conflict", None
     if outcome == "ok":
+        learn_id_length(new_id)
         outbox_written(notified=notify)
     return outcome, new_id
