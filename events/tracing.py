@@ -29,10 +29,6 @@ tracer = trace.get_tracer("commerce.events")
 
 def current_trace_context() -> dict[str, str]:
     """The W3C Trace Context of the current span ({} when nothing is traced)."""
-    if not trace.get_current_span().get_span_context().is_valid:
-        # Nothing to propagate (tracing off, or no span open): the propagators would write no
-        # traceparent, and running them cost as much as serializing the event's envelope.
-        return {}
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return {name: carrier[name] for name in TRACE_FIELDS if carrier.get(name)}

@@ -57,12 +57,6 @@ def _instance(model: type[M], attnames: list[str] | None, values: list[Any]) -> 
     return instance
 
 
-def instance(model: type[M], values: list[Any]) -> M:
-    """The model's instance of values already in Python form, one per concrete field in field
-    order (a row just written, not read back), made as `Rows.take` makes them."""
-    return _instance(model, _layout(model)[3], values)
-
-
 def field(model: type[Model], name: str) -> Any:
     """The model's field or relation `name` (typed loosely: callers set its cache on instances)."""
     return model._meta.get_field(name)

@@ -29,7 +29,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog import selectors as catalog
-from core.db import rows
 from core.errors import InvalidInput
 from core.quantities import as_quantity
 from events.bridge import PreparedEvent, prepare_event, prepare_keyed_event
@@ -207,10 +206,10 @@ def _reserve_first(
 def _active_reservation(
     reservation_id: int, owner_type: str, owner_id: str, warehouse_id: int, expires_at: datetime, now: datetime
 ) -> Reservation:
-    """The Reservation just written, without reading it back (made as a read row is, without
-    `Model.__init__`'s per-field loop: core.db.rows.instance)."""
-    values = [reservation_id, owner_type, owner_id, warehouse_id, ReservationState.ACTIVE, expires_at, "", now, None]
-    return rows.instance(Reservation, values)
+    """The Reservation just written, without reading it back (built as a read row is: positional
+    values in the fields' order, which costs a third of keyword arguments)."""
+    values = (reservation_id, owner_type, owner_id, warehouse_id, ReservationState.ACTIVE, expires_at, "", now, None)
+    return Reservation.from_db(connection.alias, _RESERVATION_FIELDS, values)
 
 
 _RESERVATION_FIELDS = [field.attname for field in Reservation._meta.concrete_fields]
