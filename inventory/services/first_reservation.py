@@ -4,7 +4,7 @@
 Each process remembers, from the two-step path's read (basket.py), what reserving needs of a
 variant in a warehouse (`remember`, `known`). `reserve_first` then re-checks every remembered
 fact and writes the reservation, its lines, the ledger, the stock counters and the outbox row (the
-event's reservation id spliced into its envelope in SQL); when it declines, nothing is written and
+event's reservation id spliced into its envelope); when it declines, nothing is written and
 the two-step path decides on a fresh read. Inside a transaction it locks the items by id first;
 outside one it locks them last, after the writes, and undoes them all when a line no longer fits
 (docs/decisions/0078-first-reservation-locks-last.md); a single item outside a transaction takes a
@@ -229,8 +229,8 @@ _LOCKED = (
 # Outside a transaction, one item (the common case: a cart's first line, a quick order): the same
 # statement as _LOCK_LAST with the line's facts as plain parameters instead of arrays unnested into
 # a CTE that five scans read again, and the owner's check and the item's re-check folded into
-# `verdict`. PostgreSQL builds and tears down every node of a statement on every execution, and that
-# was a fifth of the backend's CPU per reservation; this plan has about half the nodes.
+# `verdict`. PostgreSQL builds and tears down every node of a statement on every execution (a fifth
+# of the backend's CPU per reservation in `perf`); fewer nodes here took about 5 % off the backend.
 _ONE = """WITH
 verdict AS MATERIALIZED (
     SELECT CASE
