@@ -7,6 +7,7 @@ which never oversells, since reserving always checks the row itself. A cache tha
 is bypassed, not an error.
 """
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -45,34 +46,46 @@ def cached(variant_id: int, warehouse_code: str | None, build: Callable[[], Any]
     return value, False
 
 
-def _delete(names: list[str]) -> None:
+def _delete(names: tuple[str, ...]) -> None:
     try:
         if uses_redis():
-            backend = caches[DEFAULT_CACHE_ALIAS]  # once: each `cache.x` goes through a proxy
-            _redis_delete([backend.make_key(name) for name in names])
+            _redis_delete(_packed_delete(caches[DEFAULT_CACHE_ALIAS], names))
         else:
             cache.delete_many(names)
     except Exception:
         logger.warning("inventory: availability cache keys not dropped; they expire on their own", exc_info=True)
 
 
-def _redis_delete(keys: list[str]) -> None:
+@functools.lru_cache(maxsize=4096)
+def _packed_delete(backend: Any, names: tuple[str, ...]) -> list[bytes]:
+    """The DEL of these names as sent to Redis, built once per item (and per cache backend, whose
+    key prefix and version make the keys): packing it on every write cost more than sending it."""
+    return [b"".join(thread_connection().pack_command("DEL", *(backend.make_key(name) for name in names)))]
+
+
+def _redis_delete(command: list[bytes]) -> None:
     """One DEL on this thread's own Redis connection (core.cache.thread_connection). Every stock
     write pays this after its commit, and through the cache API (django-redis, then redis-py's
     pool with its bookkeeping) it cost four times the command itself; the reply is still awaited,
     so the keys are gone before the writer returns."""
     conn = thread_connection()
     try:
-        conn.send_command("DEL", *keys, check_health=False)
+        conn.send_packed_command(command, check_health=False)
         conn.read_response()
     except BaseException:
         conn.disconnect()  # a reply may be half read: the next call starts on a fresh connection
         raise
 
 
+@functools.lru_cache(maxsize=4096)
+def _names(items: frozenset[tuple[int, str]]) -> tuple[str, ...]:
+    """The keys of these (variant id, warehouse code) pairs' figures, in one order (one packed DEL)."""
+    return tuple(sorted({name for variant, code in items for name in (key(variant, code), key(variant, None))}))
+
+
 def invalidate_on_commit(items: Iterable[tuple[int, str]]) -> None:
     """Drop the figures of these (variant id, warehouse code) pairs once the change commits."""
-    names = sorted({name for variant_id, code in items for name in (key(variant_id, code), key(variant_id, None))})
+    names = _names(frozenset(items))
     if not names:
         return
     if transaction.get_connection().in_atomic_block:

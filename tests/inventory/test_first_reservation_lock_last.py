@@ -13,8 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
-from events.contracts import decimal_from_quantity
+from events.contracts import decimal_from_quantity, unpack_envelope
 from events.models import OutboxEvent
 from inventory.errors import OutOfStock
 from inventory.models import Reservation, ReservationState, StockItem, StockMovement
@@ -191,3 +192,55 @@ def test_the_statement_is_short_enough_for_psycopg_to_keep_it_converted(
     # the client's CPU per reservation when the lock-last statement first came out at 4,226 bytes.
     sql = first_reservation._first_sql(notify, lock_last, several)
     assert len(sql.encode()) <= psycopg._queries.MAX_CACHED_STATEMENT_LENGTH
+
+
+def reserved_rows() -> list[OutboxEvent]:
+    return list(OutboxEvent.objects.filter(event_type="inventory.reserved").order_by("id"))
+
+
+def assert_event_of(row: OutboxEvent, reservation: Reservation, *lines: tuple[str, str]) -> None:
+    """The event names the reservation in all three places, and is byte for byte what the bridge
+    writes for the same envelope (fields in number order)."""
+    envelope, message = unpack_envelope(bytes(row.payload))
+    event: Any = message
+    assert (row.aggregate_id, envelope.aggregate_id, event.reservation_id) == (str(reservation.pk),) * 3
+    assert [(line.sku, decimal_from_quantity(line.quantity)) for line in event.lines] == [
+        (sku, Decimal(qty)) for sku, qty in lines
+    ]
+    assert (event.owner_type, event.owner_id) == ("cart", reservation.owner_id)
+    assert bytes(row.payload) == envelope.SerializeToString(deterministic=True)
+
+
+def test_one_item_outside_a_transaction_writes_the_event_serialized_for_the_ids_length() -> None:
+    item = stocked(make_variant("MILK"), "10")
+    known_and_reserved_once(item)
+    with CaptureQueriesContext(connection) as queries:
+        second = reserve("c-1", item.variant_id, "2")
+    assert len(queries) == 1  # the one statement, not the two-step path
+    assert_event_of(reserved_rows()[-1], second, ("MILK", "2"))
+    assert levels(item) == (Decimal(10), Decimal(3))
+    assert_ledger_matches()
+
+
+@pytest.mark.parametrize("basket", [False, True])
+def test_an_id_longer_than_expected_undoes_the_statement_and_the_two_step_path_writes_it(basket: bool) -> None:
+    milk, eggs = stocked(make_variant("MILK"), "10"), stocked(make_variant("EGGS"), "10")
+    lines = [(milk.variant_id, "1")] + ([(eggs.variant_id, "1")] if basket else [])
+    expected = [("MILK", "1")] + ([("EGGS", "1")] if basket else [])
+    first = reserve_stock(owner_type="cart", owner_id="c-0", lines=lines, warehouse_code="berlin-1")  # both known
+    longer_id = 10 ** len(str(first.pk)) * 10  # the next reservation id: two digits longer than the last
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('inventory_reservation', 'id'), %s)", [longer_id - 1])
+
+    with CaptureQueriesContext(connection) as queries:
+        longer = reserve_stock(owner_type="cart", owner_id="c-1", lines=lines, warehouse_code="berlin-1")
+    assert len(queries) > 1  # undone (the id it drew is a gap), then the two-step path
+    assert longer.pk == longer_id + 1
+    assert [row.aggregate_id for row in reserved_rows()] == [str(first.pk), str(longer.pk)]
+    assert_event_of(reserved_rows()[-1], longer, *expected)
+    with CaptureQueriesContext(connection) as queries:
+        again = reserve_stock(owner_type="cart", owner_id="c-2", lines=lines, warehouse_code="berlin-1")
+    assert (len(queries), again.pk) == (1, longer_id + 2)  # the length learnt: one statement again
+    assert_event_of(reserved_rows()[-1], again, *expected)
+    assert levels(milk) == (Decimal(10), Decimal(3))
+    assert_ledger_matches()
