@@ -97,6 +97,7 @@ def _producer(app: Celery) -> tuple[Any, set[str]]:
     thread, as kombu connections are not to be shared between threads; made again after a fork
     (the parent's socket is not this process's) and after a broker error. A connection of its own
     rather than one held from Celery's pool, which threads holding theirs for good would drain."""
+    app = getattr(app, "_get_current_object", lambda: app)()  # the app itself, not current_app's proxy
     held = getattr(_held, "producer", None)
     if held is None or _held.pid != os.getpid() or _held.app is not app:
         held = app.amqp.Producer(app.connection_for_write(), auto_declare=False)

@@ -2,7 +2,7 @@
 error (wrong arguments for the task) is raised to the caller, never deferred and re-driven forever."""
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from celery import current_app
@@ -149,3 +149,20 @@ def test_a_broker_error_drops_the_producer(
     with django_capture_on_commit_callbacks(execute=True):
         enqueue_on_commit(TASK, 7)
     assert queue._producer(current_app)[0] is not before
+
+
+def test_the_producer_is_the_thread_s_and_the_process_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One producer for current_app and the app behind it; another in another thread and after a
+    fork (the parent's connection is not the child's to use)."""
+    import threading
+
+    app = cast(Any, current_app)._get_current_object()  # the proxy's app (not in the stubs)
+    mine = queue._producer(current_app)[0]
+    assert queue._producer(app)[0] is mine
+    other: list[Any] = []
+    thread = threading.Thread(target=lambda: other.append(queue._producer(app)[0]))
+    thread.start()
+    thread.join()
+    assert other[0] is not mine
+    monkeypatch.setattr(queue.os, "getpid", lambda: -1)
+    assert queue._producer(app)[0] is not mine
