@@ -13,8 +13,11 @@ is not failed for it: its change is already committed.
 """
 
 import logging
+import os
+import threading
+from typing import Any
 
-from celery import current_app
+from celery import Celery, current_app
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from kombu.exceptions import InconsistencyError, OperationalError
@@ -50,18 +53,66 @@ def _send(task_name: str, args: list[int | str], countdown: float | None) -> Non
         _defer(task_name, args, countdown, state.error)  # the broker failed just now: do not wait on it
         return
     try:
-        # Nobody waits on these tasks' results (they re-read the state): ignore_result spares the
-        # Redis result backend's SUBSCRIBE and UNSUBSCRIBE to each task's result channel, two
-        # round trips per task on the request's path, and the worker's storing of a result.
-        current_app.signature(task_name, args=args, countdown=countdown).apply_async(ignore_result=True)
+        _publish(current_app, task_name, args, countdown)
     except BROKER_ERRORS as exc:  # "not queued"; any other exception is the caller's bug and propagates
         if current_app.conf.task_always_eager:
             raise  # the embedded run executes the task here: its failure is the task's, not the broker's
+        _drop_producer()
         state.failed(exc, what="enqueue")
         _defer(task_name, args, countdown, f"{type(exc).__name__}: {exc}")
         return
     if state.succeeded() is not None:
         redrive_deferred()
+
+
+_held = threading.local()  # this thread's .producer, the .pid and .app it was made for, the tasks it .declared
+
+
+def _publish(app: Celery, task_name: str, args: list[int | str], countdown: float | None) -> None:
+    """Celery's own publish (the task's argument check, its options, routing, the publish signals
+    tracing hooks into, the retry policy; run at once when eager), through this thread's producer.
+    Celery would otherwise take a producer from its pool and give it back for every message, and
+    a Signature adds a layer of options merging. The task's queue is declared by the first publish
+    of the task on a producer; kombu remembers declarations, but binds a copy of the queue and its
+    exchange on every publish before it looks (the worker declares its queues itself, and on
+    Redis the message goes straight to the queue's list)."""
+    producer, declared = _producer(app)
+    # Nobody waits on these tasks' results (they re-read the state): ignore_result spares the
+    # Redis result backend's SUBSCRIBE and UNSUBSCRIBE to each task's result channel, two
+    # round trips per task on the request's path, and the worker's storing of a result.
+    options: dict[str, Any] = {"countdown": countdown, "ignore_result": True, "producer": producer}
+    if task_name in declared:
+        options["declare"] = []
+    task = app.tasks.get(task_name)
+    if task is None:  # not registered in this process: by name (no argument check here)
+        app.send_task(task_name, tuple(args), **options)
+    else:
+        task.apply_async(tuple(args), **options)  # a tuple, as a Signature made it: "(7,)" in the logs
+    declared.add(task_name)
+
+
+def _producer(app: Celery) -> tuple[Any, set[str]]:
+    """This thread's producer, on a broker connection of its own (connected on first use; kombu
+    reconnects it under the publish retry policy), with the tasks whose queue it declared. Per
+    thread, as kombu connections are not to be shared between threads; made again after a fork
+    (the parent's socket is not this process's) and after a broker error. A connection of its own
+    rather than one held from Celery's pool, which threads holding theirs for good would drain."""
+    app = getattr(app, "_get_current_object", lambda: app)()  # the app itself, not current_app's proxy
+    held = getattr(_held, "producer", None)
+    if held is None or _held.pid != os.getpid() or _held.app is not app:
+        held = app.amqp.Producer(app.connection_for_write(), auto_declare=False)
+        _held.producer, _held.pid, _held.app, _held.declared = held, os.getpid(), app, set()
+    return held, _held.declared
+
+
+def _drop_producer() -> None:
+    """After a broker error the next publish starts on a fresh connection."""
+    held, _held.producer = getattr(_held, "producer", None), None
+    if held is not None and _held.pid == os.getpid():
+        try:
+            held.connection.close()
+        except Exception:  # already broken: nothing to release
+            logger.debug("broker connection not closed cleanly", exc_info=True)
 
 
 def _defer(task_name: str, args: list[int | str], countdown: float | None, error: str) -> None:
@@ -78,9 +129,7 @@ def redrive_deferred(limit: int = 500) -> int:
             rows = list(DeferredTask.objects.select_for_update(skip_locked=True).order_by("id")[:limit])
             for row in rows:
                 try:
-                    current_app.signature(row.task_name, args=row.args, countdown=row.countdown).apply_async(
-                        ignore_result=True
-                    )
+                    _publish(current_app, row.task_name, row.args, row.countdown)
                 except Exception as exc:
                     DeferredTask.objects.filter(pk=row.pk).update(
                         attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
@@ -90,6 +139,7 @@ def redrive_deferred(limit: int = 500) -> int:
                         # told apart): it stays, with its error, and does not hold up the others.
                         logger.error("deferred task %s%s not queued", row.task_name, tuple(row.args), exc_info=True)
                         continue
+                    _drop_producer()
                     outage(BROKER).failed(exc, what="redrive")
                     break
                 row.delete()

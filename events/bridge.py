@@ -59,6 +59,14 @@ class DomainSignal(Signal):
         replies = self.send(sender, aggregate_id=aggregate_id, payload=payload, correlation_id=correlation_id)
         return cast(OutboxEvent, next(reply for receiver, reply in replies if receiver is record_in_outbox))
 
+    def send_recorded(self, sender: Any, *, event: "PreparedEvent", payload: Message, correlation_id: str = "") -> None:
+        """Send the signal of an event the caller's own statement wrote (`prepare_event`,
+        `outbox_insert_sql`, `outbox_written`): the in-process receivers run as for `send_event`,
+        the outbox's writes nothing (the row is written)."""
+        self.send(
+            sender, aggregate_id=event.aggregate_id, payload=payload, correlation_id=correlation_id, recorded=True
+        )
+
 
 def record_in_outbox(
     sender: Any,
@@ -67,8 +75,11 @@ def record_in_outbox(
     aggregate_id: str,
     payload: Message,
     correlation_id: str = "",
+    recorded: bool = False,
     **kwargs: Any,
-) -> OutboxEvent:
+) -> OutboxEvent | None:
+    if recorded:  # written by the sender's own statement (DomainSignal.send_recorded)
+        return None
     if not transaction.get_connection().in_atomic_block:
         # Outside a transaction the event could outlive a change that fails right after it.
         raise EventOutsideTransaction(

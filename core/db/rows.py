@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
@@ -49,10 +49,11 @@ def _instance(model: type[M], attnames: list[str] | None, values: list[Any]) -> 
     loop and its pre_init and post_init signals, unless the model overrides either or something
     listens to them (placement makes 25 instances per order this way)."""
     if attnames is None or pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return model.from_db(connection.alias, None, values)  # type: ignore[arg-type]
+        return model.from_db(DEFAULT_DB_ALIAS, None, values)  # type: ignore[arg-type]
     instance = model.__new__(model)
     state = instance._state = ModelState()
-    state.adding, state.db = False, connection.alias
+    # `connection` is the default database's (each `connection.x` is a look-up through a proxy).
+    state.adding, state.db = False, DEFAULT_DB_ALIAS
     instance.__dict__.update(zip(attnames, values, strict=True))
     return instance
 

@@ -10,8 +10,9 @@ take no savepoint where nothing is expected to fail); booking the place comes la
 locks the slot row, on which every placement in that slot queues.
 """
 
+import functools
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from core.db.inserts import insert_with_children
 from core.db.statements import hot_cursor, statement_cursor
 from delivery.selectors import delivery_fee
 from delivery.services import holds
+from events.bridge import notify_needed, notify_sql, outbox_insert_sql, outbox_written, prepare_event
 from events.contracts import money, quantity
 from inventory.services import rebind_reservation
 from orders.errors import CartEmpty, CheckoutRequired, PriceChanged
@@ -200,15 +202,19 @@ WITH paid AS (
 ), history AS (
     INSERT INTO orders_orderhistory (order_id, from_status, to_status, actor_kind, actor_id, note, at)
     VALUES (%(order)s, '', %(status)s, %(actor_kind)s, %(actor)s, 'placed', %(placed_at)s)
-)
-UPDATE orders_cart SET state = %(ordered)s, order_id = %(order)s, updated_at = %(now)s WHERE id = %(cart)s
+), placed AS (
+    UPDATE orders_cart SET state = %(ordered)s, order_id = %(order)s, updated_at = %(now)s WHERE id = %(cart)s
+), outbox AS ({outbox})
+SELECT {notify}
 """
 
 
-def _record_placed(order: Order, cart: Cart, customer: "User") -> None:
-    """One statement for three writes that nothing reads back: the order's payment, its first
-    history row (pending payment, "placed", by the customer, at the placing time) and the cart
-    turned into the order (a data-modifying WITH on PostgreSQL; three statements on SQLite)."""
+def _record_placed(order: Order, cart: Cart, customer: "User", created: orders_pb2.OrderCreated) -> None:
+    """One statement for four writes that nothing reads back: the order's payment, its first
+    history row (pending payment, "placed", by the customer, at the placing time), the cart turned
+    into the order and the `order.created` event's outbox row (with the transaction's NOTIFY when
+    it is its first event); then the event's in-process receivers. A data-modifying WITH on
+    PostgreSQL; three statements and the event sent as any other on SQLite."""
     assert order.payment is not None
     if connection.vendor != "postgresql":  # the embedded SQLite has no data-modifying WITH
         order.save(update_fields=["payment"])
@@ -221,8 +227,12 @@ def _record_placed(order: Order, cart: Cart, customer: "User") -> None:
             at=order.placed_at,
         )
         Cart.objects.filter(pk=cart.pk).update(state=CartState.ORDERED, order=order, updated_at=timezone.now())
+        order_created.send_event(sender=Order, aggregate_id=order.ref, payload=created)
         return
-    params: dict[str, int | str | datetime] = {
+    event = prepare_event(order_created, aggregate_id=order.ref, payload=created)
+    outbox, params = outbox_insert_sql([event], when="TRUE")
+    notify = notify_needed()
+    params |= {
         "order": Int8(order.pk),
         "payment": Int8(order.payment.pk),
         "status": OrderStatus.PENDING_PAYMENT.value,
@@ -233,11 +243,19 @@ def _record_placed(order: Order, cart: Cart, customer: "User") -> None:
         "now": timezone.now(),
         "cart": Int8(cart.pk),
     }
-    cursor = statement_cursor()
-    cursor.execute(_PLACED, params)
+    cursor = statement_cursor()  # prepared once per connection and text (with or without the NOTIFY)
+    cursor.execute(_placed_sql(outbox, notify), params)
+    outbox_written(notified=notify)
+    order_created.send_recorded(sender=Order, event=event, payload=created)
 
 
-def _announce_created(order: Order, lines: list[OrderLine]) -> None:
+@functools.cache
+def _placed_sql(outbox: str, notify: bool) -> str:
+    return _PLACED.format(outbox=outbox, notify=notify_sql("outbox") if notify else "NULL")
+
+
+def _created_payload(order: Order, lines: list[OrderLine]) -> orders_pb2.OrderCreated:
+    """The `order.created` event's payload."""
     address = orders_pb2.ShippingAddress(**order.shipping_address)
     payload = orders_pb2.OrderCreated(
         order_id=order.ref,
@@ -268,7 +286,7 @@ def _announce_created(order: Order, lines: list[OrderLine]) -> None:
     payload.placed_at.FromDatetime(order.placed_at)
     payload.delivery_window_start.FromDatetime(order.slot_starts_at)
     payload.delivery_window_end.FromDatetime(order.slot_ends_at)
-    order_created.send_event(sender=Order, aggregate_id=order.ref, payload=payload)
+    return payload
 
 
 def place_order(
@@ -314,8 +332,7 @@ def place_order(
             idempotency_key=f"order:{order.pk}:authorize",
             actor=customer,
         )
-        _record_placed(order, cart, customer)
-        _announce_created(order, lines)
+        _record_placed(order, cart, customer, _created_payload(order, lines))
         # Last, so that the slot row stays locked only from this statement to the commit: every
         # placement in the slot queues on it.
         holds.book_hold(cart.slot_hold.pk, order.ref, customer_id=customer.pk)

@@ -2,14 +2,15 @@
 error (wrong arguments for the task) is raised to the caller, never deferred and re-driven forever."""
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from celery.canvas import Signature
+from celery import current_app
 from kombu.exceptions import OperationalError
+from kombu.messaging import Producer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core import outages
+from core import outages, queue
 from core.models import DeferredTask
 from core.queue import BROKER, enqueue_on_commit, redrive_deferred
 
@@ -29,11 +30,11 @@ def broker_refusing(monkeypatch: pytest.MonkeyPatch, exc: Exception) -> list[tup
     """Every publish raises `exc` after recording what it was asked to send."""
     attempted: list[tuple[str, list[Any]]] = []
 
-    def apply_async(self: Signature, *args: Any, **kwargs: Any) -> None:
-        attempted.append((str(self.task), list(self.args)))
+    def publish(app: Any, task_name: str, args: list[Any], countdown: float | None) -> None:
+        attempted.append((task_name, list(args)))
         raise exc
 
-    monkeypatch.setattr(Signature, "apply_async", apply_async)
+    monkeypatch.setattr(queue, "_publish", publish)
     return attempted
 
 
@@ -77,12 +78,10 @@ def test_a_re_drive_skips_a_row_the_broker_is_not_to_blame_for(monkeypatch: pyte
     DeferredTask.objects.create(task_name=TASK, args=[3])
     sent: list[list[Any]] = []
 
-    def apply_async(self: Signature, *args: Any, **kwargs: Any) -> None:
-        if len(self.args) != 1:
-            raise TypeError("execute_transaction_task() takes 1 positional argument but 2 were given")
-        sent.append(list(self.args))
+    def publish(self: Producer, body: Any, **kwargs: Any) -> None:  # [1, 2] never gets here: Celery's check
+        sent.append(list(body[0]))
 
-    monkeypatch.setattr(Signature, "apply_async", apply_async)
+    monkeypatch.setattr(Producer, "publish", publish)
     assert redrive_deferred() == 1
     assert sent == [[3]]
     [left] = DeferredTask.objects.all()
@@ -96,3 +95,74 @@ def test_a_re_drive_skips_a_row_the_broker_is_not_to_blame_for(monkeypatch: pyte
     assert redrive_deferred() == 0
     assert [(row.args, row.attempts) for row in DeferredTask.objects.order_by("id")] == [([4], 1), ([5], 0)]
     assert outages.outage(BROKER).down
+
+
+def test_tasks_go_out_as_celery_messages_through_one_producer_that_declares_the_queue_once(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """What reaches the broker's channel is Celery's protocol 2 task message, as Celery's own
+    publish writes it; the thread's producer is kept, and declares the task's queue on its first
+    publish only."""
+    from core.broker import Channel
+
+    put: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(Channel, "_put", lambda self, queue_name, message, **kwargs: put.append((queue_name, message)))
+    declared: list[str] = []
+    maybe_declare = Producer.maybe_declare
+
+    def counting(self: Producer, entity: Any, *args: Any, **kwargs: Any) -> Any:
+        declared.append(entity.name)
+        return maybe_declare(self, entity, *args, **kwargs)
+
+    monkeypatch.setattr(Producer, "maybe_declare", counting)
+    queue._drop_producer()
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(TASK, 7)
+        enqueue_on_commit(TASK, 8)
+    first_producer = queue._producer(current_app)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(TASK, 9)
+    assert queue._producer(current_app)[0] is first_producer
+    assert declared == ["celery"]
+    assert [name for name, _ in put] == ["celery"] * 3
+    reference = current_app.amqp.as_task_v2("id", TASK, (7,), ignore_result=True)
+    ids = set()
+    with current_app.connection_for_write() as connection:
+        channel: Any = connection.default_channel
+    for number, (_, payload) in zip((7, 8, 9), put, strict=True):
+        message = channel.Message(payload, channel=channel)  # kombu's decoding, as a worker's
+        args, kwargs, embed = message.decode()
+        assert (args, kwargs) == ([number], {})
+        assert embed == reference.body[2]
+        headers = message.headers
+        assert headers.keys() == reference.headers.keys()
+        assert (headers["task"], headers["argsrepr"], headers["ignore_result"]) == (TASK, f"({number},)", True)
+        ids.add(headers["id"])
+    assert len(ids) == 3
+
+
+def test_a_broker_error_drops_the_producer(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    before = queue._producer(current_app)[0]
+    broker_refusing(monkeypatch, RedisConnectionError("refused"))
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(TASK, 7)
+    assert queue._producer(current_app)[0] is not before
+
+
+def test_the_producer_is_the_thread_s_and_the_process_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One producer for current_app and the app behind it; another in another thread and after a
+    fork (the parent's connection is not the child's to use)."""
+    import threading
+
+    app = cast(Any, current_app)._get_current_object()  # the proxy's app (not in the stubs)
+    mine = queue._producer(current_app)[0]
+    assert queue._producer(app)[0] is mine
+    other: list[Any] = []
+    thread = threading.Thread(target=lambda: other.append(queue._producer(app)[0]))
+    thread.start()
+    thread.join()
+    assert other[0] is not mine
+    monkeypatch.setattr(queue.os, "getpid", lambda: -1)
+    assert queue._producer(app)[0] is not mine

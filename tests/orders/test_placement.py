@@ -5,6 +5,7 @@ leaves nothing behind."""
 from datetime import timedelta
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,11 +13,14 @@ from django.utils import timezone
 
 from catalog.models import Variant
 from delivery.models import HoldState, SlotHold
+from events.bridge import OUTBOX_CHANNEL
+from events.models import OutboxEvent
 from inventory.models import Reservation, ReservationState
 from orders.errors import CheckoutRequired, PriceChanged
 from orders.models import Cart, CartState, Order, OrderStatus
 from orders.services import cart as carts
 from orders.services import placement
+from orders.signals import order_created
 from payments.models import Payment, PaymentState
 from tests.inventory.helpers import events_of
 from tests.orders.helpers import VISA, Shop, checked_out, make_shop, make_variant, place
@@ -62,6 +66,31 @@ def test_placing_makes_the_order_books_the_place_keeps_the_stock_and_queues_the_
     assert created.delivery_slot_id == str(shop.slot.pk) and created.warehouse_code == "orders-store"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_order_created_event_written_with_the_placement_wakes_the_relay_and_reaches_its_receivers() -> None:
+    """The event's outbox row is written by the statement that records the placement: one row, the
+    relay woken at the commit, and the signal's in-process receivers (metrics) still called."""
+    shop = make_shop()
+    customer, _ = checked_out(shop, (shop.milk, "3"), (shop.apples, "1.5"))
+    heard: list[str] = []
+    order_created.connect(
+        lambda sender, payload, **kwargs: heard.append(payload.order_id), weak=False, dispatch_uid="test-heard"
+    )
+    try:
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as listener:
+            listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            order = place(customer)
+            woken = list(listener.notifies(timeout=10, stop_after=1))
+    finally:
+        order_created.disconnect(dispatch_uid="test-heard")
+    assert heard == [order.ref]
+    assert [notify.channel for notify in woken] == [OUTBOX_CHANNEL]
+    [row] = OutboxEvent.objects.filter(event_type="order.created")
+    assert row.aggregate_id == order.ref and row.aggregate_type == "order"
+    [created] = events_of("order.created")
+    assert created.order_id == order.ref and created.total.amount == str(order.total)
+
+
 def _placement_queries(shop: Shop, lines: int) -> list[str]:
     variants = [make_variant(f"Item {n}", "2.00") for n in range(lines)]
     customer, _ = checked_out(shop, *[(variant, "3") for variant in variants])
@@ -75,11 +104,12 @@ def test_placing_a_ten_line_order_takes_a_bounded_number_of_queries_whatever_the
     one, ten = _placement_queries(shop, 1), _placement_queries(shop, 10)
     # Saleor's checkout needed 111 queries for one line. This is the whole placement (order, lines,
     # booking, reservation, payment, history, event), savepoints included (only the test's own
-    # transaction takes one now): 12 when measured (the order and its lines are one statement, so
+    # transaction takes one now): 11 when measured (the order and its lines are one statement, so
     # are the payment and its authorization; one reads the running promotions, one the VAT rates;
-    # the payment link, the history row and the cart's state are one statement), 14 before that,
-    # 16 before that, 29 before its savepoints and re-reads went.
-    assert len(ten) <= 12, "\n".join(sql[:150] for sql in ten)
+    # the payment link, the history row, the cart's state and the order.created event are one
+    # statement), 12 before the event joined them, 14 before that, 16 before that, 29 before its
+    # savepoints and re-reads went.
+    assert len(ten) <= 11, "\n".join(sql[:150] for sql in ten)
     assert len(ten) == len(one)
 
 
