@@ -115,7 +115,8 @@ def cached_body(
     An entry carries the generation it was built under and the generation is read with it in one
     MGET, so a hit costs one round trip to Redis; none of its own when the raw values of
     `read_along_keys` were fetched already (`read_along`). An entry of an older generation is a
-    miss, and is replaced."""
+    miss, and is replaced. When only the generation was read along (the process held the page)
+    and the page it held is out of date, the entry is read from Redis once more."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return build(), False
     key = _key(name, parts)
