@@ -275,3 +275,29 @@ def test_the_pages_a_process_keeps_are_bounded() -> None:
         pages.keep(f"k{n}", (1, b"page", time.time() + 60))
     assert [pages.current(f"k{n}", 1) for n in range(5)] == [None, None, None, b"page", b"page"]
     assert pages.current("k4", 2) is None  # another generation: not this page
+
+
+@pytest.mark.parametrize(
+    ("query", "shortcut"),
+    [("", True), ("?page=1", True), ("?format=json", False), ("?%66ormat=json", False), ("?q=%C3%A4", True)],
+)
+def test_a_format_override_goes_through_drf_however_it_is_spelled(query: str, shortcut: bool, monkeypatch: Any) -> None:
+    """The middleware answers only what DRF's negotiation cannot change: a query that names the
+    format override (also percent-escaped) goes through the stack, and is answered the same."""
+    from catalog.api import middleware
+
+    factories.product("Apples", price="2.00")
+    client = api()
+    client.get(PRODUCTS + query)
+    answered: list[bool] = []
+    answer_ = middleware._cached_answer
+
+    def spy(*args: Any) -> Any:
+        response = answer_(*args)
+        answered.append(response is not None)
+        return response
+
+    monkeypatch.setattr(middleware, "_cached_answer", spy)
+    response = client.get(PRODUCTS + query)
+    assert response.status_code == 200 and response["X-Cache"] == "HIT"
+    assert answered == ([True] if shortcut else [])
