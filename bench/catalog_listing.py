@@ -9,8 +9,11 @@ generated products, and starts three gunicorn servers with the same options on f
 1. the app, `GET /api/v1/catalog/products/` (cached in Redis: the measured case),
 2. the app with the catalog cache off (CATALOG_CACHE_SECONDS=0: every request renders), for context,
 3. a trivial Django view (bench/trivial_settings.py: the same settings and middleware, one view).
-Concurrent client processes send requests for a bounded time to each in turn (twice, interleaved,
-to even out drift); prints req/s, p50/p99 latency and the ratios to the trivial view.
+Concurrent client processes send requests for a bounded time to each in turn, in rounds (the order
+turning each round, so that none is always measured right after another); prints req/s, p50/p99
+latency, and the ratios to the trivial view: the median of the rounds' ratios (each from runs
+seconds apart, so drift and the other load on the machine weigh alike on both sides), with their
+lowest and highest, and the load average before and after, so a noisy run shows as one.
 """
 
 import argparse
@@ -192,7 +195,8 @@ def load(port: int, path: str, seconds: float, clients: int) -> dict[str, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured run")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each measured run")
+    parser.add_argument("--rounds", type=int, default=5, help="measured runs of each server, interleaved")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client processes")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per server")
     parser.add_argument("--products", type=int, default=200, help="generated products on top of the demo data")
@@ -237,9 +241,13 @@ def main() -> None:
                 for _ in range(50):
                     assert fetch(port, path)[0] == 200
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
-            for _ in range(2):
-                for name, (port, path) in targets.items():
+            load_before = os.getloadavg()[0]
+            names = list(targets)
+            for round_ in range(args.rounds):
+                for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                    port, path = targets[name]
                     runs[name].append(load(port, path, args.seconds, args.clients))
+            load_after = os.getloadavg()[0]
         try:
             from redis import Redis
 
@@ -250,22 +258,28 @@ def main() -> None:
             print(f"(could not remove the bench's Redis keys: {exc})")
 
     print(
-        f"\n{args.clients} client processes x {args.seconds:.0f} s, twice; gunicorn {args.workers} sync workers "
-        f"each; {os.cpu_count()} CPUs shared by servers and clients\n"
+        f"\n{args.clients} client processes x {args.seconds:.0f} s, {args.rounds} rounds; gunicorn {args.workers} "
+        f"sync workers each; {os.cpu_count()} CPUs shared by servers and clients; load average "
+        f"{load_before:.1f} before, {load_after:.1f} after\n"
     )
     print(f"{'':18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cache hits':>12}")
     summary: dict[str, dict[str, float]] = {}
     for name, results in runs.items():
-        merged = {key: statistics.mean(r[key] for r in results) for key in results[0]}
+        merged = {key: statistics.median(r[key] for r in results) for key in results[0]}
         merged["errors"] = sum(r["errors"] for r in results)
         summary[name] = merged
         print(
             f"{name:18}{merged['rps']:9.0f}{merged['p50']:9.2f}{merged['p99']:9.2f}{merged['errors']:8.0f}"
             f"{merged['hit_rate']:11.0%}"
         )
-    base = summary["trivial view"]["rps"]
-    print(f"\nratio cached listing / trivial view: {summary['cached listing']['rps'] / base:.2f}")
-    print(f"ratio uncached listing / trivial view: {summary['uncached listing']['rps'] / base:.2f}")
+    print()
+    for name in ("cached listing", "uncached listing"):
+        # Round by round: each ratio compares runs made seconds apart.
+        ratios = sorted(r["rps"] / t["rps"] for r, t in zip(runs[name], runs["trivial view"], strict=True))
+        print(
+            f"ratio {name} / trivial view: {statistics.median(ratios):.2f} (median of {len(ratios)} rounds; "
+            f"{ratios[0]:.2f} to {ratios[-1]:.2f})"
+        )
 
 
 if __name__ == "__main__":

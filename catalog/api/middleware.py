@@ -64,10 +64,20 @@ def _plain(request: HttpRequest) -> bool:
     return (
         "HTTP_AUTHORIZATION" not in meta
         and meta.get("HTTP_ACCEPT", "*/*") in PLAIN_ACCEPT
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and api_settings.URL_FORMAT_OVERRIDE not in request.GET
+        and ("HTTP_COOKIE" not in meta or settings.SESSION_COOKIE_NAME not in request.COOKIES)
+        and not _format_override(request)
         and not settings.DISALLOWED_USER_AGENTS  # CommonMiddleware's check, which comes later
     )
+
+
+def _format_override(request: HttpRequest) -> bool:
+    """Whether the query names DRF's format override. The query is parsed only when its raw text
+    might (the name, or a percent escape that could spell it): a hit parses no query otherwise."""
+    name = api_settings.URL_FORMAT_OVERRIDE
+    query = request.META.get("QUERY_STRING", "")
+    if not name or (name not in query and "%" not in query):
+        return False
+    return name in request.GET
 
 
 @functools.lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as accounts
 from accounts.models import User
+from catalog.cache import forget_kept_pages
 from core.cache import uses_redis
 
 PASSWORD = "plum-tomato-basket-9"
@@ -22,6 +23,7 @@ def clear_cache() -> None:
         cache.delete_pattern("*")  # type: ignore[attr-defined]
     else:
         cache.clear()
+    forget_kept_pages()  # the copies this process kept of the catalog pages just dropped
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ commits: the next response after a price change shows the new price.
 These tests commit for real (`transaction=True`), because invalidation happens on commit."""
 
 import threading
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
 
+from catalog import cache as cache_module
 from catalog import services
 from catalog.cache import GENERATION_KEY, current_generation
 from tests.api.support import api
@@ -61,7 +63,7 @@ def test_a_hit_is_the_same_answer_whichever_way_the_request_takes(origin: str | 
     settings.CORS_ALLOWED_ORIGINS = ["https://shop.example.com"]
     apples = factories.product("Apples", price="2.00")
     client = api()
-    extra = {"HTTP_ORIGIN": origin} if origin else {}
+    extra: dict[str, Any] = {"HTTP_ORIGIN": origin} if origin else {}
     for path in (PRODUCTS, f"{PRODUCTS}{apples.pk}/"):
         client.get(path, **extra)
         before = route_count("v1:catalog-products" if path == PRODUCTS else "v1:catalog-product")
@@ -191,3 +193,111 @@ def test_no_reader_sees_an_old_price_once_the_change_returned() -> None:
             reader.join()
     assert stale == []
     assert prices(api().get(PRODUCTS)) == {"Apples": "16.00"}
+
+
+def read_along_counts(monkeypatch: Any) -> list[int]:
+    """How many keys each rate-limit round trip reads along (the generation, and the page or not)."""
+    from core.api import throttling
+
+    counts: list[int] = []
+    count = throttling._count_in_redis
+
+    def spy(*args: Any) -> Any:
+        counts.append(len(args[5]) if len(args) > 5 else 0)
+        return count(*args)
+
+    monkeypatch.setattr(throttling, "_count_in_redis", spy)
+    return counts
+
+
+def test_a_page_this_process_holds_is_not_read_again_only_its_generation(monkeypatch: Any) -> None:
+    apples = factories.product("Apples", price="2.00")
+    variant = apples.variants.get()
+    counts = read_along_counts(monkeypatch)
+    client = api()
+    first = client.get(PRODUCTS)
+    hits = [client.get(PRODUCTS) for _ in range(3)]
+
+    assert first["X-Cache"] == "MISS" and [hit["X-Cache"] for hit in hits] == ["HIT"] * 3
+    assert {answer(hit)[1] for hit in hits} == {first.content}
+    assert counts == [2, 1, 1, 1]  # the page is read once; then only the generation along with the count
+
+    services.update_variant(variant.pk, {"price": Decimal("1.49")}, expected_version=variant.version)
+    response = client.get(PRODUCTS)
+    assert response["X-Cache"] == "MISS" and prices(response) == {"Apples": "1.49"}
+    assert prices(client.get(PRODUCTS)) == {"Apples": "1.49"}
+
+
+def test_a_page_built_by_another_process_is_kept_once_read(monkeypatch: Any) -> None:
+    factories.product("Apples", price="2.00")
+    client = api()
+    built = client.get(PRODUCTS).content
+    cache_module.forget_kept_pages()  # as another worker finds it: in Redis only
+    counts = read_along_counts(monkeypatch)
+
+    assert [client.get(PRODUCTS)["X-Cache"] for _ in range(2)] == ["HIT", "HIT"]
+    assert counts == [2, 1]
+    assert client.get(PRODUCTS).content == built
+
+
+def test_a_kept_page_does_not_outlive_its_redis_entry(monkeypatch: Any, settings: Any) -> None:
+    settings.CATALOG_CACHE_SECONDS = 60
+    factories.product("Apples", price="2.00")
+    client = api()
+    client.get(PRODUCTS)
+    counts = read_along_counts(monkeypatch)
+    assert client.get(PRODUCTS)["X-Cache"] == "HIT" and counts == [1]
+
+    later = time.time() + 61
+    monkeypatch.setattr(cache_module.time, "time", lambda: later)  # the entry has expired in Redis by now
+    cache.delete_pattern("*catalog:products:*")  # type: ignore[attr-defined]
+    assert client.get(PRODUCTS)["X-Cache"] == "MISS"
+    assert counts == [1, 2]
+
+
+def test_an_entry_without_its_expiry_is_served_and_not_kept(monkeypatch: Any) -> None:
+    """Entries an earlier release wrote: (generation, body)."""
+    factories.product("Apples", price="2.00")
+    client = api()
+    built = client.get(PRODUCTS).content
+    cache_module.forget_kept_pages()
+    [key] = cache.keys("catalog:products:*")  # type: ignore[attr-defined]
+    cache.set(key, (current_generation(), built), timeout=60)
+    counts = read_along_counts(monkeypatch)
+
+    assert [client.get(PRODUCTS).content for _ in range(2)] == [built, built]
+    assert counts == [2, 2]
+
+
+def test_the_pages_a_process_keeps_are_bounded() -> None:
+    pages = cache_module._ProcessPages(2)
+    for n in range(5):
+        pages.keep(f"k{n}", (1, b"page", time.time() + 60))
+    assert [pages.current(f"k{n}", 1) for n in range(5)] == [None, None, None, b"page", b"page"]
+    assert pages.current("k4", 2) is None  # another generation: not this page
+
+
+@pytest.mark.parametrize(
+    ("query", "shortcut"),
+    [("", True), ("?page=1", True), ("?format=json", False), ("?%66ormat=json", False), ("?q=%C3%A4", True)],
+)
+def test_a_format_override_goes_through_drf_however_it_is_spelled(query: str, shortcut: bool, monkeypatch: Any) -> None:
+    """The middleware answers only what DRF's negotiation cannot change: a query that names the
+    format override (also percent-escaped) goes through the stack, and is answered the same."""
+    from catalog.api import middleware
+
+    factories.product("Apples", price="2.00")
+    client = api()
+    client.get(PRODUCTS + query)
+    answered: list[bool] = []
+    answer_ = middleware._cached_answer
+
+    def spy(*args: Any) -> Any:
+        response = answer_(*args)
+        answered.append(response is not None)
+        return response
+
+    monkeypatch.setattr(middleware, "_cached_answer", spy)
+    response = client.get(PRODUCTS + query)
+    assert response.status_code == 200 and response["X-Cache"] == "HIT"
+    assert answered == ([True] if shortcut else [])
