@@ -28,22 +28,25 @@ from inventory.signals import inventory_adjusted_batch
 # ---------------------------------------------------------------- applying
 
 
-def compose(cursor: Any, *, after_creating: bool = False) -> None:
+def compose(cursor: Any, *, repeats: bool = True, after_creating: bool = False) -> bool:
     """import_apply: the good rows with what each needs to know its on-hand before and after
     once the item's on-hand is known (no lock yet); item_id is NULL for an item that does not
     exist yet, or that this import created (`after_creating`: composing again under the lock,
     see create_items). `has_set`/`base`: the last `set` at or before the row; `adds`: the adds
-    since; the prev_* the same for the row before."""
+    since; the prev_* the same for the row before. Returns whether every item has one row;
+    `repeats` False (from import_stage.load) says so without looking."""
     cursor.execute("DROP TABLE IF EXISTS import_apply")
     items = "inventory_stockitem"
     if after_creating:
         items = "(SELECT * FROM inventory_stockitem WHERE id NOT IN (SELECT id FROM import_created))"
     good = f"NOT {BAD} AND NOT EXISTS (SELECT 1 FROM import_skipped k WHERE k.line = r.line)"  # noqa: S608
-    cursor.execute(
-        f"SELECT EXISTS (SELECT 1 FROM import_rows r WHERE {good} GROUP BY warehouse_id, variant_id "  # noqa: S608
-        "HAVING count(*) > 1)"
-    )
-    if not cursor.fetchone()[0]:  # one row per item (the usual file): no windows needed
+    if repeats:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM import_rows r WHERE {good} GROUP BY warehouse_id, variant_id "  # noqa: S608
+            "HAVING count(*) > 1)"
+        )
+        repeats = cursor.fetchone()[0]
+    if not repeats:  # one row per item (the usual file): no windows needed
         cursor.execute(
             f"""
             CREATE TEMP TABLE import_apply ON COMMIT DROP AS
@@ -57,7 +60,7 @@ def compose(cursor: Any, *, after_creating: bool = False) -> None:
             """  # noqa: S608
         )
         cursor.execute("ANALYZE import_apply")
-        return
+        return True
     cursor.execute(
         f"""
         CREATE TEMP TABLE import_apply ON COMMIT DROP AS
@@ -80,6 +83,7 @@ def compose(cursor: Any, *, after_creating: bool = False) -> None:
         """  # noqa: S608
     )
     cursor.execute("ANALYZE import_apply")
+    return False
 
 
 def lock(cursor: Any) -> None:
@@ -175,7 +179,7 @@ def refused_new_items(cursor: Any) -> list[RowError]:
     ]
 
 
-def create_items(cursor: Any, now: Any) -> int | None:
+def create_items(cursor: Any, now: Any, *, one_row_per_item: bool = False) -> int | None:
     """Insert the items the file creates with their final on-hand (no empty row to update after),
     before the existing items are locked: new rows are seen by no other transaction until the
     commit. In file order: their ids, their heap pages and the ledger's references to them then
@@ -196,7 +200,7 @@ def create_items(cursor: Any, now: Any) -> int | None:
     # transaction created meanwhile fails it on the unique index, in a savepoint.
     try:
         with transaction.atomic():
-            created = _insert_items(cursor, now)
+            created = _insert_items(cursor, now, one_row_per_item)
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION:
             return None
@@ -208,15 +212,24 @@ def create_items(cursor: Any, now: Any) -> int | None:
 UNIQUE_VIOLATION = "23505"
 
 
-def _insert_items(cursor: Any, now: Any) -> int:
+def _insert_items(cursor: Any, now: Any, one_row_per_item: bool) -> int:
+    # One row per item: the row is the item (no hash of every new item to group them).
+    rows = f"""
+        SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last) AS after, bool_or(after <> before) AS changed
+        FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
+    """  # noqa: S608
+    if one_row_per_item:
+        rows = (
+            "SELECT warehouse_id, variant_id, after, after <> before AS changed "  # noqa: S608
+            f"FROM ({NEW_ITEM_ROWS}) AS r ORDER BY line"
+        )
     cursor.execute(
         f"""
         WITH created AS (
             INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
                                              created_at, updated_at)
-            SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last), 0, 0,
-                   CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
-            FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
+            SELECT warehouse_id, variant_id, after, 0, 0, CASE WHEN changed THEN 2 ELSE 1 END, %s, %s
+            FROM ({rows}) AS r
             RETURNING id, warehouse_id, variant_id
         )
         INSERT INTO import_created (id, warehouse_id, variant_id) SELECT id, warehouse_id, variant_id FROM created

@@ -172,7 +172,7 @@ def _import_set_based(
         with transaction.atomic(), connection.cursor() as cursor:
             raw = connection.connection
             with timed(report, "load"):
-                import_stage.load(cursor, path, fmt, default_mode, chunk_rows, progress)
+                repeats = import_stage.load(cursor, path, fmt, default_mode, chunk_rows, progress)
             with timed(report, "check"):
                 import_stage.check(cursor, raw)
                 report.rows_total, report.rows_bad = import_stage.counts(cursor)
@@ -206,7 +206,9 @@ def _import_set_based(
             while True:
                 try:
                     with transaction.atomic():
-                        locked_at = _apply_under_lock(cursor, raw, batch, partial, actor_id, now, report_once, report)
+                        locked_at = _apply_under_lock(
+                            cursor, raw, batch, partial, actor_id, now, report_once, report, repeats=repeats
+                        )
                     break
                 except ItemsCreatedMeanwhile:
                     report.rows_bad = checked_bad  # the refusals under the lock are found again
@@ -244,6 +246,8 @@ def _apply_under_lock(
     now: datetime,
     on_error: Callable[[RowError], None],
     report: ImportReport,
+    *,
+    repeats: bool = True,
 ) -> float:
     """Compose, create the new items, lock the existing ones, re-check and apply; returns when
     the stock items were locked. The ledger rows and events are written before the lock from the
@@ -251,12 +255,12 @@ def _apply_under_lock(
     only the UPDATE is left. Otherwise (or when a row is refused), they are written again under
     the lock, from the locked items."""
     with timed(report, "compose"):
-        import_sql.compose(cursor)
+        single = import_sql.compose(cursor, repeats=repeats)
     with timed(report, "create items"):
         while refused := import_sql.refused_new_items(cursor):
             _refuse(cursor, refused, partial, on_error, report)
-            import_sql.compose(cursor)
-        created = import_sql.create_items(cursor, now)
+            single = import_sql.compose(cursor, repeats=repeats)
+        created = import_sql.create_items(cursor, now, one_row_per_item=single)
         if created is None:
             raise ItemsCreatedMeanwhile()
     prepared = _prepare(cursor, batch, actor_id, now, report, created=bool(created))
