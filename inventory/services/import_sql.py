@@ -28,17 +28,23 @@ from inventory.signals import inventory_adjusted_batch
 # ---------------------------------------------------------------- applying
 
 
-def compose(cursor: Any, *, repeats: bool = True, after_creating: bool = False) -> bool:
+def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, after_creating: bool = False) -> bool:
     """import_apply: the good rows with what each needs to know its on-hand before and after
     once the item's on-hand is known (no lock yet); item_id is NULL for an item that does not
     exist yet, or that this import created (`after_creating`: composing again under the lock,
     see create_items). `has_set`/`base`: the last `set` at or before the row; `adds`: the adds
     since; the prev_* the same for the row before. Returns whether every item has one row;
-    `repeats` False (from import_stage.load) says so without looking."""
+    `repeats` False (from import_stage.load) says so without looking.
+    `as_checked`: the items as import_stage.check() found them (its item_id), not a second join
+    of every stock item: an item never goes away, and one created since fails create_items on
+    the unique index, after which the import composes again with the join."""
     cursor.execute("DROP TABLE IF EXISTS import_apply")
     items = "inventory_stockitem"
     if after_creating:
         items = "(SELECT * FROM inventory_stockitem WHERE id NOT IN (SELECT id FROM import_created))"
+    item, join = "i.id", f"LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id"
+    if as_checked and not after_creating:
+        item, join = "r.item_id", ""
     good = f"NOT {BAD} AND NOT EXISTS (SELECT 1 FROM import_skipped k WHERE k.line = r.line)"  # noqa: S608
     if repeats:
         cursor.execute(
@@ -50,12 +56,11 @@ def compose(cursor: Any, *, repeats: bool = True, after_creating: bool = False) 
         cursor.execute(
             f"""
             CREATE TEMP TABLE import_apply ON COMMIT DROP AS
-            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+            SELECT {item} AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
                    r.variant_sku, r.unit, r.mode = 'set' AS has_set, r.quantity AS base,
                    CASE WHEN r.mode = 'add' THEN r.quantity ELSE 0 END AS adds, false AS prev_has_set,
                    NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last
-            FROM import_rows r
-            LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            FROM import_rows r {join}
             WHERE {good}
             """  # noqa: S608
         )
@@ -65,12 +70,11 @@ def compose(cursor: Any, *, repeats: bool = True, after_creating: bool = False) 
         f"""
         CREATE TEMP TABLE import_apply ON COMMIT DROP AS
         WITH good AS (
-            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+            SELECT {item} AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
                    r.variant_sku, r.unit,
                    count(*) FILTER (WHERE r.mode = 'set')
                        OVER (PARTITION BY r.warehouse_id, r.variant_id ORDER BY r.line) AS segment
-            FROM import_rows r
-            LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            FROM import_rows r {join}
             WHERE {good}
         ), segments AS (
             SELECT good.*, segment > 0 AS has_set, first_value(quantity) OVER s AS base,

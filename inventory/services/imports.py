@@ -203,15 +203,26 @@ def _import_set_based(
                     reported.add(error.line)
                     on_error(error)
 
+            as_checked = True
             while True:
                 try:
                     with transaction.atomic():
                         locked_at = _apply_under_lock(
-                            cursor, raw, batch, partial, actor_id, now, report_once, report, repeats=repeats
+                            cursor,
+                            raw,
+                            batch,
+                            partial,
+                            actor_id,
+                            now,
+                            report_once,
+                            report,
+                            repeats=repeats,
+                            as_checked=as_checked,
                         )
                     break
                 except ItemsCreatedMeanwhile:
                     report.rows_bad = checked_bad  # the refusals under the lock are found again
+                    as_checked = False  # the stock items as they are now
             report.rows_skipped = report.rows_bad
             batch.rows_total, batch.rows_changed = report.rows_total, report.rows_changed
             batch.rows_unchanged, batch.rows_skipped = report.rows_unchanged, report.rows_skipped
@@ -248,6 +259,7 @@ def _apply_under_lock(
     report: ImportReport,
     *,
     repeats: bool = True,
+    as_checked: bool = False,
 ) -> float:
     """Compose, create the new items, lock the existing ones, re-check and apply; returns when
     the stock items were locked. The ledger rows and events are written before the lock from the
@@ -255,11 +267,11 @@ def _apply_under_lock(
     only the UPDATE is left. Otherwise (or when a row is refused), they are written again under
     the lock, from the locked items."""
     with timed(report, "compose"):
-        single = import_sql.compose(cursor, repeats=repeats)
+        single = import_sql.compose(cursor, repeats=repeats, as_checked=as_checked)
     with timed(report, "create items"):
         while refused := import_sql.refused_new_items(cursor):
             _refuse(cursor, refused, partial, on_error, report)
-            single = import_sql.compose(cursor, repeats=repeats)
+            single = import_sql.compose(cursor, repeats=repeats, as_checked=as_checked)
         created = import_sql.create_items(cursor, now, one_row_per_item=single)
         if created is None:
             raise ItemsCreatedMeanwhile()
