@@ -43,8 +43,10 @@ def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, afte
     if after_creating:
         items = "(SELECT * FROM inventory_stockitem WHERE id NOT IN (SELECT id FROM import_created))"
     item, join = "i.id", f"LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id"
+    read = "NULL::numeric AS read_on_hand, NULL::numeric AS read_reserved, NULL::numeric AS read_threshold"
     if as_checked and not after_creating:
         item, join = "r.item_id", ""
+        read = "r.on_hand AS read_on_hand, r.reserved AS read_reserved, r.low_stock_threshold AS read_threshold"
     good = f"NOT {BAD} AND NOT EXISTS (SELECT 1 FROM import_skipped k WHERE k.line = r.line)"  # noqa: S608
     if repeats:
         cursor.execute(
@@ -59,7 +61,7 @@ def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, afte
             SELECT {item} AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
                    r.variant_sku, r.unit, r.mode = 'set' AS has_set, r.quantity AS base,
                    CASE WHEN r.mode = 'add' THEN r.quantity ELSE 0 END AS adds, false AS prev_has_set,
-                   NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last
+                   NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last, {read}
             FROM import_rows r {join}
             WHERE {good}
             """  # noqa: S608
@@ -71,7 +73,7 @@ def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, afte
         CREATE TEMP TABLE import_apply ON COMMIT DROP AS
         WITH good AS (
             SELECT {item} AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
-                   r.variant_sku, r.unit,
+                   r.variant_sku, r.unit, {read},
                    count(*) FILTER (WHERE r.mode = 'set')
                        OVER (PARTITION BY r.warehouse_id, r.variant_id ORDER BY r.line) AS segment
             FROM import_rows r {join}
@@ -101,15 +103,26 @@ def lock(cursor: Any) -> None:
     )
 
 
-def read_items(cursor: Any) -> None:
+def read_items(cursor: Any, *, as_checked: bool = False, single: bool = False) -> None:
     """What lock() keeps, read without locking into import_read: the import prepares its ledger
-    rows and events from it before the lock (see unchanged_under_lock)."""
+    rows and events from it before the lock (see lock_unchanged). `as_checked` (compose's): the
+    levels the check read with the items, kept in import_apply, instead of a second read of every
+    item; lock_unchanged compares them all the same, and an item changed since is written again
+    under the lock. `single`: one row per item, none to leave out."""
     cursor.execute("DROP TABLE IF EXISTS import_read")
-    cursor.execute(
-        "CREATE TEMP TABLE import_read ON COMMIT DROP AS "
-        "SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem "
-        "WHERE id IN (SELECT item_id FROM import_apply)"
-    )
+    if as_checked:
+        distinct = "" if single else "DISTINCT ON (item_id)"
+        cursor.execute(
+            f"CREATE TEMP TABLE import_read ON COMMIT DROP AS SELECT {distinct} item_id AS id, "  # noqa: S608
+            "read_on_hand AS on_hand, read_reserved AS reserved, read_threshold AS low_stock_threshold "
+            "FROM import_apply WHERE item_id IS NOT NULL"
+        )
+    else:
+        cursor.execute(
+            "CREATE TEMP TABLE import_read ON COMMIT DROP AS "
+            "SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem "
+            "WHERE id IN (SELECT item_id FROM import_apply)"
+        )
     cursor.execute("ANALYZE import_read")
 
 

@@ -163,9 +163,10 @@ BAD = (
 
 
 def check(cursor: Any, raw: Any) -> None:
-    """Resolve every staged row (warehouse, variant, quantity, current stock item) into
-    import_rows. Quantities in plain notation are checked in SQL; the others (bad ones, exponents,
-    trailing zeros) by core.quantities, the one rule, so every reason reads as everywhere else."""
+    """Resolve every staged row (warehouse, variant, quantity, current stock item and its
+    levels: import_sql.read_items may take them from here) into import_rows. Quantities in plain
+    notation are checked in SQL; the others (bad ones, exponents, trailing zeros) by
+    core.quantities, the one rule, so every reason reads as everywhere else."""
     cursor.execute(
         f"""
         CREATE TEMP TABLE import_rows ON COMMIT DROP AS
@@ -177,7 +178,7 @@ def check(cursor: Any, raw: Any) -> None:
                      AND (v.unit <> %(piece)s OR s.quantity !~ '\\.[0-9]*[1-9]')
                     THEN s.quantity::numeric(14, 3) END AS quantity,
                NULL::text AS quantity_problem,
-               i.id AS item_id, i.reserved
+               i.id AS item_id, i.reserved, i.on_hand, i.low_stock_threshold
         FROM import_stage s
         LEFT JOIN inventory_warehouse w ON w.code = s.warehouse
         LEFT JOIN ({catalog.variants_by_sku_sql()}) v ON v.sku = s.sku

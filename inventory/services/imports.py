@@ -275,7 +275,9 @@ def _apply_under_lock(
         created = import_sql.create_items(cursor, now, one_row_per_item=single)
         if created is None:
             raise ItemsCreatedMeanwhile()
-    prepared = _prepare(cursor, batch, actor_id, now, report, created=bool(created))
+    prepared = _prepare(
+        cursor, batch, actor_id, now, report, created=bool(created), as_checked=as_checked, single=single
+    )
     locked_at = time.monotonic()
     if prepared is not None:
         with timed(report, "lock"):
@@ -304,13 +306,21 @@ def _apply_under_lock(
 
 
 def _prepare(
-    cursor: Any, batch: ImportBatch, actor_id: int | None, now: datetime, report: ImportReport, *, created: bool
+    cursor: Any,
+    batch: ImportBatch,
+    actor_id: int | None,
+    now: datetime,
+    report: ImportReport,
+    *,
+    created: bool,
+    as_checked: bool,
+    single: bool,
 ) -> str | None:
     """Before the lock: the ledger rows, low-stock and batch events from the existing items as
     read now, in a savepoint (see _apply_under_lock); None, writing nothing, when a row would be
     refused (that is decided under the lock)."""
     with timed(report, "finish"):
-        import_sql.read_items(cursor)
+        import_sql.read_items(cursor, as_checked=as_checked, single=single)
         import_sql.finish(cursor, "import_read")
         if import_sql.refused_under_lock(cursor):
             return None

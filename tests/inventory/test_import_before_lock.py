@@ -58,8 +58,8 @@ def test_an_item_changed_between_the_read_and_the_lock_is_written_again_from_the
     path.write_text("warehouse,sku,quantity,mode\nberlin-1,MILK,7,set\nberlin-1,EGGS,4,set\nberlin-1,MILK,1,add\n")
     read_items = import_sql_module.read_items
 
-    def read_then_a_delivery_commits(cursor: Any) -> None:
-        read_items(cursor)
+    def read_then_a_delivery_commits(cursor: Any, **options: Any) -> None:
+        read_items(cursor, **options)
 
         def deliver() -> None:  # another connection: the import holds no lock on MILK yet
             try:
