@@ -28,46 +28,55 @@ from inventory.signals import inventory_adjusted_batch
 # ---------------------------------------------------------------- applying
 
 
-def compose(cursor: Any, *, after_creating: bool = False) -> None:
+def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, after_creating: bool = False) -> bool:
     """import_apply: the good rows with what each needs to know its on-hand before and after
     once the item's on-hand is known (no lock yet); item_id is NULL for an item that does not
     exist yet, or that this import created (`after_creating`: composing again under the lock,
     see create_items). `has_set`/`base`: the last `set` at or before the row; `adds`: the adds
-    since; the prev_* the same for the row before."""
+    since; the prev_* the same for the row before. Returns whether every item has one row;
+    `repeats` False (from import_stage.load) says so without looking.
+    `as_checked`: the items as import_stage.check() found them (its item_id), not a second join
+    of every stock item: an item never goes away, and one created since fails create_items on
+    the unique index, after which the import composes again with the join."""
     cursor.execute("DROP TABLE IF EXISTS import_apply")
     items = "inventory_stockitem"
     if after_creating:
         items = "(SELECT * FROM inventory_stockitem WHERE id NOT IN (SELECT id FROM import_created))"
+    item, join = "i.id", f"LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id"
+    read = "NULL::numeric AS read_on_hand, NULL::numeric AS read_reserved, NULL::numeric AS read_threshold"
+    if as_checked and not after_creating:
+        item, join = "r.item_id", ""
+        read = "r.on_hand AS read_on_hand, r.reserved AS read_reserved, r.low_stock_threshold AS read_threshold"
     good = f"NOT {BAD} AND NOT EXISTS (SELECT 1 FROM import_skipped k WHERE k.line = r.line)"  # noqa: S608
-    cursor.execute(
-        f"SELECT EXISTS (SELECT 1 FROM import_rows r WHERE {good} GROUP BY warehouse_id, variant_id "  # noqa: S608
-        "HAVING count(*) > 1)"
-    )
-    if not cursor.fetchone()[0]:  # one row per item (the usual file): no windows needed
+    if repeats:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM import_rows r WHERE {good} GROUP BY warehouse_id, variant_id "  # noqa: S608
+            "HAVING count(*) > 1)"
+        )
+        repeats = cursor.fetchone()[0]
+    if not repeats:  # one row per item (the usual file): no windows needed
         cursor.execute(
             f"""
             CREATE TEMP TABLE import_apply ON COMMIT DROP AS
-            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+            SELECT {item} AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
                    r.variant_sku, r.unit, r.mode = 'set' AS has_set, r.quantity AS base,
                    CASE WHEN r.mode = 'add' THEN r.quantity ELSE 0 END AS adds, false AS prev_has_set,
-                   NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last
-            FROM import_rows r
-            LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+                   NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last, {read}
+            FROM import_rows r {join}
             WHERE {good}
             """  # noqa: S608
         )
         cursor.execute("ANALYZE import_apply")
-        return
+        return True
     cursor.execute(
         f"""
         CREATE TEMP TABLE import_apply ON COMMIT DROP AS
         WITH good AS (
-            SELECT i.id AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
-                   r.variant_sku, r.unit,
+            SELECT {item} AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+                   r.variant_sku, r.unit, {read},
                    count(*) FILTER (WHERE r.mode = 'set')
                        OVER (PARTITION BY r.warehouse_id, r.variant_id ORDER BY r.line) AS segment
-            FROM import_rows r
-            LEFT JOIN {items} i ON i.warehouse_id = r.warehouse_id AND i.variant_id = r.variant_id
+            FROM import_rows r {join}
             WHERE {good}
         ), segments AS (
             SELECT good.*, segment > 0 AS has_set, first_value(quantity) OVER s AS base,
@@ -80,6 +89,7 @@ def compose(cursor: Any, *, after_creating: bool = False) -> None:
         """  # noqa: S608
     )
     cursor.execute("ANALYZE import_apply")
+    return False
 
 
 def lock(cursor: Any) -> None:
@@ -93,15 +103,26 @@ def lock(cursor: Any) -> None:
     )
 
 
-def read_items(cursor: Any) -> None:
+def read_items(cursor: Any, *, as_checked: bool = False, single: bool = False) -> None:
     """What lock() keeps, read without locking into import_read: the import prepares its ledger
-    rows and events from it before the lock (see unchanged_under_lock)."""
+    rows and events from it before the lock (see lock_unchanged). `as_checked` (compose's): the
+    levels the check read with the items, kept in import_apply, instead of a second read of every
+    item; lock_unchanged compares them all the same, and an item changed since is written again
+    under the lock. `single`: one row per item, none to leave out."""
     cursor.execute("DROP TABLE IF EXISTS import_read")
-    cursor.execute(
-        "CREATE TEMP TABLE import_read ON COMMIT DROP AS "
-        "SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem "
-        "WHERE id IN (SELECT item_id FROM import_apply)"
-    )
+    if as_checked:
+        distinct = "" if single else "DISTINCT ON (item_id)"
+        cursor.execute(
+            f"CREATE TEMP TABLE import_read ON COMMIT DROP AS SELECT {distinct} item_id AS id, "  # noqa: S608
+            "read_on_hand AS on_hand, read_reserved AS reserved, read_threshold AS low_stock_threshold "
+            "FROM import_apply WHERE item_id IS NOT NULL"
+        )
+    else:
+        cursor.execute(
+            "CREATE TEMP TABLE import_read ON COMMIT DROP AS "
+            "SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem "
+            "WHERE id IN (SELECT item_id FROM import_apply)"
+        )
     cursor.execute("ANALYZE import_read")
 
 
@@ -175,7 +196,7 @@ def refused_new_items(cursor: Any) -> list[RowError]:
     ]
 
 
-def create_items(cursor: Any, now: Any) -> int | None:
+def create_items(cursor: Any, now: Any, *, one_row_per_item: bool = False) -> int | None:
     """Insert the items the file creates with their final on-hand (no empty row to update after),
     before the existing items are locked: new rows are seen by no other transaction until the
     commit. In file order: their ids, their heap pages and the ledger's references to them then
@@ -196,7 +217,7 @@ def create_items(cursor: Any, now: Any) -> int | None:
     # transaction created meanwhile fails it on the unique index, in a savepoint.
     try:
         with transaction.atomic():
-            created = _insert_items(cursor, now)
+            created = _insert_items(cursor, now, one_row_per_item)
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION:
             return None
@@ -208,15 +229,24 @@ def create_items(cursor: Any, now: Any) -> int | None:
 UNIQUE_VIOLATION = "23505"
 
 
-def _insert_items(cursor: Any, now: Any) -> int:
+def _insert_items(cursor: Any, now: Any, one_row_per_item: bool) -> int:
+    # One row per item: the row is the item (no hash of every new item to group them).
+    rows = f"""
+        SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last) AS after, bool_or(after <> before) AS changed
+        FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
+    """  # noqa: S608
+    if one_row_per_item:
+        rows = (
+            "SELECT warehouse_id, variant_id, after, after <> before AS changed "  # noqa: S608
+            f"FROM ({NEW_ITEM_ROWS}) AS r ORDER BY line"
+        )
     cursor.execute(
         f"""
         WITH created AS (
             INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
                                              created_at, updated_at)
-            SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last), 0, 0,
-                   CASE WHEN bool_or(after <> before) THEN 2 ELSE 1 END, %s, %s
-            FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
+            SELECT warehouse_id, variant_id, after, 0, 0, CASE WHEN changed THEN 2 ELSE 1 END, %s, %s
+            FROM ({rows}) AS r
             RETURNING id, warehouse_id, variant_id
         )
         INSERT INTO import_created (id, warehouse_id, variant_id) SELECT id, warehouse_id, variant_id FROM created

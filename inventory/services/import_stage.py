@@ -6,6 +6,7 @@ rows; memory is bounded by a chunk of rows whatever the file's size.
 
 import csv
 import io
+from array import array
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from itertools import islice
@@ -114,8 +115,12 @@ def drop_tables(cursor: Any) -> None:
     cursor.execute("SET LOCAL jit = off")
 
 
-def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows: int, progress: Progress) -> None:
-    """COPY the file's rows into the temporary table import_stage (dropped at commit)."""
+def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows: int, progress: Progress) -> bool:
+    """COPY the file's rows into the temporary table import_stage (dropped at commit). Returns
+    whether two readable rows may name the same item (the same warehouse and SKU text: the only
+    way to the same item, codes and SKUs being unique), from a hash of each pair kept as it is
+    read (8 bytes a row); False spares compose() the search for repeats (a hash of every item).
+    Two pairs with the same hash only answer True, which is always safe."""
     drop_tables(cursor)
     cursor.execute(
         "CREATE TEMP TABLE import_stage (line integer, problem text, warehouse text, sku text, quantity text, "
@@ -129,13 +134,21 @@ def load(cursor: Any, path: Path, fmt: str, default_mode: str | None, chunk_rows
         else:
             rows = _jsonl_stage_rows(binary, default_mode)
         read = 0
+        # The hashes in 256 arrays by their low byte, each then searched with a set of its own:
+        # 8 bytes a row, not a set of the whole file at once (80 MB at 1M rows).
+        pairs = [array("q") for _ in range(256)]
         with cursor.copy("COPY import_stage FROM STDIN (FORMAT csv)") as copy:
             while chunk := list(islice(rows, chunk_rows)):
                 copy.write(_csv_bytes(chunk))
+                for row in chunk:
+                    if row[1] is None:
+                        pair = hash((row[2], row[3]))
+                        pairs[pair & 255].append(pair)
                 position = binary.tell()
                 progress.advance(position - read)
                 read = position
     progress.done()
+    return any(len(set(part)) < len(part) for part in pairs)
 
 
 # ---------------------------------------------------------------- checking in SQL
@@ -150,9 +163,10 @@ BAD = (
 
 
 def check(cursor: Any, raw: Any) -> None:
-    """Resolve every staged row (warehouse, variant, quantity, current stock item) into
-    import_rows. Quantities in plain notation are checked in SQL; the others (bad ones, exponents,
-    trailing zeros) by core.quantities, the one rule, so every reason reads as everywhere else."""
+    """Resolve every staged row (warehouse, variant, quantity, current stock item and its
+    levels: import_sql.read_items may take them from here) into import_rows. Quantities in plain
+    notation are checked in SQL; the others (bad ones, exponents, trailing zeros) by
+    core.quantities, the one rule, so every reason reads as everywhere else."""
     cursor.execute(
         f"""
         CREATE TEMP TABLE import_rows ON COMMIT DROP AS
@@ -164,7 +178,7 @@ def check(cursor: Any, raw: Any) -> None:
                      AND (v.unit <> %(piece)s OR s.quantity !~ '\\.[0-9]*[1-9]')
                     THEN s.quantity::numeric(14, 3) END AS quantity,
                NULL::text AS quantity_problem,
-               i.id AS item_id, i.reserved
+               i.id AS item_id, i.reserved, i.on_hand, i.low_stock_threshold
         FROM import_stage s
         LEFT JOIN inventory_warehouse w ON w.code = s.warehouse
         LEFT JOIN ({catalog.variants_by_sku_sql()}) v ON v.sku = s.sku

@@ -172,7 +172,7 @@ def _import_set_based(
         with transaction.atomic(), connection.cursor() as cursor:
             raw = connection.connection
             with timed(report, "load"):
-                import_stage.load(cursor, path, fmt, default_mode, chunk_rows, progress)
+                repeats = import_stage.load(cursor, path, fmt, default_mode, chunk_rows, progress)
             with timed(report, "check"):
                 import_stage.check(cursor, raw)
                 report.rows_total, report.rows_bad = import_stage.counts(cursor)
@@ -203,13 +203,26 @@ def _import_set_based(
                     reported.add(error.line)
                     on_error(error)
 
+            as_checked = True
             while True:
                 try:
                     with transaction.atomic():
-                        locked_at = _apply_under_lock(cursor, raw, batch, partial, actor_id, now, report_once, report)
+                        locked_at = _apply_under_lock(
+                            cursor,
+                            raw,
+                            batch,
+                            partial,
+                            actor_id,
+                            now,
+                            report_once,
+                            report,
+                            repeats=repeats,
+                            as_checked=as_checked,
+                        )
                     break
                 except ItemsCreatedMeanwhile:
                     report.rows_bad = checked_bad  # the refusals under the lock are found again
+                    as_checked = False  # the stock items as they are now
             report.rows_skipped = report.rows_bad
             batch.rows_total, batch.rows_changed = report.rows_total, report.rows_changed
             batch.rows_unchanged, batch.rows_skipped = report.rows_unchanged, report.rows_skipped
@@ -244,6 +257,9 @@ def _apply_under_lock(
     now: datetime,
     on_error: Callable[[RowError], None],
     report: ImportReport,
+    *,
+    repeats: bool = True,
+    as_checked: bool = False,
 ) -> float:
     """Compose, create the new items, lock the existing ones, re-check and apply; returns when
     the stock items were locked. The ledger rows and events are written before the lock from the
@@ -251,15 +267,17 @@ def _apply_under_lock(
     only the UPDATE is left. Otherwise (or when a row is refused), they are written again under
     the lock, from the locked items."""
     with timed(report, "compose"):
-        import_sql.compose(cursor)
+        single = import_sql.compose(cursor, repeats=repeats, as_checked=as_checked)
     with timed(report, "create items"):
         while refused := import_sql.refused_new_items(cursor):
             _refuse(cursor, refused, partial, on_error, report)
-            import_sql.compose(cursor)
-        created = import_sql.create_items(cursor, now)
+            single = import_sql.compose(cursor, repeats=repeats, as_checked=as_checked)
+        created = import_sql.create_items(cursor, now, one_row_per_item=single)
         if created is None:
             raise ItemsCreatedMeanwhile()
-    prepared = _prepare(cursor, batch, actor_id, now, report, created=bool(created))
+    prepared = _prepare(
+        cursor, batch, actor_id, now, report, created=bool(created), as_checked=as_checked, single=single
+    )
     locked_at = time.monotonic()
     if prepared is not None:
         with timed(report, "lock"):
@@ -288,13 +306,21 @@ def _apply_under_lock(
 
 
 def _prepare(
-    cursor: Any, batch: ImportBatch, actor_id: int | None, now: datetime, report: ImportReport, *, created: bool
+    cursor: Any,
+    batch: ImportBatch,
+    actor_id: int | None,
+    now: datetime,
+    report: ImportReport,
+    *,
+    created: bool,
+    as_checked: bool,
+    single: bool,
 ) -> str | None:
     """Before the lock: the ledger rows, low-stock and batch events from the existing items as
     read now, in a savepoint (see _apply_under_lock); None, writing nothing, when a row would be
     refused (that is decided under the lock)."""
     with timed(report, "finish"):
-        import_sql.read_items(cursor)
+        import_sql.read_items(cursor, as_checked=as_checked, single=single)
         import_sql.finish(cursor, "import_read")
         if import_sql.refused_under_lock(cursor):
             return None

@@ -12,6 +12,7 @@ from django.db import connections
 
 from inventory.models import StockItem, StockMovement
 from inventory.services import import_sql as import_sql_module
+from inventory.services import import_stage as import_stage_module
 from inventory.services import import_stock, receive_stock
 from tests.inventory.helpers import assert_ledger_matches, events_of, make_variant, make_warehouse, stocked
 
@@ -57,8 +58,8 @@ def test_an_item_changed_between_the_read_and_the_lock_is_written_again_from_the
     path.write_text("warehouse,sku,quantity,mode\nberlin-1,MILK,7,set\nberlin-1,EGGS,4,set\nberlin-1,MILK,1,add\n")
     read_items = import_sql_module.read_items
 
-    def read_then_a_delivery_commits(cursor: Any) -> None:
-        read_items(cursor)
+    def read_then_a_delivery_commits(cursor: Any, **options: Any) -> None:
+        read_items(cursor, **options)
 
         def deliver() -> None:  # another connection: the import holds no lock on MILK yet
             try:
@@ -83,17 +84,21 @@ def test_an_item_changed_between_the_read_and_the_lock_is_written_again_from_the
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("module", "step"), [(import_sql_module, "refused_new_items"), (import_stage_module, "counts")]
+)
 def test_an_item_another_transaction_creates_meanwhile_is_counted_as_existing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: Any, step: str
 ) -> None:
     """The new items' INSERT fails on the unique index (no ON CONFLICT): the import composes again
-    and counts the other transaction's item as an existing one."""
+    and counts the other transaction's item as an existing one; whether the item was created after
+    the composing (refused_new_items) or after the check, which composing first trusts (counts)."""
     make_warehouse()
     stocked(make_variant("MILK"), "10")
     eggs = make_variant("EGGS")
     path = tmp_path / "count.csv"
     path.write_text("warehouse,sku,quantity,mode\nberlin-1,EGGS,4,add\nberlin-1,MILK,7,set\n")
-    refused_new_items, delivered = import_sql_module.refused_new_items, list[bool]()
+    refused_new_items, delivered = getattr(module, step), list[bool]()
 
     def a_delivery_creates_the_item_first(cursor: Any) -> Any:
         if not delivered:  # once: composed without the item, created before the import's INSERT
@@ -110,7 +115,7 @@ def test_an_item_another_transaction_creates_meanwhile_is_counted_as_existing(
             delivered.append(True)
         return refused_new_items(cursor)
 
-    monkeypatch.setattr(import_sql_module, "refused_new_items", a_delivery_creates_the_item_first)
+    monkeypatch.setattr(module, step, a_delivery_creates_the_item_first)
     report = import_stock(path)
     assert (report.status, report.rows_changed) == ("applied", 2)
     assert StockItem.objects.get(variant=eggs).on_hand == Decimal(7)  # the delivery's 3 and the file's 4

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 
 from accounts.models import User
@@ -19,7 +19,8 @@ from catalog.models import Category, Product, Variant
 from events.contracts import unpack_envelope
 from events.models import OutboxEvent
 from inventory.models import ImportBatch, MovementReason, StockItem, StockMovement, Warehouse
-from inventory.services import ImportReport, import_stock, reserve_stock
+from inventory.services import ImportReport, import_stage, import_stock, reserve_stock
+from inventory.services.import_report import NoProgress
 from tests.inventory.helpers import assert_ledger_matches, events_of, make_variant, make_warehouse, stocked
 
 pytestmark = pytest.mark.django_db
@@ -299,6 +300,23 @@ def test_rows_of_one_item_compose_in_file_order_announced_in_versioned_batches(s
     assert announced[2] == ("MILK", "-12.000", "3.000", f"import:{report.batch_id} line 4")
     assert [a[0] for a in announced] == ["MILK", "EGGS", "MILK", "MILK", "EGGS"]
     assert_ledger_matches()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the staged import is PostgreSQL's")
+def test_the_stage_says_whether_two_rows_may_name_one_item(shop: Path) -> None:
+    """A file without repeats is composed without searching for them (decision 0084): the
+    answer must never be no for a file with two rows of one item, wherever they fall."""
+    path = shop / "day.csv"
+    files = [
+        ("berlin-1,MILK,5,add\nberlin-1,EGGS,4,set\nberlin-2,MILK,3,set\n", False),
+        ("berlin-1,MILK,5,add\nberlin-1,EGGS,4,set\nberlin-2,MILK,3,set\nberlin-1,MILK,1,add\n", True),
+        ("berlin-1,MILK,5,add\nberlin-1,MILK,4,add\n", True),
+        ("berlin-1,MILK,5,add\nberlin-1,MILK,4,add,extra\n", False),  # the second row is unreadable
+    ]
+    for rows, repeats in files:
+        path.write_text("warehouse,sku,quantity,mode\n" + rows)
+        with transaction.atomic(), connection.cursor() as cursor:
+            assert import_stage.load(cursor, path, "csv", None, 2, NoProgress()) is repeats, rows
 
 
 def test_bad_rows_anywhere_in_a_file_are_reported_with_their_lines_and_nothing_is_applied(shop: Path) -> None:

@@ -40,6 +40,19 @@ def test_a_stock_item_of_a_missing_variant_or_warehouse_is_refused_whoever_inser
 
 
 @pytest.mark.django_db
+def test_the_keys_of_many_new_items_are_counted_apart_per_table() -> None:
+    """One pass finds the distinct variants and the distinct warehouses (migration 0011): two
+    warehouses of one variant, and one warehouse of two variants, are each whole."""
+    milk, eggs = make_variant("MILK"), make_variant("EGGS")
+    berlin, potsdam = make_warehouse(), make_warehouse("potsdam-1", "Potsdam")
+    insert_items([berlin.pk, potsdam.pk, berlin.pk], [milk.pk, milk.pk, eggs.pk])
+    assert StockItem.objects.count() == 3
+    with pytest.raises(IntegrityError, match="missing warehouse or variant"):
+        insert_items([potsdam.pk, potsdam.pk + 1000], [eggs.pk, eggs.pk])
+    assert StockItem.objects.count() == 3
+
+
+@pytest.mark.django_db
 def test_a_variant_or_warehouse_with_stock_items_is_never_deleted_and_keeps_its_id() -> None:
     item = stocked(make_variant("MILK"), "5")
     unstocked = make_variant("EGGS")
