@@ -81,6 +81,6 @@ def backward(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inventory", "0009_stock_item_room_for_hot_updates")]
+    dependencies = [("inventory", "0010_ledger_actor_index_skips_nulls")]
 
     operations = [migrations.RunPython(forward, backward, elidable=False)]
