@@ -23,16 +23,13 @@ from django.db import DatabaseError, connections
 from psycopg.types.numeric import Int8
 
 from core.db.statements import statement_cursor
-from events.bridge import (
+from events.bridge import array_literal, notify_needed, notify_sql, outbox_written
+from events.keyed import (
     KeyedEvent,
-    array_literal,
     keyed_event_params,
     keyed_event_params_for,
     keyed_payload_for_digits_sql,
     keyed_payload_sql,
-    notify_needed,
-    notify_sql,
-    outbox_written,
 )
 from inventory.models import MovementReason
 from inventory.services.basket import BasketRead, VariantFacts, numbers

@@ -31,7 +31,8 @@ from django.utils import timezone
 from catalog import selectors as catalog
 from core.errors import InvalidInput
 from core.quantities import as_quantity
-from events.bridge import PreparedEvent, prepare_event, prepare_keyed_event
+from events.bridge import PreparedEvent, prepare_event
+from events.keyed import prepare_keyed_event
 from inventory.errors import (
     OutOfStock,
     ReservationBusy,
