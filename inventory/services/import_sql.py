@@ -1,7 +1,7 @@
 """Stock imports, set-based (PostgreSQL), the second half: the rows staged and checked by
-import_stage.py are applied with one INSERT of the new stock items, one UPDATE ... FROM of the
-existing ones and one INSERT ... SELECT for the ledger; the changes are announced in batches of
-many items per event (import_events.py). The stock items the file touches are locked (in id
+import_stage.py are applied with one INSERT of the new stock items (import_items.py), one
+UPDATE ... FROM of the existing ones and one INSERT ... SELECT for the ledger; the changes are
+announced in batches of many items per event (import_events.py). The stock items the file touches are locked (in id
 order, the one lock order of the app) only for the apply: from the lock to the commit.
 
 Rows of the same item compose in file order: a row's on-hand is the last `set` before it (or the
@@ -14,7 +14,6 @@ is skipped and the rows after it are composed again without it).
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
 from core.quantities import MAX_QUANTITY
 from events.bridge import PAYLOAD_TAG, notify_needed, notify_sql, outbox_written
@@ -32,11 +31,11 @@ def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, afte
     """import_apply: the good rows with what each needs to know its on-hand before and after
     once the item's on-hand is known (no lock yet); item_id is NULL for an item that does not
     exist yet, or that this import created (`after_creating`: composing again under the lock,
-    see create_items). `has_set`/`base`: the last `set` at or before the row; `adds`: the adds
+    see import_items.create_items). `has_set`/`base`: the last `set` at or before the row; `adds`: the adds
     since; the prev_* the same for the row before. Returns whether every item has one row;
     `repeats` False (from import_stage.load) says so without looking.
     `as_checked`: the items as import_stage.check() found them (its item_id), not a second join
-    of every stock item: an item never goes away, and one created since fails create_items on
+    of every stock item: an item never goes away, and one created since fails import_items.create_items on
     the unique index, after which the import composes again with the join."""
     cursor.execute("DROP TABLE IF EXISTS import_apply")
     items = "inventory_stockitem"
@@ -162,98 +161,6 @@ def finish(cursor: Any, items: str = "import_locked") -> None:
         """  # noqa: S608
     )
     cursor.execute("ANALYZE import_final")
-
-
-# import_apply's on-hand after and before each row of an item the import creates (from 0).
-NEW_ITEM_ROWS = """
-    SELECT warehouse_id, variant_id, line, last, CASE WHEN has_set THEN base ELSE 0 END + adds AS after,
-           CASE WHEN prev_has_set THEN prev_base ELSE 0 END + prev_adds AS before
-    FROM import_apply WHERE item_id IS NULL
-"""
-
-
-def refused_new_items(cursor: Any) -> list[RowError]:
-    """Rows that would take an item the import creates above the largest storable on-hand (the
-    first such row of an item: the rows after it are composed again without it). Known before
-    any lock: such an item starts from 0."""
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM ({NEW_ITEM_ROWS}) AS r WHERE after > %(max)s)", {"max": MAX_QUANTITY})  # noqa: S608
-    if not cursor.fetchone()[0]:
-        return []
-    cursor.execute(
-        f"""
-        SELECT line, after FROM (
-            SELECT r.*, count(*) FILTER (WHERE after > %(max)s)
-                            OVER (PARTITION BY warehouse_id, variant_id ORDER BY line) AS large
-            FROM ({NEW_ITEM_ROWS}) AS r
-        ) AS rows
-        WHERE after > %(max)s AND large = 1 ORDER BY line
-        """,  # noqa: S608
-        {"max": MAX_QUANTITY},
-    )
-    return [
-        RowError(line, f"on-hand would become {after}, above the largest quantity stored")
-        for line, after in cursor.fetchall()
-    ]
-
-
-def create_items(cursor: Any, now: Any, *, one_row_per_item: bool = False) -> int | None:
-    """Insert the items the file creates with their final on-hand (no empty row to update after),
-    before the existing items are locked: new rows are seen by no other transaction until the
-    commit. In file order: their ids, their heap pages and the ledger's references to them then
-    follow the file. Their ids go to import_created (composing again under the lock leaves them
-    out). Returns how many were created, None when another transaction created one of them
-    meanwhile (then compose again)."""
-    cursor.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS import_created (id bigint, warehouse_id bigint, variant_id bigint) "
-        "ON COMMIT DROP"
-    )
-    cursor.execute("SELECT count(*) FROM import_apply WHERE item_id IS NULL AND last")
-    (expected,) = cursor.fetchone()
-    if not expected:
-        return 0
-    # Their warehouses and variants are locked FOR KEY SHARE and checked by a statement trigger
-    # at the end of the INSERT (migration 0008): once per key, before the lock. A plain INSERT,
-    # not ON CONFLICT DO NOTHING (its speculative insertion cost a third more): an item another
-    # transaction created meanwhile fails it on the unique index, in a savepoint.
-    try:
-        with transaction.atomic():
-            created = _insert_items(cursor, now, one_row_per_item)
-    except IntegrityError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION:
-            return None
-        raise
-    cursor.execute("ANALYZE import_created")
-    return int(expected) if created == expected else None
-
-
-UNIQUE_VIOLATION = "23505"
-
-
-def _insert_items(cursor: Any, now: Any, one_row_per_item: bool) -> int:
-    # One row per item: the row is the item (no hash of every new item to group them).
-    rows = f"""
-        SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last) AS after, bool_or(after <> before) AS changed
-        FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
-    """  # noqa: S608
-    if one_row_per_item:
-        rows = (
-            "SELECT warehouse_id, variant_id, after, after <> before AS changed "  # noqa: S608
-            f"FROM ({NEW_ITEM_ROWS}) AS r ORDER BY line"
-        )
-    cursor.execute(
-        f"""
-        WITH created AS (
-            INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
-                                             created_at, updated_at)
-            SELECT warehouse_id, variant_id, after, 0, 0, CASE WHEN changed THEN 2 ELSE 1 END, %s, %s
-            FROM ({rows}) AS r
-            RETURNING id, warehouse_id, variant_id
-        )
-        INSERT INTO import_created (id, warehouse_id, variant_id) SELECT id, warehouse_id, variant_id FROM created
-        """,  # noqa: S608
-        [now, now],
-    )
-    return int(cursor.rowcount)
 
 
 def refused_under_lock(cursor: Any) -> list[RowError]:

@@ -33,7 +33,7 @@ from django.utils import timezone
 from core.errors import InvalidInput
 from inventory import cache
 from inventory.models import ImportBatch
-from inventory.services import import_embedded, import_sql, import_stage
+from inventory.services import import_embedded, import_items, import_sql, import_stage
 from inventory.services.import_report import (
     DryRunDone,
     ImportReport,
@@ -269,10 +269,10 @@ def _apply_under_lock(
     with timed(report, "compose"):
         single = import_sql.compose(cursor, repeats=repeats, as_checked=as_checked)
     with timed(report, "create items"):
-        while refused := import_sql.refused_new_items(cursor):
+        while refused := import_items.refused_new_items(cursor):
             _refuse(cursor, refused, partial, on_error, report)
             single = import_sql.compose(cursor, repeats=repeats, as_checked=as_checked)
-        created = import_sql.create_items(cursor, now, one_row_per_item=single)
+        created = import_items.create_items(cursor, now, one_row_per_item=single)
         if created is None:
             raise ItemsCreatedMeanwhile()
     prepared = _prepare(

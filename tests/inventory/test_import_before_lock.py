@@ -11,6 +11,7 @@ import pytest
 from django.db import connections
 
 from inventory.models import StockItem, StockMovement
+from inventory.services import import_items as import_items_module
 from inventory.services import import_sql as import_sql_module
 from inventory.services import import_stage as import_stage_module
 from inventory.services import import_stock, receive_stock
@@ -85,7 +86,7 @@ def test_an_item_changed_between_the_read_and_the_lock_is_written_again_from_the
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    ("module", "step"), [(import_sql_module, "refused_new_items"), (import_stage_module, "counts")]
+    ("module", "step"), [(import_items_module, "refused_new_items"), (import_stage_module, "counts")]
 )
 def test_an_item_another_transaction_creates_meanwhile_is_counted_as_existing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: Any, step: str
