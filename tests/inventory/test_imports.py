@@ -302,7 +302,6 @@ def test_rows_of_one_item_compose_in_file_order_announced_in_versioned_batches(s
     assert_ledger_matches()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the staged import is PostgreSQL's")
 def test_the_stage_says_whether_two_rows_may_name_one_item(shop: Path) -> None:
     """A file without repeats is composed without searching for them (decision 0084): the
     answer must never be no for a file with two rows of one item, wherever they fall."""
