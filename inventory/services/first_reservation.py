@@ -110,7 +110,13 @@ _AS_REMEMBERED = """
     WHERE EXISTS (SELECT 1 FROM inventory_warehouse w
                   WHERE w.id = %(warehouse_id)s AND w.code = %(code)s AND w.is_active)
 """
-_WRITES = """
+
+
+def _writes(line_item: str, line_quantity: str, lines_from: str, ledger_order: str = "") -> str:
+    """The writes every form shares: the reservation (only when the verdict is ok), its lines, their
+    ledger rows and the event's outbox row, the lines' item and quantity as the form has them.
+    `{payload}` and `{joins}` are left for `_first_sql`."""
+    return f"""
 new_row AS (
     INSERT INTO inventory_reservation
         (owner_type, owner_id, warehouse_id, state, expires_at, end_reason, created_at, ended_at)
@@ -121,25 +127,29 @@ new_row AS (
 ),
 new_lines AS (
     INSERT INTO inventory_reservationline (reservation_id, stock_item_id, quantity)
-    SELECT r.id, f.item_id, f.quantity FROM new_row r, wanted f
+    SELECT r.id, {line_item}, {line_quantity} FROM {lines_from}
     RETURNING 1
 ),
 ledger AS (
     INSERT INTO inventory_stockmovement
         (stock_item_id, on_hand_delta, reserved_delta, reason, reference, note, actor_id, created_at)
-    SELECT f.item_id, 0, f.quantity, %(reason)s, 'reservation:' || r.id, '', NULL, %(now)s
-    FROM new_row r, wanted f
-    ORDER BY f.n
+    SELECT {line_item}, 0, {line_quantity}, %(reason)s, 'reservation:' || r.id, '', NULL, %(now)s
+    FROM {lines_from}
+    {ledger_order}
     RETURNING 1
 ),
 outbox AS (
     INSERT INTO events_outboxevent
         (event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, publish_attempts, last_error)
-    SELECT %(event_id)s, %(event_type)s, %(aggregate_type)s, r.id::text, {payload}, %(occurred_at)s, 0, ''
-    FROM new_row r {joins}
+    SELECT %(event_id)s, %(event_type)s, %(aggregate_type)s, r.id::text, {{payload}}, %(occurred_at)s, 0, ''
+    FROM new_row r {{joins}}
     RETURNING id
 ),
-"""
+"""  # noqa: S608  (this module's constant fragments, no input)
+
+
+# A basket's lines come from `wanted` (the unnested arrays), its ledger rows in line order.
+_WRITES = _writes("f.item_id", "f.quantity", "new_row r, wanted f", "ORDER BY f.n")
 
 # Inside a transaction: the items are locked first, in id order, and every fact re-checked under
 # the lock before anything is written.
@@ -228,7 +238,9 @@ _LOCKED = (
 # a CTE that five scans read again, and the owner's check and the item's re-check folded into
 # `verdict`. PostgreSQL builds and tears down every node of a statement on every execution (a fifth
 # of the backend's CPU per reservation in `perf`); fewer nodes here took about 5 % off the backend.
-_ONE = """WITH
+_ONE = (
+    "WITH"  # noqa: S608  (this module's constant fragments, no input)
+    + """
 verdict AS MATERIALIZED (
     SELECT CASE
         WHEN EXISTS (SELECT 1 FROM inventory_reservation WHERE owner_type = %(owner_type)s
@@ -243,33 +255,9 @@ verdict AS MATERIALIZED (
         ELSE 'ok'
     END AS outcome
 ),
-new_row AS (
-    INSERT INTO inventory_reservation
-        (owner_type, owner_id, warehouse_id, state, expires_at, end_reason, created_at, ended_at)
-    SELECT %(owner_type)s, %(owner_id)s, %(warehouse_id)s, 'active', %(expires_at)s, '', %(now)s, NULL
-    WHERE (SELECT outcome FROM verdict) = 'ok'
-    ON CONFLICT (owner_type, owner_id) WHERE state = 'active' DO NOTHING
-    RETURNING id
-),
-new_lines AS (
-    INSERT INTO inventory_reservationline (reservation_id, stock_item_id, quantity)
-    SELECT r.id, %(item)s, %(quantity)s::numeric FROM new_row r
-    RETURNING 1
-),
-ledger AS (
-    INSERT INTO inventory_stockmovement
-        (stock_item_id, on_hand_delta, reserved_delta, reason, reference, note, actor_id, created_at)
-    SELECT %(item)s, 0, %(quantity)s::numeric, %(reason)s, 'reservation:' || r.id, '', NULL, %(now)s
-    FROM new_row r
-    RETURNING 1
-),
-outbox AS (
-    INSERT INTO events_outboxevent
-        (event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, publish_attempts, last_error)
-    SELECT %(event_id)s, %(event_type)s, %(aggregate_type)s, r.id::text, {payload}, %(occurred_at)s, 0, ''
-    FROM new_row r {joins}
-    RETURNING id
-),
+"""
+    + _writes("%(item)s", "%(quantity)s::numeric", "new_row r")
+    + """
 moved AS (
     UPDATE inventory_stockitem s SET reserved = s.reserved + %(quantity)s::numeric, updated_at = %(now)s
     WHERE s.id = %(item)s AND EXISTS (SELECT 1 FROM new_row) AND {one_fits}
@@ -280,6 +268,7 @@ SELECT (SELECT outcome FROM verdict), (SELECT id FROM new_row),
        CASE WHEN (SELECT id FROM new_row) IS NOT NULL AND ({wrong_length}NOT EXISTS (SELECT FROM moved))
             THEN first_reservation_undone() END
 """
+)
 _ONE = " ".join(_ONE.split())
 # The one item's line fits (as _FITS), on the row as the statement finds it.
 _ONE_FITS = (
