@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import CatalogImport
-from catalog.services.imports import FORMATS, export_rows, file_format, import_catalog, write_export
+from catalog.services.catalog_file import FORMATS, file_format
+from catalog.services.imports import export_rows, import_catalog, write_export
 from core.admin.readonly import ReadOnlyAdmin
 from core.errors import DomainError
 

@@ -13,8 +13,8 @@ from django.test import Client
 
 from catalog import demo
 from catalog.models import Brand, CatalogImport, Category, Product, Variant
+from catalog.services.catalog_file import COLUMNS
 from catalog.services.imports import (
-    COLUMNS,
     CatalogFileAlreadyImported,
     export_rows,
     import_catalog,

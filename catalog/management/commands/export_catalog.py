@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.services.imports import export_rows, file_format, write_export
+from catalog.services.catalog_file import file_format
+from catalog.services.imports import export_rows, write_export
 from core.errors import DomainError
 
 

@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.services.imports import COLUMNS, import_catalog
+from catalog.services.catalog_file import COLUMNS
+from catalog.services.imports import import_catalog
 from core.errors import DomainError
 
 
