@@ -5,17 +5,14 @@ commit on its side, whatever our caller does next), records the operation once p
 key and answers a repeat of the key with the stored response, like Stripe's Idempotency-Key. It
 keeps its own charges with their own totals, and refuses a capture or refund above them. After
 every change it sends a signed webhook event carrying the charge as of that change (delivered by
-a Celery task, re-sent until answered with 2xx). Faults can be injected (TestCardFault) to play a
-network timeout after the provider committed, or an outage before it did anything.
+a Celery task, re-sent until answered with 2xx: payments/sandbox/webhooks.py). Faults can be
+injected (TestCardFault) to play a network timeout after the provider committed, or an outage
+before it did anything.
 """
 
 import hashlib
 import json
 import logging
-import time
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,25 +23,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import DomainError
 from core.queue import enqueue_on_commit
 from payments.gateways import gateway_options
-from payments.gateways.signing import SIGNATURE_HEADER, signature_header
 from payments.sandbox.models import (
     TestCardCharge,
     TestCardChargeStatus,
-    TestCardEvent,
     TestCardFault,
     TestCardFaultMode,
     TestCardOperation,
 )
-from payments.services import receive_webhook
+from payments.sandbox.webhooks import new_reference, send_event
 
 logger = logging.getLogger(__name__)
 
 AUTHORIZATION_VALIDITY = timedelta(days=7)
-# The sandbox's own Celery tasks (payments.sandbox.tasks), queued by name.
-DELIVER_WEBHOOK = "payments.test_card_deliver_webhook"
+# The sandbox's own Celery task (payments.sandbox.tasks), queued by name; the webhooks' is in webhooks.py.
 COMPLETE_AUTHENTICATION = "payments.test_card_complete_authentication"
 
 
@@ -103,10 +96,6 @@ class ProviderRequestError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _reference(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:24]}"
 
 
 def _fingerprint(params: dict[str, Any]) -> str:
@@ -168,7 +157,7 @@ def _operation(
     final: bool = False,
     prefix: str,
 ) -> TestCardOperation:
-    reference = charge.reference if kind == "authorize" else _reference(prefix)
+    reference = charge.reference if kind == "authorize" else new_reference(prefix)
     response = {
         "id": reference,
         "object": kind,
@@ -198,7 +187,7 @@ def _operation(
 def _changed(charge: TestCardCharge, event_type: str) -> None:
     charge.sequence += 1
     charge.save()
-    _send_event(charge, event_type)
+    send_event(charge, event_type)
 
 
 # --- The provider's API --------------------------------------------------------------------------
@@ -219,7 +208,7 @@ def authorize(
             "declines": TestCardChargeStatus.FAILED,
         }[card.behaviour]
         charge = TestCardCharge.objects.create(
-            reference=_reference("ch"),
+            reference=new_reference("ch"),
             account=account,
             card_last4=card_number[-4:],
             currency=currency,
@@ -244,7 +233,7 @@ def authorize(
         if card.behaviour == "pending":
             _schedule_customer_authentication(charge)
         else:
-            _send_event(charge, "charge.authorized" if card.behaviour == "succeeds" else "charge.failed")
+            send_event(charge, "charge.authorized" if card.behaviour == "succeeds" else "charge.failed")
         return operation
 
     return _idempotent("authorize", idempotency_key, params, work)
@@ -385,102 +374,3 @@ def complete_authentication(charge_reference: str) -> bool:
         charge.operations.filter(kind="authorize").update(status="succeeded")
         _changed(charge, "charge.authorized")
         return True
-
-
-# --- Webhooks ------------------------------------------------------------------------------------
-
-
-def charge_snapshot(charge: TestCardCharge) -> dict[str, Any]:
-    return {
-        "id": charge.reference,
-        "object": "charge",
-        "status": charge.status,
-        "currency": charge.currency,
-        "amount": f"{charge.amount}",
-        "amount_captured": f"{charge.amount_captured}",
-        "amount_refunded": f"{charge.amount_refunded}",
-        "sequence": charge.sequence,
-        "metadata": charge.metadata,
-        "expires_at": charge.expires_at.isoformat() if charge.expires_at else None,
-        "operations": [
-            {
-                "id": op.reference,
-                "type": op.kind,
-                "idempotency_key": op.idempotency_key,
-                "amount": f"{op.amount}",
-                "final": op.final,
-                "status": op.status,
-                "failure_code": op.failure_code,
-                "failure_message": op.response.get("failure_message", ""),
-            }
-            for op in charge.operations.order_by("id")
-        ],
-    }
-
-
-def _send_event(charge: TestCardCharge, event_type: str) -> TestCardEvent:
-    event_id = _reference("evt")
-    body = {
-        "id": event_id,
-        "type": event_type,
-        "created": int(time.time()),
-        "data": {"object": charge_snapshot(charge)},
-    }
-    event = TestCardEvent.objects.create(
-        event_id=event_id,
-        charge=charge,
-        type=event_type,
-        sequence=charge.sequence,
-        body=json.dumps(body, separators=(",", ":")),
-    )
-    enqueue_on_commit(DELIVER_WEBHOOK, event.pk)
-    return event
-
-
-def signed_delivery(event: TestCardEvent, *, at: int | None = None) -> tuple[dict[str, str], bytes]:
-    """The headers and body of one delivery of the event, signed now (or at the given time)."""
-    body = event.body.encode()
-    secrets = gateway_options(event.charge.account).get("WEBHOOK_SECRETS", [])
-    return {
-        SIGNATURE_HEADER: signature_header(secrets[:1], body, at or int(time.time())),
-        "Content-Type": "application/json",
-    }, body
-
-
-def deliver_event(event_pk: int) -> bool:
-    """One delivery attempt of a webhook event; True once the receiver answered 2xx."""
-    event = TestCardEvent.objects.select_related("charge").filter(pk=event_pk).first()
-    if event is None or event.delivered_at is not None:
-        return True
-    headers, body = signed_delivery(event)
-    url = gateway_options(event.charge.account).get("WEBHOOK_URL", "")
-    status, error = _post(url, event.charge.account, headers, body)
-    delivered = 200 <= status < 300
-    TestCardEvent.objects.filter(pk=event.pk).update(
-        delivery_attempts=F("delivery_attempts") + 1,
-        last_error="" if delivered else error[:2000],
-        delivered_at=timezone.now() if delivered else None,
-    )
-    if not delivered:
-        logger.warning("test card webhook %s not delivered: %s %s", event.event_id, status, error)
-    return delivered
-
-
-def _post(url: str, account: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
-    if not url:
-        # No URL configured: hand the signed bytes to our webhook endpoint's service in-process,
-        # through the same verification a request over HTTP gets.
-        try:
-            receipt = receive_webhook(account, headers, body)
-        except DomainError as refused:
-            return 404 if refused.code in ("unknown_gateway", "webhooks_not_supported") else 400, refused.message
-        return 200, json.dumps(receipt)
-    # The URL comes from the settings (an operator's https endpoint), never from a request.
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return int(response.status), ""
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.read(2000).decode("utf-8", "replace")
-    except (urllib.error.URLError, TimeoutError) as unreachable:
-        return 0, str(unreachable)

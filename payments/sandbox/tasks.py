@@ -3,7 +3,7 @@ queues them by name; PaymentsConfig.ready imports this module so every process r
 
 from celery import shared_task
 
-from payments.sandbox import provider
+from payments.sandbox import provider, webhooks
 
 
 class WebhookNotDelivered(Exception):
@@ -11,14 +11,14 @@ class WebhookNotDelivered(Exception):
 
 
 @shared_task(
-    name=provider.DELIVER_WEBHOOK,
+    name=webhooks.DELIVER_WEBHOOK,
     autoretry_for=(WebhookNotDelivered,),
     retry_backoff=2,
     retry_backoff_max=600,
     max_retries=12,
 )
 def test_card_deliver_webhook(event_pk: int) -> bool:
-    if not provider.deliver_event(event_pk):
+    if not webhooks.deliver_event(event_pk):
         raise WebhookNotDelivered(f"test card webhook event {event_pk}")
     return True
 

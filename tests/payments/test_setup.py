@@ -12,7 +12,7 @@ from config.celery import app
 from payments import demo
 from payments.checks import check_webhook_secrets
 from payments.models import Payment
-from payments.sandbox import provider
+from payments.sandbox import provider, webhooks
 from payments.services import queue
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_every_task_queued_or_scheduled_by_name_is_registered_under_that_name() 
     names = {
         queue.EXECUTE_TRANSACTION,
         queue.APPLY_WEBHOOK_EVENT,
-        provider.DELIVER_WEBHOOK,
+        webhooks.DELIVER_WEBHOOK,
         provider.COMPLETE_AUTHENTICATION,
         *(name for name in scheduled if name.startswith("payments.")),
     }
