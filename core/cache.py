@@ -52,7 +52,7 @@ def redis_client() -> Any:
 _own = threading.local()
 
 
-def thread_connection() -> Any:
+def thread_connection(backend: BaseCache | None = None, *, check_idle: bool = True) -> Any:
     """A redis-py connection of this thread's own to the default cache's server, made like the
     client's pool makes them (same server, database, timeouts and protocol), for the one-command
     calls every request makes (the rate limit, the availability drop): through the client and its
@@ -61,8 +61,13 @@ def thread_connection() -> Any:
 
     Made again after a fork and when the default cache's backend was replaced (new CACHES, e.g. a
     test pointing the cache at a proxy); one the server closed while idle (readable before anything
-    was sent) is reopened before use. A caller that fails mid-command must `disconnect()` it."""
-    backend = thread_cache()
+    was sent) is reopened before use. A caller that fails mid-command must `disconnect()` it.
+
+    `backend`: the default cache's backend when the caller has it already (`thread_cache()`).
+    `check_idle` off skips that look (a system call) for a caller that sends an idempotent command
+    and sends it again on a fresh connection when the first one turns out closed."""
+    if backend is None:
+        backend = thread_cache()
     conn = getattr(_own, "conn", None)
     if conn is None or _own.pid != os.getpid() or _own.backend is not backend:
         if conn is not None and _own.pid == os.getpid():
@@ -70,6 +75,6 @@ def thread_connection() -> Any:
         pool = redis_client().connection_pool
         conn = pool.connection_class(**pool.connection_kwargs)
         _own.conn, _own.pid, _own.backend = conn, os.getpid(), backend
-    elif conn._sock is not None and select.select([conn._sock], [], [], 0)[0]:
+    elif check_idle and conn._sock is not None and select.select([conn._sock], [], [], 0)[0]:
         conn.disconnect()  # closed by the server (or a reply nobody read): the next send reconnects
     return conn
