@@ -8,8 +8,9 @@ scripts/gen_proto).
 """
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from google.protobuf.message import DecodeError, Message
 
@@ -126,6 +127,18 @@ def unpack_envelope(data: bytes) -> tuple[EventEnvelope, Message]:
             f"not {envelope.payload.TypeName() or 'an untyped payload'}"
         )
     return envelope, payload
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def set_timestamp(message: Any, value: datetime) -> None:
+    """`message.FromDatetime(value)` for a google.protobuf.Timestamp field (a naive value is UTC, as
+    there), in integer arithmetic: the same seconds and nanos at a third of the cost (protobuf's
+    goes through a time tuple and `calendar.timegm`); a reservation sets two."""
+    delta = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - _EPOCH
+    message.seconds = delta.days * 86400 + delta.seconds
+    message.nanos = delta.microseconds * 1000
 
 
 def money(amount: Decimal, currency: str) -> Money:

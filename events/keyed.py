@@ -14,7 +14,7 @@ from google.protobuf.any_pb2 import Any as AnyMessage
 from google.protobuf.message import Message
 
 from events.bridge import DomainSignal
-from events.contracts import pack_envelope, payload_class
+from events.contracts import pack_envelope, payload_class, set_timestamp
 from events.tracing import current_trace_context
 from proto.events.v1.envelope_pb2 import EventEnvelope
 
@@ -51,7 +51,7 @@ def prepare_keyed_event(signal: DomainSignal, *, payload: Message, correlation_i
     event_id = uuid.uuid4()
     occurred_at = timezone.now()
     head = EventEnvelope(event_id=str(event_id), event_type=signal.event_type, aggregate_type=signal.aggregate_type)
-    head.occurred_at.FromDatetime(occurred_at)
+    set_timestamp(head.occurred_at, occurred_at)
     trace_context = current_trace_context()
     constant = _envelope_parts(
         signal.event_type, correlation_id, trace_context.get("traceparent", ""), trace_context.get("tracestate", "")

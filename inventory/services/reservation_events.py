@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from events.contracts import quantity
+from events.contracts import quantity, set_timestamp
 from inventory.models import Reservation, ReservationLine
 from inventory.services.levels import ItemRef
 from inventory.signals import inventory_released, inventory_reserved
@@ -32,7 +32,7 @@ def reserved_payload(
         warehouse_code=lines[0][0].warehouse_code,
         lines=line_payloads(lines),
     )
-    payload.expires_at.FromDatetime(expires_at)
+    set_timestamp(payload.expires_at, expires_at)
     return payload
 
 
