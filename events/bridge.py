@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.dispatch import Signal
 from django.utils import timezone
 from google.protobuf.message import Message
@@ -232,18 +233,20 @@ def notify_sql(written: str) -> str:
     return _NOTIFY_IF.format(written=written)
 
 
-def notify_needed() -> bool:
+def notify_needed(db: BaseDatabaseWrapper | None = None) -> bool:
     """Whether the next event needs a NOTIFY: once per transaction, since Postgres delivers one at
     the commit however many were sent (a statement outside a transaction is one of its own). The
     transaction's after-commit callback marks it: a savepoint rolled back takes the callback with
-    it, as Postgres drops a NOTIFY sent inside it."""
-    return not (transaction.get_connection().in_atomic_block and after_commit_registered())
+    it, as Postgres drops a NOTIFY sent inside it. (`db`: the default database's connection, when
+    the caller has it: each lookup costs a few µs.)"""
+    db = transaction.get_connection() if db is None else db
+    return not (db.in_atomic_block and after_commit_registered())
 
 
-def outbox_written(*, notified: bool) -> None:
+def outbox_written(*, notified: bool, db: BaseDatabaseWrapper | None = None) -> None:
     """What follows writing events: mark the transaction as notified, and without Kafka (the
     embedded mode) have the consumers get the events after the commit."""
     if settings.EVENTS_IN_PROCESS_DISPATCH:
         dispatch_after_commit()  # no Kafka (the embedded mode): the consumers get it after the commit
-    elif notified and transaction.get_connection().in_atomic_block:
+    elif notified and (transaction.get_connection() if db is None else db).in_atomic_block:
         dispatch_after_commit(deliver=False)

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
 
@@ -41,12 +42,14 @@ def _cursor_class() -> type[Any]:
     return StatementCursor
 
 
-def statement_cursor() -> CursorWrapper:
+def statement_cursor(db: BaseDatabaseWrapper | None = None) -> CursorWrapper:
     """Django's cursor wrapper (the statements are counted and logged like any other query)
     around a psycopg cursor that binds on the server and prepares. The psycopg cursor is made
     once per connection and kept on it: callers need not close it (closing only drops its last
-    result, which the next statement replaces anyway; a closed one is made again)."""
-    db = connections[DEFAULT_DB_ALIAS]  # one lookup: every `connection.x` goes through a proxy
+    result, which the next statement replaces anyway; a closed one is made again). `db`: the
+    default database's connection, when the caller has it."""
+    if db is None:
+        db = connections[DEFAULT_DB_ALIAS]  # one lookup: every `connection.x` goes through a proxy
     db.close_if_health_check_failed()
     db.ensure_connection()
     raw = db.connection
@@ -57,6 +60,31 @@ def statement_cursor() -> CursorWrapper:
         raw._statement_cursor = cursor
     wrapped: CursorWrapper = cast(Any, db)._prepare_cursor(cursor)
     return wrapped
+
+
+def run_statement(sql: str, params: Any, db: BaseDatabaseWrapper | None = None) -> Any:
+    """Execute on `statement_cursor(db)` and return what to fetch the result from. When nothing
+    watches queries (no execute wrapper, no query log: DEBUG off, no CaptureQueriesContext) it
+    skips Django's cursor wrapper, keeping what the wrapper's execute does (the broken-transaction
+    check, DatabaseError in Django's classes with psycopg's error as the cause); a hot statement
+    is then a psycopg call under the error wrapping, as the wrapper makes it."""
+    if db is None:
+        db = connections[DEFAULT_DB_ALIAS]
+    if db.execute_wrappers or db.queries_logged:
+        cursor = statement_cursor(db)
+        cursor.execute(sql, params)
+        return cursor
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    raw = db.connection
+    own = getattr(raw, "_statement_cursor", None)
+    with db.wrap_database_errors:
+        if own is None or own.closed:
+            own = raw._statement_cursor = _cursor_class()(raw)
+        db.validate_no_broken_transaction()
+        own.execute(sql, params)
+    return own
 
 
 @contextmanager

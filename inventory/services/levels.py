@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from core import quantities
 from core.quantities import MAX_QUANTITY, as_quantity
@@ -197,9 +198,10 @@ def check_low_stock(item: ItemRef, *, available_before: Decimal, available_after
     return True
 
 
-def changed(items: Iterable[ItemRef]) -> None:
-    """Every stock write calls this inside its transaction: cached figures go when it commits."""
-    cache.invalidate_on_commit((item.variant_id, item.warehouse_code) for item in items)
+def changed(items: Iterable[ItemRef], db: BaseDatabaseWrapper | None = None) -> None:
+    """Every stock write calls this inside its transaction: cached figures go when it commits
+    (`db`: the default database's connection, when the caller has it)."""
+    cache.invalidate_on_commit(((item.variant_id, item.warehouse_code) for item in items), db)
 
 
 def item_refs(item_ids: Iterable[int]) -> dict[int, ItemRef]:
