@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.roles import WAREHOUSE
+from core.cache import redis_client, thread_connection
 from inventory.models import Reservation, StockItem, StockMovement
 from inventory.services import reserve_stock
 from tests.inventory.helpers import assert_ledger_matches, levels, make_variant, make_warehouse, stocked
@@ -75,6 +76,26 @@ def test_availability_is_cached_briefly_and_dropped_when_stock_changes() -> None
     Reservation.objects.filter(pk=reservation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     cache.delete_pattern("inventory:availability:*")  # as after the few cached seconds
     assert client.get(AVAILABILITY, {"variant": milk.variant_id}).json()["available"] == "5"
+
+
+def test_a_figure_is_dropped_even_when_redis_closed_the_idle_connection(caplog: pytest.LogCaptureFixture) -> None:
+    """The drop sends its DEL on the thread's own connection without looking at it first
+    (docs/decisions/0087): one the server closed while idle (a restart, a timeout, CLIENT KILL)
+    fails on the send or the read, and the DEL goes again on a fresh connection, so the writer
+    still returns only after the figure is gone."""
+    milk = stocked(make_variant("MILK"), "5")
+    client = APIClient()
+    reserve_stock(owner_type="cart", owner_id="c-0", lines=[(milk.variant_id, 1)], warehouse_code="berlin-1")
+    assert client.get(AVAILABILITY, {"variant": milk.variant_id}).json()["available"] == "4"
+    assert client.get(AVAILABILITY, {"variant": milk.variant_id})["X-Cache"] == "HIT"
+    own = thread_connection()
+    own.send_command("CLIENT", "ID")
+    redis_client().client_kill_filter(_id=own.read_response())
+
+    reserve_stock(owner_type="cart", owner_id="c-1", lines=[(milk.variant_id, 2)], warehouse_code="berlin-1")
+    after = client.get(AVAILABILITY, {"variant": milk.variant_id})
+    assert (after["X-Cache"], after.json()["available"]) == ("MISS", "2")
+    assert "not dropped" not in caplog.text
 
 
 def test_unknown_or_unsold_variants_and_unknown_warehouses_are_404() -> None:
