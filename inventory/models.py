@@ -159,7 +159,13 @@ class Reservation(models.Model):
 
     owner_type = models.CharField(max_length=20, help_text='e.g. "cart" or "order"')
     owner_id = models.CharField(max_length=64)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations")
+    # No foreign-key constraints on a reservation or its lines, and no index on the warehouse (only
+    # the admin's filter reads it): the statement that writes a reservation writes its lines and
+    # locks their items, and triggers refuse the deletes and key changes the constraints refused
+    # (migration 0012, decision 0088). The ORM's PROTECT stays.
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="reservations", db_index=False, db_constraint=False
+    )
     state = models.CharField(max_length=10, choices=ReservationState.choices, default=ReservationState.ACTIVE)
     expires_at = models.DateTimeField()
     end_reason = models.CharField(max_length=40, blank=True, help_text="Why it was released, e.g. expired.")
@@ -180,7 +186,7 @@ class Reservation(models.Model):
             # The expiry sweep and the read path look for active reservations past their expiry;
             # only live reservations are in this index, so it stays small however long the history.
             models.Index(fields=["expires_at"], condition=Q(state="active"), name="inventory_reservation_live"),
-            models.Index(fields=["owner_type", "owner_id"], name="inventory_reservation_owner"),
+            # Every lookup by owner is of its active reservation: the partial unique index above.
         ]
 
     def __str__(self) -> str:
@@ -190,8 +196,14 @@ class Reservation(models.Model):
 class ReservationLine(models.Model):
     # No index of its own: inventory_reservation_line_once (reservation, stock_item) starts with it,
     # and every reservation pays for each index its lines are written into.
-    reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="lines", db_index=False)
-    stock_item = models.ForeignKey(StockItem, on_delete=models.PROTECT, related_name="reservation_lines")
+    # No foreign-key constraints (their deferred checks ran at every reservation's COMMIT): see
+    # Reservation.warehouse.
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.PROTECT, related_name="lines", db_index=False, db_constraint=False
+    )
+    stock_item = models.ForeignKey(
+        StockItem, on_delete=models.PROTECT, related_name="reservation_lines", db_constraint=False
+    )
     quantity = models.DecimalField(**QUANTITY)
 
     class Meta:
