@@ -53,10 +53,12 @@ def create_items(cursor: Any, now: Any, *, one_row_per_item: bool = False) -> in
         "CREATE TEMP TABLE IF NOT EXISTS import_created (id bigint, warehouse_id bigint, variant_id bigint) "
         "ON COMMIT DROP"
     )
-    cursor.execute("SELECT count(*) FROM import_apply WHERE item_id IS NULL AND last")
-    (expected,) = cursor.fetchone()
-    if not expected:
-        return 0
+    expected = None
+    if not one_row_per_item:  # one row per item: every row the INSERT reads is an item, no count
+        cursor.execute("SELECT count(*) FROM import_apply WHERE item_id IS NULL AND last")
+        (expected,) = cursor.fetchone()
+        if not expected:
+            return 0
     # Their warehouses and variants are locked FOR KEY SHARE and checked by a statement trigger
     # at the end of the INSERT (migration 0008): once per key, before the lock. A plain INSERT,
     # not ON CONFLICT DO NOTHING (its speculative insertion cost a third more): an item another
@@ -68,6 +70,10 @@ def create_items(cursor: Any, now: Any, *, one_row_per_item: bool = False) -> in
         if getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION:
             return None
         raise
+    if expected is None:  # a plain INSERT: all of them or a unique violation (above)
+        expected = created
+    if not created:
+        return 0
     cursor.execute("ANALYZE import_created")
     return int(expected) if created == expected else None
 
