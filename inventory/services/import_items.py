@@ -8,11 +8,10 @@ from django.db import IntegrityError, transaction
 
 from core.quantities import MAX_QUANTITY
 from inventory.services.import_rows import RowError
-from inventory.services.import_sql import next_item_id
 
 # import_apply's on-hand after and before each row of an item the import creates (from 0).
 NEW_ITEM_ROWS = """
-    SELECT new_id, warehouse_id, variant_id, line, last, CASE WHEN has_set THEN base ELSE 0 END + adds AS after,
+    SELECT warehouse_id, variant_id, line, last, CASE WHEN has_set THEN base ELSE 0 END + adds AS after,
            CASE WHEN prev_has_set THEN prev_base ELSE 0 END + prev_adds AS before
     FROM import_apply WHERE item_id IS NULL
 """
@@ -82,25 +81,22 @@ UNIQUE_VIOLATION = "23505"
 
 
 def _insert_items(cursor: Any, now: Any, one_row_per_item: bool) -> int:
-    # One row per item: the row is the item (no hash of every new item to group them), with the
-    # id compose took from the sequence (the ledger finds it there).
+    # One row per item: the row is the item (no hash of every new item to group them).
     rows = f"""
-        SELECT NULL::bigint AS new_id, warehouse_id, variant_id, max(after) FILTER (WHERE last) AS after,
-               bool_or(after <> before) AS changed
+        SELECT warehouse_id, variant_id, max(after) FILTER (WHERE last) AS after, bool_or(after <> before) AS changed
         FROM ({NEW_ITEM_ROWS}) AS r GROUP BY warehouse_id, variant_id ORDER BY min(line)
     """  # noqa: S608
     if one_row_per_item:
         rows = (
-            "SELECT new_id, warehouse_id, variant_id, after, after <> before AS changed "  # noqa: S608
+            "SELECT warehouse_id, variant_id, after, after <> before AS changed "  # noqa: S608
             f"FROM ({NEW_ITEM_ROWS}) AS r ORDER BY line"
         )
     cursor.execute(
         f"""
         WITH created AS (
-            INSERT INTO inventory_stockitem (id, warehouse_id, variant_id, on_hand, reserved, low_stock_threshold,
-                                             version, created_at, updated_at)
-            SELECT coalesce(new_id, {next_item_id(cursor)}), warehouse_id, variant_id, after, 0, 0,
-                   CASE WHEN changed THEN 2 ELSE 1 END, %s, %s
+            INSERT INTO inventory_stockitem (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, version,
+                                             created_at, updated_at)
+            SELECT warehouse_id, variant_id, after, 0, 0, CASE WHEN changed THEN 2 ELSE 1 END, %s, %s
             FROM ({rows}) AS r
             RETURNING id, warehouse_id, variant_id
         )

@@ -27,14 +27,6 @@ from inventory.signals import inventory_adjusted_batch
 # ---------------------------------------------------------------- applying
 
 
-def next_item_id(cursor: Any) -> str:
-    """SQL taking the next stock item id from the table's own sequence (a constant regclass:
-    looked up once, not per row)."""
-    cursor.execute("SELECT pg_get_serial_sequence('inventory.inventory_stockitem', 'id')")
-    (sequence,) = cursor.fetchone()
-    return f"nextval('{sequence}'::regclass)"
-
-
 def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, after_creating: bool = False) -> bool:
     """import_apply: the good rows with what each needs to know its on-hand before and after
     once the item's on-hand is known (no lock yet); item_id is NULL for an item that does not
@@ -62,15 +54,11 @@ def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, afte
         )
         repeats = cursor.fetchone()[0]
     if not repeats:  # one row per item (the usual file): no windows needed
-        # A new item's id is taken from the sequence here (new_id), not from its INSERT: the
-        # ledger then finds it in its row instead of joining the created items (a hash of every
-        # new item). Composing again under the lock (after_creating) takes none: the items exist.
-        new_id = "NULL::bigint" if after_creating else f"CASE WHEN {item} IS NULL THEN {next_item_id(cursor)} END"
         cursor.execute(
             f"""
             CREATE TEMP TABLE import_apply ON COMMIT DROP AS
-            SELECT {item} AS item_id, {new_id} AS new_id, r.line, r.mode, r.quantity, r.warehouse_id,
-                   r.warehouse_code, r.variant_id, r.variant_sku, r.unit, r.mode = 'set' AS has_set, r.quantity AS base,
+            SELECT {item} AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+                   r.variant_sku, r.unit, r.mode = 'set' AS has_set, r.quantity AS base,
                    CASE WHEN r.mode = 'add' THEN r.quantity ELSE 0 END AS adds, false AS prev_has_set,
                    NULL::numeric AS prev_base, 0::numeric AS prev_adds, true AS last, {read}
             FROM import_rows r {join}
@@ -83,8 +71,8 @@ def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, afte
         f"""
         CREATE TEMP TABLE import_apply ON COMMIT DROP AS
         WITH good AS (
-            SELECT {item} AS item_id, NULL::bigint AS new_id, r.line, r.mode, r.quantity, r.warehouse_id,
-                   r.warehouse_code, r.variant_id, r.variant_sku, r.unit, {read},
+            SELECT {item} AS item_id, r.line, r.mode, r.quantity, r.warehouse_id, r.warehouse_code, r.variant_id,
+                   r.variant_sku, r.unit, {read},
                    count(*) FILTER (WHERE r.mode = 'set')
                        OVER (PARTITION BY r.warehouse_id, r.variant_id ORDER BY r.line) AS segment
             FROM import_rows r {join}
@@ -157,25 +145,22 @@ def lock_unchanged(cursor: Any) -> bool:
     return bool(locked == read and not changed)
 
 
-def finish(cursor: Any, items: str = "import_locked") -> int:
+def finish(cursor: Any, items: str = "import_locked") -> None:
     """import_final: each row's on-hand before and after, against the locked items (or those read
-    before the lock: `items`); 0 for an item the import creates. Returns how many rows it has."""
+    before the lock: `items`); 0 for an item the import creates."""
     assert items in ("import_locked", "import_read")
     cursor.execute("DROP TABLE IF EXISTS import_final")
     cursor.execute(
         f"""
         CREATE TEMP TABLE import_final ON COMMIT DROP AS
-        SELECT a.item_id, a.new_id, a.line, a.mode, a.quantity, a.warehouse_id, a.warehouse_code, a.variant_id,
-               a.variant_sku, a.unit, a.last, coalesce(i.reserved, 0) AS reserved,
-               coalesce(i.low_stock_threshold, 0) AS threshold,
+        SELECT a.item_id, a.line, a.mode, a.quantity, a.warehouse_id, a.warehouse_code, a.variant_id, a.variant_sku,
+               a.unit, a.last, coalesce(i.reserved, 0) AS reserved, coalesce(i.low_stock_threshold, 0) AS threshold,
                CASE WHEN a.has_set THEN a.base ELSE coalesce(i.on_hand, 0) END + a.adds AS after,
                CASE WHEN a.prev_has_set THEN a.prev_base ELSE coalesce(i.on_hand, 0) END + a.prev_adds AS before
         FROM import_apply a LEFT JOIN {items} i ON i.id = a.item_id
         """  # noqa: S608
     )
-    rows = int(cursor.rowcount)
     cursor.execute("ANALYZE import_final")
-    return rows
 
 
 def refused_under_lock(cursor: Any) -> list[RowError]:
@@ -226,24 +211,13 @@ def update_levels(cursor: Any, now: Any) -> None:
 
 
 def write_ledger(
-    cursor: Any,
-    *,
-    import_id: int,
-    file_name: str,
-    actor_id: int | None,
-    now: Any,
-    created: bool,
-    ids_in_rows: bool = False,
-    final_rows: int | None = None,
+    cursor: Any, *, import_id: int, file_name: str, actor_id: int | None, now: Any, created: bool
 ) -> tuple[int, int]:
-    """One INSERT of a movement per changed row, in file order. The ids of the items just
-    created are in their rows (`ids_in_rows`: new_id, see compose) or else looked up in
-    import_created, only when there are any. Returns (changed rows, unchanged rows): the
-    unchanged ones are `final_rows` (import_final's, when known) less the changed ones."""
+    """One INSERT of a movement per changed row, in file order; the ids of the items just
+    created are looked up (in import_created) only when there are any. Returns (changed rows,
+    unchanged rows)."""
     item, created_items = "f.item_id", ""
-    if created and ids_in_rows:
-        item = "coalesce(f.item_id, f.new_id)"
-    elif created:
+    if created:
         item = "coalesce(f.item_id, c.id)"
         created_items = (
             "LEFT JOIN import_created c "
@@ -268,8 +242,6 @@ def write_ledger(
     )
     changed = cursor.rowcount
     check_keys_now(cursor, "inventory_stockmovement")
-    if final_rows is not None:  # every row of import_final (finish) is changed or not: no count
-        return changed, final_rows - changed
     cursor.execute("SELECT count(*) FROM import_final WHERE after = before")
     return changed, int(cursor.fetchone()[0])
 

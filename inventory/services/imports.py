@@ -275,19 +275,8 @@ def _apply_under_lock(
         created = import_items.create_items(cursor, now, one_row_per_item=single)
         if created is None:
             raise ItemsCreatedMeanwhile()
-    # A single-row compose took the new items' ids (new_id) for the ledger; composing again under
-    # the lock does not, and the ledger then looks them up.
-    ids_in_rows = single
     prepared = _prepare(
-        cursor,
-        batch,
-        actor_id,
-        now,
-        report,
-        created=bool(created),
-        ids_in_rows=ids_in_rows,
-        as_checked=as_checked,
-        single=single,
+        cursor, batch, actor_id, now, report, created=bool(created), as_checked=as_checked, single=single
     )
     locked_at = time.monotonic()
     if prepared is not None:
@@ -303,17 +292,16 @@ def _apply_under_lock(
     with timed(report, "lock"):
         import_sql.lock(cursor)
     with timed(report, "finish"):
-        final_rows = import_sql.finish(cursor)
+        import_sql.finish(cursor)
     report.written_under_lock = True
     while refused := import_sql.refused_under_lock(cursor):
         _refuse(cursor, refused, partial, on_error, report)
         import_sql.compose(cursor, after_creating=True)
-        ids_in_rows = False
         import_sql.lock(cursor)  # the items locked already, and any created meanwhile
-        final_rows = import_sql.finish(cursor)
+        import_sql.finish(cursor)
     with timed(report, "update"):
         import_sql.update_levels(cursor, now)
-    _write(cursor, batch, actor_id, now, report, created=bool(created), ids_in_rows=ids_in_rows, final_rows=final_rows)
+    _write(cursor, batch, actor_id, now, report, created=bool(created))
     return locked_at
 
 
@@ -325,7 +313,6 @@ def _prepare(
     report: ImportReport,
     *,
     created: bool,
-    ids_in_rows: bool,
     as_checked: bool,
     single: bool,
 ) -> str | None:
@@ -334,36 +321,21 @@ def _prepare(
     refused (that is decided under the lock)."""
     with timed(report, "finish"):
         import_sql.read_items(cursor, as_checked=as_checked, single=single)
-        final_rows = import_sql.finish(cursor, "import_read")
+        import_sql.finish(cursor, "import_read")
         if import_sql.refused_under_lock(cursor):
             return None
     savepoint = transaction.savepoint()
-    _write(cursor, batch, actor_id, now, report, created=created, ids_in_rows=ids_in_rows, final_rows=final_rows)
+    _write(cursor, batch, actor_id, now, report, created=created)
     return savepoint
 
 
 def _write(
-    cursor: Any,
-    batch: ImportBatch,
-    actor_id: int | None,
-    now: datetime,
-    report: ImportReport,
-    *,
-    created: bool,
-    ids_in_rows: bool,
-    final_rows: int,
+    cursor: Any, batch: ImportBatch, actor_id: int | None, now: datetime, report: ImportReport, *, created: bool
 ) -> None:
     """The ledger rows, low-stock events and batch events of import_final."""
     with timed(report, "ledger"):
         report.rows_changed, report.rows_unchanged = import_sql.write_ledger(
-            cursor,
-            import_id=batch.pk,
-            file_name=batch.file_name,
-            actor_id=actor_id,
-            now=now,
-            created=created,
-            ids_in_rows=ids_in_rows,
-            final_rows=final_rows,
+            cursor, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now, created=created
         )
     with timed(report, "low stock"):
         import_sql.low_stock(cursor)
