@@ -145,9 +145,9 @@ def lock_unchanged(cursor: Any) -> bool:
     return bool(locked == read and not changed)
 
 
-def finish(cursor: Any, items: str = "import_locked") -> None:
+def finish(cursor: Any, items: str = "import_locked") -> int:
     """import_final: each row's on-hand before and after, against the locked items (or those read
-    before the lock: `items`); 0 for an item the import creates."""
+    before the lock: `items`); 0 for an item the import creates. Returns how many rows it has."""
     assert items in ("import_locked", "import_read")
     cursor.execute("DROP TABLE IF EXISTS import_final")
     cursor.execute(
@@ -160,7 +160,9 @@ def finish(cursor: Any, items: str = "import_locked") -> None:
         FROM import_apply a LEFT JOIN {items} i ON i.id = a.item_id
         """  # noqa: S608
     )
+    rows = int(cursor.rowcount)
     cursor.execute("ANALYZE import_final")
+    return rows
 
 
 def refused_under_lock(cursor: Any) -> list[RowError]:
@@ -211,11 +213,19 @@ def update_levels(cursor: Any, now: Any) -> None:
 
 
 def write_ledger(
-    cursor: Any, *, import_id: int, file_name: str, actor_id: int | None, now: Any, created: bool
+    cursor: Any,
+    *,
+    import_id: int,
+    file_name: str,
+    actor_id: int | None,
+    now: Any,
+    created: bool,
+    final_rows: int | None = None,
 ) -> tuple[int, int]:
     """One INSERT of a movement per changed row, in file order; the ids of the items just
     created are looked up (in import_created) only when there are any. Returns (changed rows,
-    unchanged rows)."""
+    unchanged rows): the unchanged ones are `final_rows` (import_final's, from finish) less the
+    changed ones, when known, instead of another pass."""
     item, created_items = "f.item_id", ""
     if created:
         item = "coalesce(f.item_id, c.id)"
@@ -242,6 +252,8 @@ def write_ledger(
     )
     changed = cursor.rowcount
     check_keys_now(cursor, "inventory_stockmovement")
+    if final_rows is not None:
+        return changed, final_rows - changed
     cursor.execute("SELECT count(*) FROM import_final WHERE after = before")
     return changed, int(cursor.fetchone()[0])
 

@@ -292,16 +292,16 @@ def _apply_under_lock(
     with timed(report, "lock"):
         import_sql.lock(cursor)
     with timed(report, "finish"):
-        import_sql.finish(cursor)
+        final_rows = import_sql.finish(cursor)
     report.written_under_lock = True
     while refused := import_sql.refused_under_lock(cursor):
         _refuse(cursor, refused, partial, on_error, report)
         import_sql.compose(cursor, after_creating=True)
         import_sql.lock(cursor)  # the items locked already, and any created meanwhile
-        import_sql.finish(cursor)
+        final_rows = import_sql.finish(cursor)
     with timed(report, "update"):
         import_sql.update_levels(cursor, now)
-    _write(cursor, batch, actor_id, now, report, created=bool(created))
+    _write(cursor, batch, actor_id, now, report, created=bool(created), final_rows=final_rows)
     return locked_at
 
 
@@ -321,21 +321,34 @@ def _prepare(
     refused (that is decided under the lock)."""
     with timed(report, "finish"):
         import_sql.read_items(cursor, as_checked=as_checked, single=single)
-        import_sql.finish(cursor, "import_read")
+        final_rows = import_sql.finish(cursor, "import_read")
         if import_sql.refused_under_lock(cursor):
             return None
     savepoint = transaction.savepoint()
-    _write(cursor, batch, actor_id, now, report, created=created)
+    _write(cursor, batch, actor_id, now, report, created=created, final_rows=final_rows)
     return savepoint
 
 
 def _write(
-    cursor: Any, batch: ImportBatch, actor_id: int | None, now: datetime, report: ImportReport, *, created: bool
+    cursor: Any,
+    batch: ImportBatch,
+    actor_id: int | None,
+    now: datetime,
+    report: ImportReport,
+    *,
+    created: bool,
+    final_rows: int,
 ) -> None:
     """The ledger rows, low-stock events and batch events of import_final."""
     with timed(report, "ledger"):
         report.rows_changed, report.rows_unchanged = import_sql.write_ledger(
-            cursor, import_id=batch.pk, file_name=batch.file_name, actor_id=actor_id, now=now, created=created
+            cursor,
+            import_id=batch.pk,
+            file_name=batch.file_name,
+            actor_id=actor_id,
+            now=now,
+            created=created,
+            final_rows=final_rows,
         )
     with timed(report, "low stock"):
         import_sql.low_stock(cursor)
