@@ -12,7 +12,11 @@ call each in turn (twice, interleaved); prints req/s, p50/p99 latency and the gR
 Then the floor: the same clients against as many bare grpcio servers (the same thread pool, no
 interceptor, no Django, one method answering a real GetProduct response's bytes). What grpcio's
 Python server and client cost alone bounds the ratio any servicer could reach here; the gap
-between the floor and GetProduct is what the project's own steps cost.
+between the floor and GetProduct is what the project's own steps cost. run_grpc serves on
+grpcio's sync (thread pool) server, so that is "grpcio floor"; "grpcio aio floor" is the same
+bare method as a coroutine on `grpc.aio.server`, the other server grpcio offers, measured so the
+choice between them (docs/decisions/0090) can be checked again on a quiet machine
+(`--no-aio-floor` leaves it out).
 """
 
 import argparse
@@ -76,33 +80,52 @@ def floor_server(port: int, response: bytes, threads: int) -> None:
     """A bare grpcio server: GetProduct answers `response` as it is, nothing else runs."""
     import grpc
 
-    from proto.catalog.v1 import catalog_pb2
-
     def get_product(request: bytes, context: grpc.ServicerContext) -> bytes:
         return response
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=threads))
-    handler = grpc.unary_unary_rpc_method_handler(get_product)
-    server.add_generic_rpc_handlers(
-        [
-            grpc.method_handlers_generic_handler(
-                catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name, {"GetProduct": handler}
-            )
-        ]
-    )
+    server.add_generic_rpc_handlers([floor_handler(get_product)])
     server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
     server.wait_for_termination()
 
 
+def aio_floor_server(port: int, response: bytes, threads: int) -> None:
+    """The same bare method as a coroutine on grpc.aio's server (its event loop; no thread pool)."""
+    import asyncio
+
+    import grpc
+
+    async def get_product(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return response
+
+    async def serve() -> None:
+        server = grpc.aio.server()
+        server.add_generic_rpc_handlers([floor_handler(get_product)])
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        await server.wait_for_termination()
+
+    asyncio.run(serve())
+
+
+def floor_handler(get_product: Any) -> Any:
+    import grpc
+
+    from proto.catalog.v1 import catalog_pb2
+
+    return grpc.method_handlers_generic_handler(
+        catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+        {"GetProduct": grpc.unary_unary_rpc_method_handler(get_product)},
+    )
+
+
 @contextmanager
-def floor_servers(response: bytes, workers: int) -> Iterator[int]:
+def floor_servers(response: bytes, workers: int, serve: Any = floor_server) -> Iterator[int]:
     """`workers` bare servers sharing one port, with run_grpc's thread pool as the bench sets it."""
     port = free_port()
     context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=floor_server, args=(port, response, THREADS), daemon=True) for _ in range(workers)
-    ]
+    processes = [context.Process(target=serve, args=(port, response, THREADS), daemon=True) for _ in range(workers)]
     for process in processes:
         process.start()
     try:
@@ -196,6 +219,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent client processes")
     parser.add_argument("--workers", type=int, default=2, help="server processes of each kind")
     parser.add_argument("--products", type=int, default=50, help="generated products on top of the demo data")
+    parser.add_argument("--no-aio-floor", action="store_true", help="leave out the grpc.aio floor")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres") or not os.environ.get("REDIS_URL"):
@@ -234,13 +258,20 @@ def main() -> None:
             for product_id in ids:  # warm the cache entries of both
                 assert fetch(rest, f"/api/v1/catalog/products/{product_id}/")[0] == 200
             load(grpc_client, grpc_port, ids, 1, 1)
-            with floor_servers(product_bytes(grpc_port, ids[0]), args.workers) as floor_port:
-                load(grpc_client, floor_port, ids, 1, 1)
-                runs: dict[str, list[dict[str, float]]] = {"REST detail": [], "gRPC GetProduct": [], "grpcio floor": []}
+            response = product_bytes(grpc_port, ids[0])
+            with ExitStack() as floors:
+                targets = {"REST detail": (rest_client, rest), "gRPC GetProduct": (grpc_client, grpc_port)}
+                targets["grpcio floor"] = (grpc_client, floors.enter_context(floor_servers(response, args.workers)))
+                if not args.no_aio_floor:
+                    aio_port = floors.enter_context(floor_servers(response, args.workers, aio_floor_server))
+                    targets["grpcio aio floor"] = (grpc_client, aio_port)
+                for name, (client, port) in targets.items():
+                    if name != "REST detail":  # its cache entries are warm already
+                        load(client, port, ids, 1, 1)
+                runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
                 for _ in range(2):
-                    runs["REST detail"].append(load(rest_client, rest, ids, args.seconds, args.clients))
-                    runs["gRPC GetProduct"].append(load(grpc_client, grpc_port, ids, args.seconds, args.clients))
-                    runs["grpcio floor"].append(load(grpc_client, floor_port, ids, args.seconds, args.clients))
+                    for name, (client, port) in targets.items():
+                        runs[name].append(load(client, port, ids, args.seconds, args.clients))
 
     print(
         f"\n{args.clients} client processes x {args.seconds:.0f} s, twice; {args.workers} server processes each "
@@ -257,6 +288,8 @@ def main() -> None:
     print(f"\nratio gRPC / REST throughput: {summary['gRPC GetProduct']['rps'] / rest_rps:.2f}")
     floor = summary["grpcio floor"]["rps"] / rest_rps
     print(f"ratio grpcio floor / REST (the most any servicer could reach here): {floor:.2f}")
+    if "grpcio aio floor" in summary:
+        print(f"ratio grpcio aio floor / REST: {summary['grpcio aio floor']['rps'] / rest_rps:.2f}")
 
 
 if __name__ == "__main__":
