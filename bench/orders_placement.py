@@ -4,7 +4,7 @@ transaction of an order's shape on the same database in the same run; with p50/p
 Run on demand against the real services (not part of the tests):
 
     make services-up && eval "$(scripts/services env)"
-    .venv/bin/python bench/orders_placement.py [--clients 8] [--orders 1000] [--seconds 15]   # the defaults
+    .venv/bin/python bench/orders_placement.py [--clients 8] [--rounds 5] [--orders 2000] [--seconds 3]   # the defaults
 
 Set up first (not timed), in a scratch database `<name>_bench_orders` next to DATABASE_URL's
 (created, migrated, dropped afterwards unless --keep): a warehouse with plenty of stock of 20
@@ -16,15 +16,22 @@ Measured:
 1. One client alone: place_order's latency and where its time goes (statements by kind, COMMIT,
    the on-commit callbacks, the rest: Python and Redis).
 2. `place_order(customer, payment_gateway="cash_on_delivery", payment_method="cash")` from C client
-   processes (no shared GIL) released together, each taking the next checked-out customer until all
-   are placed or --seconds pass: orders/s, p50, p99.
+   processes (no shared GIL) released together, each taking the next checked-out customer until the
+   round's share of them (--orders / --rounds) is placed or --seconds pass: orders/s, p50, p99.
 3. The full customer path, `start_checkout` then `place_order`, the same way for --orders other
    customers (carts filled, not checked out).
 4. The baseline: the same C processes run through psycopg, for --baseline-seconds, a raw SQL
    transaction of an order's shape on tables of its own (schema `bench`) in the same database:
    BEGIN; SELECT the slot row FOR UPDATE; INSERT the order and its 5 lines; 5 conditional stock
    UPDATEs in id order; INSERT an outbox row; COMMIT. Then the same plus the NOTIFY that every
-   outbox write sends. ratio = orders/s / baseline tx/s.
+   outbox write sends.
+Runs 2 to 4 are made in --rounds rounds, the order turning each round (as bench/catalog_listing.py
+does), so that drift and the other load on the machine weigh alike on the service and on the
+baseline. Each ratio (orders/s / baseline tx/s) is computed round by round, from runs seconds
+apart, and printed as the median of the rounds with the lowest and highest; the rates are the
+rounds' medians (with their range), p50/p99 over every round's latencies. Each client also
+measures its own CPU time and its backend's (/proc/<pid>/stat: PostgreSQL on the same machine),
+per operation: unlike the rates, these hardly depend on what else the machine runs.
 During runs 2 and 3 a thread samples pg_stat_activity every 20 ms: which statements the busy
 backends run or wait in (and on which lock), or whether their transaction waits for the client.
 
@@ -82,7 +89,6 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -91,6 +97,19 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from orders_baseline import Basket, create_baseline_tables, sql_order  # noqa: E402  (bench/ is on sys.path)
+from orders_rounds import (  # noqa: E402
+    BASELINE,
+    NOTIFY,
+    PATH,
+    PLACE,
+    RUNS,
+    Figures,
+    Outcome,
+    backend_cpu_seconds,
+    percentiles,
+    report_ratio,
+    report_runs,
+)
 from orders_shop import PLENTY, VARIANTS, Shopper, basket_of, make_customers, make_shop, quantity_of  # noqa: E402
 from pg_activity import (  # noqa: E402
     COMMIT,
@@ -162,14 +181,6 @@ OPERATIONS: dict[str, Callable[[Shopper], None]] = {
 }
 
 
-@dataclass
-class Outcome:
-    latencies: list[float]
-    errors: Counter[str]
-    started: float
-    finished: float
-
-
 def service_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Outcome:
     """Takes the next customer of WORK[operation] until none is left or the time is up."""
     connections.close_all()  # never share the parent's connection across fork
@@ -180,10 +191,14 @@ def service_client(operation: str, counter: Any, seconds: float, barrier: Any) -
     broker_pool: Any = celery_app.pool  # the broker connections (the stubs say producers)
     with broker_pool.acquire(block=True) as broker:
         broker.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     work, run = WORK[operation], OPERATIONS[operation]
     latencies: list[float] = []
     errors: Counter[str] = Counter()
     barrier.wait()
+    cpu, backend_cpu = time.process_time(), backend_cpu_seconds(backend)
     started = time.monotonic()
     deadline = started + seconds
     while time.monotonic() < deadline:
@@ -200,8 +215,9 @@ def service_client(operation: str, counter: Any, seconds: float, barrier: Any) -
             continue
         latencies.append(time.perf_counter() - begun)
     finished = time.monotonic()
+    cpu, backend_cpu = time.process_time() - cpu, backend_cpu_seconds(backend) - backend_cpu
     connections.close_all()
-    return Outcome(latencies, errors, started, finished)
+    return Outcome(latencies, errors, started, finished, cpu, backend_cpu)
 
 
 def sql_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Outcome:
@@ -212,7 +228,9 @@ def sql_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Ou
     with psycopg.connect(BENCH_URL) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT 1")
         conn.commit()
+        backend = conn.info.backend_pid
         barrier.wait()
+        cpu, backend_cpu = time.process_time(), backend_cpu_seconds(backend)
         started = time.monotonic()
         deadline = started + seconds
         while time.monotonic() < deadline:
@@ -229,7 +247,8 @@ def sql_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Ou
                 continue
             latencies.append(time.perf_counter() - begun)
         finished = time.monotonic()
-    return Outcome(latencies, errors, started, finished)
+        cpu, backend_cpu = time.process_time() - cpu, backend_cpu_seconds(backend) - backend_cpu
+    return Outcome(latencies, errors, started, finished, cpu, backend_cpu)
 
 
 def reporting(target: Callable[[str, Any, float, Any], Outcome]) -> Callable[..., None]:
@@ -243,16 +262,6 @@ def reporting(target: Callable[[str, Any, float, Any], Outcome]) -> Callable[...
             results.put(exc)
 
     return run
-
-
-@dataclass
-class Figures:
-    done: int
-    rate: float
-    p50: float
-    p99: float
-    errors: Counter[str]
-    seconds: float
 
 
 def run_clients(
@@ -276,8 +285,11 @@ def run_clients(
     latencies = [value * 1000 for output in outputs for value in output.latencies]
     errors: Counter[str] = sum((output.errors for output in outputs), Counter())
     elapsed = max(output.finished for output in outputs) - min(output.started for output in outputs)
-    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return Figures(len(latencies), len(latencies) / elapsed, cuts[49], cuts[98], errors, elapsed)
+    cuts = percentiles(latencies)
+    cpu, backend_cpu = sum(output.cpu for output in outputs), sum(output.backend_cpu for output in outputs)
+    return Figures(
+        len(latencies), len(latencies) / elapsed, cuts[49], cuts[98], errors, elapsed, latencies, cpu, backend_cpu
+    )
 
 
 # --- One client alone: where the time goes ---------------------------------------------------
@@ -345,14 +357,16 @@ def drop_cache_keys() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8, help="concurrent client processes")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the four runs, interleaved")
     parser.add_argument(
         "--orders",
         type=int,
-        default=1000,
-        help="customers checked out for the placement run (and as many for checkout + place)",
+        default=2000,
+        help="customers checked out for the placement runs, shared out over the rounds (and as many for "
+        "checkout + place)",
     )
-    parser.add_argument("--seconds", type=float, default=15.0, help="at most this long for each service run")
-    parser.add_argument("--baseline-seconds", type=float, default=5.0, help="length of each baseline run")
+    parser.add_argument("--seconds", type=float, default=3.0, help="at most this long for each service run")
+    parser.add_argument("--baseline-seconds", type=float, default=3.0, help="length of each baseline run")
     parser.add_argument("--slots", type=int, default=10, help="delivery slots the customers are spread over")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
@@ -385,11 +399,12 @@ def main() -> None:
         create_baseline_tables(BENCH_URL, args.slots, 10**9, VARIANTS, PLENTY)
         checked = run_clients(service_client, "checkout", min(args.clients, os.cpu_count() or 2), 3600)
         assert checked.done == len(WORK["checkout"]) and not checked.errors, checked
-        WORK["place"], solo_shoppers = WORK["checkout"][: args.orders], WORK["checkout"][args.orders :]
+        placing, solo_shoppers = WORK["checkout"][: args.orders], WORK["checkout"][args.orders :]
+        shopping = WORK["checkout_and_place"]
         out(
             f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, bench/orders_placement.py --clients {args.clients} "
-            f"--orders {args.orders} --seconds {args.seconds:g} --baseline-seconds {args.baseline_seconds:g} "
-            f"--slots {args.slots}"
+            f"--rounds {args.rounds} --orders {args.orders} --seconds {args.seconds:g} "
+            f"--baseline-seconds {args.baseline_seconds:g} --slots {args.slots}"
         )
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
@@ -413,51 +428,51 @@ def main() -> None:
 
         solo(solo_shoppers, out)
         out()
+        # The solo orders made real order.created envelopes: the baseline's outbox rows are as long.
+        envelope = OutboxEvent.objects.filter(event_type="order.created").values_list("payload", flat=True).first()
+        PAYLOAD = bytes(envelope or b"")
         queued_before = queued_tasks(broker)
         orders_before = Order.objects.count()
+        load_runs = os.getloadavg()
         place_waits: Counter[str] = Counter()
         path_waits: Counter[str] = Counter()
-        with sampling_waits(BENCH_URL, place_waits):
-            placed = run_clients(service_client, "place", args.clients, args.seconds)
-        with sampling_waits(BENCH_URL, path_waits):
-            path = run_clients(service_client, "checkout_and_place", args.clients, args.seconds)
+        share = args.orders // args.rounds  # each round's customers, for either service run
+        runs: dict[str, list[Figures]] = {name: [] for name in RUNS}
+        for round_ in range(args.rounds):
+            names = RUNS[round_ % len(RUNS) :] + RUNS[: round_ % len(RUNS)]  # the order turns each round
+            for name in names:
+                if name == PLACE:
+                    WORK["place"] = placing[round_ * share : (round_ + 1) * share]  # copied into the forks
+                    with sampling_waits(BENCH_URL, place_waits):
+                        runs[name].append(run_clients(service_client, "place", args.clients, args.seconds))
+                elif name == PATH:
+                    WORK["checkout_and_place"] = shopping[round_ * share : (round_ + 1) * share]
+                    with sampling_waits(BENCH_URL, path_waits):
+                        runs[name].append(run_clients(service_client, "checkout_and_place", args.clients, args.seconds))
+                else:
+                    kind = "sql" if name == BASELINE else "sql+notify"
+                    runs[name].append(
+                        run_clients(sql_client, f"{kind}:{args.slots}", args.clients, args.baseline_seconds)
+                    )
         queued = queued_tasks(broker) - queued_before
         new_orders = Order.objects.count() - orders_before
-        assert new_orders == placed.done + path.done, (new_orders, placed.done, path.done)
+        served = sum(figures.done for name in (PLACE, PATH) for figures in runs[name])
+        assert new_orders == served, (new_orders, served)
         assert queued == new_orders, (queued, new_orders)
         events = OutboxEvent.objects.filter(event_type="order.created").count()
         assert events == Order.objects.count() == Payment.objects.count(), events
-        envelope = OutboxEvent.objects.filter(event_type="order.created").values_list("payload", flat=True).first()
-        PAYLOAD = bytes(envelope or b"")
-        load_during = os.getloadavg()
-
-        baseline = run_clients(sql_client, f"sql:{args.slots}", args.clients, args.baseline_seconds)
-        notify = run_clients(sql_client, f"sql+notify:{args.slots}", args.clients, args.baseline_seconds)
+        load_after = os.getloadavg()
 
         out(
-            f"{args.clients} client processes; service runs until their {args.orders} customers are served or "
-            f"{args.seconds:g} s pass; baseline runs {args.baseline_seconds:g} s"
+            f"{args.clients} client processes, {args.rounds} rounds of four runs (the order turning each round); "
+            f"a service run ends when its round's {share} customers are served or {args.seconds:g} s pass; "
+            f"baseline runs {args.baseline_seconds:g} s"
         )
-        out(f"{'':40}{'done':>7}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-        rows = [
-            ("place_order", placed),
-            ("start_checkout + place_order", path),
-            ("baseline SQL order tx", baseline),
-            ("baseline SQL order tx + NOTIFY", notify),
-        ]
-        for name, figures in rows:
-            out(
-                f"{name:40}{figures.done:7d}{figures.rate:9.1f}{figures.p50:9.2f}{figures.p99:9.2f}"
-                f"{sum(figures.errors.values()):8d}"
-            )
-            for error, count in figures.errors.items():
-                out(f"    {count} x {error}")
+        report_runs(runs, out)
         out()
-        out(
-            f"ratio place_order / baseline SQL order tx: {placed.rate / baseline.rate:.3f} "
-            f"(1 : {baseline.rate / placed.rate:.0f}); / baseline with NOTIFY: {placed.rate / notify.rate:.3f}"
-        )
-        out(f"ratio checkout + place / baseline SQL order tx: {path.rate / baseline.rate:.3f}")
+        report_ratio("place_order / baseline SQL order tx", runs[PLACE], runs[BASELINE], out)
+        report_ratio("place_order / baseline SQL order tx + NOTIFY", runs[PLACE], runs[NOTIFY], out)
+        report_ratio("checkout + place / baseline SQL order tx", runs[PATH], runs[BASELINE], out)
         out("what the database's backends were doing:")
         report_waits("place_order", place_waits, out)
         report_waits("start_checkout + place_order", path_waits, out)
@@ -465,8 +480,10 @@ def main() -> None:
             f"checks: {new_orders} orders, as many payments, order.created events and authorization tasks queued "
             f"({queued}; purged, never run)"
         )
-        load_after = os.getloadavg()
-        out(f"load average after the service runs {load_during[0]:.2f}, after the baseline {load_after[0]:.2f} (1 min)")
+        out(
+            f"load average before the runs {load_runs[0]:.2f}, after them {load_after[0]:.2f} (1 min), "
+            f"{load_after[1]:.2f} (5 min)"
+        )
     finally:
         purged = celery_app.control.purge()
         if purged:
