@@ -81,7 +81,8 @@ def report_ratio(name: str, service: list[Figures], baseline: list[Figures], out
     """The ratio round by round (runs seconds apart): their median, lowest and highest."""
     ratios = sorted(s.rate / b.rate for s, b in zip(service, baseline, strict=True))
     median = statistics.median(ratios)
+    inverse = 1 / median if median else float("inf")
     out(
-        f"ratio {name}: {median:.3f} (1 : {1 / median:.1f}; median of {len(ratios)} rounds, "
+        f"ratio {name}: {median:.3f} (1 : {inverse:.1f}; median of {len(ratios)} rounds, "
         f"{ratios[0]:.3f} to {ratios[-1]:.3f})"
     )
