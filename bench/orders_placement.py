@@ -31,7 +31,9 @@ baseline. Each ratio (orders/s / baseline tx/s) is computed round by round, from
 apart, and printed as the median of the rounds with the lowest and highest; the rates are the
 rounds' medians (with their range), p50/p99 over every round's latencies. Each client also
 measures its own CPU time and its backend's (/proc/<pid>/stat: PostgreSQL on the same machine),
-per operation: unlike the rates, these hardly depend on what else the machine runs.
+per operation: unlike the rates, these hardly depend on what else the machine runs, and each ratio
+is also given by them (the baseline's client + backend CPU per transaction over the service's per
+order: what the rates' ratio tends to on CPUs the clients and PostgreSQL saturate).
 During runs 2 and 3 a thread samples pg_stat_activity every 20 ms: which statements the busy
 backends run or wait in (and on which lock), or whether their transaction waits for the client.
 
