@@ -74,7 +74,10 @@ def report_runs(runs: dict[str, list[Figures]], out: Callable[[str], None]) -> N
         for error, count in errors.items():
             out(f"    {count} x {error}")
     for name, rounds in runs.items():
-        out(f"  {name} per s, round by round: " + ", ".join(f"{figures.rate:.1f}" for figures in rounds))
+        out(
+            f"  {name}, round by round, per s (client + backend CPU ms/op): "
+            + ", ".join(f"{figures.rate:.1f} ({cpu_per_operation([figures]) * 1000:.1f})" for figures in rounds)
+        )
 
 
 def report_ratio(name: str, service: list[Figures], baseline: list[Figures], out: Callable[[str], None]) -> None:
