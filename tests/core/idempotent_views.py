@@ -1,5 +1,6 @@
 """A small endpoint with a real effect (it creates a user), to exercise @idempotent."""
 
+import threading
 import time
 
 from django.db import transaction
@@ -11,6 +12,10 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.idempotency import idempotent
+
+# A request with "hold": true keeps its transaction (and so its key) open until a test sets this,
+# so that a test can answer every concurrent request before the first one finishes.
+RELEASE_HELD = threading.Event()
 
 
 class CreateUserView(APIView):
@@ -25,6 +30,8 @@ class CreateUserView(APIView):
         with transaction.atomic():
             user = User.objects.create_user(email, "a-long-password-123")
             time.sleep(float(request.data.get("slow", 0)))
+            if request.data.get("hold") and not RELEASE_HELD.wait(timeout=30):
+                raise RuntimeError("the test never released the held request")
         status = int(request.data.get("status", 201))
         return Response({"id": user.pk, "email": user.email}, status=status, headers={"Location": f"/u/{user.pk}"})
 

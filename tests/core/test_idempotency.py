@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from core.models import IdempotencyRecord, IdempotencyState
 from core.tasks import purge_expired_idempotency_keys
+from tests.core import idempotent_views
 
 pytestmark = pytest.mark.urls("tests.core.idempotent_views")
 
@@ -108,9 +109,10 @@ def test_expired_keys_are_purged_and_can_be_used_again() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_parallel_requests_with_one_key_have_one_effect(live_server) -> None:  # type: ignore[no-untyped-def]
-    body = json.dumps({"email": "par@example.com", "slow": 0.3}).encode()
+    body = json.dumps({"email": "par@example.com", "hold": True}).encode()
     results: list[tuple[int, dict[str, object]]] = []
     start = threading.Barrier(10)
+    answered = threading.Semaphore(0)
 
     def client() -> None:
         request = urllib.request.Request(
@@ -125,10 +127,16 @@ def test_ten_parallel_requests_with_one_key_have_one_effect(live_server) -> None
                 results.append((response.status, json.loads(response.read())))
         except urllib.error.HTTPError as refused:
             results.append((refused.code, json.loads(refused.read())))
+        answered.release()
 
     threads = [threading.Thread(target=client) for _ in range(10)]
+    idempotent_views.RELEASE_HELD.clear()
     for thread in threads:
         thread.start()
+    # The one request that took the key holds it until the nine others have their answers.
+    for _ in range(9):
+        assert answered.acquire(timeout=30)
+    idempotent_views.RELEASE_HELD.set()
     for thread in threads:
         thread.join()
 
