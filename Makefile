@@ -69,8 +69,12 @@ bench: ## run one benchmark against the local services, e.g. make bench NAME=ord
 	@# The benches open hundreds of connections at once (a client process each), which PostgreSQL
 	@# takes longer than production's 3 s connect timeout to accept on two CPUs.
 	@# A DATABASE_URL or REDIS_URL already set wins, so two people (or worktrees) can bench at once,
-	@# each on scratch databases named after their own database.
-	@db="$${DATABASE_URL:-}" redis="$${REDIS_URL:-}" && eval "$$(scripts/services env)" && \
-		DATABASE_URL="$${db:-$$DATABASE_URL}" REDIS_URL="$${redis:-$$REDIS_URL}" DEBUG=0 SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-0123456789abcdef-not-for-use} \
-		DATABASE_CONNECT_TIMEOUT_SECONDS=$${DATABASE_CONNECT_TIMEOUT_SECONDS:-20} CACHE_KEY_PREFIX=bench CELERY_BROKER_URL=$${REDIS_URL%/*}/8 CELERY_RESULT_BACKEND=$${REDIS_URL%/*}/8 \
+	@# each on scratch databases named after their own database. The bench's Celery broker (whose
+	@# queue a bench purges) is Redis database 8 unless BENCH_CELERY_BROKER_URL names another: never
+	@# a CELERY_BROKER_URL from the shell, which may be a development worker's queue.
+	@db="$${DATABASE_URL:-}" redis="$${REDIS_URL:-}" && eval "$$(scripts/services env)" && redis="$${redis:-$$REDIS_URL}" && \
+		broker="$${BENCH_CELERY_BROKER_URL:-$${redis%/*}/8}" && \
+		DATABASE_URL="$${db:-$$DATABASE_URL}" REDIS_URL="$$redis" DEBUG=0 SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-0123456789abcdef-not-for-use} \
+		DATABASE_CONNECT_TIMEOUT_SECONDS=$${DATABASE_CONNECT_TIMEOUT_SECONDS:-20} CACHE_KEY_PREFIX=$${BENCH_CACHE_KEY_PREFIX:-bench} \
+		CELERY_BROKER_URL="$$broker" CELERY_RESULT_BACKEND="$$broker" \
 		$(PY) bench/$(NAME).py $(ARGS)
