@@ -7,6 +7,6 @@ from celery import Celery
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("commerce")
-# Every CELERY_* Django setting configures the app; see config/settings.py for the delivery rules.
+# Every CELERY_* Django setting configures the app; see config/settings_parts/queues.py for the delivery rules.
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -5,7 +5,7 @@ queue-length read): each copies redis-py's response callbacks (some 170 entries)
 of a millisecond of CPU per queued task on the order path. The client is only a front for the
 channel's connection pool, and one client is safe to share, so the channel keeps one per pool
 (a pool kombu replaces gets a client of its own). Nothing else changes: the same pool, the same
-commands, the same errors. config/settings.py selects it for redis:// and rediss:// brokers.
+commands, the same errors. config/settings_parts/queues.py selects it for redis:// and rediss:// brokers.
 """
 
 from collections.abc import Iterator
