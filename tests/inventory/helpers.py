@@ -72,3 +72,9 @@ def events_of(event_type: str) -> list:  # type: ignore[type-arg]
         payload = unpack_envelope(bytes(row.payload))[1]
         payloads.extend(adjusted_items(payload) if row.event_type != event_type else [payload])
     return payloads
+
+
+def on_hand(sku: str, warehouse: str = "berlin-1") -> Decimal | None:
+    return (
+        StockItem.objects.filter(variant__sku=sku, warehouse__code=warehouse).values_list("on_hand", flat=True).first()
+    )
