@@ -86,19 +86,19 @@ import django  # noqa: E402
 django.setup()
 
 import argparse  # noqa: E402
-import multiprocessing  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
-from typing import Any  # noqa: E402
 
+import orders_clients as clients  # noqa: E402  (bench/ is on sys.path)
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
-from orders_baseline import Basket, create_baseline_tables, sql_order  # noqa: E402  (bench/ is on sys.path)
+from orders_baseline import create_baseline_tables  # noqa: E402
+from orders_clients import BASKETS, WORK, place, run_clients, service_client, sql_client  # noqa: E402
 from orders_rounds import (  # noqa: E402
     BASELINE,
     NOTIFY,
@@ -106,9 +106,6 @@ from orders_rounds import (  # noqa: E402
     PLACE,
     RUNS,
     Figures,
-    Outcome,
-    backend_cpu_seconds,
-    percentiles,
     report_ratio,
     report_runs,
 )
@@ -128,18 +125,9 @@ from redis import Redis  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from events.models import OutboxEvent  # noqa: E402
 from orders.models import Order  # noqa: E402
-from orders.services.checkout import start_checkout  # noqa: E402
-from orders.services.placement import place_order  # noqa: E402
 from payments.models import Payment  # noqa: E402
 
-GATEWAY, PAYMENT_METHOD = "cash_on_delivery", "cash"  # cash_on_delivery takes "cash" or nothing
 SOLO_ORDERS = 40
-
-
-# Filled by the parent before it forks the clients (each process gets a copy).
-WORK: dict[str, list[Shopper]] = {}
-BASKETS: list[Basket] = []  # the baseline's, one per customer
-PAYLOAD = b""  # the baseline's outbox payload: as long as a real order.created envelope
 
 
 # --- Scratch database and shop ----------------------------------------------------------------
@@ -158,140 +146,6 @@ def create_database() -> None:
 def drop_database() -> None:
     connections.close_all()
     admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
-# --- Client processes -------------------------------------------------------------------------
-
-
-def checkout(shopper: Shopper) -> None:
-    start_checkout(shopper.user, address_id=shopper.address_id, slot_id=shopper.slot_id)
-
-
-def place(shopper: Shopper) -> None:
-    place_order(shopper.user, payment_gateway=GATEWAY, payment_method=PAYMENT_METHOD)
-
-
-def checkout_and_place(shopper: Shopper) -> None:
-    checkout(shopper)
-    place(shopper)
-
-
-OPERATIONS: dict[str, Callable[[Shopper], None]] = {
-    "checkout": checkout,
-    "place": place,
-    "checkout_and_place": checkout_and_place,
-}
-
-
-def service_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Outcome:
-    """Takes the next customer of WORK[operation] until none is left or the time is up."""
-    connections.close_all()  # never share the parent's connection across fork
-    connection.ensure_connection()  # warm up: the database, the cache and the broker connections
-    from django.core.cache import cache
-
-    cache.get("bench-warm-up")
-    broker_pool: Any = celery_app.pool  # the broker connections (the stubs say producers)
-    with broker_pool.acquire(block=True) as broker:
-        broker.ensure_connection()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-    work, run = WORK[operation], OPERATIONS[operation]
-    latencies: list[float] = []
-    errors: Counter[str] = Counter()
-    barrier.wait()
-    cpu, backend_cpu = time.process_time(), backend_cpu_seconds(backend)
-    started = time.monotonic()
-    deadline = started + seconds
-    while time.monotonic() < deadline:
-        with counter.get_lock():
-            number = counter.value
-            counter.value += 1
-        if number >= len(work):
-            break
-        begun = time.perf_counter()
-        try:
-            run(work[number])
-        except Exception as exc:
-            errors[type(exc).__name__] += 1
-            continue
-        latencies.append(time.perf_counter() - begun)
-    finished = time.monotonic()
-    cpu, backend_cpu = time.process_time() - cpu, backend_cpu_seconds(backend) - backend_cpu
-    connections.close_all()
-    return Outcome(latencies, errors, started, finished, cpu, backend_cpu)
-
-
-def sql_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Outcome:
-    kind, slot_count = operation.split(":")  # "sql:<slots>" or "sql+notify:<slots>"
-    notify, slots = kind == "sql+notify", int(slot_count)
-    latencies: list[float] = []
-    errors: Counter[str] = Counter()
-    with psycopg.connect(BENCH_URL) as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        conn.commit()
-        backend = conn.info.backend_pid
-        barrier.wait()
-        cpu, backend_cpu = time.process_time(), backend_cpu_seconds(backend)
-        started = time.monotonic()
-        deadline = started + seconds
-        while time.monotonic() < deadline:
-            with counter.get_lock():
-                number = counter.value
-                counter.value += 1
-            begun = time.perf_counter()
-            try:
-                sql_order(cursor, number, number % slots + 1, BASKETS[number % len(BASKETS)], PAYLOAD, notify)
-                conn.commit()
-            except psycopg.Error as exc:
-                conn.rollback()
-                errors[type(exc).__name__] += 1
-                continue
-            latencies.append(time.perf_counter() - begun)
-        finished = time.monotonic()
-        cpu, backend_cpu = time.process_time() - cpu, backend_cpu_seconds(backend) - backend_cpu
-    return Outcome(latencies, errors, started, finished, cpu, backend_cpu)
-
-
-def reporting(target: Callable[[str, Any, float, Any], Outcome]) -> Callable[..., None]:
-    """Run a client; its failure goes on the queue too, so the parent never waits for it."""
-
-    def run(operation: str, counter: Any, seconds: float, barrier: Any, results: Any) -> None:
-        try:
-            results.put(target(operation, counter, seconds, barrier))
-        except BaseException as exc:
-            barrier.abort()
-            results.put(exc)
-
-    return run
-
-
-def run_clients(
-    target: Callable[[str, Any, float, Any], Outcome], operation: str, clients: int, seconds: float
-) -> Figures:
-    context = multiprocessing.get_context("fork")
-    barrier, results, counter = context.Barrier(clients), context.Queue(), context.Value("q", 0)
-    connections.close_all()
-    processes = [
-        context.Process(target=reporting(target), args=(operation, counter, seconds, barrier, results))
-        for _ in range(clients)
-    ]
-    for process in processes:
-        process.start()
-    outputs = [results.get(timeout=seconds + 600) for _ in processes]
-    for process in processes:
-        process.join()
-    failures = [output for output in outputs if isinstance(output, BaseException)]
-    if failures:
-        raise RuntimeError(f"{len(failures)} client(s) failed: {failures[0]!r}")
-    latencies = [value * 1000 for output in outputs for value in output.latencies]
-    errors: Counter[str] = sum((output.errors for output in outputs), Counter())
-    elapsed = max(output.finished for output in outputs) - min(output.started for output in outputs)
-    cuts = percentiles(latencies)
-    cpu, backend_cpu = sum(output.cpu for output in outputs), sum(output.backend_cpu for output in outputs)
-    return Figures(
-        len(latencies), len(latencies) / elapsed, cuts[49], cuts[98], errors, elapsed, latencies, cpu, backend_cpu
-    )
 
 
 # --- One client alone: where the time goes ---------------------------------------------------
@@ -372,7 +226,6 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=10, help="delivery slots the customers are spread over")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
-    global PAYLOAD
 
     lines: list[str] = []
 
@@ -399,6 +252,7 @@ def main() -> None:
             [(v + 1, quantity_of(variants[v]), variants[v].price) for v in basket_of(n)] for n in range(args.orders)
         ]
         create_baseline_tables(BENCH_URL, args.slots, 10**9, VARIANTS, PLENTY)
+        clients.BASELINE_URL = BENCH_URL
         checked = run_clients(service_client, "checkout", min(args.clients, os.cpu_count() or 2), 3600)
         assert checked.done == len(WORK["checkout"]) and not checked.errors, checked
         placing, solo_shoppers = WORK["checkout"][: args.orders], WORK["checkout"][args.orders :]
@@ -432,7 +286,7 @@ def main() -> None:
         out()
         # The solo orders made real order.created envelopes: the baseline's outbox rows are as long.
         envelope = OutboxEvent.objects.filter(event_type="order.created").values_list("payload", flat=True).first()
-        PAYLOAD = bytes(envelope or b"")
+        clients.PAYLOAD = bytes(envelope or b"")
         queued_before = queued_tasks(broker)
         orders_before = Order.objects.count()
         load_runs = os.getloadavg()
