@@ -21,6 +21,7 @@ ACCOUNTS_EMAIL_VERIFICATION_HOURS = env_int("ACCOUNTS_EMAIL_VERIFICATION_HOURS",
 PASSWORD_RESET_TIMEOUT = env_int("ACCOUNTS_PASSWORD_RESET_MINUTES", 60) * 60  # Django's reset tokens
 ACCOUNTS_EXPORT_LINK_HOURS = env_int("ACCOUNTS_EXPORT_LINK_HOURS", 72)  # archive and its link, then deleted
 ACCOUNTS_EXPORTS_DIR = Path(env_str("ACCOUNTS_EXPORTS_DIR", str(DATA_DIR / "exports")))  # customers' archives
+# Both set again under Notifications below, whose defaults are the ones that count.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",

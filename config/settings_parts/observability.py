@@ -31,7 +31,7 @@ LOGGING = {
 PROBE_PORT = env_int("PROBE_PORT", 0)
 PROBE_BIND = env_str("PROBE_BIND", "0.0.0.0")  # noqa: S104 (probed from outside the pod)
 PROBE_LIVENESS_STALE_SECONDS = env_int("PROBE_LIVENESS_STALE_SECONDS", 120)
-# Workers per queue: reports always run on REPORTS_QUEUE (above); with CELERY_ROUTE_BY_APP (the
+# Workers per queue: reports always run on REPORTS_QUEUE (shop.py); with CELERY_ROUTE_BY_APP (the
 # deployments set it) payment tasks go to a queue of their own too, so a slow gateway never delays
 # the other work.
 CELERY_ROUTE_BY_APP = env_bool("CELERY_ROUTE_BY_APP", False)
