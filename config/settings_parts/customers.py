@@ -5,7 +5,7 @@ e-mail, data exports) and the e-mail and SMS sent to them (docs/decisions/0055 a
 from pathlib import Path
 
 from config.env import env_bool, env_int, env_list, env_str
-from config.settings_parts.base import DATA_DIR, DEBUG
+from config.settings_parts.base import DATA_DIR
 from config.settings_parts.queues import CELERY_BEAT_SCHEDULE
 from config.settings_parts.shop import CELERY_TASK_ROUTES
 
@@ -21,12 +21,7 @@ ACCOUNTS_EMAIL_VERIFICATION_HOURS = env_int("ACCOUNTS_EMAIL_VERIFICATION_HOURS",
 PASSWORD_RESET_TIMEOUT = env_int("ACCOUNTS_PASSWORD_RESET_MINUTES", 60) * 60  # Django's reset tokens
 ACCOUNTS_EXPORT_LINK_HOURS = env_int("ACCOUNTS_EXPORT_LINK_HOURS", 72)  # archive and its link, then deleted
 ACCOUNTS_EXPORTS_DIR = Path(env_str("ACCOUNTS_EXPORTS_DIR", str(DATA_DIR / "exports")))  # customers' archives
-# Both set again under Notifications below, whose defaults are the ones that count.
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
-)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Commerce suite <shop@example.com>")
+# The account e-mails' backend and sender are the notifications' (below).
 CELERY_BEAT_SCHEDULE["accounts-purge-expired-exports"] = {"task": "accounts.purge_expired_exports", "schedule": 60 * 60}
 ADDRESS_COUNTRIES = env_list("ADDRESS_COUNTRIES")  # ISO codes delivered to; empty: every supported one
 
