@@ -39,6 +39,10 @@ from inventory.services.levels import ItemRef
 _FACTS_LIMIT = 10_000
 # The SQLSTATE of `inventory.first_reservation_undone` (migration 0007).
 UNDONE = "IR001"
+# A lock-last statement's reservation INSERT found the owner's active reservation written by a
+# concurrent statement (a unique violation on this index): rolled back, nothing written.
+UNIQUE_VIOLATION = "23505"
+OWNER_TAKEN = "inventory_one_active_reservation_per_owner"
 _facts: dict[tuple[str, str, int], tuple[VariantFacts, ItemRef]] = {}
 
 
@@ -116,17 +120,25 @@ _AS_REMEMBERED = """
 """
 
 
-def _writes(line_item: str, line_quantity: str, lines_from: str, ledger_order: str = "") -> str:
+def _writes(
+    line_item: str, line_quantity: str, lines_from: str, ledger_order: str = "", *, on_conflict: bool = True
+) -> str:
     """The writes every form shares: the reservation (only when the verdict is ok), its lines, their
     ledger rows and the event's outbox row, the lines' item and quantity as the form has them.
-    `{payload}` and `{joins}` are left for `_first_sql`."""
+    `{payload}` and `{joins}` are left for `_first_sql`. `on_conflict`: a concurrent first
+    reservation of the same owner makes the reservation's INSERT write nothing (inside a
+    transaction, where an error would end the caller's transaction); without it the INSERT fails
+    on the owner's unique index and the statement is rolled back (`OWNER_TAKEN`), which is what
+    the lock-last forms do: a speculative insertion (ON CONFLICT) costs the backend a lock, a
+    probe of the index the verdict has just probed, and a second write of the row."""
+    conflict = "ON CONFLICT (owner_type, owner_id) WHERE state = 'active' DO NOTHING" if on_conflict else ""
     return f"""
 new_row AS (
     INSERT INTO inventory_reservation
         (owner_type, owner_id, warehouse_id, state, expires_at, end_reason, created_at, ended_at)
     SELECT %(owner_type)s, %(owner_id)s, %(warehouse_id)s, 'active', %(expires_at)s, '', %(now)s, NULL
     WHERE (SELECT outcome FROM verdict) = 'ok'
-    ON CONFLICT (owner_type, owner_id) WHERE state = 'active' DO NOTHING
+    {conflict}
     RETURNING id
 ),
 new_lines AS (
@@ -154,6 +166,7 @@ outbox AS (
 
 # A basket's lines come from `wanted` (the unnested arrays), its ledger rows in line order.
 _WRITES = _writes("f.item_id", "f.quantity", "new_row r, wanted f", "ORDER BY f.n")
+_WRITES_LOCK_LAST = _writes("f.item_id", "f.quantity", "new_row r, wanted f", "ORDER BY f.n", on_conflict=False)
 
 # Inside a transaction: the items are locked first, in id order, and every fact re-checked under
 # the lock before anything is written.
@@ -214,7 +227,7 @@ verdict AS MATERIALIZED (
     END AS outcome
 ),
 """
-    + _WRITES
+    + _WRITES_LOCK_LAST
     + """
 {locked}moved AS (
     UPDATE inventory_stockitem s SET reserved = s.reserved + f.quantity, updated_at = %(now)s
@@ -260,7 +273,7 @@ verdict AS MATERIALIZED (
     END AS outcome
 ),
 """
-    + _writes("%(item)s", "%(quantity)s::numeric", "new_row r")
+    + _writes("%(item)s", "%(quantity)s::numeric", "new_row r", on_conflict=False)
     + """
 moved AS (
     UPDATE inventory_stockitem s SET reserved = s.reserved + %(quantity)s::numeric, updated_at = %(now)s
@@ -371,6 +384,8 @@ def reserve_first(
     except DatabaseError as exc:
         if lock_last and getattr(exc.__cause__, "sqlstate", None) == UNDONE:
             return "declined", None  # rolled back: nothing was written
+        if lock_last and _owner_taken(exc):
+            return "conflict", None  # rolled back: nothing was written
         raise
     outcome, new_id = cursor.fetchone()[:2]
     if outcome == "ok" and new_id is None:
@@ -379,3 +394,12 @@ def reserve_first(
         learn_id_length(new_id)
         outbox_written(notified=notify, db=db)
     return outcome, new_id
+
+
+def _owner_taken(exc: DatabaseError) -> bool:
+    """Whether the statement failed because a concurrent first reservation of the same owner
+    committed its reservation first (the lock-last forms' INSERT has no ON CONFLICT)."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    taken = getattr(diag, "constraint_name", None) == OWNER_TAKEN
+    return getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION and taken
