@@ -88,13 +88,15 @@ class BasketRead:
     new_id: int = 0
 
 
+# `l.quantity::numeric`: an array of a column's domain (migration 0013) would reach psycopg as a type
+# it does not know, so the quantities are aggregated as numeric.
 _READ = """
 WITH warehouse AS MATERIALIZED (SELECT id, code, is_active FROM inventory_warehouse WHERE code = %(code)s),
 new_id AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('inventory_reservation', 'id')) AS id),
 owner AS MATERIALIZED (
     SELECT r.id, r.expires_at,
            array_agg(l.stock_item_id ORDER BY l.stock_item_id) AS item_ids,
-           array_agg(l.quantity ORDER BY l.stock_item_id) AS quantities,
+           array_agg(l.quantity::numeric ORDER BY l.stock_item_id) AS quantities,
            array_agg(s.warehouse_id ORDER BY l.stock_item_id) AS warehouse_ids,
            array_agg(w.code ORDER BY l.stock_item_id) AS warehouse_codes,
            array_agg(v.id ORDER BY l.stock_item_id) AS variant_ids,
