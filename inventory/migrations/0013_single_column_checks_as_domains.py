@@ -1,26 +1,27 @@
-"""The single-column CHECK constraints of a reservation's rows as domain constraints (decision 0092).
+"""The single-column CHECK constraints of a reservation's line and ledger rows as domain
+constraints (decision 0092; the outbox's in events 0006).
 
 PostgreSQL reads a table's CHECK constraints back from their stored text (`stringToNode`),
-simplifies and compiles them in every statement that writes the table, all of them whatever
-columns the statement sets: a one-item reservation paid that for ten constraints, a fifth of the
-backend's instructions (callgrind). A domain's constraints are parsed once per connection (the
-type cache) and checked only where a value is assigned to a column of the domain: the hot UPDATE
-of `reserved` checks `reserved`, not `on_hand`, the threshold and the version it leaves alone.
+simplifies and compiles them in every statement that writes the table, whatever columns it sets:
+a one-item reservation paid that for ten constraints, a fifth of the backend's instructions
+(callgrind). A domain's constraints are parsed once per connection (the type cache) and checked
+where a value is assigned to a column of the domain.
 
-The same rules, under the same names, whoever writes (the ORM, raw SQL, COPY): a quantity on hand,
-reserved or as threshold never negative, a version never negative, a line's quantity positive, a
-movement's reason one of the model's choices. The constraints over two columns (reserved within on
-hand, a movement moves something) and the reservation's state (its partial indexes name the column)
-stay on their tables. The violation is the same SQLSTATE (check_violation) with the same
-constraint name; the message names the domain instead of the table.
+The same rules, under the same names, whoever writes (the ORM, raw SQL, COPY): a line's quantity
+positive, a movement's reason one of the model's choices. The violation is the same SQLSTATE
+(check_violation) with the same constraint name; the message names the domain instead of the
+table. The constraint over two columns (a movement moves something) stays on its table, and so do
+the reservation's state (its partial indexes name the column) and the stock item's (decision 0092
+measured them: the raw conditional UPDATE of the benchmark writes that table too).
 
 The columns change type without a rewrite (a domain without constraints over the same type is
 binary coercible); the constraints are then added to the domains NOT VALID, like those of 0012:
-the table constraint dropped in the same transaction held every existing row to the same rule, so
-the ledger is not scanned under the lock again. A later AlterField of one of these columns would
-set the base type back and so lose its rule: tests/inventory/test_checks.py would fail.
+the table constraint dropped in the same statement held every existing row to the same rule, so
+the ledger is not scanned under the lock again. Going back sets the base type again (the line's
+numeric(14,3) rewrites that table). A later AlterField of one of these columns would set the base
+type back and lose its rule: tests/inventory/test_checks.py would fail. An array of a domain
+(`array_agg(quantity)`) reaches psycopg as a type it does not know: aggregate the base type.
 """
-
 
 from typing import Any
 
@@ -28,42 +29,6 @@ from django.db import migrations
 
 # (table, column, base type, domain, constraint, rule on VALUE, the table CHECK as it was)
 DOMAINS = [
-    (
-        "inventory.inventory_stockitem",
-        "on_hand",
-        "numeric(14,3)",
-        "inventory.inventory_on_hand",
-        "inventory_on_hand_not_negative",
-        "VALUE >= '0'::numeric",
-        "on_hand >= '0'::numeric",
-    ),
-    (
-        "inventory.inventory_stockitem",
-        "reserved",
-        "numeric(14,3)",
-        "inventory.inventory_reserved",
-        "inventory_reserved_not_negative",
-        "VALUE >= '0'::numeric",
-        "reserved >= '0'::numeric",
-    ),
-    (
-        "inventory.inventory_stockitem",
-        "low_stock_threshold",
-        "numeric(14,3)",
-        "inventory.inventory_low_stock_threshold",
-        "inventory_threshold_not_negative",
-        "VALUE >= '0'::numeric",
-        "low_stock_threshold >= '0'::numeric",
-    ),
-    (
-        "inventory.inventory_stockitem",
-        "version",
-        "integer",
-        "inventory.inventory_stock_version",
-        "inventory_stockitem_version_check",
-        "VALUE >= 0",
-        "version >= 0",
-    ),
     (
         "inventory.inventory_reservationline",
         "quantity",
