@@ -19,7 +19,7 @@ from core import quantities
 from core.quantities import MAX_QUANTITY, as_quantity
 from events.contracts import quantity
 from inventory import cache
-from inventory.errors import InvalidQuantity
+from inventory.errors import InvalidQuantity, Shortage
 from inventory.models import ZERO, StockItem, StockMovement
 from inventory.signals import inventory_adjusted, inventory_low_stock
 from proto.events.v1 import inventory_pb2
@@ -207,3 +207,17 @@ def changed(items: Iterable[ItemRef], db: BaseDatabaseWrapper | None = None) -> 
 def item_refs(item_ids: Iterable[int]) -> dict[int, ItemRef]:
     items = StockItem.objects.filter(pk__in=list(item_ids)).select_related("warehouse", "variant")
     return {item.pk: ItemRef.of(item) for item in items}
+
+
+def shortages_in(
+    wanted: dict[int, Decimal], items: dict[int, ItemRef], now: dict[int, Levels], held: dict[int, Decimal]
+) -> list[Shortage]:
+    """The wanted lines (variant id: quantity) that the levels `now` (by stock item id) cannot
+    serve, counting what the owner holds already (`held`, by stock item id) as theirs."""
+    short = []
+    for variant_id, qty in wanted.items():
+        item = items[variant_id]
+        available = (now[item.id].available if item.id in now else ZERO) + held.get(item.id, ZERO)
+        if available < qty:
+            short.append(Shortage(variant_id, item.sku, qty, max(available, ZERO)))
+    return short

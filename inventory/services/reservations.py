@@ -13,8 +13,8 @@ reservation live in reservation_ends.py, the events' payloads in reservation_eve
 
 On PostgreSQL a reservation is two round trips, one read and one statement that does all of the
 above (basket.py), and an owner's first reservation of items the process has read before is one
-statement (first_reservation.py); the portable path below (SQLite, the embedded run) is the same
-steps one statement at a time in a transaction.
+statement (first_reservation.py); without PostgreSQL (SQLite, the embedded run) it is the same
+steps one statement at a time in a transaction (portable_reservations.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import signals
 from django.db.models.base import ModelState
@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from catalog import selectors as catalog
 from core.errors import InvalidInput
-from core.quantities import as_quantity
 from events.bridge import PreparedEvent, prepare_event
 from events.keyed import prepare_keyed_event
 from inventory.errors import (
@@ -43,13 +42,10 @@ from inventory.errors import (
     VariantNotFound,
     VariantNotSellable,
 )
-from inventory.models import MovementReason, Reservation, ReservationLine, ReservationState, StockItem
-from inventory.services import basket, first_reservation, levels
-from inventory.services.levels import ItemRef
+from inventory.models import Reservation, ReservationState
+from inventory.services import basket, first_reservation, levels, portable_reservations
 from inventory.services.reservation_ends import clean_owner, clean_ttl, release_expired_reservations
 from inventory.services.reservation_events import (
-    announce_released,
-    announce_reserved,
     released_payload,
     reserved_payload,
 )
@@ -107,27 +103,7 @@ def reserve_stock(
     warehouse = active_warehouse(warehouse_code)
     variants = catalog.variants_by_ids(variant_id for variant_id, _ in lines)
     wanted = _wanted(lines, variants)
-    items = {
-        item.variant_id: ItemRef.of(item)
-        for item in StockItem.objects.filter(warehouse=warehouse, variant_id__in=wanted).select_related(
-            "warehouse", "variant"
-        )
-    }
-    unknown = [Shortage(v, variants[v].sku, q, levels.ZERO) for v, q in wanted.items() if v not in items]
-    if unknown:
-        raise OutOfStock(unknown)
-    _check_enough(owner_type, owner_id, wanted, items)
-    for _attempt in range(3):
-        try:
-            return _reserve(owner_type, owner_id, warehouse.pk, wanted, items, ttl)
-        except IntegrityError as exc:
-            if not _owner_race(exc):
-                raise
-            # A concurrent request created the owner's reservation first: replace that one.
-        except _Short:
-            _check_enough(owner_type, owner_id, wanted, items)
-            # Freed in between: try again.
-    raise ReservationBusy()
+    return portable_reservations.reserve(owner_type, owner_id, warehouse, variants, wanted, ttl)
 
 
 def _reserve_in_one_statement(
@@ -160,7 +136,7 @@ def _reserve_in_one_statement(
         if unknown:
             raise OutOfStock(unknown)
         held = {line.item.id: line.quantity for line in read.old.lines} if read.old is not None else {}
-        short = _short_in(wanted, read.items, read.levels, held)
+        short = levels.shortages_in(wanted, read.items, read.levels, held)
         if short:
             # Expired reservations only matter when stock is short, so that is when they are
             # released first (they stop counting at once); then read again.
@@ -250,18 +226,6 @@ assert _RESERVATION_FIELDS == [
 ], _RESERVATION_FIELDS
 
 
-def _short_in(
-    wanted: dict[int, Decimal], items: dict[int, ItemRef], now: dict[int, levels.Levels], held: dict[int, Decimal]
-) -> list[Shortage]:
-    short = []
-    for variant_id, qty in wanted.items():
-        item = items[variant_id]
-        available = (now[item.id].available if item.id in now else levels.ZERO) + held.get(item.id, levels.ZERO)
-        if available < qty:
-            short.append(Shortage(variant_id, item.sku, qty, max(available, levels.ZERO)))
-    return short
-
-
 def _write_basket(
     owner_type: str, owner_id: str, read: basket.BasketRead, wanted: dict[int, Decimal], ttl: timedelta
 ) -> Reservation | None:
@@ -320,138 +284,3 @@ def _write_basket(
     # tells; the inventory.reserved event and the ledger record every reservation anyway.
     logger.debug("inventory: reserved %s for %s:%s until %s", read.new_id, owner_type, owner_id, expires_at)
     return _active_reservation(read.new_id, owner_type, owner_id, read.warehouse_id, expires_at, now)
-
-
-def _check_enough(owner_type: str, owner_id: str, wanted: dict[int, Decimal], items: dict[int, ItemRef]) -> None:
-    """Refuse what the current levels cannot serve, without a transaction: under a rush on a sold
-    out item most requests end here instead of queueing on its row (the UPDATE still decides).
-    Expired reservations only matter when stock is short, so that is when they are released
-    first, and they stop counting at once."""
-    if not _shortages(wanted, items, {}):
-        return
-    release_expired_reservations(item_ids=[item.id for item in items.values()])
-    short = _shortages(wanted, items, _held_by_owner(owner_type, owner_id))
-    if short:
-        raise OutOfStock(short)
-
-
-def _owner_race(exc: IntegrityError) -> bool:
-    text = str(exc)
-    return "inventory_one_active_reservation_per_owner" in text or "inventory_reservation.owner_type" in text
-
-
-class _Short(Exception):
-    """A conditional UPDATE found too little available; the transaction rolled back."""
-
-
-def _held_by_owner(owner_type: str, owner_id: str) -> dict[int, Decimal]:
-    held: dict[int, Decimal] = {}
-    for item_id, qty in ReservationLine.objects.filter(
-        reservation__owner_type=owner_type, reservation__owner_id=owner_id, reservation__state=ReservationState.ACTIVE
-    ).values_list("stock_item_id", "quantity"):
-        held[item_id] = held.get(item_id, levels.ZERO) + as_quantity(qty)
-    return held
-
-
-def _shortages(wanted: dict[int, Decimal], items: dict[int, ItemRef], held: dict[int, Decimal]) -> list[Shortage]:
-    """The lines the current levels cannot serve (what the owner holds already counts for it)."""
-    return _short_in(wanted, items, levels.current_levels(item.id for item in items.values()), held)
-
-
-def _reserve(
-    owner_type: str,
-    owner_id: str,
-    warehouse_id: int,
-    wanted: dict[int, Decimal],
-    items: dict[int, ItemRef],
-    ttl: timedelta,
-) -> Reservation:
-    now = timezone.now()
-    with transaction.atomic():
-        # The owner's current reservation row first (the lock order), then the new one.
-        old = (
-            Reservation.objects.select_for_update()
-            .filter(owner_type=owner_type, owner_id=owner_id, state=ReservationState.ACTIVE)
-            .first()
-        )
-        old_lines = list(old.lines.all()) if old is not None else []
-        refs = {item.id: item for item in items.values()}
-        refs |= levels.item_refs(line.stock_item_id for line in old_lines if line.stock_item_id not in refs)
-        movements = []
-        if old is not None:
-            expired = old.expires_at <= now
-            _end_state(
-                old,
-                now,
-                ReservationState.EXPIRED if expired else ReservationState.RELEASED,
-                "expired" if expired else "replaced",
-            )
-            movements = [
-                levels.movement(
-                    refs[line.stock_item_id],
-                    reserved=-line.quantity,
-                    reason=MovementReason.RELEASE,
-                    reference=f"reservation:{old.pk} {old.end_reason}",
-                    now=now,
-                )
-                for line in old_lines
-            ]
-        # A concurrent first reservation of the same owner fails this INSERT (the partial unique
-        # index); the IntegrityError rolls everything back and reserve_stock tries again.
-        reservation = Reservation.objects.create(
-            owner_type=owner_type, owner_id=owner_id, warehouse_id=warehouse_id, expires_at=now + ttl, created_at=now
-        )
-        new_lines = [
-            ReservationLine(reservation=reservation, stock_item_id=items[v].id, quantity=q)
-            for v, q in sorted(wanted.items(), key=lambda pair: items[pair[0]].id)
-        ]
-        ReservationLine.objects.bulk_create(new_lines)
-        # Ledger and events before the UPDATEs: the contended rows stay locked only from their
-        # UPDATE to the commit.
-        movements += [
-            levels.movement(
-                refs[line.stock_item_id],
-                reserved=line.quantity,
-                reason=MovementReason.RESERVATION,
-                reference=f"reservation:{reservation.pk}",
-                now=now,
-            )
-            for line in new_lines
-        ]
-        levels.record(movements)
-        if old is not None:
-            announce_released(old, old_lines, refs)
-        announce_reserved(reservation, new_lines, refs)
-
-        deltas: dict[int, Decimal] = {line.stock_item_id: line.quantity for line in new_lines}
-        for line in old_lines:
-            deltas[line.stock_item_id] = deltas.get(line.stock_item_id, levels.ZERO) - line.quantity
-        for item_id in sorted(deltas):  # the one lock order: stock item id
-            delta = deltas[item_id]
-            if delta > 0:
-                after = levels.move(item_id, reserved=delta, require_available=delta, now=now)
-                if after is None:
-                    raise _Short()
-                levels.check_low_stock(
-                    refs[item_id],
-                    available_before=after.available + delta,
-                    available_after=after.available,
-                    threshold=after.threshold,
-                )
-            elif delta < 0:
-                levels.move(item_id, reserved=delta, now=now)
-        levels.changed(refs.values())
-    logger.debug(
-        "inventory: reserved %s for %s:%s, %d line(s) until %s",
-        reservation.pk,
-        owner_type,
-        owner_id,
-        len(new_lines),
-        reservation.expires_at.isoformat(),
-    )
-    return reservation
-
-
-def _end_state(reservation: Reservation, now: datetime, state: str, reason: str) -> None:
-    reservation.state, reservation.end_reason, reservation.ended_at = state, reason, now
-    reservation.save(update_fields=["state", "end_reason", "ended_at"])
