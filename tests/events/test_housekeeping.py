@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -40,3 +41,14 @@ def test_readyz_shows_the_outbox_backlog(client: Client) -> None:
     body = client.get("/readyz").json()
     assert body["outbox"]["pending"] == 2
     assert 89 <= body["outbox"]["oldest_pending_age_seconds"] < 120
+
+
+def test_an_outbox_row_never_counts_negative_publish_attempts() -> None:
+    # The rule is a domain constraint since events 0006 (decision 0092), not a table CHECK: a
+    # migration that sets the column's type back would lose it, and this would fail.
+    event = emit_order_created("attempts-1")
+    OutboxEvent.objects.filter(pk=event.pk).update(publish_attempts=3)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutboxEvent.objects.filter(pk=event.pk).update(publish_attempts=-1)
+    event.refresh_from_db()
+    assert event.publish_attempts == 3
