@@ -19,7 +19,7 @@ from events.contracts import decimal_from_quantity, unpack_envelope
 from events.models import OutboxEvent
 from inventory.errors import OutOfStock
 from inventory.models import Reservation, ReservationState, StockItem, StockMovement
-from inventory.services import first_reservation, reserve_stock, set_low_stock_threshold
+from inventory.services import first_reservation, first_reservation_sql, reserve_stock, set_low_stock_threshold
 from tests.inventory.helpers import assert_ledger_matches, events_of, levels, make_variant, stocked
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -190,7 +190,7 @@ def test_the_statement_is_short_enough_for_psycopg_to_keep_it_converted(
 ) -> None:
     # Longer texts are converted (split at every placeholder) again on every call, which doubled
     # the client's CPU per reservation when the lock-last statement first came out at 4,226 bytes.
-    sql = first_reservation._first_sql(notify, lock_last, several)
+    sql = first_reservation_sql.first_sql(notify, lock_last, several)
     assert len(sql.encode()) <= psycopg._queries.MAX_CACHED_STATEMENT_LENGTH
 
 
