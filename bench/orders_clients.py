@@ -62,6 +62,41 @@ def service_client(operation: str, counter: Any, seconds: float, barrier: Any) -
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
     work, run = WORK[operation], OPERATIONS[operation]
+    outcome = _timed(counter, seconds, barrier, backend, lambda number: run(work[number]), len(work), Exception)
+    connections.close_all()
+    return outcome
+
+
+def sql_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Outcome:
+    kind, slot_count = operation.split(":")  # "sql:<slots>" or "sql+notify:<slots>"
+    notify, slots = kind == "sql+notify", int(slot_count)
+    with psycopg.connect(BASELINE_URL) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        conn.commit()
+
+        def one(number: int) -> None:
+            try:
+                sql_order(cursor, number, number % slots + 1, BASKETS[number % len(BASKETS)], PAYLOAD, notify)
+                conn.commit()
+            except psycopg.Error:
+                conn.rollback()
+                raise
+
+        return _timed(counter, seconds, barrier, conn.info.backend_pid, one, None, psycopg.Error)
+
+
+def _timed(
+    counter: Any,
+    seconds: float,
+    barrier: Any,
+    backend: int,
+    one: Callable[[int], None],
+    limit: int | None,
+    failure: type[Exception],
+) -> Outcome:
+    """Once the barrier opens, run `one` with the next number of the shared counter until the time
+    is up (or `limit` numbers are taken): each call's latency, or its failure (a `failure`, counted
+    by class name) and this process's and its backend's CPU time."""
     latencies: list[float] = []
     errors: Counter[str] = Counter()
     barrier.wait()
@@ -72,49 +107,17 @@ def service_client(operation: str, counter: Any, seconds: float, barrier: Any) -
         with counter.get_lock():
             number = counter.value
             counter.value += 1
-        if number >= len(work):
+        if limit is not None and number >= limit:
             break
         begun = time.perf_counter()
         try:
-            run(work[number])
-        except Exception as exc:
+            one(number)
+        except failure as exc:
             errors[type(exc).__name__] += 1
             continue
         latencies.append(time.perf_counter() - begun)
     finished = time.monotonic()
     cpu, backend_cpu = time.process_time() - cpu, backend_cpu_seconds(backend) - backend_cpu
-    connections.close_all()
-    return Outcome(latencies, errors, started, finished, cpu, backend_cpu)
-
-
-def sql_client(operation: str, counter: Any, seconds: float, barrier: Any) -> Outcome:
-    kind, slot_count = operation.split(":")  # "sql:<slots>" or "sql+notify:<slots>"
-    notify, slots = kind == "sql+notify", int(slot_count)
-    latencies: list[float] = []
-    errors: Counter[str] = Counter()
-    with psycopg.connect(BASELINE_URL) as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        conn.commit()
-        backend = conn.info.backend_pid
-        barrier.wait()
-        cpu, backend_cpu = time.process_time(), backend_cpu_seconds(backend)
-        started = time.monotonic()
-        deadline = started + seconds
-        while time.monotonic() < deadline:
-            with counter.get_lock():
-                number = counter.value
-                counter.value += 1
-            begun = time.perf_counter()
-            try:
-                sql_order(cursor, number, number % slots + 1, BASKETS[number % len(BASKETS)], PAYLOAD, notify)
-                conn.commit()
-            except psycopg.Error as exc:
-                conn.rollback()
-                errors[type(exc).__name__] += 1
-                continue
-            latencies.append(time.perf_counter() - begun)
-        finished = time.monotonic()
-        cpu, backend_cpu = time.process_time() - cpu, backend_cpu_seconds(backend) - backend_cpu
     return Outcome(latencies, errors, started, finished, cpu, backend_cpu)
 
 
