@@ -21,7 +21,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from core.cache import thread_cache, uses_redis
+from core.cache import redis_client, thread_cache, uses_redis
+from core.key_watch import WatchedKey, confirm_pushed
 from core.outages import redis_call
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ def bump_generation() -> None:
             cache.incr(GENERATION_KEY)
         except ValueError:  # missing: start from the clock, above any number used before
             cache.set(GENERATION_KEY, _fresh_generation(), timeout=None)
+        if uses_redis():  # the processes watching the generation have its invalidation before we go on
+            confirm_pushed(redis_client())
     except Exception:
         # The change is committed; entries of the old generation can live until their TTL.
         logger.exception(
@@ -87,6 +90,43 @@ def _raw_keys(backend: Any, name: str, parts: tuple[str, ...]) -> tuple[str, str
     return backend.make_key(GENERATION_KEY), backend.make_key(_key(name, list(parts)))
 
 
+def watched_hit(name: str, parts: list[str]) -> bytes | None:
+    """The page this process holds for (name, parts) if it was built under the current generation
+    as this process's watch of the generation knows it (core.key_watch): no round trip to Redis.
+    None when the watch cannot vouch for the generation or the page is not held: the caller then
+    reads Redis as usual (`cached_body(..., keep=True)` keeps the page for the next call)."""
+    if settings.CATALOG_CACHE_SECONDS <= 0 or not uses_redis():
+        return None
+    backend = thread_cache()
+    generation_key, key = _raw_keys(backend, name, tuple(parts))
+    raw = _generation_watch(generation_key).current()
+    if raw is None:
+        return None
+    return _pages.current(key, backend.client.decode(raw))  # type: ignore[attr-defined]
+
+
+_watch: tuple[Any, WatchedKey] | None = None
+_watch_guard = threading.Lock()
+
+
+def _generation_watch(generation_key: str) -> WatchedKey:
+    """This process's watch of the generation, made again when the cache's server or prefix
+    changes (new CACHES). One for all worker threads, whose cache backends are their own."""
+    global _watch
+    where = (settings.CACHES["default"].get("LOCATION"), generation_key)
+    held = _watch
+    if held is not None and held[0] == where:
+        return held[1]
+    with _watch_guard:
+        if _watch is None or _watch[0] != where:
+            if _watch is not None:
+                _watch[1].close()
+            pool = redis_client().connection_pool
+            connect = functools.partial(pool.connection_class, **{**pool.connection_kwargs, "protocol": 3})
+            _watch = (where, WatchedKey(generation_key, connect))
+        return _watch[1]
+
+
 def cached_hit(name: str, parts: list[str], read_along: list[bytes | None]) -> bytes | None:
     """The body cached for (name, parts), from the raw values of `read_along_keys`, if it was
     built under the current generation; None for anything else (no entry, an older one, no
@@ -107,7 +147,12 @@ def cached_hit(name: str, parts: list[str], read_along: list[bytes | None]) -> b
 
 
 def cached_body(
-    name: str, parts: list[str], build: Callable[[], bytes], read_along: list[bytes | None] | None = None
+    name: str,
+    parts: list[str],
+    build: Callable[[], bytes],
+    read_along: list[bytes | None] | None = None,
+    *,
+    keep: bool = False,
 ) -> tuple[bytes, bool]:
     """The cached body for (name, parts) if it was built under the current generation, else
     `build()`, stored; returns (body, hit). CATALOG_CACHE_SECONDS=0 turns the cache off.
@@ -116,7 +161,9 @@ def cached_body(
     MGET, so a hit costs one round trip to Redis; none of its own when the raw values of
     `read_along_keys` were fetched already (`read_along`). An entry of an older generation is a
     miss, and is replaced. When only the generation was read along (the process held the page)
-    and the page it held is out of date, the entry is read from Redis once more."""
+    and the page it held is out of date, the entry is read from Redis once more. The page is kept
+    in this process (`_pages`) when its generation was read along or when `keep` (a caller that
+    asks `watched_hit` first)."""
     if settings.CATALOG_CACHE_SECONDS <= 0:
         return build(), False
     key = _key(name, parts)
@@ -145,7 +192,7 @@ def cached_body(
             return build(), False
     entry = found.get(key)
     if isinstance(entry, tuple) and entry[0] == generation:
-        if read_along:
+        if read_along or keep:
             _pages.keep(cache.make_key(key), entry)
         return bytes(entry[1]), True
     body = build()
@@ -158,7 +205,7 @@ def cached_body(
     except Exception:
         logger.warning("catalog cache write failed", exc_info=True)
     else:
-        if read_along:
+        if read_along or keep:
             _pages.keep(cache.make_key(key), entry)
     return body, False
 

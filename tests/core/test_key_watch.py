@@ -1,0 +1,119 @@
+"""core.key_watch: a Redis key's value known in the process, following every change the moment the
+writer's change returns, with no round trip between changes, and answering None (the caller asks
+Redis itself) whenever it cannot vouch for the value."""
+
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from core import key_watch
+from core.cache import redis_client
+from core.key_watch import WatchedKey, confirm_pushed
+
+pytestmark = pytest.mark.skipif(
+    not settings.CACHES["default"]["BACKEND"].startswith("django_redis."), reason="needs the Redis cache"
+)
+
+
+@pytest.fixture
+def watched(request: pytest.FixtureRequest) -> Iterator[tuple[WatchedKey, Any]]:
+    client = redis_client()
+    key = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:key-watch-test:{request.node.name}"
+    client.set(key, 1)
+    pool = client.connection_pool
+    watch = WatchedKey(key, lambda: pool.connection_class(**{**pool.connection_kwargs, "protocol": 3}))
+    yield watch, client
+    watch.close()
+    client.delete(key)
+
+
+def test_every_change_is_seen_by_the_first_read_after_the_writer_returns(watched: tuple[WatchedKey, Any]) -> None:
+    watch, client = watched
+    assert watch.current() == b"1"
+    for expected in range(2, 102):
+        client.incr(watch.key)
+        confirm_pushed(client)
+        assert watch.current() == str(expected).encode()
+    client.delete(watch.key)
+    confirm_pushed(client)
+    assert watch.current() is None  # missing: the caller reads (and sets) it the usual way
+    client.set(watch.key, 7)
+    confirm_pushed(client)
+    assert watch.current() == b"7"
+
+
+def test_reads_between_changes_make_no_round_trip(
+    watched: tuple[WatchedKey, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch, client = watched
+    assert watch.current() == b"1"
+    trips: list[bytes] = []
+    round_trip = WatchedKey._round_trip
+
+    def counted_round_trip(self: WatchedKey, command: bytes) -> Any:
+        trips.append(command)
+        return round_trip(self, command)
+
+    monkeypatch.setattr(WatchedKey, "_round_trip", counted_round_trip)
+    assert {watch.current() for _ in range(1_000)} == {b"1"}
+    assert trips == []
+    client.incr(watch.key)
+    confirm_pushed(client)
+    assert watch.current() == b"2"
+    assert len(trips) == 1 and b"GET" in trips[0]  # the change is read once
+
+
+def test_a_lost_connection_answers_none_until_it_is_made_again(
+    watched: tuple[WatchedKey, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch, client = watched
+    assert watch.current() == b"1"
+    host, port = watch._sock.getsockname()[:2]  # type: ignore[union-attr]
+    client.execute_command("CLIENT", "KILL", "ADDR", f"{host}:{port}")
+    client.incr(watch.key)  # while nobody watches
+    assert watch.current() is None
+    assert watch.current() is None  # not before RETRY_AFTER_SECONDS
+    monkeypatch.setattr(key_watch, "RETRY_AFTER_SECONDS", 0.0)
+    watch._retry_at = 0.0
+    assert watch.current() == b"2"  # a new connection, the value read again
+
+
+def test_readers_in_many_threads_never_go_back_to_an_older_value(watched: tuple[WatchedKey, Any]) -> None:
+    watch, client = watched
+    stop = threading.Event()
+    seen_backwards: list[tuple[int, int]] = []
+    answered = [0]
+
+    def read() -> None:
+        last = 0
+        while not stop.is_set():
+            value = watch.current()
+            if value is not None:
+                answered[0] += 1
+                if int(value) < last:
+                    seen_backwards.append((last, int(value)))
+                last = int(value)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    # Threads switch every 0.1 ms rather than 5: more interleavings, and the writer's replies are
+    # not kept waiting behind four spinning readers.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0001)
+    for reader in readers:
+        reader.start()
+    try:
+        for expected in range(2, 202):
+            client.incr(watch.key)
+            confirm_pushed(client)
+            value = watch.current()  # None only while a reader holds the watch
+            assert value is None or int(value) == expected
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+        sys.setswitchinterval(interval)
+    assert seen_backwards == [] and answered[0] > 200
