@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from catalog import selectors
 from catalog.api.serializers import ProductQuerySerializer
-from catalog.cache import cached_body, cached_hit, read_along_keys
+from catalog.cache import cached_body, cached_hit, read_along_keys, watched_hit
 from catalog.models import Product, Variant
 from core import errors
 from core.grpc import calls, pages
@@ -157,11 +157,12 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
         entry = _product_entry(request)
         read_along = calls.caller().read_along
-        if read_along is not None:  # fetched with the rate limit: a hit needs nothing more
-            hit = cached_hit(*entry, read_along)
-            if hit is not None:
-                return hit
-        body, _ = cached_body(*entry, build, read_along)
+        # Read along with a lease of the rate limit, a hit needs nothing more; otherwise the page
+        # this process holds, if the generation it watches says it is current.
+        hit = cached_hit(*entry, read_along) if read_along is not None else watched_hit(*entry)
+        if hit is not None:
+            return hit
+        body, _ = cached_body(*entry, build, read_along, keep=True)
         return body
 
     def BatchGetProducts(

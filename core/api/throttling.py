@@ -90,7 +90,7 @@ def _count_in_redis(
     return (bool(allowed), int(current), int(previous)), values
 
 
-def _evalsha_on_own_connection(keys: list[str], args: list[Any]) -> list[Any] | None:
+def _evalsha_on_own_connection(keys: list[str], args: list[Any], sha: str = _SCRIPT_SHA) -> list[Any] | None:
     """EVALSHA on this thread's own Redis connection (core.cache.thread_connection), without the
     client's per-command machinery (connection events, metrics, the retry policy) and the pool's
     bookkeeping: most of the rate limit's CPU per request. None when that does not work out before
@@ -106,7 +106,7 @@ def _evalsha_on_own_connection(keys: list[str], args: list[Any]) -> list[Any] | 
         return None
     sent = False
     try:
-        connection.send_command("EVALSHA", _SCRIPT_SHA, len(keys), *keys, *args, check_health=False)
+        connection.send_command("EVALSHA", sha, len(keys), *keys, *args, check_health=False)
         sent = True
         return cast(list[Any], connection.read_response())
     except ResponseError:  # NOSCRIPT: the reply was read whole; the client loads the script

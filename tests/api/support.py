@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 from accounts import services as accounts
 from accounts.models import User
 from catalog.cache import forget_kept_pages
+from core.api import throttle_leases
+from core.api.throttle_leases import leases
 from core.cache import uses_redis
 
 PASSWORD = "plum-tomato-basket-9"
@@ -24,6 +26,7 @@ def clear_cache() -> None:
     else:
         cache.clear()
     forget_kept_pages()  # the copies this process kept of the catalog pages just dropped
+    leases.forget()  # and the rate-limit leases counted in the counters just dropped
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +34,19 @@ def fresh_cache() -> Iterator[None]:
     clear_cache()
     yield
     clear_cache()
+
+
+def count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time a rate-limit lease goes to Redis."""
+    trips: list[int] = []
+    to_redis = throttle_leases._lease_in_redis
+
+    def counted_lease(keys: list[str], args: list[Any]) -> list[Any]:
+        trips.append(1)
+        return to_redis(keys, args)
+
+    monkeypatch.setattr(throttle_leases, "_lease_in_redis", counted_lease)
+    return trips
 
 
 def api(**defaults: Any) -> APIClient:

@@ -1,15 +1,18 @@
 """CatalogService and InventoryService over a real channel, against the test database."""
 
 from decimal import Decimal
+from typing import Any
 
 import grpc
 import pytest
 
+from catalog import grpc as catalog_grpc
 from catalog import services as catalog_services
 from catalog.models import Brand
 from inventory.models import StockItem
 from proto.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from proto.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from tests.api.support import count_round_trips
 from tests.grpc.support import bearer, failure
 from tests.orders.helpers import WAREHOUSE, make_customer, make_staff, make_variant
 
@@ -179,3 +182,34 @@ def test_a_cached_product_follows_a_committed_price_change_within_the_callers_ra
     assert [price(), price()] == ["1.50", "1.50"]
     limited = failure(catalog.GetProduct, request, metadata=signed_in)
     assert (limited.code, limited.reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "rate_limited")
+
+
+def test_a_cached_product_needs_no_round_trip_to_redis_and_still_follows_every_price_change(
+    channel: grpc.Channel, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "6400/min"}  # type: ignore[attr-defined]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}  # type: ignore[attr-defined]
+    catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+    milk = make_variant("Oat milk 1 l", "1.20")
+    signed_in = bearer(make_customer()[0])
+    request = catalog_pb2.GetProductRequest(product_id=milk.product_id)
+    leases = count_round_trips(monkeypatch)
+    reads: list[int] = []
+    read = catalog_grpc.cached_body
+
+    def counted_read(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(catalog_grpc, "cached_body", counted_read)
+
+    def price() -> str:
+        return catalog.GetProduct(request, metadata=signed_in, timeout=5).variants[0].price.amount
+
+    assert {price() for _ in range(50)} == {"1.20"}
+    # One lease of 64 calls counted in Redis, one build: the other 49 calls made no round trip.
+    assert (len(leases), len(reads)) == (1, 1)
+    for cents in range(121, 131):  # each change is served by the very next call
+        catalog_services.update_variant(milk.pk, {"price": Decimal(cents) / 100})
+        assert price() == f"{Decimal(cents) / 100:.2f}"
+    assert (len(leases), len(reads)) == (1, 11)
