@@ -1,8 +1,9 @@
 """catalog.v1.CatalogService: the products customers see, for other systems. Thin over the catalog
 selectors, with the REST listing's filter validation (ProductQuerySerializer) and its cache:
 GetProduct keeps the serialized message in the catalog cache, dropped on every catalog change, and
-a cached one is read in the rate limit's Redis round trip and sent as the cached bytes (no message
-is built or parsed on a hit)."""
+sends a cached one as the cached bytes (no message is built or parsed on a hit): the page this
+process holds when its watch of the catalog generation says it is current (no round trip to Redis,
+docs/decisions/0093), else read along with the rate limit's lease or read from Redis."""
 
 from decimal import Decimal
 from typing import Any

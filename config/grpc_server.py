@@ -259,7 +259,8 @@ def _caller(call: Call) -> calls.Caller:
     """`authorization: Bearer <token>` with the REST API's tokens (accounts.AccessToken): a wrong,
     revoked or expired token is UNAUTHENTICATED whatever the method; no metadata is an anonymous
     call, which the servicers refuse where REST would. Then the REST API's rate limits, per user
-    or per client IP (the same counters: one budget whichever API is used)."""
+    or per client IP (the same counters: one budget whichever API is used), counted a lease of
+    calls at a time (core.api.throttle_leases)."""
     user = _user(call.metadata.get("authorization"))
     peer = call.context.peer()
     scope, ident = ("user", str(user.pk)) if user is not None else ("anon", _peer_ip(peer))
