@@ -6,8 +6,8 @@ Entries are tagged with a catalog *generation* kept in the cache. Every catalog 
 returns); an entry built under an older generation is never served again, and is replaced by the
 next request or ages out on its TTL. No key scanning, no per-object bookkeeping, one round trip
 to Redis per request; none for a page a gRPC server process holds, whose generation it watches
-(`watched_hit`, docs/decisions/0093). A missing generation (evicted, Redis flushed) restarts from the clock, never from a
-number an earlier generation used. A cache that does not answer is bypassed, not an error.
+(`watched_hit`, docs/decisions/0093). A missing generation (evicted, Redis flushed) restarts from
+the clock, never from a number an earlier generation used. A cache that does not answer is bypassed, not an error.
 """
 
 import functools
