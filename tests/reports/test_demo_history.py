@@ -63,7 +63,9 @@ def test_the_history_is_the_same_every_time_and_has_a_trend() -> None:
             pass
     assert figures[0] == figures[1]
     orders, cancelled, lines, shorts, substituted = figures[0]
-    assert orders > 100 and 0 < cancelled < orders / 5 and 0 < shorts < lines / 10 and 0 < substituted < lines / 10
+    # How many depends on the weekday the 28 days start on (the weekday weights meet other draws):
+    # 91 to 119 over the seven weekdays (measured 2026-12-03); above 100 failed three days a week.
+    assert orders > 80 and 0 < cancelled < orders / 5 and 0 < shorts < lines / 10 and 0 < substituted < lines / 10
     assert weeks[1] > weeks[0]  # the first SKU sells more and more
     demo.load_history(days=28, customers=60, runs=False)
     assert demo.load_history(days=28, customers=60, runs=False) == ["Reports: the demo order history is there already."]
