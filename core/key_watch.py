@@ -12,8 +12,6 @@ read without waiting) answers None and the caller reads Redis the usual way.
 """
 
 import contextlib
-import ctypes
-import errno
 import logging
 import os
 import select
@@ -180,32 +178,14 @@ class WatchedKey:
 
 _NOTHING = object()
 
-# libc's recv called with the GIL held: a read that cannot wait needs no other thread to run
-# meanwhile, and letting them (what socket.recv does around every call) made each read a thread
-# switch when the server's worker threads are busy (docs/decisions/0093).
-try:
-    _libc: Any = ctypes.PyDLL(None, use_errno=True)
-    _libc_recv = _libc.recv
-    _libc_recv.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    _libc_recv.restype = ctypes.c_ssize_t
-except (OSError, AttributeError):  # no libc to load (not Linux): Python's recv
-    _libc_recv = None
-_received = ctypes.create_string_buffer(65536)  # filled and copied with the GIL held throughout
-
 
 def _receive_now(sock: socket.socket) -> bytes | None:
-    """What `sock` has received, without waiting: None when nothing, b"" when it was closed."""
-    if _libc_recv is None:
-        try:
-            return sock.recv(65536, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return None
-    size = _libc_recv(sock.fileno(), _received, len(_received), socket.MSG_DONTWAIT)
-    if size >= 0:
-        return _received.raw[:size]
-    if ctypes.get_errno() in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+    """What `sock` (blocking) has received, without waiting: None when nothing, b"" when it was
+    closed."""
+    try:
+        return sock.recv(65536, socket.MSG_DONTWAIT)
+    except BlockingIOError:
         return None
-    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
 
 def _command(*words: str) -> bytes:
