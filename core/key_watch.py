@@ -18,6 +18,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -115,15 +116,20 @@ class WatchedKey:
             if not chunk:
                 raise ConnectionResetError("the watch's connection was closed")
             self._buffer += chunk
-        while self._buffer:
-            parsed = _parse(self._buffer, 0)
-            if parsed is None:
-                break
-            kind, _, end = parsed
-            del self._buffer[:end]
+        for kind, _ in self._whole_messages():
             if kind != ">":
                 raise ProtocolError(f"a reply nobody asked for ({kind!r})")
             self._known = False
+
+    def _whole_messages(self) -> Iterator[tuple[str, Any]]:
+        """The messages the buffer holds whole, each taken out of it as it is yielded."""
+        while self._buffer:
+            parsed = _parse(self._buffer, 0)
+            if parsed is None:
+                return
+            kind, value, end = parsed
+            del self._buffer[:end]
+            yield kind, value
 
     def _round_trip(self, command: bytes) -> tuple[Any, int, int]:
         """Sends `command` and waits for its reply: (reply, invalidations received before it,
@@ -136,12 +142,7 @@ class WatchedKey:
         reply: Any = _NOTHING
         before = after = 0
         while True:
-            while self._buffer:
-                parsed = _parse(self._buffer, 0)
-                if parsed is None:
-                    break
-                kind, value, end = parsed
-                del self._buffer[:end]
+            for kind, value in self._whole_messages():
                 if kind == ">":
                     if reply is _NOTHING:
                         before += 1

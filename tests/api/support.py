@@ -36,6 +36,12 @@ def fresh_cache() -> Iterator[None]:
     clear_cache()
 
 
+def with_user_rate(settings: Any, rate: str) -> None:
+    """The signed-in callers' rate limit set to `rate` for this test (pytest-django's settings)."""
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": rate}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
 def count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A list that grows by one each time a rate-limit lease goes to Redis."""
     trips: list[int] = []

@@ -14,10 +14,6 @@ from core import key_watch
 from core.cache import redis_client
 from core.key_watch import WatchedKey, confirm_pushed
 
-pytestmark = pytest.mark.skipif(
-    not settings.CACHES["default"]["BACKEND"].startswith("django_redis."), reason="needs the Redis cache"
-)
-
 
 @pytest.fixture
 def watched(request: pytest.FixtureRequest) -> Iterator[tuple[WatchedKey, Any]]:

@@ -6,20 +6,10 @@ import threading
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from core.api.throttle_leases import Leases, Refused, lease_size
 from core.cache import redis_client
-from tests.api.support import count_round_trips
-
-pytestmark = pytest.mark.skipif(
-    not settings.CACHES["default"]["BACKEND"].startswith("django_redis."), reason="needs the Redis cache"
-)
-
-
-def with_rate(settings: Any, rate: str) -> None:
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": rate}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+from tests.api.support import count_round_trips, with_user_rate
 
 
 def counted(ident: str) -> int:
@@ -28,7 +18,7 @@ def counted(ident: str) -> int:
 
 
 def test_many_processes_never_let_a_caller_past_its_limit(settings: Any) -> None:
-    with_rate(settings, "640/hour")  # leases of 10 calls
+    with_user_rate(settings, "640/hour")  # leases of 10 calls
     processes = [Leases() for _ in range(3)]
     allowed = [0] * 12
     refused: list[float] = []
@@ -56,7 +46,7 @@ def test_many_processes_never_let_a_caller_past_its_limit(settings: Any) -> None
 def test_a_small_limit_stays_exact_and_costs_a_round_trip_a_call(
     settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with_rate(settings, "5/min")
+    with_user_rate(settings, "5/min")
     trips = count_round_trips(monkeypatch)
     first, second = Leases(), Leases()
     for leases in (first, second, first, second, first):
@@ -67,7 +57,7 @@ def test_a_small_limit_stays_exact_and_costs_a_round_trip_a_call(
 
 
 def test_a_large_limit_costs_a_round_trip_a_lease(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    with_rate(settings, "100000/min")
+    with_user_rate(settings, "100000/min")
     trips = count_round_trips(monkeypatch)
     leases = Leases()
     values = [leases.allow("user", "lease-large", lambda: ["missing-key"]) for _ in range(200)]

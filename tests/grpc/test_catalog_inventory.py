@@ -12,7 +12,7 @@ from catalog.models import Brand
 from inventory.models import StockItem
 from proto.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from proto.inventory.v1 import inventory_pb2, inventory_pb2_grpc
-from tests.api.support import count_round_trips
+from tests.api.support import count_round_trips, with_user_rate
 from tests.grpc.support import bearer, failure
 from tests.orders.helpers import WAREHOUSE, make_customer, make_staff, make_variant
 
@@ -167,8 +167,7 @@ def test_availability_and_stock_writes_with_roles_idempotency_and_versions(chann
 def test_a_cached_product_follows_a_committed_price_change_within_the_callers_rate_limit(
     channel: grpc.Channel, settings: object
 ) -> None:
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "4/min"}  # type: ignore[attr-defined]
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}  # type: ignore[attr-defined]
+    with_user_rate(settings, "4/min")
     catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
     milk = make_variant("Oat milk 1 l", "1.20")
     signed_in = bearer(make_customer()[0])
@@ -187,8 +186,7 @@ def test_a_cached_product_follows_a_committed_price_change_within_the_callers_ra
 def test_a_cached_product_needs_no_round_trip_to_redis_and_still_follows_every_price_change(
     channel: grpc.Channel, settings: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "6400/min"}  # type: ignore[attr-defined]
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}  # type: ignore[attr-defined]
+    with_user_rate(settings, "6400/min")
     catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
     milk = make_variant("Oat milk 1 l", "1.20")
     signed_in = bearer(make_customer()[0])
