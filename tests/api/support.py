@@ -1,6 +1,7 @@
 """Helpers for the REST API tests: clients with tokens, customers, the error body, a clean cache."""
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -42,8 +43,16 @@ def with_user_rate(settings: Any, rate: str) -> None:
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
 
 
+def pinned_clock() -> Callable[[], float]:
+    """A clock stopped at this moment: rate-limit windows that never turn during the test."""
+    stopped_at = time.time()
+    return lambda: stopped_at
+
+
 def count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A list that grows by one each time a rate-limit lease goes to Redis."""
+    """A list that grows by one each time a rate-limit lease goes to Redis. The process's leases
+    get a pinned clock: a window turning mid-test would cost one more, honest, round trip."""
+    monkeypatch.setattr(throttle_leases.leases, "_clock", pinned_clock())
     trips: list[int] = []
     to_redis = throttle_leases._lease_in_redis
 

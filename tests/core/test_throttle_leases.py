@@ -9,7 +9,7 @@ import pytest
 
 from core.api.throttle_leases import Leases, Refused, lease_size
 from core.cache import redis_client
-from tests.api.support import count_round_trips, with_user_rate
+from tests.api.support import count_round_trips, pinned_clock, with_user_rate
 
 
 def counted(ident: str) -> int:
@@ -19,7 +19,8 @@ def counted(ident: str) -> int:
 
 def test_many_processes_never_let_a_caller_past_its_limit(settings: Any) -> None:
     with_user_rate(settings, "640/hour")  # leases of 10 calls
-    processes = [Leases() for _ in range(3)]
+    clock = pinned_clock()  # the hour does not turn mid-test
+    processes = [Leases(clock) for _ in range(3)]
     allowed = [0] * 12
     refused: list[float] = []
 
@@ -48,7 +49,8 @@ def test_a_small_limit_stays_exact_and_costs_a_round_trip_a_call(
 ) -> None:
     with_user_rate(settings, "5/min")
     trips = count_round_trips(monkeypatch)
-    first, second = Leases(), Leases()
+    clock = pinned_clock()
+    first, second = Leases(clock), Leases(clock)
     for leases in (first, second, first, second, first):
         leases.allow("user", "lease-small")
     with pytest.raises(Refused):
@@ -59,7 +61,7 @@ def test_a_small_limit_stays_exact_and_costs_a_round_trip_a_call(
 def test_a_large_limit_costs_a_round_trip_a_lease(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     with_user_rate(settings, "100000/min")
     trips = count_round_trips(monkeypatch)
-    leases = Leases()
+    leases = Leases(pinned_clock())
     values = [leases.allow("user", "lease-large", lambda: ["missing-key"]) for _ in range(200)]
     assert len(trips) == 4  # leases of 64
     assert values[0] == [None] and values[1] is None  # read along only in the round trip
