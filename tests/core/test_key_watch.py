@@ -2,6 +2,7 @@
 writer's change returns, with no round trip between changes, and answering None (the caller asks
 Redis itself) whenever it cannot vouch for the value."""
 
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from django.conf import settings
 
 from core import key_watch
 from core.cache import redis_client
-from core.key_watch import WatchedKey, confirm_pushed
+from core.key_watch import WatchedKey, _parse, confirm_pushed
 
 
 @pytest.fixture
@@ -117,3 +118,75 @@ def test_readers_in_many_threads_never_go_back_to_an_older_value(watched: tuple[
             reader.join()
         sys.setswitchinterval(interval)
     assert seen_backwards == [] and answered[0] > 200
+
+
+PONG = b"+PONG\r\n"
+INVALIDATION = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\nkey\r\n"
+
+
+class ScriptedRedis:
+    """A watch's connection whose other end answers each command with the next bytes of a
+    script, in one write: the order in which a reply and a push reach the watch is the test's,
+    not the scheduler's."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self._sock, self._server = socket.socketpair()
+        self._answers = answers
+        self.commands: list[list[bytes]] = []
+        self._serving = threading.Thread(target=self._serve, daemon=True)
+
+    def connect(self) -> None:
+        self._serving.start()
+
+    def send_command(self, *args: Any, **kwargs: Any) -> None:
+        pass  # CLIENT TRACKING: taken as accepted
+
+    def read_response(self) -> bytes:
+        return b"OK"
+
+    def disconnect(self) -> None:
+        self._sock.close()
+        self._server.close()
+
+    def _serve(self) -> None:
+        received = bytearray()
+        for answer in self._answers:
+            while (command := _parse(received, 0)) is None:
+                chunk = self._server.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            del received[: command[2]]
+            self.commands.append(command[1])
+            self._server.sendall(answer)
+
+
+@pytest.fixture
+def ping_every_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PING before every read: the script then does not depend on how long the test takes."""
+    monkeypatch.setattr(key_watch, "CONFIRM_EVERY_SECONDS", 0.0)
+
+
+@pytest.mark.usefixtures("ping_every_read")
+def test_an_invalidation_right_behind_the_reply_leaves_the_value_unknown() -> None:
+    redis = ScriptedRedis([PONG, b"$1\r\n5\r\n" + INVALIDATION, PONG, b"$1\r\n6\r\n", PONG])
+    watch = WatchedKey("key", lambda: redis)
+    try:
+        assert watch.current() is None  # 5 was read before the change the push announces
+        assert watch.current() == b"6"  # so it is read again
+        assert watch.current() == b"6"
+        assert [command[0] for command in redis.commands] == [b"PING", b"GET", b"PING", b"GET", b"PING"]
+    finally:
+        watch.close()
+
+
+@pytest.mark.usefixtures("ping_every_read")
+def test_an_invalidation_ahead_of_the_reply_is_older_than_the_value() -> None:
+    redis = ScriptedRedis([PONG, INVALIDATION + b"$1\r\n5\r\n", PONG])
+    watch = WatchedKey("key", lambda: redis)
+    try:
+        assert watch.current() == b"5"
+        assert watch.current() == b"5"  # not read again
+        assert [command[0] for command in redis.commands] == [b"PING", b"GET", b"PING"]
+    finally:
+        watch.close()
