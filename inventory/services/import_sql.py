@@ -93,7 +93,8 @@ def compose(cursor: Any, *, repeats: bool = True, as_checked: bool = False, afte
 
 def lock(cursor: Any) -> None:
     """Lock the file's existing stock items in id order (the items it creates are its own) and
-    keep what finish() needs of them in import_locked: one pass over the items, not two."""
+    keep what finish() needs of them in import_locked: one pass over the items, not two. (When
+    nothing moved since the items were read, lock_and_update_unchanged() locks instead.)"""
     cursor.execute("DROP TABLE IF EXISTS import_locked")
     cursor.execute(
         "CREATE TEMP TABLE import_locked ON COMMIT DROP AS "
@@ -104,9 +105,9 @@ def lock(cursor: Any) -> None:
 
 def read_items(cursor: Any, *, as_checked: bool = False, single: bool = False) -> None:
     """What lock() keeps, read without locking into import_read: the import prepares its ledger
-    rows and events from it before the lock (see lock_unchanged). `as_checked` (compose's): the
+    rows and events from it before the lock (see lock_and_update_unchanged). `as_checked` (compose's): the
     levels the check read with the items, kept in import_apply, instead of a second read of every
-    item; lock_unchanged compares them all the same, and an item changed since is written again
+    item; lock_and_update_unchanged compares them all the same, and an item changed since is written again
     under the lock. `single`: one row per item, none to leave out."""
     cursor.execute("DROP TABLE IF EXISTS import_read")
     if as_checked:
@@ -125,29 +126,61 @@ def read_items(cursor: Any, *, as_checked: bool = False, single: bool = False) -
     cursor.execute("ANALYZE import_read")
 
 
-def lock_unchanged(cursor: Any) -> bool:
-    """lock() without keeping the items: whether every locked item still has the on-hand,
-    reserved and threshold read before the lock (import_read). Then import_final, and what was
-    written from it, is what the locked items give. The rows are locked in id order as the sorted
-    subquery returns them, whichever side of the join it is."""
+def levels_to_apply(cursor: Any, *, single: bool = False) -> None:
+    """Before the lock, import_levels: one row per existing item the file touches, with the levels
+    read before the lock (finish() from import_read keeps them) and the item's last on-hand, so
+    that locking and updating (lock_and_update_unchanged) group nothing while the stock is
+    locked. `single`: one row per item, none to group."""
+    levels = (
+        "SELECT item_id AS id, read_on_hand AS on_hand, read_reserved AS reserved, read_threshold AS low_stock_threshold, "
+        "after, after <> before AS changed FROM import_final WHERE item_id IS NOT NULL"
+    )
+    if not single:  # an item's levels read are the same on each of its rows
+        levels = (
+            "SELECT item_id AS id, max(read_on_hand) AS on_hand, max(read_reserved) AS reserved, "
+            "max(read_threshold) AS low_stock_threshold, max(after) FILTER (WHERE last) AS after, "
+            "bool_or(after <> before) AS changed FROM import_final WHERE item_id IS NOT NULL GROUP BY item_id"
+        )
+    cursor.execute("DROP TABLE IF EXISTS import_levels")
+    cursor.execute(f"CREATE TEMP TABLE import_levels ON COMMIT DROP AS {levels}")
+    cursor.execute("ANALYZE import_levels")
+
+
+def lock_and_update_unchanged(cursor: Any, now: Any) -> bool:
+    """lock() and update_levels() in one statement, when every item still reads as before the
+    lock: lock the file's existing items in id order (the sorted `locked` rows are locked as they
+    come out of the sort), and only once all are locked and every one still has the on-hand,
+    reserved and threshold read before the lock (import_levels), update those that change. Then
+    import_final, and what was written from it, is what the locked items give. Returns whether
+    it updated; when not, nothing was updated and the caller rolls back (releasing the locks)."""
     cursor.execute(
         """
-        SELECT count(*), count(*) FILTER (WHERE r.id IS NULL OR (l.on_hand, l.reserved, l.low_stock_threshold)
-                                          IS DISTINCT FROM (r.on_hand, r.reserved, r.low_stock_threshold)),
-               (SELECT count(*) FROM import_read)
-        FROM (
-            SELECT id, on_hand, reserved, low_stock_threshold FROM inventory_stockitem
-            WHERE id IN (SELECT item_id FROM import_apply) ORDER BY id FOR UPDATE
-        ) AS l LEFT JOIN import_read r USING (id)
-        """
+        WITH locked AS MATERIALIZED (
+            SELECT i.id, (i.on_hand, i.reserved, i.low_stock_threshold)
+                         IS DISTINCT FROM (l.on_hand, l.reserved, l.low_stock_threshold) AS moved
+            FROM inventory_stockitem i JOIN import_levels l USING (id)
+            ORDER BY i.id FOR UPDATE OF i
+        ), verdict AS MATERIALIZED (
+            SELECT count(*) AS locked, count(*) FILTER (WHERE moved) AS moved FROM locked
+        ), updated AS (
+            UPDATE inventory_stockitem i SET on_hand = l.after, version = i.version + 1, updated_at = %s
+            FROM import_levels l, verdict v
+            WHERE i.id = l.id AND l.changed AND v.moved = 0 AND v.locked = (SELECT count(*) FROM import_levels)
+            RETURNING 1
+        )
+        SELECT v.moved = 0 AND v.locked = (SELECT count(*) FROM import_levels), (SELECT count(*) FROM updated)
+        FROM verdict v
+        """,
+        [now],
     )
-    locked, changed, read = cursor.fetchone()
-    return bool(locked == read and not changed)
+    unchanged, _ = cursor.fetchone()
+    return bool(unchanged)
 
 
 def finish(cursor: Any, items: str = "import_locked") -> int:
     """import_final: each row's on-hand before and after, against the locked items (or those read
-    before the lock: `items`); 0 for an item the import creates. Returns how many rows it has."""
+    before the lock: `items`); 0 for an item the import creates. The item's levels it was
+    finished against go along (read_*, for levels_to_apply). Returns how many rows it has."""
     assert items in ("import_locked", "import_read")
     cursor.execute("DROP TABLE IF EXISTS import_final")
     cursor.execute(
@@ -156,7 +189,8 @@ def finish(cursor: Any, items: str = "import_locked") -> int:
         SELECT a.item_id, a.line, a.mode, a.quantity, a.warehouse_id, a.warehouse_code, a.variant_id, a.variant_sku,
                a.unit, a.last, coalesce(i.reserved, 0) AS reserved, coalesce(i.low_stock_threshold, 0) AS threshold,
                CASE WHEN a.has_set THEN a.base ELSE coalesce(i.on_hand, 0) END + a.adds AS after,
-               CASE WHEN a.prev_has_set THEN a.prev_base ELSE coalesce(i.on_hand, 0) END + a.prev_adds AS before
+               CASE WHEN a.prev_has_set THEN a.prev_base ELSE coalesce(i.on_hand, 0) END + a.prev_adds AS before,
+               i.on_hand AS read_on_hand, i.reserved AS read_reserved, i.low_stock_threshold AS read_threshold
         FROM import_apply a LEFT JOIN {items} i ON i.id = a.item_id
         """  # noqa: S608
     )

@@ -280,12 +280,10 @@ def _apply_under_lock(
     )
     locked_at = time.monotonic()
     if prepared is not None:
-        with timed(report, "lock"):
-            unchanged = import_sql.lock_unchanged(cursor)
-        if unchanged:
+        with timed(report, "lock and update"):
+            updated = import_sql.lock_and_update_unchanged(cursor, now)
+        if updated:
             transaction.savepoint_commit(prepared)
-            with timed(report, "update"):
-                import_sql.update_levels(cursor, now)
             return locked_at
         # Rolling back also releases the locks taken since: lock again, then write from them.
         transaction.savepoint_rollback(prepared)
@@ -324,6 +322,7 @@ def _prepare(
         final_rows = import_sql.finish(cursor, "import_read")
         if import_sql.refused_under_lock(cursor):
             return None
+        import_sql.levels_to_apply(cursor, single=single)
     savepoint = transaction.savepoint()
     _write(cursor, batch, actor_id, now, report, created=created, final_rows=final_rows)
     return savepoint
