@@ -132,8 +132,9 @@ def levels_to_apply(cursor: Any, *, single: bool = False) -> None:
     that locking and updating (lock_and_update_unchanged) group nothing while the stock is
     locked. `single`: one row per item, none to group."""
     levels = (
-        "SELECT item_id AS id, read_on_hand AS on_hand, read_reserved AS reserved, read_threshold AS low_stock_threshold, "
-        "after, after <> before AS changed FROM import_final WHERE item_id IS NOT NULL"
+        "SELECT item_id AS id, read_on_hand AS on_hand, read_reserved AS reserved, "
+        "read_threshold AS low_stock_threshold, after, after <> before AS changed "
+        "FROM import_final WHERE item_id IS NOT NULL"
     )
     if not single:  # an item's levels read are the same on each of its rows
         levels = (

@@ -100,8 +100,8 @@ def _encodes(row: StageRow) -> bool:
 
 
 TABLES = (
-    "import_stage, import_rows, import_fix, import_skipped, import_apply, import_created, import_read, import_levels, import_locked, "
-    "import_final"
+    "import_stage, import_rows, import_fix, import_skipped, import_apply, import_created, import_read, import_levels, "
+    "import_locked, import_final"
 )
 
 
