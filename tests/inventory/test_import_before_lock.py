@@ -2,6 +2,7 @@
 the items as it read them (decision 0080), and keeps them only if every locked item still reads
 the same; otherwise they are written again from the locked items."""
 
+import random
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -10,11 +11,12 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from inventory.models import StockItem, StockMovement
+from inventory.models import ReservationLine, StockItem, StockMovement
 from inventory.services import import_items as import_items_module
 from inventory.services import import_sql as import_sql_module
 from inventory.services import import_stage as import_stage_module
-from inventory.services import import_stock, receive_stock
+from inventory.services import import_stock, receive_stock, reserve_stock
+from tests.concurrency import run_together
 from tests.inventory.helpers import assert_ledger_matches, events_of, make_variant, make_warehouse, stocked
 
 
@@ -121,4 +123,49 @@ def test_an_item_another_transaction_creates_meanwhile_is_counted_as_existing(
     assert (report.status, report.rows_changed) == ("applied", 2)
     assert StockItem.objects.get(variant=eggs).on_hand == Decimal(7)  # the delivery's 3 and the file's 4
     assert import_movements() == [("EGGS", Decimal(4)), ("MILK", Decimal(-3))]
+    assert_ledger_matches()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recount_while_baskets_reserve_in_every_order_never_deadlocks_and_keeps_the_ledger_exact(
+    tmp_path: Path,
+) -> None:
+    """The import locks the items it counts in id order, as every reservation does. Baskets
+    reserving all along (so the items move between its read and its lock, and it locks and writes
+    again): no deadlock, every count applied over what they reserved, the ledger exact."""
+    items = [stocked(make_variant(f"SKU-{n:03d}"), "100") for n in range(60)]
+    shuffled = random.Random(7).sample(items, len(items))
+    counts = [tmp_path / f"count-{n}.csv" for n in range(2)]
+    for n, path in enumerate(counts):
+        rows = "".join(f"berlin-1,{item.variant.sku},{150 + n},set\n" for item in shuffled)
+        path.write_text("warehouse,sku,quantity,mode\n" + rows)
+    counted = threading.Event()
+
+    def client(index: int) -> Any:
+        if index == 0:  # the recounts, one after the other, while the baskets reserve
+            try:
+                return [import_stock(path).status for path in counts]
+            finally:
+                counted.set()
+        chooser, made = random.Random(index), 0
+        while not counted.is_set() and made < 40:
+            basket = chooser.sample(items, 4)  # any order: the service sorts by id
+            reserve_stock(
+                owner_type="cart",
+                owner_id=f"c{index}-{made}",
+                lines=[(item.variant_id, Decimal(1)) for item in basket],
+                warehouse_code="berlin-1",
+            )
+            made += 1
+        return made
+
+    results = run_together(17, client)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert results[0] == ["applied"] * 2 and sum(results[1:]) > 0
+    reserved = {item.pk: Decimal(0) for item in items}
+    for line in ReservationLine.objects.filter(reservation__state="active"):
+        reserved[line.stock_item_id] += line.quantity
+    assert {item.pk: (item.on_hand, item.reserved) for item in StockItem.objects.all()} == {
+        pk: (Decimal(151), quantity) for pk, quantity in reserved.items()
+    }
     assert_ledger_matches()
