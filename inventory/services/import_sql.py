@@ -105,10 +105,10 @@ def lock(cursor: Any) -> None:
 
 def read_items(cursor: Any, *, as_checked: bool = False, single: bool = False) -> None:
     """What lock() keeps, read without locking into import_read: the import prepares its ledger
-    rows and events from it before the lock (see lock_and_update_unchanged). `as_checked` (compose's): the
-    levels the check read with the items, kept in import_apply, instead of a second read of every
-    item; lock_and_update_unchanged compares them all the same, and an item changed since is written again
-    under the lock. `single`: one row per item, none to leave out."""
+    rows and events from it before the lock (see lock_and_update_unchanged). `as_checked`
+    (compose's): the levels the check read with the items, kept in import_apply, instead of a
+    second read of every item; lock_and_update_unchanged compares them all the same, and an item
+    changed since is written again under the lock. `single`: one row per item, none to leave out."""
     cursor.execute("DROP TABLE IF EXISTS import_read")
     if as_checked:
         distinct = "" if single else "DISTINCT ON (item_id)"
@@ -167,15 +167,13 @@ def lock_and_update_unchanged(cursor: Any, now: Any) -> bool:
             UPDATE inventory_stockitem i SET on_hand = l.after, version = i.version + 1, updated_at = %s
             FROM import_levels l, verdict v
             WHERE i.id = l.id AND l.changed AND v.moved = 0 AND v.locked = (SELECT count(*) FROM import_levels)
-            RETURNING 1
         )
-        SELECT v.moved = 0 AND v.locked = (SELECT count(*) FROM import_levels), (SELECT count(*) FROM updated)
-        FROM verdict v
+        SELECT v.moved = 0 AND v.locked = (SELECT count(*) FROM import_levels) FROM verdict v
         """,
         [now],
     )
-    unchanged, _ = cursor.fetchone()
-    return bool(unchanged)
+    # `updated` runs to its end whether or not the SELECT reads it (a data-modifying WITH).
+    return bool(cursor.fetchone()[0])
 
 
 def finish(cursor: Any, items: str = "import_locked") -> int:
