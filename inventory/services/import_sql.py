@@ -126,11 +126,15 @@ def read_items(cursor: Any, *, as_checked: bool = False, single: bool = False) -
     cursor.execute("ANALYZE import_read")
 
 
+# An item's new level (import_levels l): the stock item's version moves with every change.
+SET_LEVELS = "on_hand = l.after, version = i.version + 1, updated_at = %s"
+
+
 def levels_to_apply(cursor: Any, *, single: bool = False) -> None:
-    """Before the lock, import_levels: one row per existing item the file touches, with the levels
-    read before the lock (finish() from import_read keeps them) and the item's last on-hand, so
-    that locking and updating (lock_and_update_unchanged) group nothing while the stock is
-    locked. `single`: one row per item, none to group."""
+    """import_levels: one row per existing item the file touches, with the levels import_final
+    was finished against (read_*) and the item's last on-hand, and whether it changes: what
+    lock_and_update_unchanged (built before the lock, so that nothing is grouped under it) and
+    update_levels apply. `single`: one row per item, none to group."""
     levels = (
         "SELECT item_id AS id, read_on_hand AS on_hand, read_reserved AS reserved, "
         "read_threshold AS low_stock_threshold, after, after <> before AS changed "
@@ -155,21 +159,22 @@ def lock_and_update_unchanged(cursor: Any, now: Any) -> bool:
     import_final, and what was written from it, is what the locked items give. Returns whether
     it updated; when not, nothing was updated and the caller rolls back (releasing the locks)."""
     cursor.execute(
-        """
+        f"""
         WITH locked AS MATERIALIZED (
             SELECT i.id, (i.on_hand, i.reserved, i.low_stock_threshold)
                          IS DISTINCT FROM (l.on_hand, l.reserved, l.low_stock_threshold) AS moved
             FROM inventory_stockitem i JOIN import_levels l USING (id)
             ORDER BY i.id FOR UPDATE OF i
         ), verdict AS MATERIALIZED (
-            SELECT count(*) AS locked, count(*) FILTER (WHERE moved) AS moved FROM locked
+            SELECT count(*) = (SELECT count(*) FROM import_levels) AND NOT coalesce(bool_or(moved), false)
+                   AS unchanged
+            FROM locked
         ), updated AS (
-            UPDATE inventory_stockitem i SET on_hand = l.after, version = i.version + 1, updated_at = %s
-            FROM import_levels l, verdict v
-            WHERE i.id = l.id AND l.changed AND v.moved = 0 AND v.locked = (SELECT count(*) FROM import_levels)
+            UPDATE inventory_stockitem i SET {SET_LEVELS}
+            FROM import_levels l, verdict v WHERE i.id = l.id AND l.changed AND v.unchanged
         )
-        SELECT v.moved = 0 AND v.locked = (SELECT count(*) FROM import_levels) FROM verdict v
-        """,
+        SELECT unchanged FROM verdict
+        """,  # noqa: S608
         [now],
     )
     # `updated` runs to its end whether or not the SELECT reads it (a data-modifying WITH).
@@ -231,16 +236,11 @@ def skip(cursor: Any, lines: list[int]) -> None:
 
 
 def update_levels(cursor: Any, now: Any) -> None:
-    """One UPDATE of the locked stock items that change, to each one's last on-hand."""
+    """One UPDATE of the locked stock items that change (import_levels), to each one's last
+    on-hand."""
     cursor.execute(
-        """
-        UPDATE inventory_stockitem i SET on_hand = f.after, version = i.version + 1, updated_at = %s
-        FROM (
-            SELECT item_id, max(after) FILTER (WHERE last) AS after FROM import_final
-            WHERE item_id IS NOT NULL GROUP BY item_id HAVING bool_or(after <> before)
-        ) AS f
-        WHERE i.id = f.item_id
-        """,
+        f"UPDATE inventory_stockitem i SET {SET_LEVELS} "  # noqa: S608
+        "FROM import_levels l WHERE i.id = l.id AND l.changed",
         [now],
     )
 

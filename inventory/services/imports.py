@@ -298,6 +298,7 @@ def _apply_under_lock(
         import_sql.lock(cursor)  # the items locked already, and any created meanwhile
         final_rows = import_sql.finish(cursor)
     with timed(report, "update"):
+        import_sql.levels_to_apply(cursor)
         import_sql.update_levels(cursor, now)
     _write(cursor, batch, actor_id, now, report, created=bool(created), final_rows=final_rows)
     return locked_at
