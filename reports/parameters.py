@@ -18,6 +18,7 @@ from reports.db import reports_database
 from reports.errors import InvalidReportParameters
 
 GRANULARITIES = ("day", "week", "month")
+SALES_BY = ("period", "category", "sku", "zone", "slot_hour", "gateway")
 MAX_DAYS = 3 * 366
 
 

@@ -7,23 +7,14 @@ reports inform decisions, the payments ledger stays the books.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from reports.catalogue.result import ReportResult as ReportResult  # the reports import it from here
 from reports.parameters import ReportParameters
-
-
-@dataclass
-class ReportResult:
-    frame: pd.DataFrame
-    summary: dict[str, Any]
-    # What the admin page draws, built from the frame's own columns (so the chart is the table):
-    # {"kind": "line"|"bar"|"heatmap", "labels": [...], "datasets": [{"label", "data"}], ...}.
-    chart: dict[str, Any] = field(default_factory=dict)
 
 
 def frame(rows: Iterable[Mapping[str, Any]], columns: list[str], numeric: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -17,7 +17,6 @@ from orders import selectors as order_selectors
 from reports.catalogue.base import ReportResult, column, frame, period_starts, plain, ratio
 from reports.parameters import ReportParameters
 
-BY = ("period", "category", "sku", "zone", "slot_hour", "gateway")
 FIGURES = ["orders", "cancellations", "items", "gross", "cancelled", "refunds"]
 MONEY = ["gross", "cancelled", "refunds", "net", "aov"]
 

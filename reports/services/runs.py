@@ -18,7 +18,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.queue import enqueue_on_commit
-from reports import exports
 from reports.catalogue import ReportResult, get_report
 from reports.errors import ReportRunNotFound
 from reports.models import ReportRun, RunStatus
@@ -90,6 +89,8 @@ def execute_run(run_id: int) -> ReportRun:
     if run is None:
         return ReportRun.objects.get(pk=run_id)
     report = get_report(run.report)
+    from reports import exports  # pandas, only in the processes that run reports (see reports.catalogue)
+
     try:
         result = report.run(report.parameters(run.parameters))
         stem = f"{run.report}-{run.parameters['start']}-{run.parameters['end']}-run{run.pk}"

@@ -90,6 +90,22 @@ def test_with_service_urls_the_real_services_are_used(tmp_path: Path) -> None:
     ]
 
 
+def test_a_process_starts_without_the_report_and_pdf_libraries(tmp_path: Path) -> None:
+    # Every process (web, gRPC, workers, relay, consumers, commands) sets Django up and loads the
+    # URLs; pandas, numpy and fpdf2 cost about 0.7 s and 60 MB each, and only reports and
+    # documents use them, imported when they run.
+    result = run_django(
+        "import sys, config.urls, config.celery; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'fpdf') if m in sys.modules))",
+        tmp_path,
+        SECRET_KEY="x" * 60,
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/db",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]"]
+
+
 def test_deploy_check_is_clean_for_production_settings(tmp_path: Path) -> None:
     env = environment_without_services(
         SECRET_KEY="kq3!v9$zr0-production-like-secret-with-enough-variety-7c2e8d1f4a6b",
