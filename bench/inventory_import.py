@@ -17,7 +17,11 @@ Prints rows/s for both, the ratio (import / COPY), how long the import held the 
 locked (from its lock to its commit) and the peak memory; --rows 100000 and --rows 1000000 (the
 default) show whether memory grows with the file; --again then imports a second count of the
 same (now existing) items, the UPDATE path. The command runs with --verbosity 2: it prints the seconds of
-each phase (load, check, compose, lock, ..., commit). Runs in its own database (see
+each phase (load, check, compose, lock, ..., commit). --floor then times the rows alone: the file
+COPYed in, its rows resolved to warehouses and variants, their stock items and ledger rows
+inserted, one statement each, into empty tables shaped like (and indexed as) the real ones; nothing
+checked beyond that, composed or announced, no process started: what no import of the file can
+go below, as a ratio against the same COPY. Runs in its own database (see
 inventory_common.py), dropped afterwards unless --keep.
 """
 
@@ -91,6 +95,44 @@ def bench_copy(path: Path) -> float:
     return seconds
 
 
+def bench_rows_alone(path: Path) -> dict[str, float]:
+    """Seconds of what any import of the file must do, each step one statement and nothing more:
+    COPY it in, find each row's warehouse and variant, insert its stock item, insert its ledger
+    row. The items and the ledger go into scratch copies of the two tables (columns, defaults,
+    checks, indexes and the items' fillfactor; not their triggers). Nothing is checked beyond the
+    joins, nothing composed or announced, no process started."""
+    seconds: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'inventory_stockitem'::regclass")
+        options = ", ".join(cursor.fetchone()[0] or ["fillfactor = 100"])
+        cursor.execute(f"CREATE TABLE floor_items (LIKE inventory_stockitem INCLUDING ALL) WITH ({options})")
+        cursor.execute("CREATE TABLE floor_ledger (LIKE inventory_stockmovement INCLUDING ALL)")
+        cursor.execute("CREATE TEMP TABLE floor_stage (warehouse text, sku text, quantity numeric, mode text)")
+        started = time.perf_counter()
+        stage = "COPY floor_stage FROM STDIN WITH (FORMAT csv, HEADER true)"
+        with path.open("rb") as source, cursor.copy(stage) as copy:
+            while block := source.read(1 << 20):
+                copy.write(block)
+        seconds["copy"] = time.perf_counter() - started
+        statements = {
+            "resolve": "CREATE TEMP TABLE floor_rows AS SELECT w.id AS warehouse_id, v.id AS variant_id, s.quantity "
+            "FROM floor_stage s JOIN inventory_warehouse w ON w.code = s.warehouse "
+            "JOIN catalog_variant v ON v.sku = s.sku",
+            "items": "INSERT INTO floor_items (warehouse_id, variant_id, on_hand, reserved, low_stock_threshold, "
+            "version, created_at, updated_at) SELECT warehouse_id, variant_id, quantity, 0, 0, 2, now(), now() "
+            "FROM floor_rows",
+            "ledger": "INSERT INTO floor_ledger (stock_item_id, on_hand_delta, reserved_delta, reason, reference, "
+            "note, actor_id, created_at) SELECT id, on_hand, 0, 'adjustment', 'import:1 line ' || id, "
+            "'set ' || on_hand || ' from stock.csv', NULL, now() FROM floor_items",
+        }
+        for step, sql in statements.items():
+            started = time.perf_counter()
+            cursor.execute(sql)
+            seconds[step] = time.perf_counter() - started
+        cursor.execute("DROP TABLE floor_items, floor_ledger, floor_rows, floor_stage")
+    return seconds
+
+
 # Runs the command and prints its peak resident memory. The command is started from this small
 # process, not from the bench: a child's ru_maxrss starts at the resident size of the process it
 # was forked from, and the bench's own (its catalog built) is larger than the import's.
@@ -127,6 +169,9 @@ def main() -> None:
     parser.add_argument("--warehouses", type=int, default=10)
     parser.add_argument(
         "--again", action="store_true", help="then import a second count of the same items (the UPDATE path)"
+    )
+    parser.add_argument(
+        "--floor", action="store_true", help="then time the rows alone: what no import of the file can go below"
     )
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
@@ -165,6 +210,14 @@ def main() -> None:
                     f"again, {rows:,} existing items counted: import_stock {rows / again_seconds:,.0f} rows/s "
                     f"({again_seconds:.0f} s), ratio {copy_seconds / again_seconds:.4f}; "
                     f"stock locked for {locked_seconds(again_output)} s"
+                )
+            if args.floor:
+                steps = bench_rows_alone(path)
+                alone = sum(steps.values())
+                print(
+                    "the rows alone: "
+                    + " + ".join(f"{step} {step_seconds:.2f} s" for step, step_seconds in steps.items())
+                    + f" = {alone:.1f} s, ratio {copy_seconds / alone:.4f} (no import of this file can go above it)"
                 )
     finally:
         if not args.keep:
