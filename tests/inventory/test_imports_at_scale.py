@@ -1,6 +1,6 @@
 """Stock imports at scale: a large file applied in time linear in its rows and in memory bounded by
 the chunk, rows of one item composed in file order, and the changes announced in batch events
-whose bytes PostgreSQL writes."""
+encoded while PostgreSQL writes the ledger."""
 
 import time
 import tracemalloc
@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
 from catalog.models import Category, Product, Variant
 from events.contracts import unpack_envelope
 from events.models import OutboxEvent
-from inventory.models import StockItem, StockMovement, Warehouse
+from inventory.models import ImportBatch, StockItem, StockMovement, Warehouse
 from inventory.services import ImportReport, import_stage, import_stock
 from inventory.services.import_report import NoProgress
 from tests.inventory.helpers import assert_ledger_matches, events_of, make_variant, make_warehouse, on_hand
@@ -137,12 +137,16 @@ def test_the_stage_says_whether_two_rows_may_name_one_item(shop: Path) -> None:
             assert import_stage.load(cursor, path, "csv", None, 2, NoProgress()) is repeats, rows
 
 
-def test_batch_events_written_by_postgresql_are_the_bytes_protobuf_writes(shop: Path) -> None:
-    make_variant("MÜSLI-ÄÖÜ")  # several bytes per character
+def test_batch_events_are_the_bytes_protobuf_writes_for_any_sku(shop: Path) -> None:
+    """The events are encoded from the changed rows as COPY sends them (decision 0096): a SKU of
+    several bytes per character, or holding a backslash or a tab (which COPY escapes), reads back
+    as it is stored."""
+    make_variant("MÜSLI-ÄÖÜ")
+    make_variant("CRATE\\6\tPACK")
     path = shop / "many.csv"
-    skus = ["MILK", "EGGS", "MÜSLI-ÄÖÜ"]
+    skus = ["MILK", "EGGS", "MÜSLI-ÄÖÜ", "CRATE\\6\tPACK"]
     # 600 changes: lines past 127 (two-byte varints) and a batch longer than 16 KB (a three-byte one)
-    path.write_text("warehouse,sku,quantity,mode\n" + "".join(f"berlin-1,{skus[n % 3]},1,add\n" for n in range(600)))
+    path.write_text("warehouse,sku,quantity,mode\n" + "".join(f"berlin-1,{skus[n % 4]},1,add\n" for n in range(600)))
     report = import_stock(path)
     [row] = OutboxEvent.objects.filter(event_type="inventory.adjusted_batch")
     stored = bytes(row.payload)
@@ -151,18 +155,34 @@ def test_batch_events_written_by_postgresql_are_the_bytes_protobuf_writes(shop: 
     assert batch.SerializeToString() == envelope.payload.value
     assert (batch.version, batch.reason, batch.reference) == (1, "adjustment", f"import:{report.batch_id}")
     milk = Variant.objects.get(sku="MILK")
-    assert [(i.line, i.sku, i.delta.value, i.on_hand_after.value) for i in batch.items][:4] == [
+    assert [(i.line, i.sku, i.delta.value, i.on_hand_after.value) for i in batch.items][:5] == [
         (2, "MILK", "1.000", "11.000"),
         (3, "EGGS", "1.000", "1.000"),
         (4, "MÜSLI-ÄÖÜ", "1.000", "1.000"),
-        (5, "MILK", "1.000", "12.000"),
+        (5, "CRATE\\6\tPACK", "1.000", "1.000"),
+        (6, "MILK", "1.000", "12.000"),
     ]
     last = batch.items[-1]
     assert (last.line, last.warehouse_code, last.variant_id, last.on_hand_after.unit) == (
         601,
         "berlin-1",
-        str(Variant.objects.get(sku="MÜSLI-ÄÖÜ").pk),
+        str(Variant.objects.get(sku="CRATE\\6\tPACK").pk),
         "piece",
     )
-    assert on_hand("MILK") == Decimal(210) and str(milk.pk) == batch.items[0].variant_id
+    assert on_hand("MILK") == Decimal(160) and str(milk.pk) == batch.items[0].variant_id
     assert_ledger_matches()
+
+
+def test_a_ledger_that_fails_beside_the_events_fails_the_import_and_changes_nothing(shop: Path) -> None:
+    """The ledger is written from a second thread while the events are encoded: its failure (here
+    the movements' key to an actor who does not exist) still reaches the caller as Django's error,
+    and the import's transaction is rolled back whole."""
+    path = shop / "count.csv"
+    path.write_text("warehouse,sku,quantity,mode\nberlin-1,MILK,3,set\nberlin-1,EGGS,4,add\n")
+    with pytest.raises(IntegrityError):
+        import_stock(path, actor_id=987_654_321)
+    assert (on_hand("MILK"), on_hand("EGGS")) == (Decimal(10), None)  # no stock item of eggs either
+    assert not ImportBatch.objects.exists() and not events_of("inventory.adjusted_batch")
+    assert not StockMovement.objects.filter(reference__startswith="import:").exists()
+    assert import_stock(path).status == "applied"  # the connection is usable again
+    assert (on_hand("MILK"), on_hand("EGGS")) == (Decimal(3), Decimal(4))
