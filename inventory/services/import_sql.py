@@ -13,12 +13,16 @@ is skipped and the rows after it are composed again without it).
 
 from typing import Any
 
+from django.conf import settings
+
 from core.quantities import MAX_QUANTITY
+from events.bridge import PAYLOAD_TAG, notify_needed, notify_sql, outbox_written
 from inventory.models import MovementReason
-from inventory.services import levels
+from inventory.services import import_events, levels
 from inventory.services.import_rows import RowError
 from inventory.services.import_stage import BAD
 from inventory.services.levels import ItemRef
+from inventory.signals import inventory_adjusted_batch
 
 # ---------------------------------------------------------------- applying
 
@@ -325,3 +329,63 @@ def low_stock(cursor: Any) -> None:
         levels.check_low_stock(
             ref, available_before=available_before, available_after=available_after, threshold=threshold
         )
+
+
+CHANGED_ROWS = (
+    "SELECT warehouse_code, variant_id, variant_sku, unit, after - before AS delta, after, line FROM import_final "
+    "WHERE after <> before"
+)
+
+
+def announce(cursor: Any, *, import_id: int, actor_id: int | None, changed: int) -> int:
+    """The inventory.adjusted_batch events of the `changed` rows, in file order, composed and
+    written by PostgreSQL in one statement (import_events.py); returns how many were written."""
+    size = settings.INVENTORY_IMPORT_EVENT_ITEMS
+    framed = import_events.frames(import_id, -(-changed // size))
+    if not framed:
+        return 0
+    notify = notify_needed()
+    cursor.execute(
+        f"""
+        WITH items AS (
+            SELECT (row_number() OVER (ORDER BY line) - 1) / %(size)s + 1 AS n, line, item
+            FROM ({import_events.items_sql(CHANGED_ROWS)}) AS items
+        ), batches AS (
+            SELECT n, %(fields)s || string_agg({import_events.field_sql(import_events.ITEMS_TAG, "item")}, ''::bytea
+                                                ORDER BY line) AS body
+            FROM items GROUP BY n
+        ), payloads AS (
+            SELECT n, {import_events.field_sql(import_events.ANY_TYPE_URL_TAG, "convert_to(%(url)s, 'UTF8')")}
+                      || {import_events.field_sql(import_events.ANY_VALUE_TAG, "body")} AS any
+            FROM batches
+        ), written AS (
+            INSERT INTO events_outboxevent
+                (event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, publish_attempts, last_error)
+            SELECT e.event_id, %(type)s, %(aggregate_type)s, %(aggregate_id)s,
+                   e.head || {import_events.field_sql(PAYLOAD_TAG, "p.any")} || e.tail, e.occurred_at, 0, ''
+            FROM payloads p
+            JOIN unnest(%(ids)s::uuid[], %(heads)s::bytea[], %(tails)s::bytea[], %(times)s::timestamptz[])
+                 WITH ORDINALITY AS e(event_id, head, tail, occurred_at, n) USING (n)
+            ORDER BY n
+            RETURNING 1
+        )
+        SELECT count(*){", " + notify_sql("written") if notify else ""} FROM written
+        """,  # noqa: S608
+        {
+            "size": size,
+            "fields": import_events.batch_fields(
+                import_id=import_id, reason=MovementReason.ADJUSTMENT, actor_id=actor_id
+            ),
+            "type": inventory_adjusted_batch.event_type,
+            "aggregate_type": inventory_adjusted_batch.aggregate_type,
+            "aggregate_id": str(import_id),
+            "url": framed[0].type_url,
+            "ids": [frame.event_id for frame in framed],
+            "heads": [frame.head for frame in framed],
+            "tails": [frame.tail for frame in framed],
+            "times": [frame.occurred_at for frame in framed],
+        },
+    )
+    written = int(cursor.fetchone()[0])
+    outbox_written(notified=notify)
+    return written

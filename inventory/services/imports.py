@@ -22,7 +22,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from django.utils import timezone
 from core.errors import InvalidInput
 from inventory import cache
 from inventory.models import ImportBatch
-from inventory.services import import_embedded, import_events, import_items, import_sql, import_stage
+from inventory.services import import_embedded, import_items, import_sql, import_stage
 from inventory.services.import_report import (
     DryRunDone,
     ImportReport,
@@ -340,41 +339,21 @@ def _write(
     created: bool,
     final_rows: int,
 ) -> None:
-    """The ledger rows, low-stock events and batch events of import_final. The changed rows are
-    read first; then PostgreSQL writes the ledger (on this connection, from a second thread) while
-    this thread encodes the batch events from them, and the events go in once both are done
-    (import_events.py)."""
-    with timed(report, "changed rows"):
-        rows = import_events.changed_rows(cursor)
-        framed = import_events.frames(batch.pk, -(-rows.count(b"\n") // settings.INVENTORY_IMPORT_EVENT_ITEMS))
-    raw = connection.connection  # `connection` is per thread: the second thread gets this one
-
-    def ledger() -> tuple[int, int]:
-        with raw.cursor() as beside_cursor:  # psycopg's own: Django's cursors stay in their thread
-            return import_sql.write_ledger(
-                beside_cursor,
-                import_id=batch.pk,
-                file_name=batch.file_name,
-                actor_id=actor_id,
-                now=now,
-                created=created,
-                final_rows=final_rows,
-            )
-
-    with timed(report, "ledger, events encoded meanwhile"), ThreadPoolExecutor(max_workers=1) as beside:
-        writing = beside.submit(ledger)
-        try:
-            events = import_events.envelopes(
-                rows, framed, import_id=batch.pk, actor_id=actor_id, size=settings.INVENTORY_IMPORT_EVENT_ITEMS
-            )
-        finally:
-            del rows
-            with connection.wrap_database_errors:  # the thread's psycopg errors as Django's
-                report.rows_changed, report.rows_unchanged = writing.result()
+    """The ledger rows, low-stock events and batch events of import_final."""
+    with timed(report, "ledger"):
+        report.rows_changed, report.rows_unchanged = import_sql.write_ledger(
+            cursor,
+            import_id=batch.pk,
+            file_name=batch.file_name,
+            actor_id=actor_id,
+            now=now,
+            created=created,
+            final_rows=final_rows,
+        )
     with timed(report, "low stock"):
         import_sql.low_stock(cursor)
     with timed(report, "events"):
-        import_events.write_envelopes(cursor, batch.pk, framed, events)
+        import_sql.announce(cursor, import_id=batch.pk, actor_id=actor_id, changed=report.rows_changed)
 
 
 def _refuse(

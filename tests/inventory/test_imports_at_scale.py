@@ -1,6 +1,6 @@
 """Stock imports at scale: a large file applied in time linear in its rows and in memory bounded by
 the chunk, rows of one item composed in file order, and the changes announced in batch events
-encoded while PostgreSQL writes the ledger."""
+whose bytes PostgreSQL writes."""
 
 import time
 import tracemalloc
@@ -137,10 +137,9 @@ def test_the_stage_says_whether_two_rows_may_name_one_item(shop: Path) -> None:
             assert import_stage.load(cursor, path, "csv", None, 2, NoProgress()) is repeats, rows
 
 
-def test_batch_events_are_the_bytes_protobuf_writes_for_any_sku(shop: Path) -> None:
-    """The events are encoded from the changed rows as COPY sends them (decision 0096): a SKU of
-    several bytes per character, or holding a backslash or a tab (which COPY escapes), reads back
-    as it is stored."""
+def test_batch_events_written_by_postgresql_are_the_bytes_protobuf_writes_for_any_sku(shop: Path) -> None:
+    """A SKU of several bytes per character, or holding a backslash or a tab, reads back from the
+    event as it is stored."""
     make_variant("MÜSLI-ÄÖÜ")
     make_variant("CRATE\\6\tPACK")
     path = shop / "many.csv"
@@ -173,10 +172,9 @@ def test_batch_events_are_the_bytes_protobuf_writes_for_any_sku(shop: Path) -> N
     assert_ledger_matches()
 
 
-def test_a_ledger_that_fails_beside_the_events_fails_the_import_and_changes_nothing(shop: Path) -> None:
-    """The ledger is written from a second thread while the events are encoded: its failure (here
-    the movements' key to an actor who does not exist) still reaches the caller as Django's error,
-    and the import's transaction is rolled back whole."""
+def test_an_import_whose_ledger_fails_changes_nothing(shop: Path) -> None:
+    """A failure after the items are written (here the movements' key to an actor who does not
+    exist) reaches the caller as Django's error, and the import is rolled back whole."""
     path = shop / "count.csv"
     path.write_text("warehouse,sku,quantity,mode\nberlin-1,MILK,3,set\nberlin-1,EGGS,4,add\n")
     with pytest.raises(IntegrityError):
