@@ -130,11 +130,11 @@ def read_items(cursor: Any, *, as_checked: bool = False, single: bool = False) -
 SET_LEVELS = "on_hand = l.after, version = i.version + 1, updated_at = %s"
 
 
-def levels_to_apply(cursor: Any, *, single: bool = False) -> None:
+def levels_to_apply(cursor: Any, *, single: bool = False) -> int:
     """import_levels: one row per existing item the file touches, with the levels import_final
     was finished against (read_*) and the item's last on-hand, and whether it changes: what
     lock_and_update_unchanged (built before the lock, so that nothing is grouped under it) and
-    update_levels apply. `single`: one row per item, none to group."""
+    update_levels apply. `single`: one row per item, none to group. Returns how many items."""
     levels = (
         "SELECT item_id AS id, read_on_hand AS on_hand, read_reserved AS reserved, "
         "read_threshold AS low_stock_threshold, after, after <> before AS changed "
@@ -148,16 +148,20 @@ def levels_to_apply(cursor: Any, *, single: bool = False) -> None:
         )
     cursor.execute("DROP TABLE IF EXISTS import_levels")
     cursor.execute(f"CREATE TEMP TABLE import_levels ON COMMIT DROP AS {levels}")
+    items = int(cursor.rowcount)
     cursor.execute("ANALYZE import_levels")
+    return items
 
 
-def lock_and_update_unchanged(cursor: Any, now: Any) -> bool:
+def lock_and_update_unchanged(cursor: Any, now: Any, items: int) -> bool:
     """lock() and update_levels() in one statement, when every item still reads as before the
     lock: lock the file's existing items in id order (the sorted `locked` rows are locked as they
     come out of the sort), and only once all are locked and every one still has the on-hand,
     reserved and threshold read before the lock (import_levels), update those that change. Then
-    import_final, and what was written from it, is what the locked items give. Returns whether
-    it updated; when not, nothing was updated and the caller rolls back (releasing the locks)."""
+    import_final, and what was written from it, is what the locked items give. `items`: how many
+    import_levels has (levels_to_apply's count, so that none is counted under the lock). Returns
+    whether it updated; when not, nothing was updated and the caller rolls back (releasing the
+    locks)."""
     cursor.execute(
         f"""
         WITH locked AS MATERIALIZED (
@@ -166,8 +170,7 @@ def lock_and_update_unchanged(cursor: Any, now: Any) -> bool:
             FROM inventory_stockitem i JOIN import_levels l USING (id)
             ORDER BY i.id FOR UPDATE OF i
         ), verdict AS MATERIALIZED (
-            SELECT count(*) = (SELECT count(*) FROM import_levels) AND NOT coalesce(bool_or(moved), false)
-                   AS unchanged
+            SELECT count(*) = %s AND NOT coalesce(bool_or(moved), false) AS unchanged
             FROM locked
         ), updated AS (
             UPDATE inventory_stockitem i SET {SET_LEVELS}
@@ -175,7 +178,7 @@ def lock_and_update_unchanged(cursor: Any, now: Any) -> bool:
         )
         SELECT unchanged FROM verdict
         """,  # noqa: S608
-        [now],
+        [items, now],
     )
     # `updated` runs to its end whether or not the SELECT reads it (a data-modifying WITH).
     return bool(cursor.fetchone()[0])

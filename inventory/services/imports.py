@@ -280,13 +280,14 @@ def _apply_under_lock(
     )
     locked_at = time.monotonic()
     if prepared is not None:
+        savepoint, items = prepared
         with timed(report, "lock and update"):
-            updated = import_sql.lock_and_update_unchanged(cursor, now)
+            updated = import_sql.lock_and_update_unchanged(cursor, now, items)
         if updated:
-            transaction.savepoint_commit(prepared)
+            transaction.savepoint_commit(savepoint)
             return locked_at
         # Rolling back also releases the locks taken since: lock again, then write from them.
-        transaction.savepoint_rollback(prepared)
+        transaction.savepoint_rollback(savepoint)
     with timed(report, "lock"):
         import_sql.lock(cursor)
     with timed(report, "finish"):
@@ -314,19 +315,20 @@ def _prepare(
     created: bool,
     as_checked: bool,
     single: bool,
-) -> str | None:
+) -> tuple[str, int] | None:
     """Before the lock: the ledger rows, low-stock and batch events from the existing items as
-    read now, in a savepoint (see _apply_under_lock); None, writing nothing, when a row would be
-    refused (that is decided under the lock)."""
+    read now, in a savepoint (see _apply_under_lock): the savepoint and how many existing items
+    the file touches; None, writing nothing, when a row would be refused (that is decided under
+    the lock)."""
     with timed(report, "finish"):
         import_sql.read_items(cursor, as_checked=as_checked, single=single)
         final_rows = import_sql.finish(cursor, "import_read")
         if import_sql.refused_under_lock(cursor):
             return None
-        import_sql.levels_to_apply(cursor, single=single)
+        items = import_sql.levels_to_apply(cursor, single=single)
     savepoint = transaction.savepoint()
     _write(cursor, batch, actor_id, now, report, created=created, final_rows=final_rows)
-    return savepoint
+    return savepoint, items
 
 
 def _write(
