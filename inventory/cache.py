@@ -1,16 +1,23 @@
 """The public availability figures, cached in the default cache for a few seconds.
 
-Every stock change drops the keys of the items it touched when its transaction commits, so the
-cache only ever serves a figure until the next change. What it cannot see is a reservation expiring
-(nothing commits then): the figure is then too low for at most INVENTORY_AVAILABILITY_CACHE_SECONDS,
-which never oversells, since reserving always checks the row itself. A cache that does not answer
-is bypassed, not an error.
+Each figure is stored with the *generation* of its key as the reader found it before reading the
+database, and is served only while that generation is still current. Every stock change drops the
+generations of the items it touched when its transaction commits (one DEL, awaited before the
+writer returns). A reader that read the database before such a commit, and stores its figure only
+after the drop, stores it under a generation that is gone, so it is never served: without the
+generations that figure would have stayed until its TTL (the fill race). A missing generation
+restarts from the clock, never from a number an earlier one used.
+
+What the cache cannot see is a reservation expiring (nothing commits then): the figure is then too
+low for at most INVENTORY_AVAILABILITY_CACHE_SECONDS, which never oversells, since reserving always
+checks the row itself. A cache that does not answer is bypassed, not an error.
 """
 
 import functools
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,27 +34,52 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "inventory:availability"
 ALL_WAREHOUSES = "*"
-_MISSING = object()
+# A generation outlives the figures stored under it (its loss only costs a miss); a day bounds the
+# keys of items nobody changes or reads any more.
+GENERATION_SECONDS = 24 * 3600
 
 
 def key(variant_id: int, warehouse_code: str | None) -> str:
-    return f"{PREFIX}:{variant_id}:{warehouse_code or ALL_WAREHOUSES}"
+    """Where the figure of a variant (at a warehouse, or at all of them) is stored."""
+    return f"{PREFIX}:figure:{variant_id}:{warehouse_code or ALL_WAREHOUSES}"
+
+
+def generation_key(variant_id: int, warehouse_code: str | None) -> str:
+    """Where that figure's generation is kept: what a stock change drops."""
+    return f"{PREFIX}:generation:{variant_id}:{warehouse_code or ALL_WAREHOUSES}"
 
 
 def cached(variant_id: int, warehouse_code: str | None, build: Callable[[], Any]) -> tuple[Any, bool]:
-    """The cached value, or build() stored for INVENTORY_AVAILABILITY_CACHE_SECONDS; (value, hit)."""
-    name = key(variant_id, warehouse_code)
-    value = redis_call("availability_cache", lambda: cache.get(name, _MISSING), None)
-    if value is None:  # a cache outage must not take the shop's availability down
+    """The cached value, or build() stored for INVENTORY_AVAILABILITY_CACHE_SECONDS; (value, hit).
+    A hit is one round trip (the figure and its generation in one MGET)."""
+    name, generation_name = key(variant_id, warehouse_code), generation_key(variant_id, warehouse_code)
+    found = redis_call("availability_cache", lambda: cache.get_many([name, generation_name]), None)
+    if found is None:  # a cache outage must not take the shop's availability down
         return build(), False
-    if value is not _MISSING:
-        return value, True
+    generation, entry = found.get(generation_name), found.get(name)
+    if generation is not None and isinstance(entry, tuple) and entry[0] == generation:
+        return entry[1], True
+    if generation is None:  # dropped by a change, or never read: taken before the database is read
+        generation = _start_generation(generation_name)
     value = build()
+    if generation is not None:
+        try:
+            cache.set(name, (generation, value), settings.INVENTORY_AVAILABILITY_CACHE_SECONDS)
+        except Exception:
+            logger.warning("inventory: availability cache unwritable", exc_info=True)
+    return value, False
+
+
+def _start_generation(generation_name: str) -> int | None:
+    """A new generation for this key, or the one a concurrent reader started first (SET NX, then a
+    read: a change may drop it in between, and then nothing is stored). None if unwritable."""
     try:
-        cache.set(name, value, settings.INVENTORY_AVAILABILITY_CACHE_SECONDS)
+        cache.add(generation_name, time.time_ns() // 1000, GENERATION_SECONDS)
+        generation: int | None = cache.get(generation_name)
+        return generation
     except Exception:
         logger.warning("inventory: availability cache unwritable", exc_info=True)
-    return value, False
+        return None
 
 
 def _delete(names: tuple[str, ...]) -> None:
@@ -120,8 +152,10 @@ def _send_and_read(sock: socket.socket, command: bytes) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def _names(items: frozenset[tuple[int, str]]) -> tuple[str, ...]:
-    """The keys of these (variant id, warehouse code) pairs' figures, in one order (one packed DEL)."""
-    return tuple(sorted({name for variant, code in items for name in (key(variant, code), key(variant, None))}))
+    """The generations of these (variant id, warehouse code) pairs' figures and of their variants'
+    all-warehouse figures, in one order (one packed DEL)."""
+    pairs = {(variant, place) for variant, code in items for place in (code, None)}
+    return tuple(sorted(generation_key(variant, place) for variant, place in pairs))
 
 
 def invalidate_on_commit(items: Iterable[tuple[int, str]], db: BaseDatabaseWrapper | None = None) -> None:

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.roles import WAREHOUSE
 from core.cache import redis_client, thread_connection
+from inventory import cache as availability_cache
 from inventory.models import Reservation, StockItem, StockMovement
 from inventory.services import reserve_stock
 from tests.inventory.helpers import assert_ledger_matches, levels, make_variant, make_warehouse, stocked
@@ -76,6 +77,24 @@ def test_availability_is_cached_briefly_and_dropped_when_stock_changes() -> None
     Reservation.objects.filter(pk=reservation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     cache.delete_pattern("inventory:availability:*")  # as after the few cached seconds
     assert client.get(AVAILABILITY, {"variant": milk.variant_id}).json()["available"] == "5"
+
+
+def test_a_figure_read_before_a_change_committed_is_not_served_after_the_change() -> None:
+    """The fill race: a reader reads the database, a reservation commits and drops the figure, and
+    only then does the reader store what it read. That figure was true when read, but no reader
+    after the reservation returned may get it (it used to stay cached until its TTL)."""
+    milk = stocked(make_variant("MILK"), "5")
+
+    def read_then_someone_reserves() -> dict[str, str]:
+        read = {"available": "5"}  # what the reader's query returned
+        reserve_stock(owner_type="cart", owner_id="c-1", lines=[(milk.variant_id, 2)], warehouse_code="berlin-1")
+        return read
+
+    assert availability_cache.cached(milk.variant_id, None, read_then_someone_reserves) == ({"available": "5"}, False)
+    after = APIClient().get(AVAILABILITY, {"variant": milk.variant_id})
+    assert (after["X-Cache"], after.json()["available"]) == ("MISS", "3")
+    again = APIClient().get(AVAILABILITY, {"variant": milk.variant_id})
+    assert (again["X-Cache"], again.json()["available"]) == ("HIT", "3")
 
 
 def test_a_figure_is_dropped_even_when_redis_closed_the_idle_connection(caplog: pytest.LogCaptureFixture) -> None:
