@@ -1,6 +1,7 @@
 """The inventory API: public availability (briefly cached, dropped on change) and the staff
 endpoints for adjustments and receipts (permissions, idempotency keys, optimistic locking)."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,7 +16,8 @@ from accounts.roles import WAREHOUSE
 from core.cache import redis_client, thread_connection
 from inventory import cache as availability_cache
 from inventory.models import Reservation, StockItem, StockMovement
-from inventory.services import reserve_stock
+from inventory.services import availability, reserve_stock
+from tests.concurrency import run_together
 from tests.inventory.helpers import assert_ledger_matches, levels, make_variant, make_warehouse, stocked
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the cache is dropped when changes commit
@@ -95,6 +97,55 @@ def test_a_figure_read_before_a_change_committed_is_not_served_after_the_change(
     assert (after["X-Cache"], after.json()["available"]) == ("MISS", "3")
     again = APIClient().get(AVAILABILITY, {"variant": milk.variant_id})
     assert (again["X-Cache"], again.json()["available"]) == ("HIT", "3")
+
+
+def test_under_concurrent_readers_no_writer_reads_a_figure_older_than_its_own_reservation() -> None:
+    """8 readers fill the figure from the database as fast as they can while 8 writers each reserve
+    one unit 15 times. Right after each reservation returns, its writer reads the figure: it must
+    count that reservation, so it is below what the writer saw in the database before reserving
+    (only reservations happen, so the figure only falls). A figure a reader read before the
+    reservation committed and stored after its drop would be at or above it."""
+    milk = stocked(make_variant("MILK"), "1000")
+    variant = milk.variant_id
+    writers_done = threading.Barrier(8 + 1)
+    finished = threading.Event()
+
+    def in_database() -> Decimal:
+        return availability([variant])[variant].available
+
+    def figure() -> Decimal:
+        value: Decimal = availability_cache.cached(variant, None, in_database)[0]
+        return value
+
+    def client(index: int) -> list[tuple[Decimal, Decimal]]:
+        if index >= 8:  # a reader
+            while not finished.is_set():
+                figure()
+            return []
+        stale = []
+        for turn in range(15):
+            before = in_database()
+            reserve_stock(
+                owner_type="cart", owner_id=f"w{index}-{turn}", lines=[(variant, 1)], warehouse_code="berlin-1"
+            )
+            seen = figure()
+            if seen > before - 1:
+                stale.append((before, seen))
+        writers_done.wait(timeout=60)
+        return stale
+
+    def last_writer_releases_readers() -> None:
+        writers_done.wait(timeout=60)
+        finished.set()
+
+    releaser = threading.Thread(target=last_writer_releases_readers)
+    releaser.start()
+    results = run_together(16, client)
+    releaser.join(timeout=60)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert [stale for stale in results if stale] == []
+    assert in_database() == Decimal(1000 - 8 * 15)
+    assert figure() == Decimal(1000 - 8 * 15)
 
 
 def test_a_figure_is_dropped_even_when_redis_closed_the_idle_connection(caplog: pytest.LogCaptureFixture) -> None:
