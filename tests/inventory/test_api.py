@@ -4,6 +4,7 @@ endpoints for adjustments and receipts (permissions, idempotency keys, optimisti
 import threading
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
@@ -13,7 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.roles import WAREHOUSE
-from core.cache import redis_client, thread_connection
+from core.cache import redis_client, thread_connection, uses_redis
 from inventory import cache as availability_cache
 from inventory.models import Reservation, StockItem, StockMovement
 from inventory.services import availability, reserve_stock
@@ -97,6 +98,24 @@ def test_a_figure_read_before_a_change_committed_is_not_served_after_the_change(
     assert (after["X-Cache"], after.json()["available"]) == ("MISS", "3")
     again = APIClient().get(AVAILABILITY, {"variant": milk.variant_id})
     assert (again["X-Cache"], again.json()["available"]) == ("HIT", "3")
+
+
+def test_the_embedded_in_process_cache_keeps_and_drops_figures_the_same_way(settings: Any) -> None:
+    """`make run`'s embedded mode has no Redis: its in-process cache takes the same generations."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "figures"}}
+    assert not uses_redis()
+    milk = stocked(make_variant("MILK"), "5")
+    client = APIClient()
+    assert [client.get(AVAILABILITY, {"variant": milk.variant_id})["X-Cache"] for _ in range(2)] == ["MISS", "HIT"]
+
+    def read_then_someone_reserves() -> dict[str, str]:
+        reserve_stock(owner_type="cart", owner_id="c-1", lines=[(milk.variant_id, 2)], warehouse_code="berlin-1")
+        return {"available": "5"}
+
+    cache.delete(availability_cache.key(milk.variant_id, None))  # as after the figure's few seconds
+    availability_cache.cached(milk.variant_id, None, read_then_someone_reserves)
+    after = client.get(AVAILABILITY, {"variant": milk.variant_id})
+    assert (after["X-Cache"], after.json()["available"]) == ("MISS", "3")
 
 
 def test_under_concurrent_readers_no_writer_reads_a_figure_older_than_its_own_reservation() -> None:
