@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from reports.catalogue.base import ReportResult, plain
+from reports.catalogue.base import plain
+from reports.catalogue.result import ReportResult
 
 
 def write_csv(result: ReportResult, path: Path) -> None:

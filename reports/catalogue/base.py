@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reports.catalogue.result import ReportResult as ReportResult  # the reports import it from here
 from reports.parameters import ReportParameters
 
 

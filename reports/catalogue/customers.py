@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from orders import selectors as order_selectors
-from reports.catalogue.base import ReportResult, column, frame, period_start, period_starts, plain
+from reports.catalogue.base import column, frame, period_start, period_starts, plain
+from reports.catalogue.result import ReportResult
 from reports.parameters import ReportParameters
 
 ACTIVITY = ["customer_id", "period", "orders", "value", "last_placed_at"]

@@ -26,7 +26,8 @@ import pandas as pd
 from inventory import selectors as inventory_selectors
 from orders import selectors as order_selectors
 from reports.catalogue import forecasting
-from reports.catalogue.base import ReportResult, column, frame, plain
+from reports.catalogue.base import column, frame, plain
+from reports.catalogue.result import ReportResult
 from reports.models import ReplenishmentPolicy
 from reports.parameters import ReportParameters
 

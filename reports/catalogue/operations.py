@@ -13,7 +13,8 @@ import pandas as pd
 
 from delivery import selectors as delivery_selectors
 from orders import selectors as order_selectors
-from reports.catalogue.base import ReportResult, frame, plain, ratio
+from reports.catalogue.base import frame, plain, ratio
+from reports.catalogue.result import ReportResult
 from reports.parameters import ReportParameters
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

@@ -8,7 +8,8 @@ Refunds are those that succeeded in the period, on the local day they completed.
 import pandas as pd
 
 from payments import selectors as payment_selectors
-from reports.catalogue.base import ReportResult, column, frame, plain, ratio
+from reports.catalogue.base import column, frame, plain, ratio
+from reports.catalogue.result import ReportResult
 from reports.parameters import ReportParameters
 
 

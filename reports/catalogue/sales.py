@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from orders import selectors as order_selectors
-from reports.catalogue.base import ReportResult, column, frame, period_starts, plain, ratio
+from reports.catalogue.base import column, frame, period_starts, plain, ratio
+from reports.catalogue.result import ReportResult
 from reports.parameters import ReportParameters
 
 FIGURES = ["orders", "cancellations", "items", "gross", "cancelled", "refunds"]
