@@ -92,7 +92,7 @@ def test_with_service_urls_the_real_services_are_used(tmp_path: Path) -> None:
 
 def test_a_process_starts_without_the_report_and_pdf_libraries(tmp_path: Path) -> None:
     # Every process (web, gRPC, workers, relay, consumers, commands) sets Django up and loads the
-    # URLs; pandas, numpy and fpdf2 cost about 0.7 s and 60 MB each, and only reports and
+    # URLs; pandas, numpy and fpdf2 together cost about 0.7 s and 60 MB, and only reports and
     # documents use them, imported when they run.
     result = run_django(
         "import sys, config.urls, config.celery; "
